@@ -1,0 +1,207 @@
+//! THE command table: one row per command the node implements, and nothing else.
+//!
+//! A row exists if and only if the node implements the command: the node's handler `match` is
+//! exhaustive over [`CommandId`], so a row without a handler does not compile, and `COMMAND` /
+//! the router never advertise a command the node would refuse.
+//!
+//! Row syntax:
+//!
+//! ```text
+//! Id => "name", arity, FLAG | FLAG, ACL_CATEGORY | ..., Group, [key specs], [tips];
+//! ```
+//!
+//! Flags come from [`super::flags`], ACL categories from [`super::acl`] (only the explicit ones:
+//! `@read`, `@write`, `@fast`, `@slow`, `@admin`, `@pubsub`, `@blocking` are derived from the
+//! flags), key spec helpers are [`ks`], [`ksn`], [`idx`], [`kw`], [`range`], [`keynum`].
+//! Subcommands are rows named `container|sub`. Rows are grouped by command group, one section
+//! each; keep new rows inside their group's section.
+
+use super::acl::*;
+use super::flags::*;
+use super::key_flags::*;
+use super::{AclCategories, BeginSearch, CommandFlags, CommandSpec, FindKeys, Group, KeySpec};
+
+/// A key spec.
+pub const fn ks(flags: u32, begin: BeginSearch, find: FindKeys) -> KeySpec {
+    KeySpec {
+        notes: "",
+        flags,
+        begin,
+        find,
+    }
+}
+
+/// A key spec with notes.
+pub const fn ksn(notes: &'static str, flags: u32, begin: BeginSearch, find: FindKeys) -> KeySpec {
+    KeySpec {
+        notes,
+        flags,
+        begin,
+        find,
+    }
+}
+
+/// Begin search at a fixed index.
+pub const fn idx(i: i32) -> BeginSearch {
+    BeginSearch::Index(i)
+}
+
+/// Begin search after a keyword.
+pub const fn kw(keyword: &'static str, startfrom: i32) -> BeginSearch {
+    BeginSearch::Keyword { keyword, startfrom }
+}
+
+/// Keys in a range.
+pub const fn range(lastkey: i32, step: i32, limit: i32) -> FindKeys {
+    FindKeys::Range {
+        lastkey,
+        step,
+        limit,
+    }
+}
+
+/// Key count given by an argument.
+pub const fn keynum(keynumidx: i32, firstkey: i32, step: i32) -> FindKeys {
+    FindKeys::KeyNum {
+        keynumidx,
+        firstkey,
+        step,
+    }
+}
+
+/// One key at index 1 with the given flags: the most common spec.
+pub const fn key1(flags: u32) -> KeySpec {
+    ks(flags, idx(1), range(0, 1, 0))
+}
+
+/// Keys from index 1 to the last argument (DEL, EXISTS, MGET...).
+pub const fn keys_all(flags: u32) -> KeySpec {
+    ks(flags, idx(1), range(-1, 1, 0))
+}
+
+macro_rules! commands {
+    ($( $id:ident => $name:literal, $arity:literal, $flags:expr, $acl:expr, $group:ident,
+        [$($ks:expr),* $(,)?], [$($tip:literal),* $(,)?]; )*) => {
+        /// One variant per row, in table order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum CommandId { $($id),* }
+
+        /// Every row.
+        pub static COMMANDS: &[CommandSpec] = &[
+            $(CommandSpec {
+                id: CommandId::$id,
+                name: $name,
+                arity: $arity,
+                flags: CommandFlags($flags),
+                acl: AclCategories($acl),
+                group: Group::$group,
+                key_specs: &[$($ks),*],
+                tips: &[$($tip),*],
+            }),*
+        ];
+    };
+}
+
+const LS: u64 = LOADING | STALE;
+const ADM: u64 = ADMIN | NOSCRIPT | LOADING | STALE;
+
+commands! {
+// ---- connection -------------------------------------------------------------------------
+    Ping => "ping", -1, FAST, CONNECTION, Connection, [],
+        ["request_policy:all_shards", "response_policy:all_succeeded"];
+    Echo => "echo", 2, LS | FAST, CONNECTION, Connection, [], [];
+    Hello => "hello", -1, NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY, CONNECTION, Connection, [], [];
+    Select => "select", 2, LS | FAST, CONNECTION, Connection, [], [];
+    Quit => "quit", -1, NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY, CONNECTION, Connection, [], [];
+    Client => "client", -2, NONE, NOCAT, Connection, [], [];
+    ClientId => "client|id", 2, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+    ClientSetname => "client|setname", 3, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+    ClientGetname => "client|getname", 2, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+// ---- end connection ---------------------------------------------------------------------
+
+// ---- server -----------------------------------------------------------------------------
+    Command => "command", -1, LS, CONNECTION, Server, [], ["nondeterministic_output_order"];
+    CommandCount => "command|count", 2, LS, CONNECTION, Server, [], [];
+    CommandInfo => "command|info", -2, LS, CONNECTION, Server, [], ["nondeterministic_output_order"];
+    CommandList => "command|list", -2, LS, CONNECTION, Server, [], ["nondeterministic_output_order"];
+    CommandGetkeys => "command|getkeys", -4, LS, CONNECTION, Server, [], [];
+    Config => "config", -2, NONE, NOCAT, Server, [], [];
+    ConfigGet => "config|get", -3, ADM, NOCAT, Server, [], [];
+    ConfigSet => "config|set", -4, ADM, NOCAT, Server, [],
+        ["request_policy:all_nodes", "response_policy:all_succeeded"];
+    ConfigResetstat => "config|resetstat", 2, ADM, NOCAT, Server, [], [];
+    Info => "info", -1, LS, DANGEROUS, Server, [],
+        ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
+    Dbsize => "dbsize", 1, READONLY | FAST, KEYSPACE, Server, [], ["request_policy:all_shards", "response_policy:agg_sum"];
+    Flushall => "flushall", -1, WRITE, KEYSPACE | DANGEROUS, Server, [],
+        ["request_policy:all_shards", "response_policy:all_succeeded"];
+    Flushdb => "flushdb", -1, WRITE, KEYSPACE | DANGEROUS, Server, [],
+        ["request_policy:all_shards", "response_policy:all_succeeded"];
+    Time => "time", 1, LS | FAST, NOCAT, Server, [], ["nondeterministic_output"];
+    Shutdown => "shutdown", -1, ADM | NO_MULTI | ALLOW_BUSY, NOCAT, Server, [], [];
+// ---- end server -------------------------------------------------------------------------
+
+// ---- generic (keyspace) -----------------------------------------------------------------
+    Del => "del", -2, WRITE, KEYSPACE, Generic, [keys_all(RM | DELETE)],
+        ["request_policy:multi_shard", "response_policy:agg_sum"];
+    Unlink => "unlink", -2, WRITE | FAST, KEYSPACE, Generic, [keys_all(RM | DELETE)],
+        ["request_policy:multi_shard", "response_policy:agg_sum"];
+    Exists => "exists", -2, READONLY | FAST, KEYSPACE, Generic, [keys_all(RO)],
+        ["request_policy:multi_shard", "response_policy:agg_sum"];
+    Type => "type", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO)], [];
+    Keys => "keys", 2, READONLY, KEYSPACE | DANGEROUS, Generic, [],
+        ["request_policy:all_shards", "nondeterministic_output_order"];
+    Expire => "expire", -3, WRITE | FAST, KEYSPACE, Generic, [key1(RW | UPDATE)], [];
+    Pexpire => "pexpire", -3, WRITE | FAST, KEYSPACE, Generic, [key1(RW | UPDATE)], [];
+    Ttl => "ttl", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO | ACCESS)], ["nondeterministic_output"];
+    Pttl => "pttl", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO | ACCESS)], ["nondeterministic_output"];
+    Persist => "persist", 2, WRITE | FAST, KEYSPACE, Generic, [key1(RW | UPDATE)], [];
+// ---- end generic ------------------------------------------------------------------------
+
+// ---- string -----------------------------------------------------------------------------
+    Get => "get", 2, READONLY | FAST, STRING, String, [key1(RO | ACCESS)], [];
+    Set => "set", -3, WRITE | DENYOOM, STRING, String,
+        [ksn("RW and ACCESS due to the optional `GET` argument",
+             RW | ACCESS | UPDATE | VARIABLE_FLAGS, idx(1), range(0, 1, 0))], [];
+    Setnx => "setnx", 3, WRITE | DENYOOM | FAST, STRING, String, [key1(OW | INSERT)], [];
+    Setex => "setex", 4, WRITE | DENYOOM, STRING, String, [key1(OW | UPDATE)], [];
+    Mget => "mget", -2, READONLY | FAST, STRING, String, [keys_all(RO | ACCESS)],
+        ["request_policy:multi_shard"];
+    Mset => "mset", -3, WRITE | DENYOOM, STRING, String, [ks(OW | UPDATE, idx(1), range(-1, 2, 0))],
+        ["request_policy:multi_shard", "response_policy:all_succeeded"];
+    Incr => "incr", 2, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | ACCESS | UPDATE)], [];
+    Decr => "decr", 2, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | ACCESS | UPDATE)], [];
+    Incrby => "incrby", 3, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | ACCESS | UPDATE)], [];
+    Decrby => "decrby", 3, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | ACCESS | UPDATE)], [];
+    Append => "append", 3, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | INSERT)], [];
+    Strlen => "strlen", 2, READONLY | FAST, STRING, String, [key1(RO)], [];
+// ---- end string -------------------------------------------------------------------------
+
+// ---- bitmap -----------------------------------------------------------------------------
+// ---- end bitmap -------------------------------------------------------------------------
+
+// ---- hash -------------------------------------------------------------------------------
+// ---- end hash ---------------------------------------------------------------------------
+
+// ---- list -------------------------------------------------------------------------------
+// ---- end list ---------------------------------------------------------------------------
+
+// ---- set --------------------------------------------------------------------------------
+// ---- end set ----------------------------------------------------------------------------
+
+// ---- sorted set -------------------------------------------------------------------------
+// ---- end sorted set ---------------------------------------------------------------------
+
+// ---- pubsub -----------------------------------------------------------------------------
+// ---- end pubsub -------------------------------------------------------------------------
+
+// ---- transactions -----------------------------------------------------------------------
+// ---- end transactions -------------------------------------------------------------------
+
+// ---- cluster ----------------------------------------------------------------------------
+// ---- end cluster ------------------------------------------------------------------------
+
+// ---- replication ------------------------------------------------------------------------
+// ---- end replication --------------------------------------------------------------------
+}

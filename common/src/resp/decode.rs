@@ -1,0 +1,509 @@
+//! Decoders: requests (server side) and replies (client side).
+//!
+//! The request decoder mirrors Redis's `processMultibulkBuffer` and `processInlineBuffer`:
+//! the same limits, the same error texts, and the same leniency (Redis does not check the two
+//! bytes after a bulk string's payload, and neither do we). It is incremental: it consumes
+//! bytes as soon as a piece of a command is complete, so a command that arrives in many reads
+//! is never re-parsed from its start.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::{Frame, ProtocolError};
+
+/// Longest inline command, and longest `*N` / `$N` header line (Redis `PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+/// Default `proto-max-bulk-len`: 512 MB.
+pub const PROTO_MAX_BULK_LEN_DEFAULT: i64 = 512 * 1024 * 1024;
+/// Largest multibulk count Redis accepts (`INT_MAX`).
+pub const MULTIBULK_MAX: i64 = i32::MAX as i64;
+/// A bulk at least this large gets its buffer reserved up front (Redis `PROTO_MBULK_BIG_ARG`).
+const BIG_ARG_BYTES: i64 = 32 * 1024;
+/// Deepest nesting the reply decoder follows; real replies nest a handful of levels.
+pub const REPLY_DEPTH_MAX: usize = 128;
+
+/// Incremental decoder of client requests.
+#[derive(Debug)]
+pub struct RequestDecoder {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: i64,
+    /// Elements still expected by the multibulk being read (0 = between commands).
+    pending_args: usize,
+    /// Length of the bulk whose header was read, if any.
+    bulk_len: Option<usize>,
+    /// Elements read so far of the current multibulk.
+    args: Vec<Bytes>,
+}
+
+impl Default for RequestDecoder {
+    fn default() -> Self {
+        RequestDecoder::new(PROTO_MAX_BULK_LEN_DEFAULT)
+    }
+}
+
+/// Position of the first `\r` in `buf`, Redis-style (multibulk headers end at `\r`).
+fn find_cr(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\r')
+}
+
+/// Redis `string2ll`: strict decimal, optional `-`, no `+`, no leading zeros, no spaces.
+pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
+    crate::number::parse_i64(s)
+}
+
+impl RequestDecoder {
+    /// A decoder enforcing `max_bulk_len` (`proto-max-bulk-len`).
+    pub fn new(max_bulk_len: i64) -> Self {
+        RequestDecoder {
+            max_bulk_len,
+            pending_args: 0,
+            bulk_len: None,
+            args: Vec::new(),
+        }
+    }
+
+    /// True when no command is partly read.
+    pub fn is_idle(&self) -> bool {
+        self.pending_args == 0
+    }
+
+    /// Decodes the next complete command. `Ok(None)` means more bytes are needed; bytes of a
+    /// partly read command are consumed and remembered. An empty command (`*0`, `*-1`, an
+    /// empty inline line) is skipped, as Redis skips it.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        loop {
+            if self.pending_args == 0 {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let started = if buf[0] == b'*' {
+                    self.read_multibulk_count(buf)?
+                } else {
+                    match self.read_inline(buf)? {
+                        Some(args) if args.is_empty() => continue,
+                        Some(args) => return Ok(Some(args)),
+                        None => return Ok(None),
+                    }
+                };
+                match started {
+                    None => return Ok(None),
+                    Some(0) => continue,
+                    Some(_) => {}
+                }
+            }
+            if !self.read_bulks(buf)? {
+                return Ok(None);
+            }
+            return Ok(Some(std::mem::take(&mut self.args)));
+        }
+    }
+
+    /// Reads `*N\r\n`. Returns the count, or `None` when the line is incomplete.
+    fn read_multibulk_count(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, ProtocolError> {
+        let Some(cr) = find_cr(buf) else {
+            if buf.len() > INLINE_MAX_BYTES {
+                return Err(ProtocolError::TooBigMbulkCount);
+            }
+            return Ok(None);
+        };
+        if cr + 1 >= buf.len() {
+            return Ok(None); // the '\n' has not arrived yet
+        }
+        let count = parse_i64_strict(&buf[1..cr]);
+        let count = match count {
+            Some(n) if n <= MULTIBULK_MAX => n,
+            _ => return Err(ProtocolError::InvalidMultibulkLength),
+        };
+        buf.advance(cr + 2);
+        if count <= 0 {
+            return Ok(Some(0));
+        }
+        let count = usize::try_from(count).expect("invariant: 0 < count <= i32::MAX");
+        self.pending_args = count;
+        // Never trust a client's count for a large allocation.
+        self.args = Vec::with_capacity(count.min(1024));
+        Ok(Some(count))
+    }
+
+    /// Reads as many bulk strings of the current multibulk as are complete. Returns true
+    /// when the command is complete.
+    fn read_bulks(&mut self, buf: &mut BytesMut) -> Result<bool, ProtocolError> {
+        while self.pending_args > 0 {
+            let len = match self.bulk_len {
+                Some(len) => len,
+                None => {
+                    let Some(cr) = find_cr(buf) else {
+                        if buf.len() > INLINE_MAX_BYTES {
+                            return Err(ProtocolError::TooBigBulkCount);
+                        }
+                        return Ok(false);
+                    };
+                    if cr + 1 >= buf.len() {
+                        return Ok(false);
+                    }
+                    if buf[0] != b'$' {
+                        return Err(ProtocolError::ExpectedDollar(char::from(buf[0])));
+                    }
+                    let len = match parse_i64_strict(&buf[1..cr]) {
+                        Some(n) if (0..=self.max_bulk_len).contains(&n) => n,
+                        _ => return Err(ProtocolError::InvalidBulkLength),
+                    };
+                    buf.advance(cr + 2);
+                    if len >= BIG_ARG_BYTES {
+                        buf.reserve(usize::try_from(len).unwrap_or(0) + 2);
+                    }
+                    let len = usize::try_from(len).expect("invariant: 0 <= len <= max");
+                    self.bulk_len = Some(len);
+                    len
+                }
+            };
+            if buf.len() < len + 2 {
+                return Ok(false);
+            }
+            // Each argument gets its own allocation: a value stored in the keyspace must not
+            // pin the whole read buffer it arrived in.
+            self.args.push(Bytes::copy_from_slice(&buf[..len]));
+            buf.advance(len + 2);
+            self.bulk_len = None;
+            self.pending_args -= 1;
+        }
+        Ok(true)
+    }
+
+    /// Reads one inline command line (`SET k v\r\n`). `Some(vec![])` for an empty line.
+    fn read_inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+            if buf.len() > INLINE_MAX_BYTES {
+                return Err(ProtocolError::TooBigInline);
+            }
+            return Ok(None);
+        };
+        let mut line_end = nl;
+        if line_end > 0 && buf[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let args = split_args(&buf[..line_end]).ok_or(ProtocolError::UnbalancedQuotes)?;
+        buf.advance(nl + 1);
+        Ok(Some(args))
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// Redis `sdssplitargs`: splits an inline command line into arguments, with `"..."` (C-style
+/// escapes and `\xHH`) and `'...'` (only `\'`) quoting. `None` for unbalanced quotes or a
+/// closing quote not followed by a space.
+pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && hex_val(line[i + 2]).is_some()
+                    && hex_val(line[i + 3]).is_some()
+                {
+                    let hi = hex_val(line[i + 2]).expect("invariant: checked above");
+                    let lo = hex_val(line[i + 3]).expect("invariant: checked above");
+                    cur.push(hi * 16 + lo);
+                    i += 3;
+                } else if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => cur.push(c),
+                }
+            }
+            i += 1;
+        }
+        args.push(Bytes::from(cur));
+    }
+}
+
+/// Decodes one complete reply frame from the front of `buf`, consuming it. `Ok(None)` means
+/// more bytes are needed and nothing was consumed. Nesting is bounded by
+/// [`REPLY_DEPTH_MAX`].
+pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
+    let mut pos = 0;
+    match parse_reply(buf, &mut pos, 0)? {
+        Some(frame) => {
+            buf.advance(pos);
+            Ok(Some(frame))
+        }
+        None => Ok(None),
+    }
+}
+
+fn read_line<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
+    let start = *pos;
+    let rel = buf.get(start..)?.windows(2).position(|w| w == b"\r\n")?;
+    *pos = start + rel + 2;
+    Some(&buf[start..start + rel])
+}
+
+fn line_int(line: &[u8]) -> Result<i64, ProtocolError> {
+    parse_i64_strict(line).ok_or(ProtocolError::InvalidReply("bad integer"))
+}
+
+fn read_blob(buf: &[u8], pos: &mut usize, len: i64) -> Result<Option<Bytes>, ProtocolError> {
+    let len = usize::try_from(len).map_err(|_| ProtocolError::InvalidReply("bad length"))?;
+    let start = *pos;
+    if buf.len() < start + len + 2 {
+        return Ok(None);
+    }
+    if &buf[start + len..start + len + 2] != b"\r\n" {
+        return Err(ProtocolError::InvalidReply("missing CRLF after blob"));
+    }
+    *pos = start + len + 2;
+    Ok(Some(Bytes::copy_from_slice(&buf[start..start + len])))
+}
+
+fn parse_items(
+    buf: &[u8],
+    pos: &mut usize,
+    count: i64,
+    depth: usize,
+) -> Result<Option<Vec<Frame>>, ProtocolError> {
+    let count = usize::try_from(count).map_err(|_| ProtocolError::InvalidReply("bad count"))?;
+    let mut items = Vec::with_capacity(count.min(4096));
+    for _ in 0..count {
+        match parse_reply(buf, pos, depth + 1)? {
+            Some(f) => items.push(f),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(items))
+}
+
+fn parse_reply(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>, ProtocolError> {
+    if depth > REPLY_DEPTH_MAX {
+        return Err(ProtocolError::TooDeep);
+    }
+    let Some(&kind) = buf.get(*pos) else {
+        return Ok(None);
+    };
+    *pos += 1;
+    let Some(line) = read_line(buf, pos) else {
+        return Ok(None);
+    };
+    let frame = match kind {
+        b'+' => Frame::Simple(Bytes::copy_from_slice(line)),
+        b'-' => Frame::Error(Bytes::copy_from_slice(line)),
+        b':' => Frame::Integer(line_int(line)?),
+        b'_' => Frame::Null,
+        b'#' => match line {
+            b"t" => Frame::Boolean(true),
+            b"f" => Frame::Boolean(false),
+            _ => return Err(ProtocolError::InvalidReply("bad boolean")),
+        },
+        b',' => {
+            let text =
+                std::str::from_utf8(line).map_err(|_| ProtocolError::InvalidReply("bad double"))?;
+            Frame::Double(
+                crate::number::parse_resp_double(text)
+                    .ok_or(ProtocolError::InvalidReply("bad double"))?,
+            )
+        }
+        b'(' => Frame::BigNumber(Bytes::copy_from_slice(line)),
+        b'$' | b'=' | b'!' => {
+            let len = line_int(line)?;
+            if len < 0 {
+                if kind == b'$' {
+                    return Ok(Some(Frame::Null));
+                }
+                return Err(ProtocolError::InvalidReply("negative length"));
+            }
+            let Some(blob) = read_blob(buf, pos, len)? else {
+                return Ok(None);
+            };
+            match kind {
+                b'$' => Frame::Bulk(blob),
+                b'!' => Frame::Error(blob),
+                _ => {
+                    if blob.len() < 4 || blob[3] != b':' {
+                        return Err(ProtocolError::InvalidReply("bad verbatim string"));
+                    }
+                    Frame::Verbatim([blob[0], blob[1], blob[2]], blob.slice(4..))
+                }
+            }
+        }
+        b'*' | b'~' | b'>' => {
+            let count = line_int(line)?;
+            if count < 0 {
+                if kind == b'*' {
+                    return Ok(Some(Frame::NullArray));
+                }
+                return Err(ProtocolError::InvalidReply("negative count"));
+            }
+            let Some(items) = parse_items(buf, pos, count, depth)? else {
+                return Ok(None);
+            };
+            match kind {
+                b'*' => Frame::Array(items),
+                b'~' => Frame::Set(items),
+                _ => Frame::Push(items),
+            }
+        }
+        b'%' | b'|' => {
+            let count = line_int(line)?;
+            let count = count
+                .checked_mul(2)
+                .ok_or(ProtocolError::InvalidReply("bad count"))?;
+            let Some(items) = parse_items(buf, pos, count, depth)? else {
+                return Ok(None);
+            };
+            let mut it = items.into_iter();
+            let mut pairs = Vec::new();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                pairs.push((k, v));
+            }
+            if kind == b'|' {
+                // An attribute precedes the real reply; clients may ignore it, and so do we.
+                return parse_reply(buf, pos, depth + 1);
+            }
+            Frame::Map(pairs)
+        }
+        _ => return Err(ProtocolError::InvalidReply("unknown type byte")),
+    };
+    Ok(Some(frame))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(cmd) = d.decode(&mut buf)? {
+            out.push(cmd);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn multibulk_and_inline() {
+        let cmds =
+            decode_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n\r\nset a \"b c\"\n").unwrap();
+        assert_eq!(cmds.len(), 3);
+        assert_eq!(cmds[0], vec![Bytes::from("GET"), Bytes::from("k")]);
+        assert_eq!(cmds[1], vec![Bytes::from("PING")]);
+        assert_eq!(
+            cmds[2],
+            vec![Bytes::from("set"), Bytes::from("a"), Bytes::from("b c")]
+        );
+    }
+
+    #[test]
+    fn protocol_errors_have_redis_texts() {
+        let e = |i: &[u8]| decode_all(i).unwrap_err().reply_text();
+        assert_eq!(e(b"*x\r\n"), "ERR Protocol error: invalid multibulk length");
+        assert_eq!(
+            e(b"*1\r\n$-5\r\n"),
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            e(b"*1\r\n$600000000\r\n"),
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            e(b"*1\r\n:5\r\n"),
+            "ERR Protocol error: expected '$', got ':'"
+        );
+        assert_eq!(
+            e(b"set \"a\n"),
+            "ERR Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            e(&vec![b'a'; 70_000]),
+            "ERR Protocol error: too big inline request"
+        );
+    }
+
+    #[test]
+    fn split_args_escapes() {
+        let a = split_args(b"\"\\x41\\n\" 'it\\'s'").unwrap();
+        assert_eq!(a, vec![Bytes::from("A\n"), Bytes::from("it's")]);
+        assert!(split_args(b"\"a\"b").is_none());
+    }
+
+    #[test]
+    fn reply_decoder_waits_for_complete_frames() {
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nfoo\r\n:4"[..]);
+        assert_eq!(decode_reply(&mut buf).unwrap(), None);
+        assert_eq!(buf.len(), 15);
+        buf.extend_from_slice(b"2\r\n");
+        let f = decode_reply(&mut buf).unwrap().unwrap();
+        assert_eq!(
+            f,
+            Frame::Array(vec![Frame::bulk("foo"), Frame::Integer(42)])
+        );
+        assert!(buf.is_empty());
+    }
+}

@@ -1,0 +1,238 @@
+//! COMMAND and its subcommands, derived entirely from the command table.
+
+use bytes::Bytes;
+use shoal_common::command::{
+    self, BeginSearch, CommandSpec, FindKeys, Resolved, acl, flags, key_flags, keys,
+};
+use shoal_common::glob::glob_match;
+use shoal_common::{Frame, ReplyError};
+
+use super::args;
+use crate::exec::Ctx;
+
+fn statuses<'a>(names: impl IntoIterator<Item = &'a str>) -> Frame {
+    Frame::Set(
+        names
+            .into_iter()
+            .map(|n| Frame::Simple(Bytes::copy_from_slice(n.as_bytes())))
+            .collect(),
+    )
+}
+
+fn kv(k: &'static str, v: Frame) -> (Frame, Frame) {
+    (Frame::bulk_static(k), v)
+}
+
+fn key_spec_frame(ks: &command::KeySpec) -> Frame {
+    let mut m = Vec::new();
+    if !ks.notes.is_empty() {
+        m.push(kv("notes", Frame::bulk(ks.notes)));
+    }
+    m.push(kv(
+        "flags",
+        statuses(
+            key_flags::NAMES
+                .iter()
+                .filter(|(f, _)| ks.flags & f != 0)
+                .map(|(_, n)| *n),
+        ),
+    ));
+    let begin = match ks.begin {
+        BeginSearch::Index(i) => Frame::Map(vec![
+            kv("type", Frame::bulk_static("index")),
+            kv(
+                "spec",
+                Frame::Map(vec![kv("index", Frame::Integer(i64::from(i)))]),
+            ),
+        ]),
+        BeginSearch::Keyword { keyword, startfrom } => Frame::Map(vec![
+            kv("type", Frame::bulk_static("keyword")),
+            kv(
+                "spec",
+                Frame::Map(vec![
+                    kv("keyword", Frame::bulk(keyword)),
+                    kv("startfrom", Frame::Integer(i64::from(startfrom))),
+                ]),
+            ),
+        ]),
+        BeginSearch::Unknown => Frame::Map(vec![
+            kv("type", Frame::bulk_static("unknown")),
+            kv("spec", Frame::Map(vec![])),
+        ]),
+    };
+    m.push(kv("begin_search", begin));
+    let find = match ks.find {
+        FindKeys::Range {
+            lastkey,
+            step,
+            limit,
+        } => Frame::Map(vec![
+            kv("type", Frame::bulk_static("range")),
+            kv(
+                "spec",
+                Frame::Map(vec![
+                    kv("lastkey", Frame::Integer(i64::from(lastkey))),
+                    kv("keystep", Frame::Integer(i64::from(step))),
+                    kv("limit", Frame::Integer(i64::from(limit))),
+                ]),
+            ),
+        ]),
+        FindKeys::KeyNum {
+            keynumidx,
+            firstkey,
+            step,
+        } => Frame::Map(vec![
+            kv("type", Frame::bulk_static("keynum")),
+            kv(
+                "spec",
+                Frame::Map(vec![
+                    kv("keynumidx", Frame::Integer(i64::from(keynumidx))),
+                    kv("firstkey", Frame::Integer(i64::from(firstkey))),
+                    kv("keystep", Frame::Integer(i64::from(step))),
+                ]),
+            ),
+        ]),
+        FindKeys::Unknown => Frame::Map(vec![
+            kv("type", Frame::bulk_static("unknown")),
+            kv("spec", Frame::Map(vec![])),
+        ]),
+    };
+    m.push(kv("find_keys", find));
+    Frame::Map(m)
+}
+
+/// The `COMMAND INFO` entry of one row (Redis `addReplyCommandInfo`).
+pub fn info_frame(spec: &CommandSpec) -> Frame {
+    let ((first, last, step), movable) = keys::legacy_range(spec);
+    let mut flag_names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| spec.has(*f))
+        .map(|(_, n)| *n)
+        .collect();
+    if movable {
+        flag_names.push("movablekeys");
+    }
+    if spec.has(flags::ALLOW_BUSY) {
+        flag_names.push("allow_busy");
+    }
+    let cats = spec.acl_categories();
+    let cat_names: Vec<String> = acl::NAMES
+        .iter()
+        .filter(|(c, _)| cats.0 & c != 0)
+        .map(|(_, n)| format!("@{n}"))
+        .collect();
+    Frame::Array(vec![
+        Frame::bulk(spec.name),
+        Frame::Integer(i64::from(spec.arity)),
+        statuses(flag_names),
+        Frame::Integer(first),
+        Frame::Integer(last),
+        Frame::Integer(step),
+        statuses(cat_names.iter().map(String::as_str)),
+        Frame::Set(spec.tips.iter().map(Frame::bulk).collect()),
+        Frame::Set(spec.key_specs.iter().map(key_spec_frame).collect()),
+        Frame::Set(
+            command::subcommands(spec)
+                .into_iter()
+                .map(info_frame)
+                .collect(),
+        ),
+    ])
+}
+
+/// ```text
+/// COMMAND
+/// ```
+pub fn command(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Array(command::top_level().map(info_frame).collect()))
+}
+
+/// ```text
+/// COMMAND COUNT
+/// ```
+pub fn count(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Integer(
+        i64::try_from(command::top_level().count()).unwrap_or(i64::MAX),
+    ))
+}
+
+/// ```text
+/// COMMAND INFO [command-name [command-name ...]]
+/// ```
+pub fn info(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if argv.len() == 2 {
+        return Ok(Frame::Array(command::top_level().map(info_frame).collect()));
+    }
+    Ok(Frame::Array(
+        argv[2..]
+            .iter()
+            .map(|n| command::lookup_full(n).map_or(Frame::Null, info_frame))
+            .collect(),
+    ))
+}
+
+/// ```text
+/// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
+/// ```
+pub fn list(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let names = command::top_level().map(|c| c.name);
+    match argv.len() {
+        2 => Ok(Frame::bulks(
+            names.map(|n| Bytes::from_static(n.as_bytes())),
+        )),
+        5 if args::is(&argv[2], "filterby") => {
+            let value = &argv[4];
+            let pick: Vec<Bytes> = if args::is(&argv[3], "pattern") {
+                command::COMMANDS
+                    .iter()
+                    .filter(|c| glob_match(value, c.name.as_bytes(), true))
+                    .map(|c| Bytes::from_static(c.name.as_bytes()))
+                    .collect()
+            } else if args::is(&argv[3], "aclcat") {
+                let cat = acl::NAMES
+                    .iter()
+                    .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(value));
+                match cat {
+                    None => vec![],
+                    Some((bit, _)) => command::COMMANDS
+                        .iter()
+                        .filter(|c| c.acl_categories().0 & bit != 0)
+                        .map(|c| Bytes::from_static(c.name.as_bytes()))
+                        .collect(),
+                }
+            } else if args::is(&argv[3], "module") {
+                vec![]
+            } else {
+                return Err(ReplyError::Syntax);
+            };
+            Ok(Frame::bulks(pick))
+        }
+        _ => Err(ReplyError::Syntax),
+    }
+}
+
+/// ```text
+/// COMMAND GETKEYS command [arg [arg ...]]
+/// ```
+pub fn getkeys(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let sub = &argv[2..];
+    let spec = match command::resolve(sub) {
+        Resolved::Found(spec) => spec,
+        _ => return Err(ReplyError::other("ERR Invalid command specified")),
+    };
+    if !spec.arity_ok(sub.len()) {
+        return Err(ReplyError::other(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let mut idx = Vec::new();
+    if keys::key_indices(spec, sub, &mut idx).is_err() {
+        return Err(ReplyError::other(
+            "ERR Invalid arguments specified for command",
+        ));
+    }
+    if idx.is_empty() {
+        return Err(ReplyError::other("ERR The command has no key arguments"));
+    }
+    Ok(Frame::bulks(idx.into_iter().map(|i| sub[i].clone())))
+}

@@ -1,0 +1,118 @@
+//! Command handlers, one module per Redis group (named like Redis's `t_*.c` files).
+//!
+//! [`handler`] maps every [`CommandId`] to its function with an exhaustive `match`: a table
+//! row without a handler does not compile.
+
+pub mod args;
+pub mod command;
+pub mod connection;
+pub mod keyspace;
+pub mod server;
+pub mod string;
+
+use bytes::Bytes;
+use shoal_common::command::CommandId;
+use shoal_common::{Frame, ReplyError};
+
+use crate::exec::Ctx;
+
+/// A command handler: the context and the full argument vector (`argv[0]` is the name).
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Result<Frame, ReplyError>;
+
+/// The handler of a command.
+// A table-like function: one arm per command, kept together on purpose.
+#[allow(clippy::too_many_lines)]
+pub fn handler(id: CommandId) -> Handler {
+    use CommandId as C;
+    match id {
+        // connection
+        C::Ping => connection::ping,
+        C::Echo => connection::echo,
+        C::Hello => connection::hello,
+        C::Select => connection::select,
+        C::Quit => connection::quit,
+        C::Client => connection::container,
+        C::ClientId => connection::client_id,
+        C::ClientSetname => connection::client_setname,
+        C::ClientGetname => connection::client_getname,
+        // end connection
+
+        // server
+        C::Command => command::command,
+        C::CommandCount => command::count,
+        C::CommandInfo => command::info,
+        C::CommandList => command::list,
+        C::CommandGetkeys => command::getkeys,
+        C::Config => server::container,
+        C::ConfigGet => server::config_get,
+        C::ConfigSet => server::config_set,
+        C::ConfigResetstat => server::config_resetstat,
+        C::Info => server::info,
+        C::Dbsize => server::dbsize,
+        C::Flushall => server::flushall,
+        C::Flushdb => server::flushdb,
+        C::Time => server::time,
+        C::Shutdown => server::shutdown,
+        // end server
+
+        // generic
+        C::Del | C::Unlink => keyspace::del,
+        C::Exists => keyspace::exists,
+        C::Type => keyspace::type_,
+        C::Keys => keyspace::keys,
+        C::Expire => keyspace::expire,
+        C::Pexpire => keyspace::pexpire,
+        C::Ttl => keyspace::ttl,
+        C::Pttl => keyspace::pttl,
+        C::Persist => keyspace::persist,
+        // end generic
+
+        // string
+        C::Get => string::get,
+        C::Set => string::set,
+        C::Setnx => string::setnx,
+        C::Setex => string::setex,
+        C::Mget => string::mget,
+        C::Mset => string::mset,
+        C::Incr => string::incr,
+        C::Decr => string::decr,
+        C::Incrby => string::incrby,
+        C::Decrby => string::decrby,
+        C::Append => string::append,
+        C::Strlen => string::strlen,
+        // end string
+
+        // bitmap
+        // end bitmap
+
+        // hash
+        // end hash
+
+        // list
+        // end list
+
+        // set
+        // end set
+
+        // sorted set
+        // end sorted set
+
+        // pubsub
+        // end pubsub
+
+        // transactions
+        // end transactions
+
+        // cluster
+        // end cluster
+
+        // replication
+        // end replication
+    }
+}
+
+/// A reply for a container command called with `HELP`-less unknown use: never reached for
+/// real subcommands, which dispatch to their own rows.
+pub fn container_unreachable(argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Err(ReplyError::unknown_subcommand(argv))
+}

@@ -1,0 +1,338 @@
+//! Server commands: INFO, DBSIZE, FLUSHALL/FLUSHDB, TIME, SHUTDOWN, CONFIG.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use shoal_common::{Frame, ReplyError};
+
+use super::args;
+use super::connection::REDIS_VERSION;
+use crate::exec::Ctx;
+
+/// `CONFIG` container (never reached: the gate resolves subcommands).
+pub fn container(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    super::container_unreachable(argv)
+}
+
+/// ```text
+/// DBSIZE
+/// ```
+pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Integer(
+        i64::try_from(ctx.db().len()).unwrap_or(i64::MAX),
+    ))
+}
+
+fn parse_flush_mode(argv: &[Bytes]) -> Result<(), ReplyError> {
+    match argv.len() {
+        1 => Ok(()),
+        2 if args::is(&argv[1], "async") || args::is(&argv[1], "sync") => Ok(()),
+        _ => Err(ReplyError::Syntax),
+    }
+}
+
+/// ```text
+/// FLUSHALL [ASYNC | SYNC]
+/// ```
+pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    parse_flush_mode(argv)?;
+    for db in &mut ctx.srv.dbs {
+        db.clear();
+    }
+    Ok(Frame::ok())
+}
+
+/// ```text
+/// FLUSHDB [ASYNC | SYNC]
+/// ```
+pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    parse_flush_mode(argv)?;
+    ctx.db().clear();
+    Ok(Frame::ok())
+}
+
+/// ```text
+/// TIME
+/// ```
+pub fn time(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let us = ctx.srv.clock.now_us();
+    Ok(Frame::Array(vec![
+        Frame::bulk_i64(us / 1_000_000),
+        Frame::bulk_i64(us % 1_000_000),
+    ]))
+}
+
+/// ```text
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+/// ```
+/// Nothing is persisted yet, so every form stops the node at once; like Redis, a successful
+/// SHUTDOWN sends no reply.
+pub fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    for a in &argv[1..] {
+        if !["nosave", "save", "now", "force"]
+            .iter()
+            .any(|w| args::is(a, w))
+        {
+            if args::is(a, "abort") {
+                return Err(ReplyError::other("ERR No shutdown in progress."));
+            }
+            return Err(ReplyError::Syntax);
+        }
+    }
+    ctx.srv.shutdown_requested = true;
+    ctx.client.close_after_reply = true;
+    Ok(Frame::Null)
+}
+
+/// ```text
+/// CONFIG GET parameter [parameter ...]
+/// ```
+pub fn config_get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let patterns: Vec<&[u8]> = argv[2..].iter().map(|a| a.as_ref()).collect();
+    let pairs = ctx.srv.config.matching(&patterns);
+    Ok(Frame::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Frame::bulk(k), Frame::bulk(v)))
+            .collect(),
+    ))
+}
+
+/// ```text
+/// CONFIG SET parameter value [parameter value ...]
+/// ```
+/// All pairs are validated on a copy first, so either every value is applied or none.
+pub fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if !argv.len().is_multiple_of(2) {
+        return Err(ReplyError::WrongArity("config|set".into()));
+    }
+    let mut next = ctx.srv.config.clone();
+    let mut seen = std::collections::HashSet::new();
+    for pair in argv[2..].chunks_exact(2) {
+        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
+        if !seen.insert(name.clone()) {
+            return Err(ReplyError::err(format!(
+                "CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"
+            )));
+        }
+        next.set(&name, &String::from_utf8_lossy(&pair[1]), false)
+            .map_err(ReplyError::err)?;
+    }
+    ctx.srv.config = next;
+    Ok(Frame::ok())
+}
+
+/// ```text
+/// CONFIG RESETSTAT
+/// ```
+pub fn config_resetstat(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    ctx.srv.stats = crate::exec::Stats::default();
+    ctx.srv.stat_reset_ms = ctx.now_ms;
+    Ok(Frame::ok())
+}
+
+/// Resident set size in bytes, from /proc (0 where unavailable).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// ```text
+/// INFO [section [section ...]]
+/// ```
+pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let mut wanted: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted = DEFAULT_SECTIONS.iter().map(|s| (*s).to_string()).collect();
+    } else if wanted.iter().any(|w| w == "all" || w == "everything") {
+        wanted = DEFAULT_SECTIONS.iter().map(|s| (*s).to_string()).collect();
+        wanted.push("commandstats".into());
+    }
+    let mut out = String::new();
+    for name in DEFAULT_SECTIONS.iter().copied().chain(["commandstats"]) {
+        if !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        info_section(ctx, name, &mut out);
+    }
+    Ok(Frame::Verbatim(*b"txt", Bytes::from(out)))
+}
+
+fn kv(out: &mut String, k: &str, v: &dyn std::fmt::Display) {
+    let _ = write!(out, "{k}:{v}\r\n");
+}
+
+/// Appends one INFO section.
+// A table-like function: one block of fields per section.
+#[allow(clippy::too_many_lines)]
+fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
+    let srv = &*ctx.srv;
+    let now = ctx.now_ms;
+    let uptime_s = (now - srv.started_ms) / 1000;
+    match name {
+        "server" => {
+            out.push_str("# Server\r\n");
+            kv(out, "redis_version", &REDIS_VERSION);
+            kv(out, "shoal_version", &env!("CARGO_PKG_VERSION"));
+            kv(
+                out,
+                "redis_mode",
+                &if srv.cluster_enabled() {
+                    "cluster"
+                } else {
+                    "standalone"
+                },
+            );
+            kv(out, "os", &std::env::consts::OS);
+            kv(out, "arch_bits", &64);
+            kv(out, "process_id", &std::process::id());
+            kv(out, "run_id", &srv.run_id);
+            kv(out, "tcp_port", &srv.port);
+            kv(out, "uptime_in_seconds", &uptime_s);
+            kv(out, "uptime_in_days", &(uptime_s / 86400));
+            kv(out, "hz", &srv.config.get_i64("hz"));
+            kv(
+                out,
+                "executable",
+                &std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            );
+            kv(out, "config_file", &"");
+        }
+        "clients" => {
+            out.push_str("# Clients\r\n");
+            kv(out, "connected_clients", &(srv.clients.len() + 1));
+            kv(out, "maxclients", &srv.config.get_i64("maxclients"));
+            kv(out, "blocked_clients", &0);
+        }
+        "memory" => {
+            out.push_str("# Memory\r\n");
+            let rss = rss_bytes();
+            kv(out, "used_memory", &rss);
+            kv(out, "used_memory_rss", &rss);
+            kv(out, "maxmemory", &srv.config.get_i64("maxmemory"));
+            kv(
+                out,
+                "maxmemory_policy",
+                &srv.config.get_str("maxmemory-policy"),
+            );
+            kv(out, "mem_fragmentation_ratio", &"1.00");
+        }
+        "persistence" => {
+            out.push_str("# Persistence\r\n");
+            kv(out, "loading", &0);
+            kv(out, "async_loading", &0);
+            kv(out, "rdb_changes_since_last_save", &0);
+            kv(out, "rdb_bgsave_in_progress", &0);
+            kv(out, "aof_enabled", &0);
+            kv(out, "aof_rewrite_in_progress", &0);
+        }
+        "stats" => {
+            out.push_str("# Stats\r\n");
+            kv(
+                out,
+                "total_connections_received",
+                &srv.stats.total_connections_received,
+            );
+            kv(
+                out,
+                "total_commands_processed",
+                &srv.stats.total_commands_processed,
+            );
+            kv(out, "rejected_connections", &srv.stats.rejected_connections);
+            let expired: u64 = srv.dbs.iter().map(|d| d.expired_keys).sum();
+            kv(out, "expired_keys", &expired);
+            kv(out, "evicted_keys", &0);
+            kv(out, "keyspace_hits", &srv.stats.keyspace_hits);
+            kv(out, "keyspace_misses", &srv.stats.keyspace_misses);
+            kv(
+                out,
+                "total_error_replies",
+                &srv.stats.errors.values().sum::<u64>(),
+            );
+        }
+        "replication" => {
+            out.push_str("# Replication\r\n");
+            kv(out, "role", &"master");
+            kv(out, "connected_slaves", &0);
+            kv(out, "master_failover_state", &"no-failover");
+            kv(out, "master_repl_offset", &0);
+        }
+        "cpu" => {
+            out.push_str("# CPU\r\n");
+        }
+        "modules" => out.push_str("# Modules\r\n"),
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            let mut codes: Vec<_> = srv.stats.errors.iter().collect();
+            codes.sort();
+            for (code, n) in codes {
+                kv(out, &format!("errorstat_{code}"), &format!("count={n}"));
+            }
+        }
+        "cluster" => {
+            out.push_str("# Cluster\r\n");
+            kv(out, "cluster_enabled", &u8::from(srv.cluster_enabled()));
+        }
+        "keyspace" => {
+            out.push_str("# Keyspace\r\n");
+            for (i, db) in srv.dbs.iter().enumerate() {
+                if !db.is_empty() {
+                    kv(
+                        out,
+                        &format!("db{i}"),
+                        &format!("keys={},expires={},avg_ttl=0", db.len(), db.volatile_len()),
+                    );
+                }
+            }
+        }
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            let mut cmds: Vec<_> = srv.stats.commands.iter().collect();
+            cmds.sort_by_key(|(n, _)| *n);
+            for (n, s) in cmds {
+                let per = if s.calls == 0 {
+                    0.0
+                } else {
+                    s.usec as f64 / s.calls as f64
+                };
+                kv(
+                    out,
+                    &format!("cmdstat_{n}"),
+                    &format!(
+                        "calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}",
+                        s.calls, s.usec, s.rejected_calls, s.failed_calls
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,389 @@
+//! Configuration: redis.conf directives with Redis's names, defaults and value rules.
+//!
+//! `shoal-node [redis.conf] [--directive value ...]` works as `redis-server` does: the file is
+//! read first, then each `--name value...` is applied as a config line. `CONFIG GET/SET` read
+//! and write the same table. Values are kept in canonical text form (`yes`/`no`, plain byte
+//! counts) so CONFIG GET answers exactly as Redis does; typed accessors parse them.
+//!
+//! Checklist for a new directive: add a row to [`DIRECTIVES`] with Redis's name, default and
+//! kind; read it through [`Config::get_i64`] / [`Config::get_bool`] / [`Config::get_str`]; if
+//! the running node must react to `CONFIG SET`, handle it in `cmd::server::config_set`.
+
+use std::collections::HashMap;
+
+use shoal_common::glob::glob_match;
+
+/// How a directive's value is parsed.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// `yes` / `no`.
+    Bool,
+    /// An integer within bounds.
+    Int(i64, i64),
+    /// A byte count with optional unit (`1gb`, `512mb`, `100k`).
+    Memory,
+    /// Free text.
+    Str,
+    /// One of the listed words.
+    Enum(&'static [&'static str]),
+}
+
+/// One directive.
+#[derive(Debug)]
+pub struct Directive {
+    /// Redis's name.
+    pub name: &'static str,
+    /// Other accepted names (`slaveof` for `replicaof`, ...).
+    pub alias: Option<&'static str>,
+    /// Default in canonical form.
+    pub default: &'static str,
+    /// Value rule.
+    pub kind: Kind,
+    /// Settable with CONFIG SET.
+    pub mutable: bool,
+}
+
+const fn d(name: &'static str, default: &'static str, kind: Kind) -> Directive {
+    Directive {
+        name,
+        alias: None,
+        default,
+        kind,
+        mutable: true,
+    }
+}
+
+const fn immutable(name: &'static str, default: &'static str, kind: Kind) -> Directive {
+    Directive {
+        name,
+        alias: None,
+        default,
+        kind,
+        mutable: false,
+    }
+}
+
+const fn alias(
+    name: &'static str,
+    alias: &'static str,
+    default: &'static str,
+    kind: Kind,
+) -> Directive {
+    Directive {
+        name,
+        alias: Some(alias),
+        default,
+        kind,
+        mutable: true,
+    }
+}
+
+const I: Kind = Kind::Int(i64::MIN, i64::MAX);
+const NONNEG: Kind = Kind::Int(0, i64::MAX);
+const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning", "nothing"];
+
+/// Every directive we know, with Redis 7.0's defaults.
+pub static DIRECTIVES: &[Directive] = &[
+    d("bind", "* -::*", Kind::Str),
+    immutable("port", "6379", Kind::Int(0, 65535)),
+    d("requirepass", "", Kind::Str),
+    d("maxclients", "10000", Kind::Int(1, i64::MAX)),
+    d("timeout", "0", NONNEG),
+    d("tcp-keepalive", "300", NONNEG),
+    immutable("databases", "16", Kind::Int(1, i64::MAX)),
+    d("dir", "", Kind::Str),
+    d("loglevel", "notice", Kind::Enum(LOGLEVELS)),
+    immutable("logfile", "", Kind::Str),
+    d("proto-max-bulk-len", "536870912", Kind::Memory),
+    d("client-query-buffer-limit", "1073741824", Kind::Memory),
+    immutable("io-threads", "1", Kind::Int(1, 128)),
+    immutable("daemonize", "no", Kind::Bool),
+    d("protected-mode", "yes", Kind::Bool),
+    d("save", "3600 1 300 100 60 10000", Kind::Str),
+    d("appendonly", "no", Kind::Bool),
+    d("dbfilename", "dump.rdb", Kind::Str),
+    d("maxmemory", "0", Kind::Memory),
+    d(
+        "maxmemory-policy",
+        "noeviction",
+        Kind::Enum(&[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ]),
+    ),
+    d("hz", "10", Kind::Int(1, 500)),
+    immutable("tcp-backlog", "511", NONNEG),
+    immutable("pidfile", "", Kind::Str),
+    d("slowlog-log-slower-than", "10000", I),
+    d("slowlog-max-len", "128", NONNEG),
+    d("notify-keyspace-events", "", Kind::Str),
+    d("active-expire-effort", "1", Kind::Int(1, 10)),
+    immutable("cluster-enabled", "no", Kind::Bool),
+    immutable("cluster-config-file", "nodes.conf", Kind::Str),
+    d("cluster-node-timeout", "15000", NONNEG),
+    immutable("cluster-port", "0", Kind::Int(0, 65535)),
+    d("cluster-announce-ip", "", Kind::Str),
+    d("cluster-announce-port", "0", Kind::Int(0, 65535)),
+    d("cluster-announce-bus-port", "0", Kind::Int(0, 65535)),
+    d("cluster-require-full-coverage", "yes", Kind::Bool),
+    d("cluster-allow-reads-when-down", "no", Kind::Bool),
+    d("cluster-allow-pubsubshard-when-down", "yes", Kind::Bool),
+    alias(
+        "cluster-replica-validity-factor",
+        "cluster-slave-validity-factor",
+        "10",
+        NONNEG,
+    ),
+    d("cluster-migration-barrier", "1", NONNEG),
+    d("cluster-allow-replica-migration", "yes", Kind::Bool),
+    alias(
+        "cluster-replica-no-failover",
+        "cluster-slave-no-failover",
+        "no",
+        Kind::Bool,
+    ),
+    alias("replica-read-only", "slave-read-only", "yes", Kind::Bool),
+    alias(
+        "replica-serve-stale-data",
+        "slave-serve-stale-data",
+        "yes",
+        Kind::Bool,
+    ),
+    d("repl-backlog-size", "1048576", Kind::Memory),
+    d("repl-timeout", "60", Kind::Int(1, i64::MAX)),
+    d("repl-ping-replica-period", "10", Kind::Int(1, i64::MAX)),
+    alias("min-replicas-to-write", "min-slaves-to-write", "0", NONNEG),
+    alias("min-replicas-max-lag", "min-slaves-max-lag", "10", NONNEG),
+    d(
+        "client-output-buffer-limit",
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        Kind::Str,
+    ),
+    d("hash-max-listpack-entries", "128", NONNEG),
+    d("hash-max-listpack-value", "64", NONNEG),
+    d("set-max-intset-entries", "512", NONNEG),
+    d("zset-max-listpack-entries", "128", NONNEG),
+    d("zset-max-listpack-value", "64", NONNEG),
+    d("list-max-listpack-size", "-2", I),
+    d("list-compress-depth", "0", NONNEG),
+];
+
+/// Parses a Redis memory value (`memtoull`): digits with an optional case-insensitive unit
+/// `b`, `k` (1000), `kb` (1024), `m`, `mb`, `g`, `gb`.
+pub fn parse_memory(s: &str) -> Option<i64> {
+    let lower = s.to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit() && c != '-')
+        .unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(digits_end);
+    let mul: i64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    num.parse::<i64>().ok()?.checked_mul(mul)
+}
+
+/// The node's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    values: HashMap<&'static str, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut values: HashMap<&'static str, String> = DIRECTIVES
+            .iter()
+            .map(|d| (d.name, d.default.to_string()))
+            .collect();
+        let cwd = std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        values.insert("dir", cwd);
+        Config { values }
+    }
+}
+
+fn find(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES.iter().find(|d| {
+        d.name.eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+impl Config {
+    /// Builds a configuration from an optional config file's text and command-line
+    /// `--directive value...` arguments, as `redis-server` does.
+    pub fn from_sources(file_text: Option<&str>, cli: &[String]) -> Result<Config, String> {
+        let mut cfg = Config::default();
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(text) = file_text {
+            lines.extend(text.lines().map(str::to_string));
+        }
+        // `--port 7000 --save "" --cluster-enabled yes` -> config lines.
+        let mut current: Option<String> = None;
+        for arg in cli {
+            if let Some(name) = arg.strip_prefix("--") {
+                if let Some(line) = current.take() {
+                    lines.push(line);
+                }
+                current = Some(name.to_string());
+            } else {
+                let line = current
+                    .as_mut()
+                    .ok_or_else(|| format!("unexpected argument '{arg}'"))?;
+                line.push(' ');
+                line.push_str(&quote(arg));
+            }
+        }
+        if let Some(line) = current.take() {
+            lines.push(line);
+        }
+        for (n, line) in lines.iter().enumerate() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let args = shoal_common::resp::decode::split_args(trimmed.as_bytes())
+                .ok_or_else(|| format!("line {}: unbalanced quotes", n + 1))?;
+            let words: Vec<String> = args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let Some((name, rest)) = words.split_first() else {
+                continue;
+            };
+            let value = rest.join(" ");
+            cfg.set(name, &value, true)
+                .map_err(|e| format!("line {} ('{}'): {e}", n + 1, line.trim()))?;
+        }
+        Ok(cfg)
+    }
+
+    /// Sets a directive after validating `value`. `startup` allows immutable directives.
+    pub fn set(&mut self, name: &str, value: &str, startup: bool) -> Result<(), String> {
+        let dir = find(name).ok_or_else(|| {
+            format!("Unknown option or number of arguments for CONFIG SET - '{name}'")
+        })?;
+        if !startup && !dir.mutable {
+            return Err(format!(
+                "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+            ));
+        }
+        let canonical = canonicalize(dir, value).map_err(|why| {
+            format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
+        })?;
+        self.values.insert(dir.name, canonical);
+        Ok(())
+    }
+
+    /// The canonical text of a directive.
+    pub fn get_str(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    /// A numeric directive (Int or Memory).
+    pub fn get_i64(&self, name: &str) -> i64 {
+        self.get_str(name).parse().unwrap_or(0)
+    }
+
+    /// A boolean directive.
+    pub fn get_bool(&self, name: &str) -> bool {
+        self.get_str(name) == "yes"
+    }
+
+    /// (name, value) pairs whose name matches any of `patterns` (CONFIG GET), each once.
+    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for d in DIRECTIVES {
+            let names = std::iter::once(d.name).chain(d.alias);
+            for n in names {
+                if patterns.iter().any(|p| glob_match(p, n.as_bytes(), true)) {
+                    out.push((n, self.get_str(d.name).to_string()));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn quote(arg: &str) -> String {
+    if !arg.is_empty() && !arg.contains([' ', '"', '\'', '\\']) {
+        return arg.to_string();
+    }
+    let mut s = String::from("\"");
+    for c in arg.chars() {
+        if c == '"' || c == '\\' {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('"');
+    s
+}
+
+fn canonicalize(dir: &Directive, value: &str) -> Result<String, String> {
+    match dir.kind {
+        Kind::Bool => match value.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int(min, max) => {
+            let v: i64 = value
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            if v < min || v > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Memory => parse_memory(value)
+            .filter(|v| *v >= 0)
+            .map(|v| v.to_string())
+            .ok_or_else(|| "argument must be a memory value".into()),
+        Kind::Str => Ok(value.to_string()),
+        Kind::Enum(words) => words
+            .iter()
+            .find(|w| w.eq_ignore_ascii_case(value))
+            .map(|w| (*w).to_string())
+            .ok_or_else(|| {
+                "argument(s) must be one of the following: ".to_string() + &words.join(", ")
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_and_file() {
+        let cli: Vec<String> = ["--port", "7000", "--save", "", "--cluster-enabled", "yes"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let cfg = Config::from_sources(Some("maxmemory 1gb\n# comment\n"), &cli).unwrap();
+        assert_eq!(cfg.get_i64("port"), 7000);
+        assert_eq!(cfg.get_str("save"), "");
+        assert!(cfg.get_bool("cluster-enabled"));
+        assert_eq!(cfg.get_i64("maxmemory"), 1 << 30);
+        assert!(Config::from_sources(None, &["--nosuch".into(), "1".into()]).is_err());
+        let mut c = Config::default();
+        assert!(c.set("port", "1", false).is_err());
+        assert!(c.set("slave-read-only", "no", false).is_ok());
+        assert!(!c.get_bool("replica-read-only"));
+    }
+}

@@ -1,0 +1,160 @@
+//! One task per client: read, decode every complete command in the buffer, send them to the
+//! executor as one batch, and write whatever the executor sends back. It never touches the
+//! keyspace.
+//!
+//! Limits enforced here: `proto-max-bulk-len` (in the decoder) and
+//! `client-query-buffer-limit` (a client whose unparsed input grows past it is closed, as
+//! Redis does).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::BytesMut;
+use shoal_common::resp::decode::RequestDecoder;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use crate::clock::unix_ms;
+use crate::exec::{Client, ClientId, Event, Out};
+
+/// Read buffer growth step.
+const READ_CHUNK: usize = 16 * 1024;
+/// Most commands sent to the executor in one batch; bounds the executor's time per batch so
+/// one pipelining client cannot starve the others.
+const BATCH_MAX: usize = 1024;
+
+/// Per-connection limits from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: i64,
+    /// `client-query-buffer-limit`.
+    pub query_buffer_limit: i64,
+}
+
+/// Serves one client until it disconnects or the executor closes it.
+pub async fn serve(
+    socket: TcpStream,
+    peer: SocketAddr,
+    id: ClientId,
+    tx: mpsc::UnboundedSender<Event>,
+    limits: Limits,
+    authenticated: bool,
+) {
+    let laddr = socket
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let (mut rd, mut wr) = socket.into_split();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Out>();
+    let pending = Arc::new(AtomicUsize::new(0));
+    let client = Client::new(
+        id,
+        peer.to_string(),
+        laddr,
+        out_tx,
+        pending.clone(),
+        unix_ms(),
+        authenticated,
+    );
+    if tx.send(Event::Connect(Box::new(client))).is_err() {
+        return;
+    }
+    let reader_tx = tx.clone();
+    let mut reader = tokio::spawn(async move {
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        let mut decoder = RequestDecoder::new(limits.max_bulk_len);
+        loop {
+            buf.reserve(READ_CHUNK);
+            match rd.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            loop {
+                let mut cmds = Vec::new();
+                let mut error = None;
+                while cmds.len() < BATCH_MAX {
+                    match decoder.decode(&mut buf) {
+                        Ok(Some(cmd)) => cmds.push(cmd),
+                        Ok(None) => break,
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let more = cmds.len() == BATCH_MAX;
+                let fatal = error.is_some();
+                if (!cmds.is_empty() || fatal)
+                    && reader_tx.send(Event::Batch { id, cmds, error }).is_err()
+                {
+                    return;
+                }
+                if fatal {
+                    return;
+                }
+                if !more {
+                    break;
+                }
+            }
+            let limit = usize::try_from(limits.query_buffer_limit).unwrap_or(usize::MAX);
+            if buf.len() > limit {
+                debug!(
+                    client = id,
+                    "closing client that reached max query buffer length"
+                );
+                break;
+            }
+        }
+        let _ = reader_tx.send(Event::Disconnect(id));
+    });
+    // Writer: drain the executor's output, coalescing what is already queued into one write.
+    loop {
+        tokio::select! {
+            msg = out_rx.recv() => {
+                let Some(msg) = msg else { break };
+                let mut close = false;
+                let mut data = match msg {
+                    Out::Data(d) => d,
+                    Out::Close => { close = true; BytesMut::new() }
+                };
+                while !close {
+                    match out_rx.try_recv() {
+                        Ok(Out::Data(more)) => data.extend_from_slice(&more),
+                        Ok(Out::Close) => close = true,
+                        Err(_) => break,
+                    }
+                }
+                if !data.is_empty() {
+                    let n = data.len();
+                    if wr.write_all(&data).await.is_err() {
+                        break;
+                    }
+                    pending.fetch_sub(n.min(pending.load(Ordering::Relaxed)), Ordering::Relaxed);
+                }
+                if close {
+                    break;
+                }
+            }
+            _ = &mut reader => {
+                // The reader ended (EOF or fatal error): it already told the executor. Keep
+                // writing until the executor drops our channel, so the final replies (e.g.
+                // the protocol error) still go out.
+                while let Some(msg) = out_rx.recv().await {
+                    match msg {
+                        Out::Data(d) => { if wr.write_all(&d).await.is_err() { break; } }
+                        Out::Close => break,
+                    }
+                }
+                let _ = wr.shutdown().await;
+                return;
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+    reader.abort();
+    let _ = tx.send(Event::Disconnect(id));
+}

@@ -1,0 +1,330 @@
+//! The keyspace of one logical database (Redis `redisDb`), indexed by slot.
+//!
+//! Mirrors Redis `db.c` and Valkey's `kvstore`: in cluster mode there is one map per hash slot,
+//! so COUNTKEYSINSLOT, GETKEYSINSLOT and migration cost what they return instead of a scan of
+//! the whole keyspace; standalone there is a single map. Expiry times are absolute Unix
+//! milliseconds stored with the entry (they are persisted and replicated); keys with a TTL are
+//! also kept in `volatile` so the active expiry cycle can sample them.
+//!
+//! Invariants: a key is in `volatile` iff its entry has an expire time; `key_count` equals the
+//! sum of the maps' lengths. Lookups through [`Db::get`] / [`Db::get_mut`] apply lazy expiry:
+//! an expired key is deleted on access and reported missing.
+
+pub mod expire;
+pub mod value;
+
+use bytes::Bytes;
+use indexmap::{IndexMap, IndexSet};
+use shoal_common::slot::{SLOT_COUNT, key_hash_slot};
+
+pub use value::Value;
+
+type Hasher = foldhash::fast::RandomState;
+type Map = IndexMap<Bytes, Entry, Hasher>;
+
+/// No expire time.
+pub const NO_EXPIRE: i64 = -1;
+
+/// A key's value and its absolute expire time in Unix ms ([`NO_EXPIRE`] for none).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// Absolute expire time in Unix milliseconds, or [`NO_EXPIRE`].
+    pub expire_at_ms: i64,
+}
+
+/// One database.
+#[derive(Debug)]
+pub struct Db {
+    maps: Vec<Map>,
+    volatile: IndexSet<Bytes, Hasher>,
+    key_count: usize,
+    /// Keys deleted because they had expired (INFO `expired_keys`).
+    pub expired_keys: u64,
+}
+
+impl Db {
+    /// A database; `by_slot` gives it one map per hash slot (cluster mode).
+    pub fn new(by_slot: bool) -> Db {
+        let n = if by_slot { SLOT_COUNT } else { 1 };
+        Db {
+            maps: (0..n).map(|_| Map::default()).collect(),
+            volatile: IndexSet::default(),
+            key_count: 0,
+            expired_keys: 0,
+        }
+    }
+
+    fn map_index(&self, key: &[u8]) -> usize {
+        if self.maps.len() == 1 {
+            0
+        } else {
+            key_hash_slot(key).index()
+        }
+    }
+
+    /// Number of keys (expired ones not yet reclaimed included, as in Redis).
+    pub fn len(&self) -> usize {
+        self.key_count
+    }
+
+    /// True when there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.key_count == 0
+    }
+
+    /// Number of keys with a TTL.
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// Whether lookups are per slot (cluster mode).
+    pub fn by_slot(&self) -> bool {
+        self.maps.len() > 1
+    }
+
+    /// Keys in one slot (cluster mode; standalone: all keys for slot 0).
+    pub fn slot_len(&self, slot: usize) -> usize {
+        self.maps.get(slot).map_or(0, IndexMap::len)
+    }
+
+    /// The keys of one slot, at most `count`.
+    pub fn slot_keys(&self, slot: usize, count: usize) -> Vec<Bytes> {
+        self.maps
+            .get(slot)
+            .map(|m| m.keys().take(count).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The entry of `key` without expiry checks (internal, and for commands that must see
+    /// expired keys, like the expiry cycle itself).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.maps[self.map_index(key)].get(key)
+    }
+
+    fn expired(entry: &Entry, now_ms: i64) -> bool {
+        entry.expire_at_ms != NO_EXPIRE && entry.expire_at_ms <= now_ms
+    }
+
+    /// Deletes `key` if it has expired; true if it did.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let expired = self.peek(key).is_some_and(|e| Db::expired(e, now_ms));
+        if expired {
+            self.remove(key);
+            self.expired_keys += 1;
+        }
+        expired
+    }
+
+    /// The live entry of `key` (lazy expiry applied).
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.expire_if_needed(key, now_ms);
+        self.peek(key)
+    }
+
+    /// The live entry of `key`, mutable (lazy expiry applied).
+    pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now_ms);
+        let i = self.map_index(key);
+        self.maps[i].get_mut(key)
+    }
+
+    /// True if `key` exists (lazy expiry applied).
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.get(key, now_ms).is_some()
+    }
+
+    /// Sets `key` to `value` with `expire_at_ms`, replacing any old entry.
+    pub fn set(&mut self, key: Bytes, value: Value, expire_at_ms: i64) {
+        let i = self.map_index(&key);
+        if expire_at_ms != NO_EXPIRE {
+            self.volatile.insert(key.clone());
+        }
+        let old = self.maps[i].insert(
+            key.clone(),
+            Entry {
+                value,
+                expire_at_ms,
+            },
+        );
+        match old {
+            None => self.key_count += 1,
+            Some(old) => {
+                if old.expire_at_ms != NO_EXPIRE && expire_at_ms == NO_EXPIRE {
+                    self.volatile.swap_remove(&key[..]);
+                }
+            }
+        }
+    }
+
+    /// Replaces the value of an existing key, keeping its TTL (`SET ... KEEPTTL`, APPEND).
+    /// Inserts without TTL if the key is missing.
+    pub fn set_keep_ttl(&mut self, key: Bytes, value: Value) {
+        let i = self.map_index(&key);
+        match self.maps[i].get_mut(&key[..]) {
+            Some(e) => e.value = value,
+            None => self.set(key, value, NO_EXPIRE),
+        }
+    }
+
+    /// Sets or clears the expire time of an existing key. Returns false if the key is missing.
+    pub fn set_expire(&mut self, key: &[u8], expire_at_ms: i64) -> bool {
+        let i = self.map_index(key);
+        let Some((_, k, e)) = self.maps[i].get_full_mut(key) else {
+            return false;
+        };
+        let had = e.expire_at_ms != NO_EXPIRE;
+        e.expire_at_ms = expire_at_ms;
+        if expire_at_ms == NO_EXPIRE {
+            if had {
+                self.volatile.swap_remove(key);
+            }
+        } else if !had {
+            self.volatile.insert(k.clone());
+        }
+        true
+    }
+
+    /// Removes `key`, returning its entry. No expiry check: removing an expired key still
+    /// removes it (DEL of an expired key then reports 0 because callers look it up first).
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let i = self.map_index(key);
+        // swap_remove is O(1); SCAN walks indices downwards so the moved entry is never missed.
+        let old = self.maps[i].swap_remove(key)?;
+        self.key_count -= 1;
+        if old.expire_at_ms != NO_EXPIRE {
+            self.volatile.swap_remove(key);
+        }
+        Some(old)
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        for m in &mut self.maps {
+            *m = Map::default();
+        }
+        self.volatile = IndexSet::default();
+        self.key_count = 0;
+    }
+
+    /// Every key (KEYS): callers filter and check expiry.
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        self.maps.iter().flat_map(|m| m.iter())
+    }
+
+    /// A uniformly random key among the maps (RANDOMKEY), or None when empty.
+    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<Bytes> {
+        if self.key_count == 0 {
+            return None;
+        }
+        let mut n = rng.random_range(0..self.key_count);
+        for m in &self.maps {
+            if n < m.len() {
+                return m.get_index(n).map(|(k, _)| k.clone());
+            }
+            n -= m.len();
+        }
+        None
+    }
+
+    /// One step of SCAN. The cursor encodes (map index, position + 1) and positions are
+    /// walked downwards: `swap_remove` only moves the last entry to a lower position, so a
+    /// key present for the whole scan is returned at least once. Returns the next cursor
+    /// (0 when done) and appends the keys visited to `out`.
+    pub fn scan(&self, cursor: u64, count: usize, out: &mut Vec<Bytes>) -> u64 {
+        const POS_BITS: u32 = 40;
+        let mut map_i = usize::try_from(cursor >> POS_BITS).unwrap_or(usize::MAX);
+        let low = cursor & ((1u64 << POS_BITS) - 1);
+        // low == 0: start map_i afresh; otherwise low - 1 positions remain to visit in it.
+        let mut remaining = low.checked_sub(1);
+        let budget = count.max(1);
+        let mut visited = 0;
+        while map_i < self.maps.len() {
+            let m = &self.maps[map_i];
+            let len = m.len() as u64;
+            let mut rem = remaining.take().map_or(len, |r| r.min(len));
+            while rem > 0 && visited < budget {
+                let i = usize::try_from(rem - 1).expect("invariant: position < map len");
+                if let Some((k, _)) = m.get_index(i) {
+                    out.push(k.clone());
+                }
+                rem -= 1;
+                visited += 1;
+            }
+            if rem > 0 {
+                return ((map_i as u64) << POS_BITS) | (rem + 1);
+            }
+            map_i += 1;
+            if visited >= budget {
+                break;
+            }
+        }
+        if map_i >= self.maps.len() {
+            0
+        } else {
+            (map_i as u64) << POS_BITS
+        }
+    }
+
+    /// A random key with a TTL (active expiry sampling).
+    pub fn random_volatile(&self, rng: &mut impl rand::Rng) -> Option<Bytes> {
+        if self.volatile.is_empty() {
+            return None;
+        }
+        let i = rng.random_range(0..self.volatile.len());
+        self.volatile.get_index(i).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::String(Bytes::from(v.to_string()))
+    }
+
+    #[test]
+    fn lazy_expiry() {
+        let mut db = Db::new(false);
+        db.set(Bytes::from("k"), s("v"), 100);
+        assert!(db.get(b"k", 99).is_some());
+        assert_eq!(db.volatile_len(), 1);
+        assert!(db.get(b"k", 100).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.volatile_len(), 0);
+        assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn scan_sees_every_stable_key_while_others_are_deleted() {
+        for by_slot in [false, true] {
+            let mut db = Db::new(by_slot);
+            for i in 0..500 {
+                db.set(Bytes::from(format!("k{i}")), s("v"), NO_EXPIRE);
+            }
+            let mut seen = std::collections::HashSet::new();
+            let mut cursor = 0;
+            let mut round = 0;
+            loop {
+                let mut out = Vec::new();
+                cursor = db.scan(cursor, 10, &mut out);
+                seen.extend(out);
+                // Delete some keys that are not "stable" (odd ones) as the scan goes.
+                for j in 0..5 {
+                    let victim = format!("k{}", (round * 10 + j * 2 + 1) % 500);
+                    db.remove(victim.as_bytes());
+                }
+                round += 1;
+                if cursor == 0 {
+                    break;
+                }
+                assert!(round < 10_000);
+            }
+            for i in (0..500).step_by(2) {
+                assert!(seen.contains(&Bytes::from(format!("k{i}"))), "k{i} missed");
+            }
+        }
+    }
+}

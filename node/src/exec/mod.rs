@@ -1,0 +1,290 @@
+//! The executor: the sole owner of all node state (design §7, model B).
+//!
+//! Connection tasks do socket I/O and RESP decoding; they send each batch of complete
+//! commands here as one [`Event::Batch`]. The executor runs the batch in order, encodes every
+//! reply into one buffer and hands it back to the connection, which writes it once. Nothing
+//! here awaits while touching state: [`Server::handle`] is synchronous, so the node is a
+//! state machine driven by events and a tick, and tests drive it without sockets.
+
+pub mod client;
+pub mod pipeline;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use shoal_common::Frame;
+use shoal_common::ReplyError;
+use shoal_common::resp::ProtocolError;
+use shoal_common::resp::encode::encode;
+use tokio::sync::mpsc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+pub use client::{Client, ClientId, Out};
+
+/// What connection tasks and timers send to the executor.
+#[derive(Debug)]
+pub enum Event {
+    /// A new connection.
+    Connect(Box<Client>),
+    /// Complete commands read from a client, in order; `error` is a protocol error that
+    /// followed them (reply with it, then close).
+    Batch {
+        /// The client.
+        id: ClientId,
+        /// The commands.
+        cmds: Vec<Vec<Bytes>>,
+        /// A protocol error after the commands.
+        error: Option<ProtocolError>,
+    },
+    /// The connection closed.
+    Disconnect(ClientId),
+}
+
+/// Per-command statistics (INFO commandstats).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CommandStats {
+    /// Calls that ran.
+    pub calls: u64,
+    /// Microseconds spent.
+    pub usec: u64,
+    /// Rejected before running (arity, auth, redirect...).
+    pub rejected_calls: u64,
+    /// Ran and replied with an error.
+    pub failed_calls: u64,
+}
+
+/// Server-wide counters (INFO stats).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Connections accepted.
+    pub total_connections_received: u64,
+    /// Commands processed.
+    pub total_commands_processed: u64,
+    /// Per command, by full name.
+    pub commands: HashMap<&'static str, CommandStats>,
+    /// Error replies by code (INFO errorstats).
+    pub errors: HashMap<String, u64>,
+    /// Connections refused over maxclients.
+    pub rejected_connections: u64,
+    /// Keyspace hits.
+    pub keyspace_hits: u64,
+    /// Keyspace misses.
+    pub keyspace_misses: u64,
+}
+
+/// All state of one node.
+#[derive(Debug)]
+pub struct Server {
+    /// Configuration (CONFIG GET/SET).
+    pub config: Config,
+    /// Logical databases (16 standalone, 1 in cluster mode).
+    pub dbs: Vec<Db>,
+    /// Every connected client except the one whose command is running.
+    pub clients: HashMap<ClientId, Client>,
+    /// Counters.
+    pub stats: Stats,
+    /// Time.
+    pub clock: Clock,
+    /// Randomness (RANDOMKEY, expiry sampling).
+    pub rng: SmallRng,
+    /// Start time, Unix ms.
+    pub started_ms: i64,
+    /// 40 hex characters, new at every start (INFO run_id).
+    pub run_id: String,
+    /// The port clients connect to.
+    pub port: u16,
+    /// Set by SHUTDOWN: the executor stops after the current batch.
+    pub shutdown_requested: bool,
+    /// Last time the stats were reset (CONFIG RESETSTAT), Unix ms.
+    pub stat_reset_ms: i64,
+    /// Active expiry on or off (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: bool,
+}
+
+/// What a command handler gets: the node and the calling client.
+pub struct Ctx<'a> {
+    /// The node.
+    pub srv: &'a mut Server,
+    /// The caller.
+    pub client: &'a mut Client,
+    /// Time of the command, Unix ms (one snapshot per command, as Redis's
+    /// `commandTimeSnapshot`).
+    pub now_ms: i64,
+}
+
+impl Ctx<'_> {
+    /// The caller's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.srv.dbs[self.client.db]
+    }
+
+    /// Records that `key` in the caller's database was modified (Redis
+    /// `signalModifiedKey`): invalidates WATCH and wakes clients blocked on the key once
+    /// those mechanisms exist (issues 3 and 4 hang them here).
+    pub fn signal_modified_key(&mut self, key: &[u8]) {
+        let _ = key;
+    }
+
+    /// Publishes a keyspace event (Redis `notifyKeyspaceEvent`); a no-op until
+    /// notify-keyspace-events is implemented (issue 4 hangs it here).
+    pub fn notify(&mut self, class: u8, event: &str, key: &[u8]) {
+        let _ = (class, event, key);
+    }
+}
+
+fn random_hex40(rng: &mut impl rand::Rng) -> String {
+    (0..40)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+impl Server {
+    /// A node with `config`, its databases empty.
+    pub fn new(config: Config, clock: Clock) -> Server {
+        let cluster = config.get_bool("cluster-enabled");
+        let ndb = if cluster {
+            1
+        } else {
+            usize::try_from(config.get_i64("databases")).unwrap_or(16)
+        };
+        let mut rng = SmallRng::from_os_rng();
+        let now = clock.now_ms();
+        let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
+        Server {
+            dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
+            clients: HashMap::new(),
+            stats: Stats::default(),
+            run_id: random_hex40(&mut rng),
+            rng,
+            started_ms: now,
+            port,
+            shutdown_requested: false,
+            stat_reset_ms: now,
+            active_expire_enabled: true,
+            clock,
+            config,
+        }
+    }
+
+    /// True in cluster mode.
+    pub fn cluster_enabled(&self) -> bool {
+        self.config.get_bool("cluster-enabled")
+    }
+
+    /// Handles one event.
+    pub fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Connect(client) => {
+                self.stats.total_connections_received += 1;
+                let maxclients =
+                    usize::try_from(self.config.get_i64("maxclients")).unwrap_or(10000);
+                if self.clients.len() >= maxclients {
+                    self.stats.rejected_connections += 1;
+                    let mut out = BytesMut::new();
+                    encode(
+                        &Frame::error("ERR max number of clients reached"),
+                        client.protocol,
+                        &mut out,
+                    );
+                    client.send(out);
+                    client.close();
+                    return;
+                }
+                self.clients.insert(client.id, *client);
+            }
+            Event::Disconnect(id) => {
+                self.clients.remove(&id);
+            }
+            Event::Batch { id, cmds, error } => self.handle_batch(id, cmds, error),
+        }
+    }
+
+    /// Runs a batch of commands from one client and sends the replies in one buffer.
+    pub fn handle_batch(
+        &mut self,
+        id: ClientId,
+        cmds: Vec<Vec<Bytes>>,
+        error: Option<ProtocolError>,
+    ) {
+        let Some(mut client) = self.clients.remove(&id) else {
+            return;
+        };
+        let mut out = BytesMut::new();
+        for argv in cmds {
+            if let Some(reply) = self.process_command(&mut client, &argv) {
+                encode(&reply, client.protocol, &mut out);
+            }
+            if client.close_after_reply || self.shutdown_requested {
+                break;
+            }
+        }
+        if let Some(err) = error {
+            encode(&Frame::error(err.reply_text()), client.protocol, &mut out);
+            client.close_after_reply = true;
+        }
+        client.send(out);
+        if client.close_after_reply {
+            client.close();
+        } else {
+            self.clients.insert(id, client);
+        }
+    }
+
+    /// Periodic work (Redis `serverCron`): active expiry.
+    pub fn cron(&mut self) {
+        if !self.active_expire_enabled {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let deadline = Instant::now() + crate::db::expire::ACTIVE_EXPIRE_BUDGET;
+        for db in &mut self.dbs {
+            crate::db::expire::active_expire_cycle(db, now, &mut self.rng, deadline);
+        }
+    }
+
+    /// Runs one command for a client with no connection (tests, replication apply).
+    pub fn run_for_test(&mut self, client: &mut Client, argv: &[&str]) -> Frame {
+        let argv: Vec<Bytes> = argv
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        self.process_command(client, &argv).unwrap_or(Frame::Null)
+    }
+
+    fn record_error(&mut self, err: &ReplyError) {
+        *self.stats.errors.entry(err.code()).or_default() += 1;
+    }
+}
+
+/// The executor task: owns `srv` and serves events until every sender is gone or SHUTDOWN.
+pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Server {
+    let hz = u64::try_from(srv.config.get_i64("hz").clamp(1, 500)).unwrap_or(10);
+    let mut tick = tokio::time::interval(Duration::from_millis(1000 / hz));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                srv.handle(ev);
+                // Drain what is already queued before looking at the timer again.
+                while let Ok(ev) = rx.try_recv() {
+                    srv.handle(ev);
+                    if srv.shutdown_requested { break; }
+                }
+            }
+            _ = tick.tick() => srv.cron(),
+        }
+        if srv.shutdown_requested {
+            break;
+        }
+    }
+    for client in srv.clients.values() {
+        client.close();
+    }
+    srv
+}

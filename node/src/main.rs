@@ -1,0 +1,67 @@
+//! `shoal-node [redis.conf] [--directive value ...]`: starts a node, as `redis-server` does.
+
+use clap::Parser;
+use shoal_node::config::Config;
+use tracing_subscriber::EnvFilter;
+
+/// Shoal node: a Redis-Cluster-compatible in-memory data structure server.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Optional redis.conf-style configuration file, then `--directive value ...` overrides
+    /// (e.g. `--port 7000 --cluster-enabled yes`), exactly as redis-server accepts them.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (file, rest) = match cli.args.first() {
+        Some(first) if !first.starts_with("--") => (Some(first.clone()), &cli.args[1..]),
+        _ => (None, &cli.args[..]),
+    };
+    let text = match &file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("can't read config file {path}: {e}"))?,
+        ),
+        None => None,
+    };
+    let config = Config::from_sources(text.as_deref(), rest)
+        .map_err(|e| anyhow::anyhow!("*** FATAL CONFIG FILE ERROR *** {e}"))?;
+    let filter = match config.get_str("loglevel") {
+        "debug" => "debug",
+        "verbose" => "info",
+        "warning" => "warn",
+        "nothing" => "off",
+        _ => "info",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let dir = config.get_str("dir").to_string();
+    if !dir.is_empty() {
+        std::env::set_current_dir(&dir)
+            .map_err(|e| anyhow::anyhow!("can't chdir to '{dir}': {e}"))?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = shoal_node::server::bind(&config).await?;
+        let shutdown = async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("invariant: installing a SIGTERM handler cannot fail at startup");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        shoal_node::server::run(listener, config, shutdown).await;
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,102 @@
+//! The listener: binds, accepts with backoff, and starts a connection task per client
+//! (mini-redis `Listener`). `run` returns when the executor stops (SHUTDOWN) or `shutdown`
+//! resolves (SIGTERM/SIGINT).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::connection;
+use crate::exec::{self, Event, Server};
+
+/// Longest pause between accept retries after errors (EMFILE and the like).
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Binds the addresses `config` names (`bind`, `port`). `port 0` picks a free port.
+pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
+    let port = config.get_i64("port");
+    let bind = config.get_str("bind");
+    // Redis's default `* -::*` means every IPv4 and IPv6 address; we listen on IPv4 only for
+    // `*` and on the first address otherwise.
+    let host = bind
+        .split_whitespace()
+        .next()
+        .unwrap_or("*")
+        .trim_start_matches('-');
+    let host = match host {
+        "*" => "0.0.0.0",
+        "::*" => "::",
+        h => h,
+    };
+    TcpListener::bind((host, u16::try_from(port).unwrap_or(6379))).await
+}
+
+/// Serves clients on `listener` until SHUTDOWN or `shutdown` completes.
+pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Future) {
+    if let Ok(addr) = listener.local_addr() {
+        // Record the real port when `port 0` asked for any free one.
+        let _ = config.set("port", &addr.port().to_string(), true);
+        info!(port = addr.port(), "ready to accept connections");
+    }
+    let requirepass_empty = config.get_str("requirepass").is_empty();
+    let max_bulk = config.get_i64("proto-max-bulk-len");
+    let query_limit = config.get_i64("client-query-buffer-limit");
+    let srv = Server::new(config, Clock::real());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let executor = tokio::spawn(exec::run(srv, rx));
+    let next_id = Arc::new(AtomicU64::new(1));
+    let limits = connection::Limits {
+        max_bulk_len: max_bulk,
+        query_buffer_limit: query_limit,
+    };
+    let accept = async {
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            match listener.accept().await {
+                Ok((socket, peer)) => {
+                    backoff = Duration::from_millis(1);
+                    let _ = socket.set_nodelay(true);
+                    let id = next_id.fetch_add(1, Ordering::Relaxed);
+                    let tx = tx.clone();
+                    tokio::spawn(connection::serve(
+                        socket,
+                        peer,
+                        id,
+                        tx,
+                        limits,
+                        requirepass_empty,
+                    ));
+                }
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = accept => {}
+        _ = shutdown => info!("received shutdown signal"),
+        res = executor => {
+            if let Err(e) = res
+                && e.is_panic()
+            {
+                std::panic::resume_unwind(e.into_panic());
+            }
+            info!("shutdown by SHUTDOWN command");
+        }
+    }
+}
+
+/// Sends an event to the executor; false if it has stopped.
+pub fn send(tx: &mpsc::UnboundedSender<Event>, ev: Event) -> bool {
+    tx.send(ev).is_ok()
+}

@@ -1,0 +1,295 @@
+//! The integration-test harness: real node processes, real Redis as the reference, and a
+//! small blocking RESP client that returns exact frames (so differential tests compare what
+//! went over the wire, not what a client library made of it).
+//!
+//! # Layout
+//!
+//! - [`Proc`]: a running `shoal-node` or `redis-server` on a free loopback port, killed on
+//!   drop, with its own temporary directory.
+//! - [`RawClient`]: send a command (or raw bytes), read one [`Frame`].
+//! - [`Differ`]: the same commands to our node and to real Redis, replies compared.
+//!
+//! Binaries: tests use `target/<profile>/shoal-node`, built by `scripts/test` before
+//! `cargo test` runs. A missing binary or a missing `redis-server` fails the test loudly; a
+//! test never skips because a tool is absent.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+pub use shoal_common::Frame;
+use shoal_common::resp::decode::decode_reply;
+use shoal_common::resp::encode::encode_request;
+
+/// The workspace's target directory.
+pub fn target_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+}
+
+/// Path of one of the project's binaries (`shoal-node`, `shoal-router`), preferring the
+/// profile the tests were built with.
+pub fn bin(name: &str) -> PathBuf {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let path = target_dir().join(profile).join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (scripts/test runs `cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on 127.0.0.1 whose +10000 bus port is free too.
+pub fn free_port() -> u16 {
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = l.local_addr().expect("local addr").port();
+        if port < 55000 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Path of a tool on PATH, or a loud panic naming the package that provides it.
+pub fn require_tool(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{name} is not on PATH: install Debian's {package} package (scripts/test does)");
+}
+
+/// A running server process on 127.0.0.1.
+pub struct Proc {
+    /// Client port.
+    pub port: u16,
+    /// Working directory (removed on drop).
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Proc {
+    /// Starts `shoal-node` with extra `--directive value` arguments.
+    pub fn node(extra: &[&str]) -> Proc {
+        Proc::start(bin("shoal-node"), extra, &[])
+    }
+
+    /// Starts real `redis-server` with extra arguments.
+    pub fn redis(extra: &[&str]) -> Proc {
+        let exe = require_tool("redis-server", "redis-server");
+        Proc::start(exe, extra, &["--save", "", "--appendonly", "no"])
+    }
+
+    fn start(exe: PathBuf, extra: &[&str], base: &[&str]) -> Proc {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let port_s = port.to_string();
+        let mut args: Vec<&str> = vec!["--port", &port_s, "--bind", "127.0.0.1"];
+        let dir_s = dir.path().display().to_string();
+        args.extend(["--dir", &dir_s]);
+        args.extend_from_slice(base);
+        args.extend_from_slice(extra);
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let child = Command::new(&exe)
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+        let p = Proc { port, dir, child };
+        p.wait_ready();
+        p
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut c) = RawClient::connect(self.port)
+                && c.cmd(&["PING"]) == Frame::simple("PONG")
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "server on port {} did not answer PING; log:\n{}",
+            self.port,
+            self.log()
+        );
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// A raw client.
+    pub fn raw(&self) -> RawClient {
+        RawClient::connect(self.port).expect("connect")
+    }
+
+    /// A `redis` crate client.
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client url")
+    }
+
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Kills the process (SIGKILL) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits up to `timeout` for the process to exit; its status code if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A blocking RESP client that returns exact frames.
+pub struct RawClient {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl RawClient {
+    /// Connects to 127.0.0.1:`port`.
+    pub fn connect(port: u16) -> std::io::Result<RawClient> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_nodelay(true)?;
+        Ok(RawClient {
+            stream,
+            buf: BytesMut::new(),
+        })
+    }
+
+    /// Sends raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Sends one command without reading the reply.
+    pub fn send<S: AsRef<[u8]>>(&mut self, args: &[S]) {
+        let mut out = BytesMut::new();
+        encode_request(args, &mut out);
+        self.send_raw(&out);
+    }
+
+    /// Reads one reply; panics on timeout or a closed connection.
+    pub fn read(&mut self) -> Frame {
+        self.try_read()
+            .expect("connection closed before a full reply")
+    }
+
+    /// Reads one reply; `None` if the server closed the connection first.
+    pub fn try_read(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(f) = decode_reply(&mut self.buf).expect("valid RESP from server") {
+                return Some(f);
+            }
+            let mut chunk = [0u8; 16384];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    /// Sends a command and reads its reply.
+    pub fn cmd<S: AsRef<[u8]>>(&mut self, args: &[S]) -> Frame {
+        self.send(args);
+        self.read()
+    }
+
+    /// True if the server has closed the connection (reads EOF within `timeout`).
+    pub fn is_closed(&mut self, timeout: Duration) -> bool {
+        let _ = self.stream.set_read_timeout(Some(timeout));
+        let mut b = [0u8; 1];
+        let closed = matches!(self.stream.read(&mut b), Ok(0) | Err(_));
+        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(10)));
+        closed
+    }
+}
+
+/// Shorthand for a bulk-string frame in assertions.
+pub fn bulk(s: &str) -> Frame {
+    Frame::bulk(s)
+}
+
+/// The same commands to our node and to real Redis, replies compared exactly.
+pub struct Differ {
+    /// Our node.
+    pub ours: Proc,
+    /// Real Redis.
+    pub redis: Proc,
+    /// Client to ours.
+    pub a: RawClient,
+    /// Client to Redis.
+    pub b: RawClient,
+}
+
+impl Differ {
+    /// Starts both servers with the same extra arguments.
+    pub fn new(extra: &[&str]) -> Differ {
+        let redis = Proc::redis(extra);
+        let ours = Proc::node(extra);
+        let a = ours.raw();
+        let b = redis.raw();
+        Differ { ours, redis, a, b }
+    }
+
+    /// Sends `args` to both; returns both replies.
+    pub fn both<S: AsRef<[u8]>>(&mut self, args: &[S]) -> (Frame, Frame) {
+        (self.a.cmd(args), self.b.cmd(args))
+    }
+
+    /// Sends `args` to both and asserts identical replies; returns ours.
+    pub fn check<S: AsRef<[u8]>>(&mut self, args: &[S]) -> Frame {
+        let (ours, theirs) = self.both(args);
+        assert_eq!(ours, theirs, "reply differs for {}", show(args));
+        ours
+    }
+}
+
+/// A command for messages: `SET "k" "v"`.
+pub fn show<S: AsRef<[u8]>>(args: &[S]) -> String {
+    args.iter()
+        .map(|a| format!("{:?}", String::from_utf8_lossy(a.as_ref())))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

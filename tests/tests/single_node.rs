@@ -1,0 +1,115 @@
+//! One node, driven by raw RESP and by the `redis` crate.
+
+use std::time::Duration;
+
+use shoal_tests::{Frame, Proc, RawClient, bulk};
+
+#[test]
+fn ping_set_get_over_raw_resp() {
+    let node = Proc::node(&[]);
+    let mut c = node.raw();
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    assert_eq!(c.cmd(&["SET", "k", "v"]), Frame::ok());
+    assert_eq!(c.cmd(&["GET", "k"]), bulk("v"));
+    assert_eq!(c.cmd(&["GET", "missing"]), Frame::Null);
+}
+
+#[test]
+fn pipelined_commands_answer_in_order() {
+    let node = Proc::node(&[]);
+    let mut c = node.raw();
+    let mut wire = Vec::new();
+    for i in 0..1000 {
+        wire.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n$2\r\nk{}\r\n$1\r\n{}\r\n",
+                i % 10,
+                i % 10
+            )
+            .as_bytes(),
+        );
+        wire.extend_from_slice(b"*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n");
+    }
+    c.send_raw(&wire);
+    for i in 0..1000 {
+        assert_eq!(c.read(), Frame::ok());
+        assert_eq!(c.read(), Frame::Integer(i + 1));
+    }
+}
+
+#[test]
+fn protocol_error_closes_only_that_connection() {
+    let node = Proc::node(&[]);
+    let mut other = node.raw();
+    assert_eq!(other.cmd(&["SET", "keep", "1"]), Frame::ok());
+    let mut bad = node.raw();
+    bad.send_raw(b"*1\r\n$600000000\r\n");
+    assert_eq!(
+        bad.read(),
+        Frame::error("ERR Protocol error: invalid bulk length")
+    );
+    assert!(bad.is_closed(Duration::from_secs(2)));
+    let mut bad2 = node.raw();
+    bad2.send_raw(b"*2\r\n$3\r\nGET\r\n:1\r\n");
+    assert_eq!(
+        bad2.read(),
+        Frame::error("ERR Protocol error: expected '$', got ':'")
+    );
+    assert_eq!(other.cmd(&["GET", "keep"]), bulk("1"));
+}
+
+#[test]
+fn errors_keep_the_connection() {
+    let node = Proc::node(&[]);
+    let mut c = node.raw();
+    assert_eq!(
+        c.cmd(&["GET"]),
+        Frame::error("ERR wrong number of arguments for 'get' command")
+    );
+    assert_eq!(
+        c.cmd(&["NOPE", "x"]),
+        Frame::error("ERR unknown command 'NOPE', with args beginning with: 'x' ")
+    );
+    c.cmd(&["SET", "s", "abc"]);
+    assert_eq!(
+        c.cmd(&["INCR", "s"]),
+        Frame::error("ERR value is not an integer or out of range")
+    );
+    assert_eq!(c.cmd(&["GET", "s"]), bulk("abc"));
+}
+
+#[test]
+fn shutdown_command_stops_the_process() {
+    let mut node = Proc::node(&[]);
+    let mut c = node.raw();
+    c.send(&["SHUTDOWN"]);
+    assert_eq!(node.wait_exit(Duration::from_secs(5)), Some(0));
+}
+
+#[test]
+fn redis_crate_client_works() {
+    use redis::Commands;
+    let node = Proc::node(&[]);
+    let mut con = node.client().get_connection().expect("connect");
+    let _: () = con.set("a", 1).expect("set");
+    let v: i64 = con.incr("a", 5).expect("incr");
+    assert_eq!(v, 6);
+    let _: () = con.set_ex("t", "v", 100).expect("setex");
+    let ttl: i64 = con.ttl("t").expect("ttl");
+    assert!((99..=100).contains(&ttl));
+    let vals: Vec<Option<String>> = con.mget(&["a", "nope", "t"]).expect("mget");
+    assert_eq!(vals, vec![Some("6".into()), None, Some("v".into())]);
+}
+
+#[test]
+fn keys_expire_without_access() {
+    let node = Proc::node(&[]);
+    let mut c: RawClient = node.raw();
+    for i in 0..200 {
+        c.cmd(&["SET", &format!("k{i}"), "v", "PX", "50"]);
+    }
+    c.cmd(&["SET", "stay", "v"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    // DBSIZE does not touch keys, so only the active expiry cycle can have removed them.
+    assert_eq!(c.cmd(&["DBSIZE"]), Frame::Integer(1));
+}
