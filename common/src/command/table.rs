@@ -157,6 +157,38 @@ commands! {
     Ttl => "ttl", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO | ACCESS)], ["nondeterministic_output"];
     Pttl => "pttl", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO | ACCESS)], ["nondeterministic_output"];
     Persist => "persist", 2, WRITE | FAST, KEYSPACE, Generic, [key1(RW | UPDATE)], [];
+    Expireat => "expireat", -3, WRITE | FAST, KEYSPACE, Generic, [key1(RW | UPDATE)], [];
+    Pexpireat => "pexpireat", -3, WRITE | FAST, KEYSPACE, Generic, [key1(RW | UPDATE)], [];
+    Expiretime => "expiretime", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO | ACCESS)], [];
+    Pexpiretime => "pexpiretime", 2, READONLY | FAST, KEYSPACE, Generic, [key1(RO | ACCESS)], [];
+    Rename => "rename", 3, WRITE, KEYSPACE, Generic,
+        [key1(RW | ACCESS | DELETE), ks(OW | UPDATE, idx(2), range(0, 1, 0))], [];
+    Renamenx => "renamenx", 3, WRITE | FAST, KEYSPACE, Generic,
+        [key1(RW | ACCESS | DELETE), ks(OW | INSERT, idx(2), range(0, 1, 0))], [];
+    Copy => "copy", -3, WRITE | DENYOOM, KEYSPACE, Generic,
+        [key1(RO | ACCESS), ks(OW | UPDATE, idx(2), range(0, 1, 0))], [];
+    Move => "move", 3, WRITE | FAST, KEYSPACE, Generic, [key1(RW | ACCESS | UPDATE)], [];
+    Swapdb => "swapdb", 3, WRITE | FAST, KEYSPACE | DANGEROUS, Server, [], [];
+    Scan => "scan", -2, READONLY, KEYSPACE, Generic, [],
+        ["nondeterministic_output", "request_policy:special"];
+    Randomkey => "randomkey", 1, READONLY, KEYSPACE, Generic, [],
+        ["request_policy:all_shards", "nondeterministic_output"];
+    Touch => "touch", -2, READONLY | FAST, KEYSPACE, Generic, [keys_all(RO)],
+        ["request_policy:multi_shard", "response_policy:agg_sum"];
+    Object => "object", -2, NONE, NOCAT, Generic, [], [];
+    ObjectEncoding => "object|encoding", 3, READONLY, KEYSPACE, Generic,
+        [ks(RO, idx(2), range(0, 1, 0))], ["nondeterministic_output"];
+    ObjectFreq => "object|freq", 3, READONLY, KEYSPACE, Generic,
+        [ks(RO, idx(2), range(0, 1, 0))], ["nondeterministic_output"];
+    ObjectIdletime => "object|idletime", 3, READONLY, KEYSPACE, Generic,
+        [ks(RO, idx(2), range(0, 1, 0))], ["nondeterministic_output"];
+    ObjectRefcount => "object|refcount", 3, READONLY, KEYSPACE, Generic,
+        [ks(RO, idx(2), range(0, 1, 0))], ["nondeterministic_output"];
+    ObjectHelp => "object|help", 2, LS, KEYSPACE, Generic, [], [];
+    Dump => "dump", 2, READONLY, KEYSPACE, Generic, [key1(RO | ACCESS)],
+        ["nondeterministic_output"];
+    Restore => "restore", -4, WRITE | DENYOOM, KEYSPACE | DANGEROUS, Generic,
+        [key1(OW | UPDATE)], [];
 // ---- end generic ------------------------------------------------------------------------
 
 // ---- string -----------------------------------------------------------------------------

@@ -1,5 +1,10 @@
-//! Keyspace commands (Redis `db.c` and `expire.c` commands): DEL, EXISTS, TYPE, KEYS,
-//! EXPIRE family, TTL family, PERSIST.
+//! Keyspace commands (Redis `db.c`, `expire.c`, `object.c` and the DUMP/RESTORE half of
+//! `cluster.c`): DEL, EXISTS, TYPE, KEYS, RENAME, COPY, MOVE, SWAPDB, SCAN, RANDOMKEY, TOUCH,
+//! OBJECT, DUMP, RESTORE, the EXPIRE family, the TTL family, PERSIST.
+//!
+//! Every write calls `signal_modified_key` and `notify` with Redis's event names
+//! (`rename_from`, `rename_to`, `copy_to`, `move_from`, `move_to`, `restore`, `expire`,
+//! `del`, `persist`), in the database the key lives in.
 
 use bytes::Bytes;
 use shoal_common::glob::glob_match;
@@ -7,7 +12,7 @@ use shoal_common::{Frame, ReplyError};
 
 use super::args;
 use super::string::EVENT_GENERIC;
-use crate::db::NO_EXPIRE;
+use crate::db::{NO_EXPIRE, Value};
 use crate::exec::Ctx;
 
 fn count(n: usize) -> Frame {
@@ -214,4 +219,536 @@ pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_GENERIC, "persist", key);
     Ok(Frame::Integer(1))
+}
+
+/// ```text
+/// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
+/// ```
+pub fn expireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    expire_generic(ctx, argv, 0, 1000, "expireat")
+}
+
+/// ```text
+/// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
+/// ```
+pub fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    expire_generic(ctx, argv, 0, 1, "pexpireat")
+}
+
+/// Absolute expire time in ms: -2 missing, -1 no TTL.
+fn expire_time_ms(ctx: &mut Ctx<'_>, key: &[u8]) -> i64 {
+    let now = ctx.now_ms;
+    match ctx.db().get(key, now) {
+        None => -2,
+        Some(e) if e.expire_at_ms == NO_EXPIRE => -1,
+        Some(e) => e.expire_at_ms.max(0),
+    }
+}
+
+/// ```text
+/// EXPIRETIME key
+/// ```
+pub fn expiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let ms = expire_time_ms(ctx, &argv[1]);
+    // Redis's ttlGenericCommand rounds seconds the same way for TTL and EXPIRETIME.
+    Ok(Frame::Integer(if ms < 0 {
+        ms
+    } else {
+        ms.saturating_add(500) / 1000
+    }))
+}
+
+/// ```text
+/// PEXPIRETIME key
+/// ```
+pub fn pexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Integer(expire_time_ms(ctx, &argv[1])))
+}
+
+/// A live entry's value and expire time, cloned (lazy expiry applied).
+fn entry_of(ctx: &mut Ctx<'_>, db: usize, key: &[u8]) -> Option<(Value, i64)> {
+    let now = ctx.now_ms;
+    ctx.srv.dbs[db]
+        .get(key, now)
+        .map(|e| (e.value.clone(), e.expire_at_ms))
+}
+
+/// The body of RENAME and RENAMENX (Redis `renameGenericCommand`).
+fn rename_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> Result<Frame, ReplyError> {
+    let (src, dst) = (&argv[1], &argv[2]);
+    let db = ctx.client.db;
+    let Some((value, expire_at_ms)) = entry_of(ctx, db, src) else {
+        return Err(ReplyError::NoSuchKey);
+    };
+    let done = if nx { Frame::Integer(1) } else { Frame::ok() };
+    if src == dst {
+        return Ok(if nx { Frame::Integer(0) } else { Frame::ok() });
+    }
+    let now = ctx.now_ms;
+    if ctx.db().contains(dst, now) {
+        if nx {
+            return Ok(Frame::Integer(0));
+        }
+        ctx.db().remove(dst);
+    }
+    ctx.db().set(dst.clone(), value, expire_at_ms);
+    ctx.db().remove(src);
+    ctx.signal_modified_key(src);
+    ctx.signal_modified_key(dst);
+    ctx.notify(EVENT_GENERIC, "rename_from", src);
+    ctx.notify(EVENT_GENERIC, "rename_to", dst);
+    Ok(done)
+}
+
+/// ```text
+/// RENAME key newkey
+/// ```
+pub fn rename(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    rename_generic(ctx, argv, false)
+}
+
+/// ```text
+/// RENAMENX key newkey
+/// ```
+pub fn renamenx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    rename_generic(ctx, argv, true)
+}
+
+/// A database index argument that must fit a C `int` (Redis `getIntFromObjectOrReply`):
+/// `error` replaces both of Redis's default texts when given.
+fn db_index_arg(arg: &[u8], error: Option<ReplyError>) -> Result<i64, ReplyError> {
+    let v = match args::int(arg) {
+        Ok(v) => v,
+        Err(e) => return Err(error.unwrap_or(e)),
+    };
+    if i32::try_from(v).is_err() {
+        return Err(error.unwrap_or(ReplyError::other(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        )));
+    }
+    Ok(v)
+}
+
+/// The configured number of databases: what `selectDb` checks indexes against (in cluster
+/// mode too, where only database 0 exists and the callers refuse any other afterwards).
+fn dbnum(ctx: &Ctx<'_>) -> i64 {
+    ctx.srv.config.get_i64("databases")
+}
+
+/// ```text
+/// COPY source destination [DB destination-db] [REPLACE]
+/// ```
+pub fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let src_db = ctx.client.db;
+    let mut dst_db = i64::try_from(src_db).unwrap_or(0);
+    let mut replace = false;
+    let mut j = 3;
+    while j < argv.len() {
+        if args::is(&argv[j], "replace") {
+            replace = true;
+        } else if args::is(&argv[j], "db") && j + 1 < argv.len() {
+            dst_db = db_index_arg(&argv[j + 1], None)?;
+            if !(0..dbnum(ctx)).contains(&dst_db) {
+                return Err(ReplyError::DbIndexOutOfRange);
+            }
+            j += 1;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        j += 1;
+    }
+    if ctx.srv.cluster_enabled() && (src_db != 0 || dst_db != 0) {
+        return Err(ReplyError::other(
+            "ERR Copying to another database is not allowed in cluster mode",
+        ));
+    }
+    let dst_db = usize::try_from(dst_db).expect("invariant: checked against dbnum above");
+    let (src, dst) = (&argv[1], &argv[2]);
+    if src_db == dst_db && src == dst {
+        return Err(ReplyError::other(
+            "ERR source and destination objects are the same",
+        ));
+    }
+    let Some((value, expire_at_ms)) = entry_of(ctx, src_db, src) else {
+        return Ok(Frame::Integer(0));
+    };
+    let now = ctx.now_ms;
+    if ctx.srv.dbs[dst_db].contains(dst, now) {
+        if !replace {
+            return Ok(Frame::Integer(0));
+        }
+        ctx.srv.dbs[dst_db].remove(dst);
+    }
+    ctx.srv.dbs[dst_db].set(dst.clone(), value, expire_at_ms);
+    ctx.signal_modified_key_in(dst_db, dst);
+    ctx.notify_in(dst_db, EVENT_GENERIC, "copy_to", dst);
+    Ok(Frame::Integer(1))
+}
+
+/// ```text
+/// MOVE key db
+/// ```
+pub fn move_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if ctx.srv.cluster_enabled() {
+        return Err(ReplyError::other("ERR MOVE is not allowed in cluster mode"));
+    }
+    let key = &argv[1];
+    let dst_db = db_index_arg(&argv[2], None)?;
+    if !(0..dbnum(ctx)).contains(&dst_db) {
+        return Err(ReplyError::DbIndexOutOfRange);
+    }
+    let dst_db = usize::try_from(dst_db).expect("invariant: checked against dbnum above");
+    let src_db = ctx.client.db;
+    if src_db == dst_db {
+        return Err(ReplyError::other(
+            "ERR source and destination objects are the same",
+        ));
+    }
+    let Some((value, expire_at_ms)) = entry_of(ctx, src_db, key) else {
+        return Ok(Frame::Integer(0));
+    };
+    let now = ctx.now_ms;
+    if ctx.srv.dbs[dst_db].contains(key, now) {
+        return Ok(Frame::Integer(0));
+    }
+    ctx.srv.dbs[dst_db].set(key.clone(), value, expire_at_ms);
+    ctx.srv.dbs[src_db].remove(key);
+    ctx.signal_modified_key_in(src_db, key);
+    ctx.signal_modified_key_in(dst_db, key);
+    ctx.notify_in(src_db, EVENT_GENERIC, "move_from", key);
+    ctx.notify_in(dst_db, EVENT_GENERIC, "move_to", key);
+    Ok(Frame::Integer(1))
+}
+
+/// ```text
+/// SWAPDB index1 index2
+/// ```
+pub fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if ctx.srv.cluster_enabled() {
+        return Err(ReplyError::other(
+            "ERR SWAPDB is not allowed in cluster mode",
+        ));
+    }
+    let a = db_index_arg(
+        &argv[1],
+        Some(ReplyError::other("ERR invalid first DB index")),
+    )?;
+    let b = db_index_arg(
+        &argv[2],
+        Some(ReplyError::other("ERR invalid second DB index")),
+    )?;
+    let n = dbnum(ctx);
+    if !(0..n).contains(&a) || !(0..n).contains(&b) {
+        return Err(ReplyError::DbIndexOutOfRange);
+    }
+    let (a, b) = (
+        usize::try_from(a).expect("invariant: checked against dbnum above"),
+        usize::try_from(b).expect("invariant: checked against dbnum above"),
+    );
+    // Clients keep their selected index, so they now see the other database's keys, as in
+    // Redis. WATCHed keys of both databases must be touched once WATCH exists (issue 3).
+    ctx.srv.dbs.swap(a, b);
+    Ok(Frame::ok())
+}
+
+/// Redis `parseScanCursorOrReply`: `strtoull` rules (an optional sign, a `-` wraps), no
+/// leading space, nothing after the digits.
+fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
+    if arg.first().is_some_and(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoull parses nothing and leaves the end pointer at the start: only "" passes.
+        return arg.is_empty().then_some(0);
+    }
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// ```text
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+/// ```
+pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let cursor =
+        parse_scan_cursor(&argv[1]).ok_or_else(|| ReplyError::other("ERR invalid cursor"))?;
+    let mut count: usize = 10;
+    let mut pattern: Option<&Bytes> = None;
+    let mut type_name: Option<&Bytes> = None;
+    let mut j = 2;
+    while j < argv.len() {
+        let has_value = j + 1 < argv.len();
+        if args::is(&argv[j], "count") && has_value {
+            let c = args::int(&argv[j + 1])?;
+            if c < 1 {
+                return Err(ReplyError::Syntax);
+            }
+            count = usize::try_from(c).unwrap_or(usize::MAX);
+        } else if args::is(&argv[j], "match") && has_value {
+            pattern = Some(&argv[j + 1]).filter(|p| p.as_ref() != b"*");
+        } else if args::is(&argv[j], "type") && has_value {
+            type_name = Some(&argv[j + 1]);
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        j += 2;
+    }
+    let mut keys = Vec::new();
+    let next = ctx.db().scan(cursor, count, &mut keys);
+    let now = ctx.now_ms;
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        if pattern.is_some_and(|p| !glob_match(p, &key, false)) {
+            continue;
+        }
+        // Lazy expiry, as Redis's scan callback does; then the TYPE filter.
+        let Some(entry) = ctx.db().get(&key, now) else {
+            continue;
+        };
+        if type_name.is_some_and(|t| !t.eq_ignore_ascii_case(entry.value.type_name().as_bytes())) {
+            continue;
+        }
+        out.push(Frame::Bulk(key));
+    }
+    Ok(Frame::Array(vec![
+        Frame::Bulk(Bytes::from(next.to_string())),
+        Frame::Array(out),
+    ]))
+}
+
+/// ```text
+/// RANDOMKEY
+/// ```
+pub fn randomkey(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let now = ctx.now_ms;
+    let db = ctx.client.db;
+    loop {
+        let srv = &mut *ctx.srv;
+        let Some(key) = srv.dbs[db].random_key(&mut srv.rng) else {
+            return Ok(Frame::Null);
+        };
+        // Each expired pick is deleted, so the loop ends even if every key has expired.
+        if !srv.dbs[db].expire_if_needed(&key, now) {
+            return Ok(Frame::Bulk(key));
+        }
+    }
+}
+
+/// ```text
+/// TOUCH key [key ...]
+/// ```
+pub fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    exists(ctx, argv)
+}
+
+/// `OBJECT` without a known subcommand (the gate answers those; kept for the exhaustive match).
+pub fn object(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    super::container_unreachable(argv)
+}
+
+/// The value at `argv[2]` for OBJECT subcommands, lazy expiry applied.
+fn object_lookup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Option<Value> {
+    let now = ctx.now_ms;
+    ctx.db().get(&argv[2], now).map(|e| e.value.clone())
+}
+
+fn lfu_policy(ctx: &Ctx<'_>) -> bool {
+    ctx.srv.config.get_str("maxmemory-policy").contains("lfu")
+}
+
+/// ```text
+/// OBJECT ENCODING key
+/// ```
+pub fn object_encoding(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(object_lookup(ctx, argv).map_or(Frame::Null, |v| Frame::bulk(v.encoding())))
+}
+
+/// ```text
+/// OBJECT REFCOUNT key
+/// ```
+pub fn object_refcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let Some(value) = object_lookup(ctx, argv) else {
+        return Ok(Frame::Null);
+    };
+    // Redis shares the objects of the integers 0..10000 (OBJ_SHARED_INTEGERS) unless an
+    // LRU/LFU policy with a memory limit needs a per-object clock; shared objects report
+    // INT_MAX (OBJ_SHARED_REFCOUNT).
+    let shared = match &value {
+        Value::String(s) => shoal_common::number::parse_i64(s).is_some_and(|v| {
+            (0..10_000).contains(&v) && value.encoding() == "int" && shared_integers(ctx)
+        }),
+        #[allow(unreachable_patterns)]
+        _ => false,
+    };
+    Ok(Frame::Integer(if shared { i64::from(i32::MAX) } else { 1 }))
+}
+
+/// Redis `MAXMEMORY_FLAG_NO_SHARED_INTEGERS`: no sharing under LRU/LFU with a limit.
+fn shared_integers(ctx: &Ctx<'_>) -> bool {
+    let policy = ctx.srv.config.get_str("maxmemory-policy");
+    ctx.srv.config.get_i64("maxmemory") == 0 || !(policy.contains("lru") || policy.contains("lfu"))
+}
+
+/// ```text
+/// OBJECT IDLETIME key
+/// ```
+///
+/// Shoal does not keep a per-key access clock (it would cost 8 bytes per key), so a key's
+/// idle time is reported as 0, as Redis reports it for a key just touched.
+pub fn object_idletime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if object_lookup(ctx, argv).is_none() {
+        return Ok(Frame::Null);
+    }
+    if lfu_policy(ctx) {
+        return Err(ReplyError::other(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that \
+             when switching between policies at runtime LRU and LFU data will take some time \
+             to adjust.",
+        ));
+    }
+    Ok(Frame::Integer(0))
+}
+
+/// ```text
+/// OBJECT FREQ key
+/// ```
+///
+/// Without per-key access counters, a key reports Redis's initial LFU counter
+/// (`LFU_INIT_VAL`, 5).
+pub fn object_freq(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if object_lookup(ctx, argv).is_none() {
+        return Ok(Frame::Null);
+    }
+    if !lfu_policy(ctx) {
+        return Err(ReplyError::other(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
+             note that when switching between policies at runtime LRU and LFU data will take \
+             some time to adjust.",
+        ));
+    }
+    Ok(Frame::Integer(5))
+}
+
+/// ```text
+/// OBJECT HELP
+/// ```
+pub fn object_help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let lines = [
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    Ok(Frame::Array(
+        lines.iter().map(|l| Frame::simple(l)).collect(),
+    ))
+}
+
+/// ```text
+/// DUMP key
+/// ```
+pub fn dump(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let now = ctx.now_ms;
+    Ok(ctx.db().get(&argv[1], now).map_or(Frame::Null, |e| {
+        Frame::Bulk(crate::db::dump::dump(&e.value))
+    }))
+}
+
+/// Options of RESTORE.
+#[derive(Debug, Default)]
+struct RestoreOptions {
+    replace: bool,
+    absttl: bool,
+}
+
+fn parse_restore_options(argv: &[Bytes]) -> Result<RestoreOptions, ReplyError> {
+    let mut o = RestoreOptions::default();
+    let (mut idle, mut freq) = (false, false);
+    let mut j = 4;
+    while j < argv.len() {
+        let has_value = j + 1 < argv.len();
+        if args::is(&argv[j], "replace") {
+            o.replace = true;
+        } else if args::is(&argv[j], "absttl") {
+            o.absttl = true;
+        } else if args::is(&argv[j], "idletime") && has_value && !freq {
+            if args::int(&argv[j + 1])? < 0 {
+                return Err(ReplyError::other(
+                    "ERR Invalid IDLETIME value, must be >= 0",
+                ));
+            }
+            idle = true;
+            j += 1;
+        } else if args::is(&argv[j], "freq") && has_value && !idle {
+            if !(0..=255).contains(&args::int(&argv[j + 1])?) {
+                return Err(ReplyError::other(
+                    "ERR Invalid FREQ value, must be >= 0 and <= 255",
+                ));
+            }
+            freq = true;
+            j += 1;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+/// ```text
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+/// ```
+///
+/// Also the body of RESTORE-ASKING (the cluster's migration path): its handler can be this
+/// function, since the two differ only in the command flags the gate checks. IDLETIME and
+/// FREQ are validated and then have nothing to set (no per-key access clock).
+pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let o = parse_restore_options(argv)?;
+    let key = &argv[1];
+    let now = ctx.now_ms;
+    if !o.replace && ctx.db().contains(key, now) {
+        return Err(ReplyError::other("BUSYKEY Target key name already exists."));
+    }
+    let ttl = args::int(&argv[2])?;
+    if ttl < 0 {
+        return Err(ReplyError::other("ERR Invalid TTL value, must be >= 0"));
+    }
+    let value =
+        crate::db::dump::restore(&argv[3]).map_err(|e| ReplyError::other(e.reply_text()))?;
+    let deleted = o.replace && ctx.db().remove(key).is_some();
+    let expire_at_ms = match ttl {
+        0 => NO_EXPIRE,
+        t if o.absttl => t,
+        t => t.saturating_add(now),
+    };
+    if expire_at_ms != NO_EXPIRE && expire_at_ms <= now {
+        // Already expired: the key is not created (and an old one was deleted).
+        if deleted {
+            ctx.signal_modified_key(key);
+            ctx.notify(EVENT_GENERIC, "del", key);
+        }
+        return Ok(Frame::ok());
+    }
+    ctx.db().set(key.clone(), value, expire_at_ms);
+    ctx.signal_modified_key(key);
+    ctx.notify(EVENT_GENERIC, "restore", key);
+    Ok(Frame::ok())
 }

@@ -10,6 +10,7 @@
 //! sum of the maps' lengths. Lookups through [`Db::get`] / [`Db::get_mut`] apply lazy expiry:
 //! an expired key is deleted on access and reported missing.
 
+pub mod dump;
 pub mod expire;
 pub mod value;
 

@@ -127,13 +127,25 @@ impl Ctx<'_> {
     /// `signalModifiedKey`): invalidates WATCH and wakes clients blocked on the key once
     /// those mechanisms exist (issues 3 and 4 hang them here).
     pub fn signal_modified_key(&mut self, key: &[u8]) {
-        let _ = key;
+        let db = self.client.db;
+        self.signal_modified_key_in(db, key);
+    }
+
+    /// [`Ctx::signal_modified_key`] for a key in database `db` (MOVE, COPY ... DB).
+    pub fn signal_modified_key_in(&mut self, db: usize, key: &[u8]) {
+        let _ = (db, key);
     }
 
     /// Publishes a keyspace event (Redis `notifyKeyspaceEvent`); a no-op until
     /// notify-keyspace-events is implemented (issue 4 hangs it here).
     pub fn notify(&mut self, class: u8, event: &str, key: &[u8]) {
-        let _ = (class, event, key);
+        let db = self.client.db;
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`Ctx::notify`] for a key in database `db` (MOVE, COPY ... DB).
+    pub fn notify_in(&mut self, db: usize, class: u8, event: &str, key: &[u8]) {
+        let _ = (db, class, event, key);
     }
 }
 
