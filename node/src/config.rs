@@ -149,6 +149,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Bool,
     ),
     alias("replica-read-only", "slave-read-only", "yes", Kind::Bool),
+    d("masterauth", "", Kind::Str),
     alias(
         "replica-serve-stale-data",
         "slave-serve-stale-data",

@@ -32,4 +32,5 @@ pub mod config;
 pub mod connection;
 pub mod db;
 pub mod exec;
+pub mod replication;
 pub mod server;

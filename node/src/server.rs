@@ -48,8 +48,9 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     let requirepass_empty = config.get_str("requirepass").is_empty();
     let max_bulk = config.get_i64("proto-max-bulk-len");
     let query_limit = config.get_i64("client-query-buffer-limit");
-    let srv = Server::new(config, Clock::real());
+    let mut srv = Server::new(config, Clock::real());
     let (tx, rx) = mpsc::unbounded_channel();
+    srv.events = Some(tx.clone());
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
     let limits = connection::Limits {

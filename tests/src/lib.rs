@@ -293,3 +293,103 @@ pub fn show<S: AsRef<[u8]>>(args: &[S]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A TCP proxy on a free loopback port that forwards to `127.0.0.1:target` and can cut every
+/// connection through it on demand (link-failure tests).
+pub struct Proxy {
+    /// The port clients connect to.
+    pub port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Proxy {
+    /// Starts forwarding to `target`.
+    pub fn start(target: u16) -> Proxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("proxy addr").port();
+        let cut = Arc::new(AtomicU64::new(0));
+        let cut2 = cut.clone();
+        std::thread::spawn(move || {
+            for inbound in listener.incoming() {
+                let Ok(inbound) = inbound else { continue };
+                let Ok(outbound) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let epoch = cut2.load(Ordering::SeqCst);
+                for (mut from, mut to) in [
+                    (
+                        inbound.try_clone().expect("clone"),
+                        outbound.try_clone().expect("clone"),
+                    ),
+                    (outbound, inbound),
+                ] {
+                    let cut3 = cut2.clone();
+                    let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            if cut3.load(Ordering::SeqCst) != epoch {
+                                let _ = from.shutdown(std::net::Shutdown::Both);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => {
+                                    let _ = to.shutdown(std::net::Shutdown::Both);
+                                    return;
+                                }
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => {
+                                    let _ = to.shutdown(std::net::Shutdown::Both);
+                                    return;
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Proxy { port, cut }
+    }
+
+    /// Closes every connection currently open through the proxy (new ones still work).
+    pub fn cut(&self) {
+        self.cut.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Polls `f` every 20 ms until it returns true or `timeout` passes; returns the last result.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One `field:value` of an INFO reply (`None` if absent).
+pub fn info_field(c: &mut RawClient, section: &str, field: &str) -> Option<String> {
+    let reply = c.cmd(&["INFO", section]);
+    let text = reply
+        .as_bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned())?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+}

@@ -235,5 +235,12 @@ commands! {
 // ---- end cluster ------------------------------------------------------------------------
 
 // ---- replication ------------------------------------------------------------------------
+    Replicaof => "replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, NOCAT, Server, [], [];
+    Slaveof => "slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, NOCAT, Server, [], [];
+    Psync => "psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, NOCAT, Server, [], [];
+    Replconf => "replconf", -1, ADM | ALLOW_BUSY, NOCAT, Server, [], [];
+    Wait => "wait", 3, NOSCRIPT, CONNECTION, Generic, [],
+        ["request_policy:all_shards", "response_policy:agg_min"];
+    Role => "role", 1, NOSCRIPT | LS | FAST, ADMIN_CAT | DANGEROUS, Server, [], [];
 // ---- end replication --------------------------------------------------------------------
 }

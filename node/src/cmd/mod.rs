@@ -7,6 +7,7 @@ pub mod args;
 pub mod command;
 pub mod connection;
 pub mod keyspace;
+pub mod replication;
 pub mod server;
 pub mod string;
 
@@ -127,6 +128,11 @@ pub fn handler(id: CommandId) -> Handler {
         // end cluster
 
         // replication
+        C::Replicaof | C::Slaveof => replication::replicaof,
+        C::Psync => replication::psync,
+        C::Replconf => replication::replconf,
+        C::Wait => replication::wait,
+        C::Role => replication::role,
         // end replication
     }
 }

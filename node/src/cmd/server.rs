@@ -277,13 +277,13 @@ fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
                 "total_error_replies",
                 &srv.stats.errors.values().sum::<u64>(),
             );
+            kv(out, "sync_full", &srv.repl.sync_full);
+            kv(out, "sync_partial_ok", &srv.repl.sync_partial_ok);
+            kv(out, "sync_partial_err", &srv.repl.sync_partial_err);
         }
         "replication" => {
             out.push_str("# Replication\r\n");
-            kv(out, "role", &"master");
-            kv(out, "connected_slaves", &0);
-            kv(out, "master_failover_state", &"no-failover");
-            kv(out, "master_repl_offset", &0);
+            out.push_str(&srv.replication_info());
         }
         "cpu" => {
             out.push_str("# CPU\r\n");

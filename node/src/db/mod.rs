@@ -35,8 +35,8 @@ pub struct Entry {
     pub expire_at_ms: i64,
 }
 
-/// One database.
-#[derive(Debug)]
+/// One database. `Clone` gives the consistent copy a replication snapshot is made from.
+#[derive(Debug, Clone)]
 pub struct Db {
     maps: Vec<Map>,
     volatile: IndexSet<Bytes, Hasher>,

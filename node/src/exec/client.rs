@@ -54,6 +54,12 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Close the connection once the current reply is written (QUIT, protocol error).
     pub close_after_reply: bool,
+    /// This is our master's replication link: no replies, no read-only or redirect checks.
+    pub is_master: bool,
+    /// Master replication offset right after this client's last write (WAIT's target).
+    pub woff: i64,
+    /// `REPLCONF listening-port` of a replica connection.
+    pub repl_listening_port: u16,
     out: mpsc::UnboundedSender<Out>,
     out_pending: Arc<AtomicUsize>,
 }
@@ -83,6 +89,9 @@ impl Client {
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             close_after_reply: false,
+            is_master: false,
+            woff: 0,
+            repl_listening_port: 0,
             out,
             out_pending,
         }
@@ -97,6 +106,15 @@ impl Client {
         self.out.send(Out::Data(data)).is_ok()
     }
 
+    /// A handle that sends to this client's connection from another task (replication
+    /// snapshots are streamed from a task while the executor keeps serving).
+    pub fn output(&self) -> Output {
+        Output {
+            out: self.out.clone(),
+            pending: self.out_pending.clone(),
+        }
+    }
+
     /// Asks the connection to close after writing what is queued.
     pub fn close(&self) {
         let _ = self.out.send(Out::Close);
@@ -105,5 +123,25 @@ impl Client {
     /// Bytes queued and not yet written (`CLIENT LIST omem=`, output buffer limits).
     pub fn out_pending(&self) -> usize {
         self.out_pending.load(Ordering::Relaxed)
+    }
+}
+
+/// A clonable sender to one client's connection.
+#[derive(Debug, Clone)]
+pub struct Output {
+    out: mpsc::UnboundedSender<Out>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl Output {
+    /// Queues bytes; false if the connection is gone.
+    pub fn send(&self, data: BytesMut) -> bool {
+        self.pending.fetch_add(data.len(), Ordering::Relaxed);
+        self.out.send(Out::Data(data)).is_ok()
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
     }
 }

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-pub use client::{Client, ClientId, Out};
+pub use client::{Client, ClientId, Out, Output};
 
 /// What connection tasks and timers send to the executor.
 #[derive(Debug)]
@@ -43,6 +43,20 @@ pub enum Event {
     },
     /// The connection closed.
     Disconnect(ClientId),
+    /// A master link task's report (replica side).
+    Repl {
+        /// The link generation it belongs to.
+        generation: u64,
+        /// What happened.
+        event: crate::replication::replica::ReplEvent,
+    },
+    /// A replica's snapshot has been queued to its connection (primary side).
+    SnapshotSent {
+        /// The replica's client.
+        client_id: ClientId,
+        /// False if the connection went away first.
+        ok: bool,
+    },
 }
 
 /// Per-command statistics (INFO commandstats).
@@ -104,6 +118,13 @@ pub struct Server {
     pub stat_reset_ms: i64,
     /// Active expiry on or off (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// Replication state (both roles).
+    pub repl: crate::replication::ReplState,
+    /// The pseudo-client our master's stream runs as, when we are a replica.
+    pub master_client: Option<Box<Client>>,
+    /// The executor's own event channel, for tasks that report back (replication links,
+    /// snapshot senders). `None` when the executor is driven directly (unit tests).
+    pub events: Option<mpsc::UnboundedSender<Event>>,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -115,6 +136,10 @@ pub struct Ctx<'a> {
     /// Time of the command, Unix ms (one snapshot per command, as Redis's
     /// `commandTimeSnapshot`).
     pub now_ms: i64,
+    /// Set by a handler that answers later or never (PSYNC, REPLCONF ACK, WAIT).
+    pub no_reply: bool,
+    /// Set by a handler whose effect must reach replicas in another form than its own argv.
+    pub propagate_as: Option<Vec<Vec<Bytes>>>,
 }
 
 impl Ctx<'_> {
@@ -149,7 +174,8 @@ impl Ctx<'_> {
     }
 }
 
-fn random_hex40(rng: &mut impl rand::Rng) -> String {
+/// 40 random lowercase hex characters (run ids, replication ids, EOF marks).
+pub fn random_hex40(rng: &mut impl rand::Rng) -> String {
     (0..40)
         .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
         .collect()
@@ -167,10 +193,14 @@ impl Server {
         let mut rng = SmallRng::from_os_rng();
         let now = clock.now_ms();
         let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
+        let replid = random_hex40(&mut rng);
         Server {
             dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
             clients: HashMap::new(),
             stats: Stats::default(),
+            repl: crate::replication::ReplState::new(replid),
+            master_client: None,
+            events: None,
             run_id: random_hex40(&mut rng),
             rng,
             started_ms: now,
@@ -211,8 +241,12 @@ impl Server {
             }
             Event::Disconnect(id) => {
                 self.clients.remove(&id);
+                self.repl.replicas.retain(|r| r.client_id != id);
+                self.repl.waits.retain(|w| w.client_id != id);
             }
             Event::Batch { id, cmds, error } => self.handle_batch(id, cmds, error),
+            Event::Repl { generation, event } => self.handle_repl_event(generation, event),
+            Event::SnapshotSent { client_id, ok } => self.snapshot_sent(client_id, ok),
         }
     }
 
@@ -247,15 +281,25 @@ impl Server {
         }
     }
 
-    /// Periodic work (Redis `serverCron`): active expiry.
+    /// Periodic work (Redis `serverCron`): active expiry (primaries only: replicas get the
+    /// primary's deletes), replication pings and WAIT timeouts.
     pub fn cron(&mut self) {
-        if !self.active_expire_enabled {
+        self.replication_cron();
+        if !self.active_expire_enabled || self.repl.is_replica() {
             return;
         }
         let now = self.clock.now_ms();
         let deadline = Instant::now() + crate::db::expire::ACTIVE_EXPIRE_BUDGET;
-        for db in &mut self.dbs {
-            crate::db::expire::active_expire_cycle(db, now, &mut self.rng, deadline);
+        for i in 0..self.dbs.len() {
+            let deleted = crate::db::expire::active_expire_cycle(
+                &mut self.dbs[i],
+                now,
+                &mut self.rng,
+                deadline,
+            );
+            for key in deleted {
+                self.propagate(i, &[Bytes::from_static(b"DEL"), key]);
+            }
         }
     }
 

@@ -37,19 +37,28 @@ impl Server {
         client.last_cmd = spec.name;
         let started = Instant::now();
         let handler = cmd::handler(spec.id);
-        let result = {
+        let (result, no_reply, propagate_as) = {
             let mut ctx = Ctx {
                 srv: self,
                 client,
                 now_ms,
+                no_reply: false,
+                propagate_as: None,
             };
-            handler(&mut ctx, argv)
+            let r = handler(&mut ctx, argv);
+            (r, ctx.no_reply, ctx.propagate_as)
         };
         let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.total_commands_processed += 1;
         let st = self.stats.commands.entry(spec.name).or_default();
         st.calls += 1;
         st.usec += usec;
+        if result.is_ok() && spec.has(command::flags::WRITE) && !client.is_master {
+            self.propagate_write(client, spec, argv, propagate_as, now_ms);
+        }
+        if client.is_master || (no_reply && result.is_ok()) {
+            return None;
+        }
         match result {
             Ok(frame) => Some(frame),
             Err(err) => {
@@ -82,9 +91,83 @@ impl Server {
         if !spec.arity_ok(argv.len()) {
             return Err((Some(spec), ReplyError::WrongArity(spec.name.into())));
         }
+        if client.is_master {
+            return Ok(spec);
+        }
         if !client.authenticated && !spec.has(command::flags::NO_AUTH) {
             return Err((Some(spec), ReplyError::NoAuth));
         }
+        self.replication_gate(spec).map_err(|e| (Some(spec), e))?;
         Ok(spec)
+    }
+}
+
+impl Server {
+    /// Redis's replication checks in `processCommand`: NOREPLICAS (min-replicas-to-write),
+    /// READONLY on a read-only replica, MASTERDOWN when stale data must not be served.
+    fn replication_gate(&self, spec: &CommandSpec) -> Result<(), ReplyError> {
+        use command::flags::{STALE, WRITE};
+        let write = spec.has(WRITE);
+        match &self.repl.master {
+            None => {
+                let min = self.config.get_i64("min-replicas-to-write");
+                if write && min > 0 {
+                    let max_lag_ms = self.config.get_i64("min-replicas-max-lag") * 1000;
+                    let now = self.clock.now_ms();
+                    let good = self
+                        .repl
+                        .replicas
+                        .iter()
+                        .filter(|r| r.online() && now - r.last_ack_ms <= max_lag_ms)
+                        .count();
+                    if i64::try_from(good).unwrap_or(0) < min {
+                        return Err(ReplyError::other(
+                            "NOREPLICAS Not enough good replicas to write.",
+                        ));
+                    }
+                }
+            }
+            Some(m) => {
+                if write && self.config.get_bool("replica-read-only") {
+                    return Err(ReplyError::ReadOnly);
+                }
+                let connected = m.state == crate::replication::LinkState::Connected;
+                if !connected
+                    && !self.config.get_bool("replica-serve-stale-data")
+                    && !spec.has(STALE)
+                {
+                    return Err(ReplyError::other(
+                        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends an executed write to the replication stream, in its deterministic form.
+    fn propagate_write(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+        propagate_as: Option<Vec<Vec<Bytes>>>,
+        now_ms: i64,
+    ) {
+        if !self.replication_active() {
+            return;
+        }
+        match propagate_as {
+            Some(cmds) => {
+                for cmd in cmds {
+                    self.propagate(client.db, &cmd);
+                }
+            }
+            None => match crate::replication::propagate::rewrite(spec.id, argv, now_ms) {
+                Some(cmd) => self.propagate(client.db, &cmd),
+                None => self.propagate(client.db, argv),
+            },
+        }
+        client.woff = self.repl.offset();
     }
 }

@@ -1,0 +1,237 @@
+//! Standalone replication: full sync, the live stream, partial resync after a cut link,
+//! WAIT, read-only replicas, chains, and bad input on the replication path.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use shoal_tests::{Frame, Proc, Proxy, RawClient, bulk, info_field, wait_until};
+
+const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn link_up(c: &mut RawClient) -> bool {
+    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+}
+
+/// Every key with its value and whether it has a TTL, for comparing two nodes.
+fn dump(c: &mut RawClient) -> BTreeMap<String, (Frame, bool)> {
+    let Frame::Array(keys) = c.cmd(&["KEYS", "*"]) else {
+        panic!("KEYS reply")
+    };
+    keys.into_iter()
+        .map(|k| {
+            let k = String::from_utf8_lossy(k.as_bytes().expect("bulk key")).into_owned();
+            let v = c.cmd(&["GET", &k]);
+            let ttl = c.cmd(&["PTTL", &k]) != Frame::Integer(-1);
+            (k, (v, ttl))
+        })
+        .collect()
+}
+
+/// Asserts both nodes hold the same keys, values and TTL presence, naming the differences.
+fn assert_same_data(a: &mut RawClient, b: &mut RawClient) {
+    let (da, db) = (dump(a), dump(b));
+    let diff: Vec<_> = da
+        .keys()
+        .chain(db.keys())
+        .filter(|k| da.get(*k) != db.get(*k))
+        .map(|k| format!("{k}: {:?} vs {:?}", da.get(k), db.get(k)))
+        .take(10)
+        .collect();
+    assert!(
+        diff.is_empty(),
+        "data differs ({} vs {} keys): {diff:?}",
+        da.len(),
+        db.len()
+    );
+}
+
+fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
+    info_field(m, "replication", "master_repl_offset")
+        == info_field(r, "replication", "master_repl_offset")
+}
+
+#[test]
+fn full_sync_then_stream_then_readonly() {
+    let master = Proc::node(&[]);
+    let mut m = master.raw();
+    for i in 0..500 {
+        m.cmd(&["SET", &format!("k{i}"), &format!("v{i}")]);
+    }
+    m.cmd(&["SET", "ttl", "x", "EX", "1000"]);
+    m.cmd(&["SELECT", "3"]);
+    m.cmd(&["SET", "in-db3", "1"]);
+    m.cmd(&["SELECT", "0"]);
+    let replica = Proc::node(&[]);
+    let mut r = replica.raw();
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        Frame::ok()
+    );
+    assert!(
+        wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
+        "link never came up"
+    );
+    // Writes after the sync arrive through the stream, relative TTLs made absolute.
+    m.cmd(&["SET", "later", "1", "PX", "100000"]);
+    m.cmd(&["INCR", "later"]);
+    m.cmd(&["EXPIRE", "k1", "500"]);
+    m.cmd(&["DEL", "k2"]);
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
+    assert_same_data(&mut m, &mut r);
+    r.cmd(&["SELECT", "3"]);
+    assert_eq!(r.cmd(&["GET", "in-db3"]), bulk("1"));
+    assert_eq!(
+        r.cmd(&["SET", "x", "y"]),
+        Frame::error("READONLY You can't write against a read only replica.")
+    );
+    let Frame::Array(role) = r.cmd(&["ROLE"]) else {
+        panic!("ROLE")
+    };
+    assert_eq!(role[0], bulk("slave"));
+    assert_eq!(role[3], bulk("connected"));
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn wait_counts_replicas_that_acknowledged() {
+    let master = Proc::node(&[]);
+    let replica = Proc::node(&[]);
+    let mut r = replica.raw();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut r)));
+    let mut m = master.raw();
+    m.cmd(&["SET", "a", "1"]);
+    assert_eq!(m.cmd(&["WAIT", "1", "5000"]), Frame::Integer(1));
+    // Two replicas wanted, one exists: WAIT times out and reports one.
+    m.cmd(&["SET", "a", "2"]);
+    assert_eq!(m.cmd(&["WAIT", "2", "300"]), Frame::Integer(1));
+    assert_eq!(r.cmd(&["WAIT", "1", "0"]).is_error(), true);
+}
+
+#[test]
+fn cut_link_resumes_with_partial_resync() {
+    let master = Proc::node(&[]);
+    let proxy = Proxy::start(master.port);
+    let replica = Proc::node(&[]);
+    let mut r = replica.raw();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &proxy.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut r)));
+    let mut m = master.raw();
+    for i in 0..100 {
+        m.cmd(&["SET", &format!("a{i}"), "1"]);
+    }
+    proxy.cut();
+    for i in 0..100 {
+        m.cmd(&["SET", &format!("b{i}"), "2"]);
+    }
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)
+        && link_up(&mut r)));
+    assert_same_data(&mut m, &mut r);
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_partial_ok").as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn chained_replicas_and_promotion() {
+    let a = Proc::node(&[]);
+    let b = Proc::node(&[]);
+    let c = Proc::node(&[]);
+    let (mut ca, mut cb, mut cc) = (a.raw(), b.raw(), c.raw());
+    cb.cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cb)));
+    cc.cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cc)));
+    for i in 0..50 {
+        ca.cmd(&["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut ca, &mut cc)));
+    assert_same_data(&mut ca, &mut cc);
+    // Promote b: it keeps a's history as its secondary id and accepts writes; c follows it.
+    assert_eq!(cb.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::ok());
+    assert_eq!(cb.cmd(&["SET", "after-promotion", "1"]), Frame::ok());
+    assert!(wait_until(SYNC_TIMEOUT, || cc
+        .cmd(&["GET", "after-promotion"])
+        == bulk("1")));
+}
+
+#[test]
+fn unreachable_master_and_self_replication_keep_the_node_serving() {
+    let node = Proc::node(&[]);
+    let mut c = node.raw();
+    let dead = shoal_tests::free_port();
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "127.0.0.1", &dead.to_string()]),
+        Frame::ok()
+    );
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "127.0.0.1", "notaport"]),
+        Frame::error("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "127.0.0.1", "0"]),
+        Frame::error("ERR Invalid master port")
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        info_field(&mut c, "replication", "master_link_status").as_deref(),
+        Some("down")
+    );
+    assert_eq!(c.cmd(&["GET", "x"]), Frame::Null);
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "127.0.0.1", &node.port.to_string()]),
+        Frame::ok()
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::ok());
+    assert_eq!(c.cmd(&["SET", "x", "1"]), Frame::ok());
+}
+
+#[test]
+fn corrupt_snapshot_from_a_fake_master_is_refused_and_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let fake = std::thread::spawn(move || {
+        // Serve two handshakes with a garbage snapshot each: the replica must survive both.
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().expect("accept");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !String::from_utf8_lossy(&got).contains("PSYNC") {
+                let n = s.read(&mut buf).expect("read");
+                assert!(n > 0, "replica hung up during handshake");
+                got.extend_from_slice(&buf[..n]);
+                let replies = String::from_utf8_lossy(&got).matches("\r\n*").count();
+                let _ = replies;
+                s.write_all(b"+OK\r\n").expect("write");
+            }
+            s.write_all(
+                b"+FULLRESYNC 0123456789012345678901234567890123456789 0\r\n$EOF:short\r\n",
+            )
+            .expect("write");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let node = Proc::node(&[]);
+    let mut c = node.raw();
+    c.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
+    fake.join().expect("fake master");
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    assert_eq!(
+        info_field(&mut c, "replication", "master_link_status").as_deref(),
+        Some("down")
+    );
+}
