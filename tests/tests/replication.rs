@@ -110,7 +110,7 @@ fn wait_counts_replicas_that_acknowledged() {
     // Two replicas wanted, one exists: WAIT times out and reports one.
     m.cmd(&["SET", "a", "2"]);
     assert_eq!(m.cmd(&["WAIT", "2", "300"]), Frame::Integer(1));
-    assert_eq!(r.cmd(&["WAIT", "1", "0"]).is_error(), true);
+    assert!(r.cmd(&["WAIT", "1", "0"]).is_error());
 }
 
 #[test]
@@ -234,4 +234,34 @@ fn corrupt_snapshot_from_a_fake_master_is_refused_and_retried() {
         info_field(&mut c, "replication", "master_link_status").as_deref(),
         Some("down")
     );
+}
+
+#[test]
+fn random_writes_reach_the_replica_identically() {
+    use rand::{Rng, SeedableRng};
+    let master = Proc::node(&[]);
+    let replica = Proc::node(&[]);
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut r)));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..2000 {
+        let k = format!("k{}", rng.random_range(0..40));
+        let k2 = format!("k{}", rng.random_range(0..40));
+        let n = rng.random_range(1..1000).to_string();
+        let cmd: Vec<&str> = match rng.random_range(0..9) {
+            0 => vec!["SET", &k, &n],
+            1 => vec!["SET", &k, &n, "EX", "1000"],
+            2 => vec!["INCRBY", &k, &n],
+            3 => vec!["APPEND", &k, &n],
+            4 => vec!["DEL", &k, &k2],
+            5 => vec!["EXPIRE", &k, "500"],
+            6 => vec!["PERSIST", &k],
+            7 => vec!["RENAME", &k, &k2],
+            _ => vec!["SETEX", &k, "100", &n],
+        };
+        m.cmd(&cmd);
+    }
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
+    assert_same_data(&mut m, &mut r);
 }

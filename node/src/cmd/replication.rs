@@ -123,7 +123,7 @@ pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// REPLCONF <option> <value> [<option> <value> ...]
 /// ```
 pub fn replconf(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(ReplyError::Syntax);
     }
     for pair in argv[1..].chunks_exact(2) {

@@ -59,6 +59,19 @@ pub fn rewrite(id: CommandId, argv: &[Bytes], now_ms: i64) -> Option<Vec<Bytes>>
             out[pos + 1] = abs_ms_arg(now_ms, argv.get(pos + 1)?, unit)?;
             Some(out)
         }
+        CommandId::Restore => {
+            let absolute = argv
+                .iter()
+                .skip(4)
+                .any(|a| a.eq_ignore_ascii_case(b"absttl"));
+            if absolute || argv[2].as_ref() == b"0" {
+                return None;
+            }
+            let mut out = argv.to_vec();
+            out[2] = abs_ms_arg(now_ms, &argv[2], 1)?;
+            out.push(Bytes::from_static(b"ABSTTL"));
+            Some(out)
+        }
         _ => None,
     }
 }

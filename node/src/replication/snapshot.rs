@@ -2,14 +2,14 @@
 //! commands between `$EOF:<mark>\r\n` and `<mark>` (the diskless EOF framing of Redis), by a
 //! task, so the executor keeps serving while it is produced and sent.
 //!
-//! Each key becomes the commands that recreate it with its absolute expire time. Checklist for
-//! a new value type: add its arm in [`entry_commands`] (or use the DUMP payload with
-//! `RESTORE ... ABSTTL`), and a test that a replica ends up with an identical value.
+//! Each key becomes a `RESTORE ... ABSTTL REPLACE` of its DUMP payload, so every value type
+//! that DUMP supports replicates with no code here.
 
 use bytes::{Bytes, BytesMut};
 use shoal_common::resp::encode::encode_request;
 
-use crate::db::{Db, Entry, NO_EXPIRE, Value};
+use crate::db::dump::dump;
+use crate::db::{Db, Entry, NO_EXPIRE};
 use crate::exec::{ClientId, Event, Output};
 
 /// Bytes written per chunk sent to the replica's connection.
@@ -18,20 +18,22 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// Length of the EOF mark, as Redis's `RDB_EOF_MARK_SIZE`.
 pub const EOF_MARK_LEN: usize = 40;
 
-/// The commands that recreate `key` with `entry`.
+/// The commands that recreate `key` with `entry`: `RESTORE key <abs-ms|0> <payload> ABSTTL
+/// REPLACE`, the DUMP payload carrying any value type.
 pub fn entry_commands(key: &Bytes, entry: &Entry) -> Vec<Vec<Bytes>> {
-    let mut cmds = Vec::with_capacity(1);
-    match &entry.value {
-        Value::String(s) => {
-            let mut c = vec![Bytes::from_static(b"SET"), key.clone(), s.clone()];
-            if entry.expire_at_ms != NO_EXPIRE {
-                c.push(Bytes::from_static(b"PXAT"));
-                c.push(Bytes::from(entry.expire_at_ms.to_string()));
-            }
-            cmds.push(c);
-        }
-    }
-    cmds
+    let ttl = if entry.expire_at_ms == NO_EXPIRE {
+        0
+    } else {
+        entry.expire_at_ms
+    };
+    vec![vec![
+        Bytes::from_static(b"RESTORE"),
+        key.clone(),
+        Bytes::from(ttl.to_string()),
+        dump(&entry.value),
+        Bytes::from_static(b"ABSTTL"),
+        Bytes::from_static(b"REPLACE"),
+    ]]
 }
 
 /// Writes the whole snapshot body (without framing) of `dbs` into chunks handed to `sink`.
