@@ -26,6 +26,9 @@ pub enum Kind {
     Str,
     /// One of the listed words.
     Enum(&'static [&'static str]),
+    /// A directive with its own syntax: the function gets the current and the new value and
+    /// returns the canonical text (`notify-keyspace-events`, `client-output-buffer-limit`).
+    Custom(fn(&str, &str) -> Result<String, String>),
 }
 
 /// One directive.
@@ -122,7 +125,11 @@ pub static DIRECTIVES: &[Directive] = &[
     immutable("pidfile", "", Kind::Str),
     d("slowlog-log-slower-than", "10000", I),
     d("slowlog-max-len", "128", NONNEG),
-    d("notify-keyspace-events", "", Kind::Str),
+    d(
+        "notify-keyspace-events",
+        "",
+        Kind::Custom(crate::exec::notify::canonical_notify_flags),
+    ),
     d("active-expire-effort", "1", Kind::Int(1, 10)),
     immutable("cluster-enabled", "no", Kind::Bool),
     immutable("cluster-config-file", "nodes.conf", Kind::Str),
@@ -164,7 +171,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d(
         "client-output-buffer-limit",
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-        Kind::Str,
+        Kind::Custom(crate::exec::pubsub::canonical_obuf_limits),
     ),
     d("hash-max-listpack-entries", "128", NONNEG),
     d("hash-max-listpack-value", "64", NONNEG),
@@ -281,7 +288,7 @@ impl Config {
                 "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
             ));
         }
-        let canonical = canonicalize(dir, value).map_err(|why| {
+        let canonical = canonicalize(dir, value, self.get_str(dir.name)).map_err(|why| {
             format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
         })?;
         self.values.insert(dir.name, canonical);
@@ -333,8 +340,9 @@ fn quote(arg: &str) -> String {
     s
 }
 
-fn canonicalize(dir: &Directive, value: &str) -> Result<String, String> {
+fn canonicalize(dir: &Directive, value: &str, old: &str) -> Result<String, String> {
     match dir.kind {
+        Kind::Custom(f) => f(old, value),
         Kind::Bool => match value.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
             "no" => Ok("no".into()),

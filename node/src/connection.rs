@@ -14,7 +14,7 @@ use bytes::BytesMut;
 use shoal_common::resp::decode::RequestDecoder;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tracing::debug;
 
 use crate::clock::unix_ms;
@@ -51,7 +51,8 @@ pub async fn serve(
     let (mut rd, mut wr) = socket.into_split();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Out>();
     let pending = Arc::new(AtomicUsize::new(0));
-    let client = Client::new(
+    let kill = Arc::new(Notify::new());
+    let mut client = Client::new(
         id,
         peer.to_string(),
         laddr,
@@ -60,6 +61,7 @@ pub async fn serve(
         unix_ms(),
         authenticated,
     );
+    client.set_kill(kill.clone());
     if tx.send(Event::Connect(Box::new(client))).is_err() {
         return;
     }
@@ -130,8 +132,10 @@ pub async fn serve(
                 }
                 if !data.is_empty() {
                     let n = data.len();
-                    if wr.write_all(&data).await.is_err() {
-                        break;
+                    // A kill (output buffer limit) must not wait for a slow reader.
+                    tokio::select! {
+                        res = wr.write_all(&data) => if res.is_err() { break },
+                        () = kill.notified() => break,
                     }
                     pending.fetch_sub(n.min(pending.load(Ordering::Relaxed)), Ordering::Relaxed);
                 }
@@ -139,6 +143,7 @@ pub async fn serve(
                     break;
                 }
             }
+            () = kill.notified() => break,
             _ = &mut reader => {
                 // The reader ended (EOF or fatal error): it already told the executor. Keep
                 // writing until the executor drops our channel, so the final replies (e.g.

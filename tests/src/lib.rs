@@ -393,3 +393,66 @@ pub fn info_field(c: &mut RawClient, section: &str, field: &str) -> Option<Strin
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
 }
+/// Several connections to our node and as many to real Redis, driven in lockstep: client `i`
+/// of one server mirrors client `i` of the other (pub/sub and transaction races).
+pub struct DifferN {
+    /// Both servers.
+    pub d: Differ,
+    ours: Vec<RawClient>,
+    theirs: Vec<RawClient>,
+}
+
+impl DifferN {
+    /// Starts both servers with `extra` arguments and opens `n` clients on each.
+    pub fn new(extra: &[&str], n: usize) -> DifferN {
+        let d = Differ::new(extra);
+        let ours = (0..n).map(|_| d.ours.raw()).collect();
+        let theirs = (0..n).map(|_| d.redis.raw()).collect();
+        DifferN { d, ours, theirs }
+    }
+
+    /// Sends `args` from client `i` on both servers; asserts equal replies; returns ours.
+    pub fn check<S: AsRef<[u8]>>(&mut self, i: usize, args: &[S]) -> Frame {
+        let ours = self.ours[i].cmd(args);
+        let theirs = self.theirs[i].cmd(args);
+        assert_eq!(ours, theirs, "client {i}: reply differs for {}", show(args));
+        ours
+    }
+
+    /// Sends `args` from client `i` on both servers and returns both replies.
+    pub fn both<S: AsRef<[u8]>>(&mut self, i: usize, args: &[S]) -> (Frame, Frame) {
+        (self.ours[i].cmd(args), self.theirs[i].cmd(args))
+    }
+
+    /// Everything client `i` received that it has not read yet (pushed messages), on both
+    /// servers: a `PING <marker>` is sent and frames are read until its answer, which
+    /// every server queues after the messages already delivered. Asserts equality.
+    pub fn drain(&mut self, i: usize) -> Vec<Frame> {
+        let ours = drain_until_pong(&mut self.ours[i]);
+        let theirs = drain_until_pong(&mut self.theirs[i]);
+        assert_eq!(ours, theirs, "client {i}: pushed frames differ");
+        ours
+    }
+
+    /// Raw access to client `i` of our node and of Redis.
+    pub fn clients(&mut self, i: usize) -> (&mut RawClient, &mut RawClient) {
+        (&mut self.ours[i], &mut self.theirs[i])
+    }
+}
+
+/// Sends `PING <marker>` and returns the frames read before its answer (the answer is
+/// `marker` as a bulk string, or `["pong", marker]` for a RESP2 client in pub/sub mode).
+pub fn drain_until_pong(c: &mut RawClient) -> Vec<Frame> {
+    const MARKER: &str = "drain-marker-7f3a";
+    c.send(&["PING", MARKER]);
+    let mut out = Vec::new();
+    loop {
+        let f = c.read();
+        let is_marker = f == bulk(MARKER)
+            || f == Frame::Array(vec![bulk("pong"), bulk(MARKER)]);
+        if is_marker {
+            return out;
+        }
+        out.push(f);
+    }
+}

@@ -226,9 +226,32 @@ commands! {
 // ---- end sorted set ---------------------------------------------------------------------
 
 // ---- pubsub -----------------------------------------------------------------------------
+    Subscribe => "subscribe", -2, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
+    Unsubscribe => "unsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
+    Psubscribe => "psubscribe", -2, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
+    Punsubscribe => "punsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
+    Publish => "publish", 3, PUBSUB | LS | FAST, NOCAT, Pubsub, [], [];
+    Pubsub => "pubsub", -2, NONE, NOCAT, Pubsub, [], [];
+    PubsubChannels => "pubsub|channels", -2, PUBSUB | LS, NOCAT, Pubsub, [], [];
+    PubsubNumsub => "pubsub|numsub", -2, PUBSUB | LS, NOCAT, Pubsub, [], [];
+    PubsubNumpat => "pubsub|numpat", 2, PUBSUB | LS, NOCAT, Pubsub, [], [];
+    PubsubShardchannels => "pubsub|shardchannels", -2, PUBSUB | LS, NOCAT, Pubsub, [], [];
+    PubsubShardnumsub => "pubsub|shardnumsub", -2, PUBSUB | LS, NOCAT, Pubsub, [], [];
+    PubsubHelp => "pubsub|help", 2, LS, NOCAT, Pubsub, [], [];
+    Ssubscribe => "ssubscribe", -2, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub,
+        [ks(NOT_KEY, idx(1), range(-1, 1, 0))], [];
+    Sunsubscribe => "sunsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub,
+        [ks(NOT_KEY, idx(1), range(-1, 1, 0))], [];
+    Spublish => "spublish", 3, PUBSUB | LS | FAST, NOCAT, Pubsub, [key1(NOT_KEY)], [];
 // ---- end pubsub -------------------------------------------------------------------------
 
 // ---- transactions -----------------------------------------------------------------------
+    Multi => "multi", 1, NOSCRIPT | LS | FAST | ALLOW_BUSY, TRANSACTION, Transactions, [], [];
+    Exec => "exec", 1, NOSCRIPT | LS | SKIP_SLOWLOG, TRANSACTION, Transactions, [], [];
+    Discard => "discard", 1, NOSCRIPT | LS | FAST | ALLOW_BUSY, TRANSACTION, Transactions, [], [];
+    Watch => "watch", -2, NOSCRIPT | LS | FAST | ALLOW_BUSY, TRANSACTION, Transactions,
+        [keys_all(RO)], [];
+    Unwatch => "unwatch", 1, NOSCRIPT | LS | FAST | ALLOW_BUSY, TRANSACTION, Transactions, [], [];
 // ---- end transactions -------------------------------------------------------------------
 
 // ---- cluster ----------------------------------------------------------------------------

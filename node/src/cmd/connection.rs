@@ -13,7 +13,15 @@ pub const REDIS_VERSION: &str = "7.0.15";
 /// ```text
 /// PING [message]
 /// ```
-pub fn ping(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+/// A RESP2 client in pub/sub mode gets `["pong", message]` instead (Redis `pingCommand`).
+pub fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if ctx.client.pubsub_mode && ctx.client.protocol == Protocol::Resp2 && argv.len() <= 2 {
+        return Ok(Frame::Array(vec![
+            Frame::bulk_static("pong"),
+            argv.get(1)
+                .map_or(Frame::bulk_static(""), |m| Frame::Bulk(m.clone())),
+        ]));
+    }
     match argv.len() {
         1 => Ok(Frame::simple("PONG")),
         2 => Ok(Frame::Bulk(argv[1].clone())),

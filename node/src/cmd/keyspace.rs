@@ -446,7 +446,11 @@ pub fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         usize::try_from(b).expect("invariant: checked against dbnum above"),
     );
     // Clients keep their selected index, so they now see the other database's keys, as in
-    // Redis. WATCHed keys of both databases must be touched once WATCH exists (issue 3).
+    // Redis; WATCHes on either database see the swap as a change of the keys involved.
+    if a != b {
+        ctx.signal_flushed_db(a, Some(b));
+        ctx.signal_flushed_db(b, Some(a));
+    }
     ctx.srv.dbs.swap(a, b);
     Ok(Frame::ok())
 }

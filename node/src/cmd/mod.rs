@@ -8,6 +8,8 @@ pub mod command;
 pub mod connection;
 pub mod keyspace;
 pub mod replication;
+pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod string;
 
@@ -119,9 +121,29 @@ pub fn handler(id: CommandId) -> Handler {
         // end sorted set
 
         // pubsub
+        C::Subscribe => pubsub::subscribe,
+        C::Unsubscribe => pubsub::unsubscribe,
+        C::Psubscribe => pubsub::psubscribe,
+        C::Punsubscribe => pubsub::punsubscribe,
+        C::Ssubscribe => pubsub::ssubscribe,
+        C::Sunsubscribe => pubsub::sunsubscribe,
+        C::Publish => pubsub::publish,
+        C::Spublish => pubsub::spublish,
+        C::Pubsub => pubsub::container,
+        C::PubsubChannels => pubsub::channels,
+        C::PubsubShardchannels => pubsub::shardchannels,
+        C::PubsubNumsub => pubsub::numsub_cmd,
+        C::PubsubShardnumsub => pubsub::shardnumsub,
+        C::PubsubNumpat => pubsub::numpat,
+        C::PubsubHelp => pubsub::help,
         // end pubsub
 
         // transactions
+        C::Multi => multi::multi,
+        C::Exec => multi::exec,
+        C::Discard => multi::discard,
+        C::Watch => multi::watch,
+        C::Unwatch => multi::unwatch,
         // end transactions
 
         // cluster

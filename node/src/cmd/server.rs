@@ -36,8 +36,9 @@ fn parse_flush_mode(argv: &[Bytes]) -> Result<(), ReplyError> {
 /// ```
 pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     parse_flush_mode(argv)?;
-    for db in &mut ctx.srv.dbs {
-        db.clear();
+    for i in 0..ctx.srv.dbs.len() {
+        ctx.signal_flushed_db(i, None);
+        ctx.srv.dbs[i].clear();
     }
     Ok(Frame::ok())
 }
@@ -47,6 +48,8 @@ pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
 /// ```
 pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     parse_flush_mode(argv)?;
+    let db = ctx.client.db;
+    ctx.signal_flushed_db(db, None);
     ctx.db().clear();
     Ok(Frame::ok())
 }

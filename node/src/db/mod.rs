@@ -43,6 +43,9 @@ pub struct Db {
     key_count: usize,
     /// Keys deleted because they had expired (INFO `expired_keys`).
     pub expired_keys: u64,
+    /// Keys deleted on expiry and not yet reported: the executor drains this to invalidate
+    /// WATCH and publish `expired` events (the db layer stays free of I/O).
+    pub expired_log: Vec<Bytes>,
 }
 
 impl Db {
@@ -54,6 +57,7 @@ impl Db {
             volatile: IndexSet::default(),
             key_count: 0,
             expired_keys: 0,
+            expired_log: Vec::new(),
         }
     }
 
@@ -114,6 +118,7 @@ impl Db {
         if expired {
             self.remove(key);
             self.expired_keys += 1;
+            self.expired_log.push(Bytes::copy_from_slice(key));
         }
         expired
     }

@@ -10,8 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
+use indexmap::IndexSet;
+use shoal_common::Frame;
 use shoal_common::resp::Protocol;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
+
+use super::multi::MultiState;
 
 /// A client's id (`CLIENT ID`), unique for the life of the node.
 pub type ClientId = u64;
@@ -60,8 +64,31 @@ pub struct Client {
     pub woff: i64,
     /// `REPLCONF listening-port` of a replica connection.
     pub repl_listening_port: u16,
+    /// Inside MULTI: the queued commands (Redis `CLIENT_MULTI` + `mstate`).
+    pub multi: Option<MultiState>,
+    /// A watched key was touched: the next EXEC fails (Redis `CLIENT_DIRTY_CAS`).
+    pub dirty_cas: bool,
+    /// Keys this client WATCHes: (db, key, expired when WATCH ran).
+    pub watched: Vec<(usize, Bytes, bool)>,
+    /// True while EXEC runs this client's queue (Redis `CLIENT_DENY_BLOCKING` during EXEC).
+    pub in_exec: bool,
+    /// SUBSCRIBE channels.
+    pub channels: IndexSet<Bytes>,
+    /// PSUBSCRIBE patterns.
+    pub patterns: IndexSet<Bytes>,
+    /// SSUBSCRIBE shard channels.
+    pub shard_channels: IndexSet<Bytes>,
+    /// In pub/sub mode (Redis `CLIENT_PUBSUB`): set by any SUBSCRIBE, cleared when the
+    /// last subscription goes. RESP2 clients in this mode may run only a few commands.
+    pub pubsub_mode: bool,
+    /// Unix ms when the output buffer first went past the soft limit, if it is past it.
+    pub obuf_soft_limit_since_ms: Option<i64>,
+    /// Frames produced for this client while its own command runs (pub/sub replies and
+    /// messages to itself), sent before that command's reply.
+    pub deferred: Vec<Frame>,
     out: mpsc::UnboundedSender<Out>,
     out_pending: Arc<AtomicUsize>,
+    kill: Option<Arc<Notify>>,
 }
 
 impl Client {
@@ -92,9 +119,56 @@ impl Client {
             is_master: false,
             woff: 0,
             repl_listening_port: 0,
+            multi: None,
+            dirty_cas: false,
+            watched: Vec::new(),
+            in_exec: false,
+            channels: IndexSet::new(),
+            patterns: IndexSet::new(),
+            shard_channels: IndexSet::new(),
+            pubsub_mode: false,
+            obuf_soft_limit_since_ms: None,
+            deferred: Vec::new(),
             out,
             out_pending,
+            kill: None,
         }
+    }
+
+    /// A client with no connection (id `u64::MAX`): what the executor passes as the
+    /// "current client" for work no client caused, such as active expiry.
+    pub fn detached() -> Client {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        Client::new(
+            ClientId::MAX,
+            String::new(),
+            String::new(),
+            tx,
+            Arc::new(AtomicUsize::new(0)),
+            0,
+            true,
+        )
+    }
+
+    /// Gives the client a way to drop its connection at once, without writing what is
+    /// queued (output buffer limits). The connection task waits on `kill`.
+    pub fn set_kill(&mut self, kill: Arc<Notify>) {
+        self.kill = Some(kill);
+    }
+
+    /// Drops the connection now, discarding queued output (Redis `freeClientAsync` for a
+    /// client over its output buffer limit). Falls back to [`Client::close`] without a
+    /// kill handle.
+    pub fn kill(&self) {
+        match &self.kill {
+            Some(k) => k.notify_one(),
+            None => self.close(),
+        }
+    }
+
+    /// Number of channel + pattern subscriptions (Redis `clientSubscriptionsCount`).
+    pub fn subscription_count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
     }
 
     /// Queues encoded bytes for the connection. Returns false if the connection is gone.

@@ -7,7 +7,10 @@
 //! state machine driven by events and a tick, and tests drive it without sockets.
 
 pub mod client;
+pub mod multi;
+pub mod notify;
 pub mod pipeline;
+pub mod pubsub;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -125,6 +128,10 @@ pub struct Server {
     /// The executor's own event channel, for tasks that report back (replication links,
     /// snapshot senders). `None` when the executor is driven directly (unit tests).
     pub events: Option<mpsc::UnboundedSender<Event>>,
+    /// WATCHed keys (`multi.rs`).
+    pub watches: multi::Watches,
+    /// Pub/sub subscriptions (`pubsub.rs`).
+    pub pubsub: pubsub::PubSub,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -149,8 +156,7 @@ impl Ctx<'_> {
     }
 
     /// Records that `key` in the caller's database was modified (Redis
-    /// `signalModifiedKey`): invalidates WATCH and wakes clients blocked on the key once
-    /// those mechanisms exist (issues 3 and 4 hang them here).
+    /// `signalModifiedKey`): invalidates WATCH (`multi.rs`); blocking wake-ups hang here too.
     pub fn signal_modified_key(&mut self, key: &[u8]) {
         let db = self.client.db;
         self.signal_modified_key_in(db, key);
@@ -158,11 +164,12 @@ impl Ctx<'_> {
 
     /// [`Ctx::signal_modified_key`] for a key in database `db` (MOVE, COPY ... DB).
     pub fn signal_modified_key_in(&mut self, db: usize, key: &[u8]) {
-        let _ = (db, key);
+        self.srv.touch_watched_key(self.client, db, key);
     }
 
-    /// Publishes a keyspace event (Redis `notifyKeyspaceEvent`); a no-op until
-    /// notify-keyspace-events is implemented (issue 4 hangs it here).
+    /// Publishes a keyspace event of class `class` (the letter of `notify-keyspace-events`:
+    /// `b'g'`, `b'$'`, `b'l'`, ...) for `key` in the caller's database (Redis
+    /// `notifyKeyspaceEvent`, see `notify.rs`). Pending `expired` events go first.
     pub fn notify(&mut self, class: u8, event: &str, key: &[u8]) {
         let db = self.client.db;
         self.notify_in(db, class, event, key);
@@ -170,7 +177,18 @@ impl Ctx<'_> {
 
     /// [`Ctx::notify`] for a key in database `db` (MOVE, COPY ... DB).
     pub fn notify_in(&mut self, db: usize, class: u8, event: &str, key: &[u8]) {
-        let _ = (db, class, event, key);
+        self.srv.drain_expired(self.client);
+        let flag = notify::class_flag(class);
+        self.srv
+            .notify_keyspace_event(Some(self.client), flag, event, key, db);
+    }
+
+    /// FLUSHDB/FLUSHALL/SWAPDB hook: call before database `db` is emptied (or swapped with
+    /// `replaced_with`); invalidates the WATCHes it affects (Redis `signalFlushedDb`).
+    pub fn signal_flushed_db(&mut self, db: usize, replaced_with: Option<usize>) {
+        let now = self.now_ms;
+        self.srv
+            .touch_all_watched_keys_in_db(self.client, db, replaced_with, now);
     }
 }
 
@@ -208,6 +226,8 @@ impl Server {
             shutdown_requested: false,
             stat_reset_ms: now,
             active_expire_enabled: true,
+            watches: multi::Watches::default(),
+            pubsub: pubsub::PubSub::default(),
             clock,
             config,
         }
@@ -240,7 +260,9 @@ impl Server {
                 self.clients.insert(client.id, *client);
             }
             Event::Disconnect(id) => {
-                self.clients.remove(&id);
+                if let Some(mut c) = self.clients.remove(&id) {
+                    self.forget_client(&mut c);
+                }
                 self.repl.replicas.retain(|r| r.client_id != id);
                 self.repl.waits.retain(|w| w.client_id != id);
             }
@@ -262,7 +284,12 @@ impl Server {
         };
         let mut out = BytesMut::new();
         for argv in cmds {
-            if let Some(reply) = self.process_command(&mut client, &argv) {
+            let reply = self.process_command(&mut client, &argv);
+            // Pushes produced during the command (its own messages) precede its reply.
+            for f in client.deferred.drain(..) {
+                encode(&f, client.protocol, &mut out);
+            }
+            if let Some(reply) = reply {
                 encode(&reply, client.protocol, &mut out);
             }
             if client.close_after_reply || self.shutdown_requested {
@@ -276,9 +303,17 @@ impl Server {
         client.send(out);
         if client.close_after_reply {
             client.close();
+            self.forget_client(&mut client);
         } else {
             self.clients.insert(id, client);
         }
+    }
+
+    /// Removes what the node keeps for a client that is going away: subscriptions and
+    /// watched keys (its MULTI state goes with the `Client`).
+    pub fn forget_client(&mut self, client: &mut Client) {
+        self.forget_subscriptions(client);
+        self.unwatch_all(client);
     }
 
     /// Periodic work (Redis `serverCron`): active expiry (primaries only: replicas get the
@@ -300,6 +335,11 @@ impl Server {
             for key in deleted {
                 self.propagate(i, &[Bytes::from_static(b"DEL"), key]);
             }
+        }
+        if self.dbs.iter().any(|db| !db.expired_log.is_empty()) {
+            // No client runs a command here; a detached placeholder stands in as "current".
+            let mut none = Client::detached();
+            self.drain_expired(&mut none);
         }
     }
 

@@ -10,10 +10,43 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use shoal_common::command::{self, CommandSpec, Resolved};
+use shoal_common::resp::Protocol;
 use shoal_common::{Frame, ReplyError};
 
 use super::{Client, Ctx, Server};
 use crate::cmd;
+
+/// What the gate decided for a command that passed every check.
+enum Pass {
+    /// Run it now.
+    Call(&'static CommandSpec),
+    /// Inside MULTI: queue it and reply `+QUEUED`.
+    Queue(&'static CommandSpec),
+}
+
+/// Commands that run at once inside MULTI instead of being queued (Redis `processCommand`).
+fn runs_inside_multi(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Commands a RESP2 client in pub/sub mode may run.
+fn allowed_in_pubsub_context(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
+}
 
 impl Server {
     /// Runs one command; `None` when there is no reply to send now.
@@ -21,7 +54,14 @@ impl Server {
         let now_ms = self.clock.now_ms();
         client.last_interaction_ms = now_ms;
         let spec = match self.gate(client, argv) {
-            Ok(spec) => spec,
+            Ok(Pass::Call(spec)) => spec,
+            Ok(Pass::Queue(spec)) => {
+                // Step 9: queue inside MULTI.
+                if let Some(m) = client.multi.as_mut() {
+                    m.queued.push((spec, argv.to_vec()));
+                }
+                return (!client.is_master).then(|| Frame::simple("QUEUED"));
+            }
             Err((spec, err)) => {
                 if let Some(spec) = spec {
                     self.stats
@@ -30,10 +70,42 @@ impl Server {
                         .or_default()
                         .rejected_calls += 1;
                 }
+                // A command rejected inside MULTI aborts the transaction (Redis
+                // `flagTransaction`).
+                if let Some(m) = client.multi.as_mut() {
+                    m.aborted = true;
+                }
+                let err = if spec.is_some_and(|s| s.name == "exec") {
+                    self.exec_abort(client, &err)
+                } else {
+                    err
+                };
                 self.record_error(&err);
                 return Some(Frame::error(err.to_string()));
             }
         };
+        self.call(client, spec, argv)
+    }
+
+    /// A rejected EXEC discards the transaction and says why (Redis `execCommandAbort`);
+    /// the `ERR ` of a formatted error is dropped.
+    fn exec_abort(&mut self, client: &mut Client, err: &ReplyError) -> ReplyError {
+        self.discard_transaction(client);
+        let text = err.to_string();
+        let why = text.strip_prefix("ERR ").unwrap_or(&text);
+        ReplyError::Other(format!("EXECABORT Transaction discarded because of: {why}").into())
+    }
+
+    /// Runs a command that passed the gate (Redis `call`): the handler, statistics,
+    /// replication, then the keyspace work its lookups left behind (expired keys). EXEC
+    /// calls this for each queued command. `None` when there is no reply to send now.
+    pub fn call(
+        &mut self,
+        client: &mut Client,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+    ) -> Option<Frame> {
+        let now_ms = self.clock.now_ms();
         client.last_cmd = spec.name;
         let started = Instant::now();
         let handler = cmd::handler(spec.id);
@@ -48,6 +120,7 @@ impl Server {
             let r = handler(&mut ctx, argv);
             (r, ctx.no_reply, ctx.propagate_as)
         };
+        self.drain_expired(client);
         let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.total_commands_processed += 1;
         let st = self.stats.commands.entry(spec.name).or_default();
@@ -79,7 +152,7 @@ impl Server {
         &mut self,
         client: &Client,
         argv: &[Bytes],
-    ) -> Result<&'static CommandSpec, (Option<&'static CommandSpec>, ReplyError)> {
+    ) -> Result<Pass, (Option<&'static CommandSpec>, ReplyError)> {
         let spec = match command::resolve(argv) {
             Resolved::Found(spec) => spec,
             Resolved::Unknown => return Err((None, ReplyError::unknown_command(argv))),
@@ -91,14 +164,40 @@ impl Server {
         if !spec.arity_ok(argv.len()) {
             return Err((Some(spec), ReplyError::WrongArity(spec.name.into())));
         }
-        if client.is_master {
-            return Ok(spec);
+        if !client.is_master {
+            if !client.authenticated && !spec.has(command::flags::NO_AUTH) {
+                return Err((Some(spec), ReplyError::NoAuth));
+            }
+            if client.multi.is_some() && spec.has(command::flags::NO_MULTI) {
+                return Err((
+                    Some(spec),
+                    ReplyError::other("ERR Command not allowed inside a transaction"),
+                ));
+            }
+            // Step 4, cluster redirect, goes here. For EXEC it must check the keys of every
+            // queued command (`client.multi`'s `queued`), as Redis's `getNodeByQuery` does.
+            self.replication_gate(spec).map_err(|e| (Some(spec), e))?;
+            // Step 7: a RESP2 client in pub/sub mode runs only (un)subscribe commands.
+            if client.pubsub_mode
+                && client.protocol == Protocol::Resp2
+                && !allowed_in_pubsub_context(spec)
+            {
+                return Err((
+                    Some(spec),
+                    ReplyError::err(format!(
+                        "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / \
+                         QUIT / RESET are allowed in this context",
+                        spec.name
+                    )),
+                ));
+            }
         }
-        if !client.authenticated && !spec.has(command::flags::NO_AUTH) {
-            return Err((Some(spec), ReplyError::NoAuth));
+        // Step 9: inside MULTI everything but the transaction commands is queued (the
+        // primary's stream included: it wraps transactions in MULTI/EXEC).
+        if client.multi.is_some() && !runs_inside_multi(spec) {
+            return Ok(Pass::Queue(spec));
         }
-        self.replication_gate(spec).map_err(|e| (Some(spec), e))?;
-        Ok(spec)
+        Ok(Pass::Call(spec))
     }
 }
 
