@@ -448,8 +448,7 @@ pub fn drain_until_pong(c: &mut RawClient) -> Vec<Frame> {
     let mut out = Vec::new();
     loop {
         let f = c.read();
-        let is_marker = f == bulk(MARKER)
-            || f == Frame::Array(vec![bulk("pong"), bulk(MARKER)]);
+        let is_marker = f == bulk(MARKER) || f == Frame::Array(vec![bulk("pong"), bulk(MARKER)]);
         if is_marker {
             return out;
         }

@@ -141,7 +141,20 @@ fn unsubscribe_inside_multi_and_subscribe_in_exec() {
 #[test]
 fn notify_keyspace_events_config_reads_back_as_redis() {
     let mut t = DifferN::new(&[], 1);
-    for v in ["KEA", "An", "Anm", "Ex", "Kg$lshzxetd", "mK", "z$g", "KEQ", "n", "", "A", "KA"] {
+    for v in [
+        "KEA",
+        "An",
+        "Anm",
+        "Ex",
+        "Kg$lshzxetd",
+        "mK",
+        "z$g",
+        "KEQ",
+        "n",
+        "",
+        "A",
+        "KA",
+    ] {
         t.check(0, &["CONFIG", "SET", "notify-keyspace-events", v]);
         t.check(0, &["CONFIG", "GET", "notify-keyspace-events"]);
     }
@@ -269,10 +282,18 @@ fn args(op: &Op) -> Vec<String> {
     let key = |k: &u8| format!("k{}", k % 5);
     match op {
         Op::Set(k, None) => vec!["SET".into(), key(k), "1".into()],
-        Op::Set(k, Some(ex)) => vec!["SET".into(), key(k), "1".into(), "EX".into(), ex.to_string()],
+        Op::Set(k, Some(ex)) => vec![
+            "SET".into(),
+            key(k),
+            "1".into(),
+            "EX".into(),
+            ex.to_string(),
+        ],
         Op::Incr(k) => vec!["INCR".into(), key(k)],
         Op::Append(k) => vec!["APPEND".into(), key(k), "x".into()],
-        Op::Del(ks) => std::iter::once("DEL".to_string()).chain(ks.iter().map(key)).collect(),
+        Op::Del(ks) => std::iter::once("DEL".to_string())
+            .chain(ks.iter().map(key))
+            .collect(),
         Op::Expire(k, s) => vec!["EXPIRE".into(), key(k), s.to_string()],
         Op::Persist(k) => vec!["PERSIST".into(), key(k)],
         Op::Mset(ks) => std::iter::once("MSET".to_string())
@@ -292,7 +313,10 @@ fn notification_streams_for_random_command_mixes_match_redis() {
     assert_eq!(ours.is_error(), theirs.is_error());
     t.check(1, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
     t.check(0, &["PSUBSCRIBE", "__key*__:*"]);
-    t.check(2, &["SUBSCRIBE", "__keyevent@0__:del", "__keyevent@0__:expire"]);
+    t.check(
+        2,
+        &["SUBSCRIBE", "__keyevent@0__:del", "__keyevent@0__:expire"],
+    );
     t.drain(0);
     t.drain(2);
     let mut runner = TestRunner::new(Config {
