@@ -197,6 +197,33 @@ fn watch_and_flushdb_flushall() {
         (0, &["MULTI"]),
         (0, &["PING"]),
         (0, &["EXEC"]),
+        // SWAPDB: a watched key that exists on either side changes.
+        (1, &["SELECT", "0"]),
+        (1, &["SET", "k", "1"]),
+        (0, &["WATCH", "k"]),
+        (1, &["SWAPDB", "0", "1"]),
+        (0, &["MULTI"]),
+        (0, &["PING"]),
+        (0, &["EXEC"]),
+        (0, &["WATCH", "k"]),
+        (1, &["SWAPDB", "0", "1"]),
+        (0, &["MULTI"]),
+        (0, &["PING"]),
+        (0, &["EXEC"]),
+        // Neither database has it: no change.
+        (0, &["WATCH", "nokey"]),
+        (1, &["SWAPDB", "0", "2"]),
+        (1, &["SWAPDB", "0", "0"]),
+        (0, &["MULTI"]),
+        (0, &["PING"]),
+        (0, &["EXEC"]),
+        // RENAME touches both the source and the destination.
+        (1, &["SET", "src", "v"]),
+        (0, &["WATCH", "dst"]),
+        (1, &["RENAME", "src", "dst"]),
+        (0, &["MULTI"]),
+        (0, &["GET", "dst"]),
+        (0, &["EXEC"]),
     ];
     for (c, cmd) in steps {
         t.check(*c, cmd);

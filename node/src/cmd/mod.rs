@@ -7,9 +7,9 @@ pub mod args;
 pub mod command;
 pub mod connection;
 pub mod keyspace;
-pub mod replication;
 pub mod multi;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod string;
 
