@@ -154,6 +154,118 @@ pub fn format_float_human(d: f64) -> String {
     }
 }
 
+/// The result of [`strtod`]: the value and whether C's `strtod` would set `ERANGE`
+/// (overflow to infinity or underflow to zero).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Strtod {
+    /// The value (may be infinite; NaN only for a `nan` text).
+    pub value: f64,
+    /// Overflow to infinity or underflow to zero.
+    pub erange: bool,
+}
+
+/// C's `strtod` over the whole of `s` (Redis checks that `eptr` reaches the end): leading
+/// whitespace skipped, decimal and hexadecimal (`0x1.8p3`) forms, `inf`/`infinity`/`nan` in
+/// any case. The empty string converts to 0 with nothing consumed, which Redis's full-length
+/// check accepts; `None` when any byte is left unconverted.
+pub fn strtod(s: &[u8]) -> Option<Strtod> {
+    if s.is_empty() {
+        return Some(Strtod {
+            value: 0.0,
+            erange: false,
+        });
+    }
+    let start = s
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let text = std::str::from_utf8(&s[start..]).ok()?;
+    let (neg, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let magnitude = if body.len() > 2 && (body.starts_with("0x") || body.starts_with("0X")) {
+        parse_hex_float(&body[2..])?
+    } else {
+        let lower = body.to_ascii_lowercase();
+        if lower.starts_with("inf") || lower.starts_with("nan") {
+            match lower.as_str() {
+                "inf" | "infinity" => f64::INFINITY,
+                "nan" => f64::NAN,
+                _ => return None,
+            }
+        } else {
+            // Rust's grammar is C's decimal grammar without the inf/nan words handled above.
+            if !body
+                .bytes()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+            {
+                return None;
+            }
+            body.parse::<f64>().ok()?
+        }
+    };
+    let value = if neg { -magnitude } else { magnitude };
+    let word = body
+        .as_bytes()
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let mantissa_nonzero = body
+        .bytes()
+        .take_while(|c| !matches!(c, b'e' | b'E' | b'p' | b'P'))
+        .any(|c| matches!(c, b'1'..=b'9'));
+    let erange = !word && (magnitude.is_infinite() || (magnitude == 0.0 && mantissa_nonzero));
+    Some(Strtod { value, erange })
+}
+
+/// The digits after `0x` of a C hexadecimal float: `h[.h][p[+-]d]`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = match s.find(['p', 'P']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    if let Some(e) = exp {
+        let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let e: i32 = e.parse().unwrap_or(if e.starts_with('-') {
+            -100_000
+        } else {
+            100_000
+        });
+        v *= 2f64.powi(e);
+    }
+    Some(v)
+}
+
+/// Redis `getDoubleFromObject` (ZADD scores, ZINCRBY, WEIGHTS): `strtod` over the whole
+/// argument, refusing the empty string, leading whitespace, overflow, underflow to zero and
+/// NaN.
+pub fn parse_score(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s[0].is_ascii_whitespace() || s[0] == 0x0b {
+        return None;
+    }
+    let r = strtod(s)?;
+    if r.erange || r.value.is_nan() {
+        return None;
+    }
+    Some(r.value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +308,27 @@ mod tests {
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(format_float_human(10.6), "10.6");
         assert_eq!(format_float_human(3.0), "3");
+    }
+
+    #[test]
+    fn strtod_like_c() {
+        let v = |s: &str| strtod(s.as_bytes()).map(|r| r.value);
+        assert_eq!(v(""), Some(0.0));
+        assert_eq!(v(" 1.5"), Some(1.5));
+        assert_eq!(v("1.5 "), None);
+        assert_eq!(v("0x10"), Some(16.0));
+        assert_eq!(v("-0x1.8p1"), Some(-3.0));
+        assert_eq!(v("0x"), None);
+        assert_eq!(v("-INF"), Some(f64::NEG_INFINITY));
+        assert_eq!(v("1e"), None);
+        assert!(strtod(b"1e400").is_some_and(|r| r.erange));
+        assert!(strtod(b"1e-400").is_some_and(|r| r.erange));
+        assert!(strtod(b"1e-320").is_some_and(|r| !r.erange));
+        assert_eq!(parse_score(b"1e400"), None);
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b""), None);
+        assert_eq!(parse_score(b"nan"), None);
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
     }
 }

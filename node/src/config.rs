@@ -176,8 +176,18 @@ pub static DIRECTIVES: &[Directive] = &[
     d("hash-max-listpack-entries", "128", NONNEG),
     d("hash-max-listpack-value", "64", NONNEG),
     d("set-max-intset-entries", "512", NONNEG),
-    d("zset-max-listpack-entries", "128", NONNEG),
-    d("zset-max-listpack-value", "64", NONNEG),
+    alias(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        "128",
+        NONNEG,
+    ),
+    alias(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        "64",
+        NONNEG,
+    ),
     d("list-max-listpack-size", "-2", I),
     d("list-compress-depth", "0", NONNEG),
 ];

@@ -223,6 +223,53 @@ commands! {
 // ---- end set ----------------------------------------------------------------------------
 
 // ---- sorted set -------------------------------------------------------------------------
+    Zadd => "zadd", -4, WRITE | DENYOOM | FAST, SORTEDSET, SortedSet, [key1(RW | UPDATE)], [];
+    Zincrby => "zincrby", 4, WRITE | DENYOOM | FAST, SORTEDSET, SortedSet,
+        [key1(RW | ACCESS | UPDATE)], [];
+    Zrem => "zrem", -3, WRITE | FAST, SORTEDSET, SortedSet, [key1(RW | DELETE)], [];
+    Zcard => "zcard", 2, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO)], [];
+    Zcount => "zcount", 4, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zlexcount => "zlexcount", 4, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zscore => "zscore", 3, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zmscore => "zmscore", -3, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zrank => "zrank", 3, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zrevrank => "zrevrank", 3, READONLY | FAST, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zrange => "zrange", -4, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zrangestore => "zrangestore", -5, WRITE | DENYOOM, SORTEDSET, SortedSet,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), range(0, 1, 0))], [];
+    Zrangebyscore => "zrangebyscore", -4, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zrevrangebyscore => "zrevrangebyscore", -4, READONLY, SORTEDSET, SortedSet,
+        [key1(RO | ACCESS)], [];
+    Zrangebylex => "zrangebylex", -4, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zrevrangebylex => "zrevrangebylex", -4, READONLY, SORTEDSET, SortedSet,
+        [key1(RO | ACCESS)], [];
+    Zrevrange => "zrevrange", -4, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)], [];
+    Zremrangebyrank => "zremrangebyrank", 4, WRITE, SORTEDSET, SortedSet, [key1(RW | DELETE)], [];
+    Zremrangebyscore => "zremrangebyscore", 4, WRITE, SORTEDSET, SortedSet,
+        [key1(RW | DELETE)], [];
+    Zremrangebylex => "zremrangebylex", 4, WRITE, SORTEDSET, SortedSet, [key1(RW | DELETE)], [];
+    Zpopmin => "zpopmin", -2, WRITE | FAST, SORTEDSET, SortedSet, [key1(RW | ACCESS | DELETE)], [];
+    Zpopmax => "zpopmax", -2, WRITE | FAST, SORTEDSET, SortedSet, [key1(RW | ACCESS | DELETE)], [];
+    Zmpop => "zmpop", -4, WRITE, SORTEDSET, SortedSet,
+        [ks(RW | ACCESS | DELETE, idx(1), keynum(0, 1, 1))], [];
+    Zrandmember => "zrandmember", -2, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)],
+        ["nondeterministic_output"];
+    Zunion => "zunion", -3, READONLY, SORTEDSET, SortedSet,
+        [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
+    Zinter => "zinter", -3, READONLY, SORTEDSET, SortedSet,
+        [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
+    Zdiff => "zdiff", -3, READONLY, SORTEDSET, SortedSet,
+        [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
+    Zunionstore => "zunionstore", -4, WRITE | DENYOOM, SORTEDSET, SortedSet,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), keynum(0, 1, 1))], [];
+    Zinterstore => "zinterstore", -4, WRITE | DENYOOM, SORTEDSET, SortedSet,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), keynum(0, 1, 1))], [];
+    Zdiffstore => "zdiffstore", -4, WRITE | DENYOOM, SORTEDSET, SortedSet,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), keynum(0, 1, 1))], [];
+    Zintercard => "zintercard", -3, READONLY, SORTEDSET, SortedSet,
+        [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
+    Zscan => "zscan", -3, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)],
+        ["nondeterministic_output"];
 // ---- end sorted set ---------------------------------------------------------------------
 
 // ---- pubsub -----------------------------------------------------------------------------

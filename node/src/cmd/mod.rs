@@ -12,6 +12,7 @@ pub mod pubsub;
 pub mod replication;
 pub mod server;
 pub mod string;
+pub mod zset;
 
 use bytes::Bytes;
 use shoal_common::command::CommandId;
@@ -118,6 +119,38 @@ pub fn handler(id: CommandId) -> Handler {
         // end set
 
         // sorted set
+        C::Zadd => zset::zadd,
+        C::Zincrby => zset::zincrby,
+        C::Zrem => zset::zrem,
+        C::Zcard => zset::zcard,
+        C::Zcount => zset::range::zcount,
+        C::Zlexcount => zset::range::zlexcount,
+        C::Zscore => zset::zscore,
+        C::Zmscore => zset::zmscore,
+        C::Zrank => zset::zrank,
+        C::Zrevrank => zset::zrevrank,
+        C::Zrange => zset::range::zrange,
+        C::Zrangestore => zset::range::zrangestore,
+        C::Zrangebyscore => zset::range::zrangebyscore,
+        C::Zrevrangebyscore => zset::range::zrevrangebyscore,
+        C::Zrangebylex => zset::range::zrangebylex,
+        C::Zrevrangebylex => zset::range::zrevrangebylex,
+        C::Zrevrange => zset::range::zrevrange,
+        C::Zremrangebyrank => zset::range::zremrangebyrank,
+        C::Zremrangebyscore => zset::range::zremrangebyscore,
+        C::Zremrangebylex => zset::range::zremrangebylex,
+        C::Zpopmin => zset::pop::zpopmin,
+        C::Zpopmax => zset::pop::zpopmax,
+        C::Zmpop => zset::pop::zmpop,
+        C::Zrandmember => zset::pop::zrandmember,
+        C::Zunion => zset::algebra::zunion,
+        C::Zinter => zset::algebra::zinter,
+        C::Zdiff => zset::algebra::zdiff,
+        C::Zunionstore => zset::algebra::zunionstore,
+        C::Zinterstore => zset::algebra::zinterstore,
+        C::Zdiffstore => zset::algebra::zdiffstore,
+        C::Zintercard => zset::algebra::zintercard,
+        C::Zscan => zset::pop::zscan,
         // end sorted set
 
         // pubsub

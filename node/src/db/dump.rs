@@ -30,12 +30,15 @@ use bytes::Bytes;
 use crc::{CRC_64_REDIS, Crc};
 
 use super::Value;
+use super::zset::{Limits, ZSet};
 
 /// Version written into every payload; payloads with another version are refused.
 pub const DUMP_VERSION: u16 = 1;
 
 /// Type tag of a string value.
 pub const TYPE_STRING: u8 = 0;
+/// Type tag of a sorted set (Redis's RDB number for zsets).
+pub const TYPE_ZSET: u8 = 3;
 
 /// Bytes after the body: version (2) and checksum (8).
 const TRAILER_LEN: usize = 10;
@@ -69,6 +72,10 @@ pub fn dump(value: &Value) -> Bytes {
             w.put_u8(TYPE_STRING);
             encode_string(&mut w, s);
         }
+        Value::ZSet(z) => {
+            w.put_u8(TYPE_ZSET);
+            encode_zset(&mut w, z);
+        }
     }
     w.finish()
 }
@@ -79,6 +86,7 @@ pub fn restore(payload: &[u8]) -> Result<Value, RestoreError> {
     let mut r = Reader::new(body);
     let value = match r.u8() {
         Some(TYPE_STRING) => decode_string(&mut r),
+        Some(TYPE_ZSET) => decode_zset(&mut r),
         _ => None,
     };
     match value {
@@ -109,6 +117,35 @@ fn encode_string(w: &mut Writer, s: &Bytes) {
 
 fn decode_string(r: &mut Reader<'_>) -> Option<Value> {
     Some(Value::String(r.bytes()?))
+}
+
+/// `count`, then `(member, score)` in ascending order.
+fn encode_zset(w: &mut Writer, z: &ZSet) {
+    w.put_varint(z.len() as u64);
+    for (score, member) in z.iter() {
+        w.put_bytes(member);
+        w.put_f64(score);
+    }
+}
+
+/// The encoding is chosen as Redis's RESTORE does (listpack when the set fits the default
+/// thresholds). Refuses NaN scores and duplicate members.
+fn decode_zset(r: &mut Reader<'_>) -> Option<Value> {
+    let n = r.count()?;
+    if n == 0 {
+        return None;
+    }
+    let mut entries = Vec::with_capacity(n);
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    for _ in 0..n {
+        let member = r.bytes()?;
+        let score = r.f64()?;
+        if score.is_nan() || !seen.insert(member.clone()) {
+            return None;
+        }
+        entries.push((score, member));
+    }
+    Some(Value::ZSet(ZSet::from_entries(entries, Limits::default())))
 }
 
 /// Builds a payload: primitives for the per-type encoders.
@@ -239,6 +276,26 @@ mod tests {
             let v = Value::String(Bytes::copy_from_slice(s));
             assert_eq!(restore(&dump(&v)), Ok(v));
         }
+    }
+
+    #[test]
+    fn zset_round_trip() {
+        let limits = Limits::default();
+        for n in [1usize, 3, 200] {
+            let entries = (0..n)
+                .map(|i| (i as f64 / 3.0 - 7.0, Bytes::from(format!("m{i}"))))
+                .collect();
+            let v = Value::ZSet(ZSet::from_entries(entries, limits));
+            assert_eq!(restore(&dump(&v)), Ok(v));
+        }
+        let mut w = Writer::default();
+        w.put_u8(TYPE_ZSET);
+        w.put_varint(2);
+        for _ in 0..2 {
+            w.put_bytes(b"dup");
+            w.put_f64(1.0);
+        }
+        assert_eq!(restore(&w.finish()), Err(RestoreError::BadFormat));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod dump;
 pub mod expire;
 pub mod value;
+pub mod zset;
 
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};

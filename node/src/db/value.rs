@@ -5,11 +5,15 @@
 
 use bytes::Bytes;
 
+use super::zset::ZSet;
+
 /// A key's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string (also counters and bitmaps).
     String(Bytes),
+    /// A sorted set.
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -17,6 +21,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -32,6 +37,7 @@ impl Value {
                     "raw"
                 }
             }
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -1,0 +1,708 @@
+//! The sorted-set value (Redis `t_zset.c` data structures: listpack and skiplist + dict).
+//!
+//! Two encodings, chosen by Redis 7.0's rules so `OBJECT ENCODING` answers the same:
+//! - **listpack**: one sorted `Vec<(score, member)>`, searched linearly or by binary search.
+//!   Used while `len <= zset-max-listpack-entries` and every member is at most
+//!   `zset-max-listpack-value` bytes. A set converts to skiplist when an insert would break
+//!   either limit (checked before the insert, as `zsetAdd` does) and never converts back on
+//!   removal; sets built whole (ZUNIONSTORE, ZRANGESTORE, ...) take listpack when they fit.
+//! - **skiplist**: a member→score hash map plus an order-statistics sequence ([`Blocks`]):
+//!   sorted blocks of at most [`BLOCK_MAX`] entries with a Fenwick tree over their lengths.
+//!   That gives what Redis's skiplist gives: O(log n) rank of a member, O(log n) entry at a
+//!   rank, O(log n) first entry in a score or lex range, then O(1) per element walked, so a
+//!   range of `m` elements costs O(log n + m). Inserts and deletes cost O(log n + BLOCK_MAX)
+//!   plus an amortised share of block splits.
+//!
+//! Order: by score (`-0.0 == 0.0`, as C's `<` compares them), then by member bytes (memcmp).
+//! Invariants: no NaN score is ever stored; members are unique; in the skiplist encoding the
+//! map and the blocks hold the same (member, score) pairs, no block is empty, and the Fenwick
+//! tree sums the block lengths.
+
+use bytes::Bytes;
+use indexmap::IndexMap;
+use std::cmp::Ordering;
+
+/// Maximum entries in one block of the skiplist encoding. Small enough that an insert's
+/// memmove stays cheap, large enough that the block index stays small (1M members make
+/// about 4k blocks). Unit tests use tiny blocks so that splits, merges and the Fenwick
+/// search are exercised by small sets.
+#[cfg(not(test))]
+pub const BLOCK_MAX: usize = 512;
+/// See the non-test definition.
+#[cfg(test)]
+pub const BLOCK_MAX: usize = 4;
+
+type Hasher = foldhash::fast::RandomState;
+
+/// The thresholds of the listpack encoding (`zset-max-listpack-entries`,
+/// `zset-max-listpack-value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most entries a listpack holds.
+    pub max_entries: usize,
+    /// Longest member (bytes) a listpack holds.
+    pub max_value: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_entries: 128,
+            max_value: 64,
+        }
+    }
+}
+
+/// Compares two entries in sorted-set order (score, then member bytes).
+pub fn cmp_entry(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> Ordering {
+    a_score
+        .partial_cmp(&b_score)
+        .expect("invariant: sorted-set scores are never NaN")
+        .then_with(|| a_member.cmp(b_member))
+}
+
+/// `-0.0` as `0.0`: a listpack keeps scores as text and reads `-0` back as the integer 0,
+/// so Redis's listpack sets never hold a negative zero (skiplists do).
+fn normalize_zero(score: f64) -> f64 {
+    if score == 0.0 { 0.0 } else { score }
+}
+
+/// A sorted set.
+#[derive(Debug, Clone)]
+pub enum ZSet {
+    /// Small sets: sorted entries in one vector.
+    Listpack(Vec<(f64, Bytes)>),
+    /// Large sets: a map for lookups and an order-statistics sequence for ranks and ranges.
+    Skiplist(Box<Skiplist>),
+}
+
+/// The large encoding.
+#[derive(Debug, Clone, Default)]
+pub struct Skiplist {
+    /// Member -> score. An `IndexMap` so ZSCAN has a stable cursor: positions are walked
+    /// downwards and `swap_remove` only moves the last entry into a lower slot.
+    dict: IndexMap<Bytes, f64, Hasher>,
+    seq: Blocks,
+}
+
+/// A sorted sequence of entries with O(log n) rank and index operations.
+#[derive(Debug, Clone, Default)]
+pub struct Blocks {
+    blocks: Vec<Vec<(f64, Bytes)>>,
+    /// Fenwick tree (1-based) over `blocks[i].len()`.
+    fenwick: Vec<usize>,
+    len: usize,
+}
+
+impl Blocks {
+    fn from_sorted(entries: Vec<(f64, Bytes)>) -> Blocks {
+        let len = entries.len();
+        let half = BLOCK_MAX / 2;
+        let mut blocks = Vec::with_capacity(len / half + 1);
+        let mut it = entries.into_iter().peekable();
+        while it.peek().is_some() {
+            blocks.push(it.by_ref().take(half).collect::<Vec<_>>());
+        }
+        let mut b = Blocks {
+            blocks,
+            fenwick: Vec::new(),
+            len,
+        };
+        b.rebuild_index();
+        b
+    }
+
+    fn rebuild_index(&mut self) {
+        let n = self.blocks.len();
+        self.fenwick = vec![0; n + 1];
+        for i in 0..n {
+            let j = i + 1;
+            self.fenwick[j] += self.blocks[i].len();
+            let parent = j + (j & j.wrapping_neg());
+            if parent <= n {
+                let v = self.fenwick[j];
+                self.fenwick[parent] += v;
+            }
+        }
+    }
+
+    fn fenwick_add(&mut self, block: usize, delta: isize) {
+        let mut j = block + 1;
+        while j < self.fenwick.len() {
+            self.fenwick[j] = self.fenwick[j].wrapping_add_signed(delta);
+            j += j & j.wrapping_neg();
+        }
+    }
+
+    /// Entries in blocks before `block`.
+    fn prefix(&self, block: usize) -> usize {
+        let mut j = block;
+        let mut sum = 0;
+        while j > 0 {
+            sum += self.fenwick[j];
+            j -= j & j.wrapping_neg();
+        }
+        sum
+    }
+
+    /// (block, offset) of the entry at `index` (< len).
+    fn locate(&self, index: usize) -> (usize, usize) {
+        let n = self.blocks.len();
+        let mut pos = 0;
+        let mut rem = index;
+        let mut step = n.next_power_of_two();
+        while step > 0 {
+            let next = pos + step;
+            if next <= n && self.fenwick[next] <= rem {
+                pos = next;
+                rem -= self.fenwick[next];
+            }
+            step >>= 1;
+        }
+        (pos, rem)
+    }
+
+    fn get(&self, index: usize) -> Option<(f64, &Bytes)> {
+        if index >= self.len {
+            return None;
+        }
+        let (b, o) = self.locate(index);
+        let (s, m) = &self.blocks[b][o];
+        Some((*s, m))
+    }
+
+    /// Number of leading entries for which `pred` holds (`pred` is true then false).
+    fn partition_point(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        let b = self.blocks.partition_point(|blk| {
+            let (s, m) = blk.last().expect("invariant: no empty block");
+            pred(*s, m)
+        });
+        if b == self.blocks.len() {
+            return self.len;
+        }
+        self.prefix(b) + self.blocks[b].partition_point(|(s, m)| pred(*s, m))
+    }
+
+    fn insert(&mut self, score: f64, member: Bytes) {
+        if self.blocks.is_empty() {
+            self.blocks.push(vec![(score, member)]);
+            self.len = 1;
+            self.rebuild_index();
+            return;
+        }
+        let before = |s: f64, m: &[u8]| cmp_entry(s, m, score, &member) == Ordering::Less;
+        let last = self.blocks.len() - 1;
+        let b = self
+            .blocks
+            .partition_point(|blk| {
+                let (s, m) = blk.last().expect("invariant: no empty block");
+                before(*s, m)
+            })
+            .min(last);
+        let o = self.blocks[b].partition_point(|(s, m)| before(*s, m));
+        self.blocks[b].insert(o, (score, member));
+        self.len += 1;
+        if self.blocks[b].len() > BLOCK_MAX {
+            let tail = self.blocks[b].split_off(BLOCK_MAX / 2);
+            self.blocks.insert(b + 1, tail);
+            self.rebuild_index();
+        } else {
+            self.fenwick_add(b, 1);
+        }
+    }
+
+    fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+        let i = self.partition_point(|s, m| cmp_entry(s, m, score, member) == Ordering::Less);
+        let Some((s, m)) = self.get(i) else {
+            return false;
+        };
+        if cmp_entry(s, m, score, member) != Ordering::Equal {
+            return false;
+        }
+        let (b, o) = self.locate(i);
+        self.blocks[b].remove(o);
+        self.len -= 1;
+        if self.blocks[b].is_empty() {
+            self.blocks.remove(b);
+            self.rebuild_index();
+        } else {
+            self.fenwick_add(b, -1);
+        }
+        true
+    }
+
+    /// Removes the entries at ranks `start..end`, returning them in order.
+    fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, Bytes)> {
+        let end = end.min(self.len);
+        if start >= end {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(end - start);
+        let (mut b, mut o) = self.locate(start);
+        let mut remaining = end - start;
+        while remaining > 0 {
+            let blk = &mut self.blocks[b];
+            let take = (blk.len() - o).min(remaining);
+            out.extend(blk.drain(o..o + take));
+            remaining -= take;
+            b += 1;
+            o = 0;
+        }
+        self.blocks.retain(|blk| !blk.is_empty());
+        self.len -= out.len();
+        self.rebuild_index();
+        out
+    }
+
+    fn iter_range(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Box<dyn DoubleEndedIterator<Item = (f64, &Bytes)> + '_> {
+        let end = end.min(self.len);
+        if start >= end {
+            return Box::new(std::iter::empty());
+        }
+        let (b0, o0) = self.locate(start);
+        let (b1, o1) = self.locate(end - 1);
+        Box::new(
+            self.blocks[b0..=b1]
+                .iter()
+                .enumerate()
+                .flat_map(move |(k, blk)| {
+                    let lo = if k == 0 { o0 } else { 0 };
+                    let hi = if k == b1 - b0 { o1 + 1 } else { blk.len() };
+                    blk[lo..hi].iter()
+                })
+                .map(|(s, m)| (*s, m)),
+        )
+    }
+
+    fn into_vec(self) -> Vec<(f64, Bytes)> {
+        self.blocks.into_iter().flatten().collect()
+    }
+}
+
+impl PartialEq for ZSet {
+    fn eq(&self, other: &ZSet) -> bool {
+        self.is_listpack() == other.is_listpack()
+            && self.len() == other.len()
+            && self.iter().eq(other.iter())
+    }
+}
+
+impl Default for ZSet {
+    fn default() -> ZSet {
+        ZSet::Listpack(Vec::new())
+    }
+}
+
+impl ZSet {
+    /// An empty set in the encoding Redis would pick for a first member of `first_len`
+    /// bytes (`zsetTypeCreate`).
+    pub fn new_for(limits: Limits, first_len: usize) -> ZSet {
+        if limits.max_entries == 0 || first_len > limits.max_value {
+            ZSet::Skiplist(Box::default())
+        } else {
+            ZSet::Listpack(Vec::new())
+        }
+    }
+
+    /// A set holding `entries` (unique members, any order), in the encoding a set built
+    /// whole gets (`zsetConvertToListpackIfNeeded`).
+    pub fn from_entries(mut entries: Vec<(f64, Bytes)>, limits: Limits) -> ZSet {
+        entries.sort_by(|a, b| cmp_entry(a.0, &a.1, b.0, &b.1));
+        let fits = entries.len() <= limits.max_entries
+            && entries.iter().all(|(_, m)| m.len() <= limits.max_value);
+        if fits {
+            // A listpack stores scores as text and reads `-0` back as 0.
+            for e in &mut entries {
+                e.0 = normalize_zero(e.0);
+            }
+            ZSet::Listpack(entries)
+        } else {
+            ZSet::skiplist_from_sorted(entries)
+        }
+    }
+
+    fn skiplist_from_sorted(entries: Vec<(f64, Bytes)>) -> ZSet {
+        let dict = entries.iter().map(|(s, m)| (m.clone(), *s)).collect();
+        ZSet::Skiplist(Box::new(Skiplist {
+            dict,
+            seq: Blocks::from_sorted(entries),
+        }))
+    }
+
+    /// True in the listpack encoding.
+    pub fn is_listpack(&self) -> bool {
+        matches!(self, ZSet::Listpack(_))
+    }
+
+    /// `OBJECT ENCODING`.
+    pub fn encoding(&self) -> &'static str {
+        if self.is_listpack() {
+            "listpack"
+        } else {
+            "skiplist"
+        }
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.len(),
+            ZSet::Skiplist(z) => z.seq.len,
+        }
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The score of `member`.
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Listpack(v) => v.iter().find(|(_, m)| m.as_ref() == member).map(|e| e.0),
+            ZSet::Skiplist(z) => z.dict.get(member).copied(),
+        }
+    }
+
+    /// The entry at rank `index` (ascending).
+    pub fn get(&self, index: usize) -> Option<(f64, &Bytes)> {
+        match self {
+            ZSet::Listpack(v) => v.get(index).map(|(s, m)| (*s, m)),
+            ZSet::Skiplist(z) => z.seq.get(index),
+        }
+    }
+
+    /// Number of leading entries (ascending order) for which `pred(score, member)` holds;
+    /// `pred` must be true on a prefix and false after it.
+    pub fn partition_point(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.partition_point(|(s, m)| pred(*s, m)),
+            ZSet::Skiplist(z) => z.seq.partition_point(pred),
+        }
+    }
+
+    /// The 0-based ascending rank of `member` and its score.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        let score = self.score(member)?;
+        let r = self.partition_point(|s, m| cmp_entry(s, m, score, member) == Ordering::Less);
+        Some((r, score))
+    }
+
+    /// Entries at ranks `start..end` in ascending order (reverse the iterator for
+    /// descending).
+    pub fn range(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Box<dyn DoubleEndedIterator<Item = (f64, &Bytes)> + '_> {
+        match self {
+            ZSet::Listpack(v) => {
+                let end = end.min(v.len());
+                let start = start.min(end);
+                Box::new(v[start..end].iter().map(|(s, m)| (*s, m)))
+            }
+            ZSet::Skiplist(z) => z.seq.iter_range(start, end),
+        }
+    }
+
+    /// Every entry in ascending order.
+    pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = (f64, &Bytes)> + '_> {
+        self.range(0, self.len())
+    }
+
+    /// Converts a listpack to a skiplist.
+    fn convert_to_skiplist(&mut self) {
+        if let ZSet::Listpack(v) = self {
+            let entries = std::mem::take(v);
+            *self = ZSet::skiplist_from_sorted(entries);
+        }
+    }
+
+    /// Adds a member that is not present, converting first if the listpack would break a
+    /// limit (`zsetAdd`).
+    pub fn insert_new(&mut self, score: f64, member: Bytes, limits: Limits) {
+        debug_assert!(!score.is_nan());
+        if let ZSet::Listpack(v) = self
+            && (v.len() + 1 > limits.max_entries || member.len() > limits.max_value)
+        {
+            self.convert_to_skiplist();
+        }
+        match self {
+            ZSet::Listpack(v) => {
+                let score = normalize_zero(score);
+                let i = v.partition_point(|(s, m)| cmp_entry(*s, m, score, &member).is_lt());
+                v.insert(i, (score, member));
+            }
+            ZSet::Skiplist(z) => {
+                z.dict.insert(member.clone(), score);
+                z.seq.insert(score, member);
+            }
+        }
+    }
+
+    /// Sets the score of a present member.
+    pub fn update(&mut self, member: &[u8], old: f64, new: f64) {
+        debug_assert!(!new.is_nan());
+        match self {
+            ZSet::Listpack(v) => {
+                let i = v
+                    .iter()
+                    .position(|(_, m)| m.as_ref() == member)
+                    .expect("invariant: update of a present member");
+                let (_, m) = v.remove(i);
+                let new = normalize_zero(new);
+                let j = v.partition_point(|(s, x)| cmp_entry(*s, x, new, &m).is_lt());
+                v.insert(j, (new, m));
+            }
+            ZSet::Skiplist(z) => {
+                let (key, score) = z
+                    .dict
+                    .get_key_value(member)
+                    .map(|(k, s)| (k.clone(), *s))
+                    .expect("invariant: update of a present member");
+                debug_assert_eq!(score.to_bits(), old.to_bits());
+                z.seq.remove(score, member);
+                z.seq.insert(new, key.clone());
+                z.dict.insert(key, new);
+            }
+        }
+    }
+
+    /// Removes `member`, returning its score.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Listpack(v) => {
+                let i = v.iter().position(|(_, m)| m.as_ref() == member)?;
+                Some(v.remove(i).0)
+            }
+            ZSet::Skiplist(z) => {
+                let score = z.dict.swap_remove(member)?;
+                let found = z.seq.remove(score, member);
+                debug_assert!(found, "invariant: dict and sequence agree");
+                Some(score)
+            }
+        }
+    }
+
+    /// Removes the entries at ascending ranks `start..end`, returning them in order.
+    pub fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, Bytes)> {
+        match self {
+            ZSet::Listpack(v) => {
+                let end = end.min(v.len());
+                let start = start.min(end);
+                v.drain(start..end).collect()
+            }
+            ZSet::Skiplist(z) => {
+                let out = z.seq.drain(start, end);
+                for (_, m) in &out {
+                    z.dict.swap_remove(m);
+                }
+                out
+            }
+        }
+    }
+
+    /// One step of ZSCAN: appends visited entries to `out` and returns the next cursor (0
+    /// when done). A listpack is returned whole, as Redis does. A skiplist walks its map's
+    /// positions downwards from `cursor` (0 = start): an entry present for the whole scan is
+    /// returned at least once whatever is added or removed meanwhile.
+    pub fn scan(&self, cursor: u64, count: usize, out: &mut Vec<(f64, Bytes)>) -> u64 {
+        match self {
+            ZSet::Listpack(v) => {
+                out.extend(v.iter().cloned());
+                0
+            }
+            ZSet::Skiplist(z) => {
+                let len = z.dict.len();
+                let mut rem = if cursor == 0 {
+                    len
+                } else {
+                    usize::try_from(cursor).unwrap_or(usize::MAX).min(len)
+                };
+                let mut visited = 0;
+                while rem > 0 && visited < count.max(1) {
+                    rem -= 1;
+                    if let Some((m, s)) = z.dict.get_index(rem) {
+                        out.push((*s, m.clone()));
+                    }
+                    visited += 1;
+                }
+                rem as u64
+            }
+        }
+    }
+
+    /// Every entry in ascending order, consuming the set.
+    pub fn into_vec(self) -> Vec<(f64, Bytes)> {
+        match self {
+            ZSet::Listpack(v) => v,
+            ZSet::Skiplist(z) => z.seq.into_vec(),
+        }
+    }
+
+    /// Checks the structural invariants (tests and debug builds).
+    pub fn check_invariants(&self) {
+        let entries: Vec<(f64, &Bytes)> = self.iter().collect();
+        assert_eq!(entries.len(), self.len());
+        for w in entries.windows(2) {
+            assert!(cmp_entry(w[0].0, w[0].1, w[1].0, w[1].1).is_lt(), "order");
+        }
+        if let ZSet::Skiplist(z) = self {
+            assert_eq!(z.dict.len(), z.seq.len);
+            assert!(z.seq.blocks.iter().all(|b| !b.is_empty()));
+            for (i, b) in z.seq.blocks.iter().enumerate() {
+                assert_eq!(z.seq.prefix(i + 1) - z.seq.prefix(i), b.len());
+            }
+            for (s, m) in &entries {
+                assert_eq!(z.dict.get(*m).map(|x| x.to_bits()), Some(s.to_bits()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::from(s.to_string())
+    }
+
+    #[test]
+    fn listpack_converts_past_limits_and_orders_by_score_then_member() {
+        let limits = Limits {
+            max_entries: 3,
+            max_value: 4,
+        };
+        let mut z = ZSet::new_for(limits, 1);
+        z.insert_new(2.0, b("b"), limits);
+        z.insert_new(1.0, b("z"), limits);
+        z.insert_new(2.0, b("a"), limits);
+        assert!(z.is_listpack());
+        let order: Vec<_> = z.iter().map(|(_, m)| m.clone()).collect();
+        assert_eq!(order, vec![b("z"), b("a"), b("b")]);
+        z.insert_new(0.0, b("c"), limits);
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(z.rank(b"a"), Some((2, 2.0)));
+        let mut w = ZSet::new_for(limits, 1);
+        w.insert_new(1.0, b("long!"), limits);
+        assert_eq!(w.encoding(), "skiplist");
+        assert_eq!(ZSet::new_for(limits, 5).encoding(), "skiplist");
+        z.check_invariants();
+    }
+
+    #[test]
+    fn negative_zero_equals_zero_in_order() {
+        let limits = Limits::default();
+        let mut z = ZSet::default();
+        z.insert_new(0.0, b("b"), limits);
+        z.insert_new(-0.0, b("a"), limits);
+        let order: Vec<_> = z.iter().map(|(_, m)| m.clone()).collect();
+        assert_eq!(order, vec![b("a"), b("b")]);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u16, i16),
+        Remove(u16),
+        Drain(u16, u16),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0u16..3000, -50i16..50).prop_map(|(m, s)| Op::Add(m, s)),
+            3 => (0u16..3000).prop_map(Op::Remove),
+            1 => (0u16..3000, 0u16..40).prop_map(|(a, n)| Op::Drain(a, n)),
+        ]
+    }
+
+    /// The model: (score, member) -> () ordered like the set, plus member -> score.
+    type Model = (BTreeMap<(i16, Bytes), ()>, HashMap<Bytes, i16>);
+
+    fn apply(z: &mut ZSet, model: &mut Model, op: &Op, limits: Limits) {
+        match op {
+            Op::Add(m, s) => {
+                let member = Bytes::from(format!("m{m:05}"));
+                match model.1.insert(member.clone(), *s) {
+                    None => z.insert_new(f64::from(*s), member.clone(), limits),
+                    Some(old) => {
+                        model.0.remove(&(old, member.clone()));
+                        z.update(&member, f64::from(old), f64::from(*s));
+                    }
+                }
+                model.0.insert((*s, member), ());
+            }
+            Op::Remove(m) => {
+                let member = Bytes::from(format!("m{m:05}"));
+                let got = z.remove(&member);
+                let want = model.1.remove(&member);
+                assert_eq!(got, want.map(f64::from));
+                if let Some(s) = want {
+                    model.0.remove(&(s, member));
+                }
+            }
+            Op::Drain(start, n) => {
+                let start = usize::from(*start);
+                let end = start + usize::from(*n);
+                let got = z.drain(start, end);
+                let want: Vec<(i16, Bytes)> = model
+                    .0
+                    .keys()
+                    .skip(start)
+                    .take(end - start)
+                    .cloned()
+                    .collect();
+                for (s, m) in &want {
+                    model.0.remove(&(*s, m.clone()));
+                    model.1.remove(m);
+                }
+                let want: Vec<(f64, Bytes)> =
+                    want.into_iter().map(|(s, m)| (f64::from(s), m)).collect();
+                assert_eq!(got, want);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn zset_matches_btreemap_model(
+            ops in proptest::collection::vec(op(), 1..3000),
+            max_entries in 0usize..200,
+            probe in 0usize..3000,
+        ) {
+            let limits = Limits { max_entries, max_value: 64 };
+            let mut z = ZSet::new_for(limits, 6);
+            let mut model: Model = Default::default();
+            for op in &ops {
+                apply(&mut z, &mut model, op, limits);
+            }
+            z.check_invariants();
+            let want: Vec<(f64, Bytes)> =
+                model.0.keys().map(|(s, m)| (f64::from(*s), m.clone())).collect();
+            let got: Vec<(f64, Bytes)> = z.iter().map(|(s, m)| (s, m.clone())).collect();
+            prop_assert_eq!(&got, &want);
+            let rev: Vec<(f64, Bytes)> = z.iter().rev().map(|(s, m)| (s, m.clone())).collect();
+            prop_assert_eq!(rev, want.iter().rev().cloned().collect::<Vec<_>>());
+            for (i, (s, m)) in want.iter().enumerate() {
+                prop_assert_eq!(z.rank(m), Some((i, *s)));
+            }
+            // A middle range, and a score bound located by binary search.
+            let start = probe.min(want.len());
+            let end = (start + 37).min(want.len());
+            let got: Vec<(f64, Bytes)> =
+                z.range(start, end).map(|(s, m)| (s, m.clone())).collect();
+            prop_assert_eq!(&got[..], &want[start..end]);
+            let ge_zero = z.partition_point(|s, _| s < 0.0);
+            prop_assert_eq!(ge_zero, want.iter().filter(|(s, _)| *s < 0.0).count());
+        }
+    }
+}
