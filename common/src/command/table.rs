@@ -208,6 +208,22 @@ commands! {
     Decrby => "decrby", 3, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | ACCESS | UPDATE)], [];
     Append => "append", 3, WRITE | DENYOOM | FAST, STRING, String, [key1(RW | INSERT)], [];
     Strlen => "strlen", 2, READONLY | FAST, STRING, String, [key1(RO)], [];
+    Getset => "getset", 3, WRITE | DENYOOM | FAST, STRING, String,
+        [key1(RW | ACCESS | UPDATE)], [];
+    Getdel => "getdel", 2, WRITE | FAST, STRING, String, [key1(RW | ACCESS | DELETE)], [];
+    Getex => "getex", -2, WRITE | FAST, STRING, String,
+        [ksn("RW and UPDATE because it changes the TTL", RW | ACCESS | UPDATE, idx(1),
+             range(0, 1, 0))], [];
+    Msetnx => "msetnx", -3, WRITE | DENYOOM, STRING, String,
+        [ks(OW | INSERT, idx(1), range(-1, 2, 0))],
+        ["request_policy:multi_shard", "response_policy:agg_min"];
+    Psetex => "psetex", 4, WRITE | DENYOOM, STRING, String, [key1(OW | UPDATE)], [];
+    Incrbyfloat => "incrbyfloat", 3, WRITE | DENYOOM | FAST, STRING, String,
+        [key1(RW | ACCESS | UPDATE)], [];
+    Getrange => "getrange", 4, READONLY, STRING, String, [key1(RO | ACCESS)], [];
+    Substr => "substr", 4, READONLY, STRING, String, [key1(RO | ACCESS)], [];
+    Setrange => "setrange", 4, WRITE | DENYOOM, STRING, String, [key1(RW | UPDATE)], [];
+    Lcs => "lcs", -3, READONLY, STRING, String, [ks(RO | ACCESS, idx(1), range(1, 1, 0))], [];
 // ---- end string -------------------------------------------------------------------------
 
 // ---- bitmap -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ pub mod args;
 pub mod command;
 pub mod connection;
 pub mod keyspace;
+pub mod long_double;
 pub mod multi;
 pub mod pubsub;
 pub mod replication;
@@ -104,6 +105,16 @@ pub fn handler(id: CommandId) -> Handler {
         C::Decrby => string::decrby,
         C::Append => string::append,
         C::Strlen => string::strlen,
+        C::Getset => string::getset,
+        C::Getdel => string::getdel,
+        C::Getex => string::getex,
+        C::Msetnx => string::msetnx,
+        C::Psetex => string::psetex,
+        C::Incrbyfloat => string::incrbyfloat,
+        C::Getrange => string::getrange,
+        C::Substr => string::substr,
+        C::Setrange => string::setrange,
+        C::Lcs => string::lcs,
         // end string
 
         // bitmap

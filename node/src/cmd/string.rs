@@ -313,3 +313,453 @@ pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let len = get_string(ctx, &argv[1])?.map_or(0, |s| s.len());
     Ok(Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
 }
+
+/// ```text
+/// PSETEX key milliseconds value
+/// ```
+pub fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let at = expire_ms(ctx, &argv[2], ExpireArg::Px, "psetex")?;
+    let o = SetOptions {
+        expire_at_ms: Some(at),
+        ..SetOptions::default()
+    };
+    set_generic(ctx, argv[1].clone(), argv[3].clone(), o)
+}
+
+/// ```text
+/// GETSET key value
+/// ```
+pub fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let key = &argv[1];
+    let old = get_string(ctx, key)?;
+    ctx.db()
+        .set(key.clone(), Value::String(argv[2].clone()), NO_EXPIRE);
+    ctx.signal_modified_key(key);
+    ctx.notify(EVENT_STRING, "set", key);
+    Ok(old.map_or(Frame::Null, Frame::Bulk))
+}
+
+/// ```text
+/// GETDEL key
+/// ```
+pub fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let key = &argv[1];
+    let Some(old) = get_string(ctx, key)? else {
+        return Ok(Frame::Null);
+    };
+    ctx.db().remove(key);
+    ctx.signal_modified_key(key);
+    ctx.notify(EVENT_GENERIC, "del", key);
+    Ok(Frame::Bulk(old))
+}
+
+/// What GETEX does to the TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GetexAction {
+    Keep,
+    Persist,
+    Expire(ExpireArg, usize),
+}
+
+/// GETEX options (Redis `parseExtendedStringArgumentsOrReply` with `COMMAND_GET`): one of
+/// EX/PX/EXAT/PXAT (repeating the same one is allowed, the last wins) or PERSIST.
+fn parse_getex_options(argv: &[Bytes]) -> Result<GetexAction, ReplyError> {
+    let mut action = GetexAction::Keep;
+    let mut j = 2;
+    while j < argv.len() {
+        let a = &argv[j];
+        let has_next = j + 1 < argv.len();
+        let kind = [
+            ("ex", ExpireArg::Ex),
+            ("px", ExpireArg::Px),
+            ("exat", ExpireArg::ExAt),
+            ("pxat", ExpireArg::PxAt),
+        ]
+        .into_iter()
+        .find(|(w, _)| args::is(a, w))
+        .map(|(_, k)| k);
+        match (action, kind) {
+            (GetexAction::Keep, None) if args::is(a, "persist") => action = GetexAction::Persist,
+            (GetexAction::Persist, None) if args::is(a, "persist") => {}
+            (GetexAction::Keep, Some(k)) if has_next => {
+                action = GetexAction::Expire(k, j + 1);
+                j += 1;
+            }
+            (GetexAction::Expire(prev, _), Some(k)) if prev == k && has_next => {
+                action = GetexAction::Expire(k, j + 1);
+                j += 1;
+            }
+            _ => return Err(ReplyError::Syntax),
+        }
+        j += 1;
+    }
+    Ok(action)
+}
+
+/// ```text
+/// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+///   PXAT unix-time-milliseconds | PERSIST]
+/// ```
+pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let action = parse_getex_options(argv)?;
+    let key = &argv[1];
+    let Some(value) = get_string(ctx, key)? else {
+        return Ok(Frame::Null);
+    };
+    match action {
+        GetexAction::Keep => {}
+        GetexAction::Persist => {
+            let now = ctx.now_ms;
+            let had = ctx
+                .db()
+                .get(key, now)
+                .is_some_and(|e| e.expire_at_ms != NO_EXPIRE);
+            if had {
+                ctx.db().set_expire(key, NO_EXPIRE);
+                ctx.signal_modified_key(key);
+                ctx.notify(EVENT_GENERIC, "persist", key);
+            }
+        }
+        GetexAction::Expire(kind, pos) => {
+            let at = expire_ms(ctx, &argv[pos], kind, "getex")?;
+            let absolute = matches!(kind, ExpireArg::ExAt | ExpireArg::PxAt);
+            if absolute && at <= ctx.now_ms {
+                ctx.db().remove(key);
+                ctx.signal_modified_key(key);
+                ctx.notify(EVENT_GENERIC, "del", key);
+            } else {
+                ctx.db().set_expire(key, at);
+                ctx.signal_modified_key(key);
+                ctx.notify(EVENT_GENERIC, "expire", key);
+            }
+        }
+    }
+    Ok(Frame::Bulk(value))
+}
+
+/// ```text
+/// MSETNX key value [key value ...]
+/// ```
+pub fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if argv.len().is_multiple_of(2) {
+        return Err(ReplyError::WrongArity("msetnx".into()));
+    }
+    let now = ctx.now_ms;
+    for pair in argv[1..].chunks_exact(2) {
+        if ctx.db().contains(&pair[0], now) {
+            return Ok(Frame::Integer(0));
+        }
+    }
+    mset(ctx, argv)?;
+    Ok(Frame::Integer(1))
+}
+
+/// ```text
+/// INCRBYFLOAT key increment
+/// ```
+pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    use super::long_double::LongDouble;
+    let key = &argv[1];
+    let now = ctx.now_ms;
+    let cur = match ctx.db().get(key, now) {
+        None => None,
+        Some(e) => match &e.value {
+            Value::String(s) => Some(s.clone()),
+            #[allow(unreachable_patterns)]
+            _ => return Err(ReplyError::WrongType),
+        },
+    };
+    let cur = match cur {
+        None => LongDouble::parse(b"0"),
+        Some(s) => LongDouble::parse(&s),
+    }
+    .ok_or(ReplyError::NotFloat)?;
+    let by = LongDouble::parse(&argv[2]).ok_or(ReplyError::NotFloat)?;
+    let sum = cur
+        .checked_add(by)
+        .ok_or_else(|| ReplyError::other("ERR increment would produce NaN or Infinity"))?;
+    let text = Bytes::from(sum.to_human_string());
+    ctx.db()
+        .set_keep_ttl(key.clone(), Value::String(text.clone()));
+    ctx.signal_modified_key(key);
+    ctx.notify(EVENT_STRING, "incrbyfloat", key);
+    Ok(Frame::Bulk(text))
+}
+
+/// ```text
+/// GETRANGE key start end
+/// ```
+pub fn getrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let start = args::int(&argv[2])?;
+    let end = args::int(&argv[3])?;
+    let s = get_string(ctx, &argv[1])?.unwrap_or_default();
+    Ok(Frame::Bulk(byte_range(&s, start, end)))
+}
+
+/// Redis `getrangeCommand`'s index rules: negative indexes count from the end, both are
+/// clamped, an empty range gives an empty string.
+fn byte_range(s: &Bytes, start: i64, end: i64) -> Bytes {
+    let len = i64::try_from(s.len()).unwrap_or(i64::MAX);
+    if (start < 0 && end < 0 && start > end) || len == 0 {
+        return Bytes::new();
+    }
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end }.max(0).min(len - 1);
+    if start > end {
+        return Bytes::new();
+    }
+    let (a, b) = (
+        usize::try_from(start).expect("invariant: 0 <= start <= end < len"),
+        usize::try_from(end).expect("invariant: 0 <= end < len"),
+    );
+    s.slice(a..=b)
+}
+
+/// ```text
+/// SUBSTR key start end
+/// ```
+pub fn substr(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    getrange(ctx, argv)
+}
+
+/// ```text
+/// SETRANGE key offset value
+/// ```
+pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let key = &argv[1];
+    let value = &argv[3];
+    let offset = args::int(&argv[2])?;
+    if offset < 0 {
+        return Err(ReplyError::other("ERR offset is out of range"));
+    }
+    let offset = u64::try_from(offset).expect("invariant: offset >= 0");
+    let cur = get_string_for_write(ctx, key)?;
+    let Some(cur) = cur else {
+        if value.is_empty() {
+            return Ok(Frame::Integer(0));
+        }
+        check_string_length(ctx, offset.saturating_add(value.len() as u64))?;
+        let new = splice(&Bytes::new(), offset, value);
+        let len = new.len();
+        ctx.db().set(key.clone(), Value::String(new), NO_EXPIRE);
+        ctx.signal_modified_key(key);
+        ctx.notify(EVENT_STRING, "setrange", key);
+        return Ok(len_frame(len));
+    };
+    if value.is_empty() {
+        return Ok(len_frame(cur.len()));
+    }
+    check_string_length(ctx, offset.saturating_add(value.len() as u64))?;
+    let new = splice(&cur, offset, value);
+    let len = new.len();
+    ctx.db().set_keep_ttl(key.clone(), Value::String(new));
+    ctx.signal_modified_key(key);
+    ctx.notify(EVENT_STRING, "setrange", key);
+    Ok(len_frame(len))
+}
+
+/// `cur` with `value` written at `offset`, zero-padded as needed. The caller has checked the
+/// result against `proto-max-bulk-len`, so the length fits memory limits.
+fn splice(cur: &[u8], offset: u64, value: &[u8]) -> Bytes {
+    let offset = usize::try_from(offset).expect("invariant: checked against proto-max-bulk-len");
+    let mut v = cur.to_vec();
+    let end = offset + value.len();
+    if v.len() < end {
+        v.resize(end, 0);
+    }
+    v[offset..end].copy_from_slice(value);
+    Bytes::from(v)
+}
+
+fn len_frame(len: usize) -> Frame {
+    Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX))
+}
+
+/// The string at `key` for a write (no hit/miss counting, as `lookupKeyWrite`).
+pub fn get_string_for_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, ReplyError> {
+    let now = ctx.now_ms;
+    match ctx.db().get(key, now) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::String(s) => Ok(Some(s.clone())),
+            #[allow(unreachable_patterns)]
+            _ => Err(ReplyError::WrongType),
+        },
+    }
+}
+
+/// LCS options.
+#[derive(Debug, Default)]
+struct LcsOptions {
+    len: bool,
+    idx: bool,
+    with_match_len: bool,
+    min_match_len: u64,
+}
+
+fn parse_lcs_options(argv: &[Bytes]) -> Result<LcsOptions, ReplyError> {
+    let mut o = LcsOptions::default();
+    let mut j = 3;
+    while j < argv.len() {
+        let a = &argv[j];
+        if args::is(a, "idx") {
+            o.idx = true;
+        } else if args::is(a, "len") {
+            o.len = true;
+        } else if args::is(a, "withmatchlen") {
+            o.with_match_len = true;
+        } else if args::is(a, "minmatchlen") && j + 1 < argv.len() {
+            o.min_match_len = u64::try_from(args::int(&argv[j + 1])?.max(0)).unwrap_or(0);
+            j += 1;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        j += 1;
+    }
+    if o.idx && o.len {
+        return Err(ReplyError::other(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    Ok(o)
+}
+
+/// ```text
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
+/// ```
+pub fn lcs(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let not_strings = || ReplyError::other("ERR The specified keys must contain string values");
+    let a = get_string(ctx, &argv[1]).map_err(|_| not_strings())?;
+    let b = get_string(ctx, &argv[2]).map_err(|_| not_strings())?;
+    let o = parse_lcs_options(argv)?;
+    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+    let cells = (a.len() as u64 + 1).saturating_mul(b.len() as u64 + 1);
+    let max = u64::try_from(ctx.srv.config.get_i64("proto-max-bulk-len")).unwrap_or(0);
+    if cells.saturating_mul(4) > max {
+        return Err(ReplyError::other(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    }
+    let table = LcsTable::build(&a, &b).ok_or_else(|| {
+        ReplyError::other("ERR Insufficient memory, failed allocating transient memory for LCS")
+    })?;
+    let total = table.at(a.len(), b.len());
+    if o.len {
+        return Ok(Frame::Integer(i64::from(total)));
+    }
+    let (text, ranges) = table.walk(&a, &b);
+    if !o.idx {
+        return Ok(Frame::Bulk(text));
+    }
+    let matches = ranges
+        .into_iter()
+        .filter(|r| o.min_match_len == 0 || u64::from(r.len) >= o.min_match_len)
+        .map(|r| {
+            let int = |v: u32| Frame::Integer(i64::from(v));
+            let mut m = vec![
+                Frame::Array(vec![int(r.a_start), int(r.a_end)]),
+                Frame::Array(vec![int(r.b_start), int(r.b_end)]),
+            ];
+            if o.with_match_len {
+                m.push(int(r.len));
+            }
+            Frame::Array(m)
+        })
+        .collect();
+    Ok(Frame::Map(vec![
+        (Frame::bulk("matches"), Frame::Array(matches)),
+        (Frame::bulk("len"), Frame::Integer(i64::from(total))),
+    ]))
+}
+
+/// One matching range of an LCS (inclusive indexes).
+struct LcsRange {
+    a_start: u32,
+    a_end: u32,
+    b_start: u32,
+    b_end: u32,
+    len: u32,
+}
+
+/// The dynamic-programming table of Redis `lcsCommand`: `at(i, j)` is the LCS length of
+/// `a[..i]` and `b[..j]`.
+struct LcsTable {
+    cells: Vec<u32>,
+    width: usize,
+}
+
+impl LcsTable {
+    fn build(a: &[u8], b: &[u8]) -> Option<LcsTable> {
+        let width = b.len() + 1;
+        let n = (a.len() + 1).checked_mul(width)?;
+        let mut cells = Vec::new();
+        cells.try_reserve_exact(n).ok()?;
+        cells.resize(n, 0u32);
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                cells[i * width + j] = if a[i - 1] == b[j - 1] {
+                    cells[(i - 1) * width + j - 1] + 1
+                } else {
+                    cells[(i - 1) * width + j].max(cells[i * width + j - 1])
+                };
+            }
+        }
+        Some(LcsTable { cells, width })
+    }
+
+    fn at(&self, i: usize, j: usize) -> u32 {
+        self.cells[i * self.width + j]
+    }
+
+    /// The LCS string and its ranges, walking back from the end exactly as Redis does (so
+    /// ties between equal-length paths resolve the same way).
+    fn walk(&self, a: &[u8], b: &[u8]) -> (Bytes, Vec<LcsRange>) {
+        let total = self.at(a.len(), b.len()) as usize;
+        let mut text = vec![0u8; total];
+        let mut idx = total;
+        let mut ranges = Vec::new();
+        let (mut i, mut j) = (a.len(), b.len());
+        let u = |v: usize| u32::try_from(v).expect("invariant: LCS inputs are < 4 GiB");
+        // `None`: no range being tracked (Redis uses arange_start == alen for that).
+        let mut cur: Option<(usize, usize, usize, usize)> = None;
+        while i > 0 && j > 0 {
+            let mut emit = false;
+            if a[i - 1] == b[j - 1] {
+                text[idx - 1] = a[i - 1];
+                cur = match cur {
+                    None => Some((i - 1, i - 1, j - 1, j - 1)),
+                    Some((a_s, a_e, b_s, b_e)) if a_s == i && b_s == j => {
+                        Some((a_s - 1, a_e, b_s - 1, b_e))
+                    }
+                    Some(r) => {
+                        emit = true;
+                        Some(r)
+                    }
+                };
+                if cur.is_some_and(|(a_s, _, b_s, _)| a_s == 0 || b_s == 0) {
+                    emit = true;
+                }
+                idx -= 1;
+                i -= 1;
+                j -= 1;
+            } else {
+                if self.at(i - 1, j) > self.at(i, j - 1) {
+                    i -= 1;
+                } else {
+                    j -= 1;
+                }
+                emit = cur.is_some();
+            }
+            if emit && let Some((a_s, a_e, b_s, b_e)) = cur.take() {
+                ranges.push(LcsRange {
+                    a_start: u(a_s),
+                    a_end: u(a_e),
+                    b_start: u(b_s),
+                    b_end: u(b_e),
+                    len: u(a_e - a_s + 1),
+                });
+            }
+        }
+        (Bytes::from(text), ranges)
+    }
+}

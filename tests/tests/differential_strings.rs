@@ -1,0 +1,288 @@
+//! Differential tests for the string commands added on top of GET/SET: GETSET, GETDEL, GETEX,
+//! MSETNX, PSETEX, INCRBYFLOAT, GETRANGE, SUBSTR, SETRANGE, LCS. Every option and error
+//! path is sent to real Redis 7.0 and to our node; replies must be identical.
+
+use shoal_tests::Differ;
+
+fn run(d: &mut Differ, script: &[&[&str]]) {
+    for cmd in script {
+        d.check(cmd);
+    }
+}
+
+#[test]
+fn command_info_matches_redis() {
+    let mut d = Differ::new(&[]);
+    for name in [
+        "getset",
+        "getdel",
+        "getex",
+        "msetnx",
+        "psetex",
+        "incrbyfloat",
+        "getrange",
+        "substr",
+        "setrange",
+        "lcs",
+    ] {
+        d.check(&["COMMAND", "INFO", name]);
+    }
+}
+
+#[test]
+fn getset_getdel_getex_match_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["GETSET", "k", "a"],
+            &["GETSET", "k", "b"],
+            &["EXPIRE", "k", "100"],
+            &["GETSET", "k", "c"],
+            &["TTL", "k"],
+            &["GETSET", "k"],
+            &["GETDEL", "k"],
+            &["GETDEL", "k"],
+            &["EXISTS", "k"],
+            &["GETDEL"],
+            &["GETEX", "nosuch"],
+            &["GETEX", "nosuch", "EX", "0"],
+            &["SET", "k", "v"],
+            &["GETEX", "k"],
+            &["GETEX", "k", "EX", "100"],
+            &["TTL", "k"],
+            &["GETEX", "k", "PX", "200000"],
+            &["TTL", "k"],
+            &["GETEX", "k", "EXAT", "99999999999"],
+            &["EXPIRETIME", "k"],
+            &["GETEX", "k", "PXAT", "99999999999999"],
+            &["PEXPIRETIME", "k"],
+            &["GETEX", "k", "PERSIST"],
+            &["TTL", "k"],
+            &["GETEX", "k", "PERSIST", "PERSIST"],
+            &["GETEX", "k", "EX", "10", "EX", "20"],
+            &["TTL", "k"],
+            &["GETEX", "k", "EX", "10", "PX", "20"],
+            &["GETEX", "k", "EX", "10", "PERSIST"],
+            &["GETEX", "k", "PERSIST", "EX", "10"],
+            &["GETEX", "k", "EX"],
+            &["GETEX", "k", "KEEPTTL"],
+            &["GETEX", "k", "NX"],
+            &["GETEX", "k", "GET"],
+            &["GETEX", "k", "EX", "0"],
+            &["GETEX", "k", "EX", "-1"],
+            &["GETEX", "k", "EX", "abc"],
+            &["GETEX", "k", "EX", "9223372036854775807"],
+            &["GETEX", "k", "PX", "9223372036854775807"],
+            &["GETEX", "k", "EXAT", "9223372036854775"],
+            &["TTL", "k"],
+            &["GETEX", "k", "PXAT", "1"],
+            &["EXISTS", "k"],
+            &["SET", "k", "v"],
+            &["GETEX", "k", "EXAT", "1"],
+            &["EXISTS", "k"],
+            &["GETEX"],
+        ],
+    );
+}
+
+#[test]
+fn msetnx_psetex_match_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["MSETNX", "a", "1", "b", "2"],
+            &["MGET", "a", "b"],
+            &["MSETNX", "c", "3", "a", "9"],
+            &["MGET", "a", "c"],
+            &["MSETNX", "c", "3", "d"],
+            &["MSETNX", "c"],
+            &["MSETNX", "x", "1", "x", "2"],
+            &["GET", "x"],
+            &["PSETEX", "p", "100000", "v"],
+            &["GET", "p"],
+            &["TTL", "p"],
+            &["PSETEX", "p", "0", "v"],
+            &["PSETEX", "p", "-5", "v"],
+            &["PSETEX", "p", "abc", "v"],
+            &["PSETEX", "p", "9223372036854775807", "v"],
+            &["PSETEX", "p", "1"],
+            &["SETEX", "q", "9223372036854775807", "v"],
+            &["SETEX", "q", "100", "v"],
+            &["TTL", "q"],
+        ],
+    );
+}
+
+#[test]
+fn incrbyfloat_matches_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["INCRBYFLOAT", "f", "1.5"],
+            &["INCRBYFLOAT", "f", "0.1"],
+            &["INCRBYFLOAT", "f", "0.1"],
+            &["INCRBYFLOAT", "f", "-1.7"],
+            &["SET", "f", "10.50"],
+            &["INCRBYFLOAT", "f", "0.1"],
+            &["INCRBYFLOAT", "f", "-5"],
+            &["SET", "f", "5.0e3"],
+            &["INCRBYFLOAT", "f", "2.0e2"],
+            &["SET", "f", "10000.1"],
+            &["INCRBYFLOAT", "f", "0.1"],
+            &["SET", "f", "1e30"],
+            &["INCRBYFLOAT", "f", "1"],
+            &["SET", "f", "0"],
+            &["INCRBYFLOAT", "f", "1.5e-20"],
+            &["INCRBYFLOAT", "f", "-1.5e-20"],
+            &["INCRBYFLOAT", "f", "123456789.123456789"],
+            &["INCRBYFLOAT", "f", "3.0e3"],
+            &["INCRBYFLOAT", "f", ".5"],
+            &["INCRBYFLOAT", "f", "5."],
+            &["INCRBYFLOAT", "f", "+2"],
+            &["INCRBYFLOAT", "f", "1E2"],
+            &["INCRBYFLOAT", "f", "-0.00001"],
+            &["INCRBYFLOAT", "g", "1e308"],
+            &["INCRBYFLOAT", "g", "1e308"],
+            &["INCRBYFLOAT", "g", "1e4000"],
+            &["INCRBYFLOAT", "g", "1e5000"],
+            &["INCRBYFLOAT", "g", "1e-5000"],
+            &["INCRBYFLOAT", "g", "inf"],
+            &["INCRBYFLOAT", "g", "-inf"],
+            &["INCRBYFLOAT", "g", "nan"],
+            &["INCRBYFLOAT", "g", "abc"],
+            &["INCRBYFLOAT", "g", " 1"],
+            &["INCRBYFLOAT", "g", "1 "],
+            &["INCRBYFLOAT", "g", ""],
+            &["INCRBYFLOAT", "g", "1e"],
+            &["SET", "t", "x"],
+            &["INCRBYFLOAT", "t", "1"],
+            &["SET", "t", "1.5"],
+            &["EXPIRE", "t", "100"],
+            &["INCRBYFLOAT", "t", "1"],
+            &["TTL", "t"],
+            &["SET", "i", "9223372036854775807"],
+            &["INCRBYFLOAT", "i", "1"],
+            &["INCRBYFLOAT", "i"],
+        ],
+    );
+}
+
+#[test]
+fn getrange_setrange_substr_match_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["GETRANGE", "nosuch", "0", "-1"],
+            &["SET", "s", "This is a string"],
+            &["GETRANGE", "s", "0", "3"],
+            &["GETRANGE", "s", "-3", "-1"],
+            &["GETRANGE", "s", "0", "-1"],
+            &["GETRANGE", "s", "10", "100"],
+            &["GETRANGE", "s", "5", "3"],
+            &["GETRANGE", "s", "-1", "-5"],
+            &["GETRANGE", "s", "-100", "-50"],
+            &["GETRANGE", "s", "-100", "2"],
+            &["GETRANGE", "s", "100", "200"],
+            &[
+                "GETRANGE",
+                "s",
+                "-9223372036854775808",
+                "9223372036854775807",
+            ],
+            &["GETRANGE", "s", "x", "1"],
+            &["GETRANGE", "s", "1", "x"],
+            &["SUBSTR", "s", "0", "3"],
+            &["SUBSTR", "s", "-3", "-1"],
+            &["SET", "n", "12345"],
+            &["GETRANGE", "n", "1", "2"],
+            &["SET", "e", ""],
+            &["GETRANGE", "e", "0", "-1"],
+            &["SETRANGE", "r", "0", ""],
+            &["EXISTS", "r"],
+            &["SETRANGE", "r", "5", "abc"],
+            &["GET", "r"],
+            &["SETRANGE", "r", "1", "XY"],
+            &["GET", "r"],
+            &["SETRANGE", "r", "0", ""],
+            &["SETRANGE", "r", "-1", "x"],
+            &["SETRANGE", "r", "x", "x"],
+            &["SETRANGE", "r", "536870912", "x"],
+            &["SETRANGE", "r", "536870911", ""],
+            &["SETRANGE", "r", "9223372036854775807", "x"],
+            &["EXPIRE", "r", "100"],
+            &["SETRANGE", "r", "0", "Z"],
+            &["TTL", "r"],
+            &["SETRANGE", "n", "0", "9"],
+            &["GET", "n"],
+            &["SETRANGE", "r", "1"],
+            &["GETRANGE", "r", "1"],
+        ],
+    );
+}
+
+#[test]
+fn lcs_matches_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["MSET", "key1", "ohmytext", "key2", "mynewtext"],
+            &["LCS", "key1", "key2"],
+            &["LCS", "key1", "key2", "LEN"],
+            &["LCS", "key1", "key2", "IDX"],
+            &["LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4"],
+            &[
+                "LCS",
+                "key1",
+                "key2",
+                "IDX",
+                "MINMATCHLEN",
+                "4",
+                "WITHMATCHLEN",
+            ],
+            &["LCS", "key1", "key2", "IDX", "WITHMATCHLEN"],
+            &["LCS", "key1", "key2", "IDX", "MINMATCHLEN", "-5"],
+            &["LCS", "key1", "key2", "MINMATCHLEN", "2"],
+            &["LCS", "key1", "key2", "WITHMATCHLEN"],
+            &["LCS", "key1", "key2", "LEN", "IDX"],
+            &["LCS", "key1", "key2", "MINMATCHLEN"],
+            &["LCS", "key1", "key2", "MINMATCHLEN", "x"],
+            &["LCS", "key1", "key2", "FOO"],
+            &["LCS", "key1", "nosuch"],
+            &["LCS", "nosuch", "nosuch2", "IDX"],
+            &["LCS", "key1", "key1", "IDX", "WITHMATCHLEN"],
+            &["MSET", "a", "abcabcabc", "b", "cbacbacba"],
+            &["LCS", "a", "b"],
+            &["LCS", "a", "b", "IDX", "WITHMATCHLEN"],
+            &["MSET", "c", "aaaaaaa", "e", "aaa"],
+            &["LCS", "c", "e", "IDX", "WITHMATCHLEN"],
+            &["LCS", "e", "c", "IDX"],
+            &["LCS", "key1"],
+        ],
+    );
+    // RESP3: IDX replies with a map.
+    d.both(&["HELLO", "3"]);
+    d.check(&["LCS", "key1", "key2", "IDX", "WITHMATCHLEN"]);
+}
+
+#[test]
+fn string_wrong_types_and_limits_match_redis() {
+    let mut d = Differ::new(&["--proto-max-bulk-len", "1048576"]);
+    run(
+        &mut d,
+        &[
+            &["SET", "s", "abc"],
+            &["SETRANGE", "s", "1048573", "xyz"],
+            &["SETRANGE", "s", "1048574", "xyz"],
+            &["SETRANGE", "new", "1048576", "x"],
+            &["APPEND", "s", "x"],
+            &["STRLEN", "s"],
+            &["MSET", "x", "0123456789", "y", "0123456789"],
+            &["LCS", "x", "y", "LEN"],
+        ],
+    );
+}
