@@ -8,6 +8,8 @@
 //!   drop, with its own temporary directory.
 //! - [`RawClient`]: send a command (or raw bytes), read one [`Frame`].
 //! - [`Differ`]: the same commands to our node and to real Redis, replies compared.
+//! - [`admin`]: clusters of real processes driven by `shoal-admin`, checked by the real
+//!   `redis-cli --cluster check`, with a loader and an exactly-once key audit.
 //!
 //! Binaries: tests use `target/<profile>/shoal-node`, built by `scripts/test` before
 //! `cargo test` runs. A missing binary or a missing `redis-server` fails the test loudly; a
@@ -23,6 +25,8 @@ use bytes::BytesMut;
 pub use shoal_common::Frame;
 use shoal_common::resp::decode::decode_reply;
 use shoal_common::resp::encode::encode_request;
+
+pub mod admin;
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {
