@@ -177,7 +177,7 @@ fn keyspace_and_keyevent_messages_for_each_class_setting() {
     t.check(0, &["PSUBSCRIBE", "__key*__:*"]);
     t.check(0, &["SUBSCRIBE", "__keyevent@1__:set"]);
     t.drain(0);
-    for flags in ["KEA", "K$", "Eg", "E", "AK", "gE$x", ""] {
+    for flags in ["KEA", "K$", "Eg", "E", "AK", "gE$x", "Kn", "En$", ""] {
         t.check(1, &["CONFIG", "SET", "notify-keyspace-events", flags]);
         for cmd in [
             &["SET", "k", "v"][..],
@@ -261,6 +261,12 @@ enum Op {
     Setnx(u8),
     Get(u8),
     Select(u8),
+    Rename(u8, u8),
+    Renamenx(u8, u8),
+    Copy(u8, u8),
+    Move(u8),
+    Pexpireat(u8, bool),
+    Swapdb,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -275,6 +281,12 @@ fn op() -> impl Strategy<Value = Op> {
         any::<u8>().prop_map(Op::Setnx),
         any::<u8>().prop_map(Op::Get),
         (0u8..3).prop_map(Op::Select),
+        (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Rename(a, b)),
+        (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Renamenx(a, b)),
+        (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Copy(a, b)),
+        any::<u8>().prop_map(Op::Move),
+        (any::<u8>(), any::<bool>()).prop_map(|(k, past)| Op::Pexpireat(k, past)),
+        Just(Op::Swapdb),
     ]
 }
 
@@ -302,6 +314,16 @@ fn args(op: &Op) -> Vec<String> {
         Op::Setnx(k) => vec!["SETNX".into(), key(k), "3".into()],
         Op::Get(k) => vec!["GET".into(), key(k)],
         Op::Select(db) => vec!["SELECT".into(), db.to_string()],
+        Op::Rename(a, b) => vec!["RENAME".into(), key(a), key(b)],
+        Op::Renamenx(a, b) => vec!["RENAMENX".into(), key(a), key(b)],
+        Op::Copy(a, b) => vec!["COPY".into(), key(a), key(b), "REPLACE".into()],
+        Op::Move(k) => vec!["MOVE".into(), key(k), "2".into()],
+        // In the past: the key is deleted at once (a `del` event); far future: `expire`.
+        Op::Pexpireat(k, past) => {
+            let at = if *past { "1" } else { "99999999999999" };
+            vec!["PEXPIREAT".into(), key(k), at.into()]
+        }
+        Op::Swapdb => vec!["SWAPDB".into(), "0".into(), "1".into()],
     }
 }
 
@@ -311,11 +333,12 @@ fn notification_streams_for_random_command_mixes_match_redis() {
     let mut t = DifferN::new(&[], 3);
     let (ours, theirs) = t.both(2, &["HELLO", "3"]);
     assert_eq!(ours.is_error(), theirs.is_error());
-    t.check(1, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    // Every class these commands emit, and `n` (not part of `A`) for new keys.
+    t.check(1, &["CONFIG", "SET", "notify-keyspace-events", "KEg$xn"]);
     t.check(0, &["PSUBSCRIBE", "__key*__:*"]);
     t.check(
         2,
-        &["SUBSCRIBE", "__keyevent@0__:del", "__keyevent@0__:expire"],
+        &["SUBSCRIBE", "__keyevent@0__:del", "__keyevent@0__:new"],
     );
     t.drain(0);
     t.drain(2);
@@ -376,4 +399,42 @@ fn slow_subscriber_is_disconnected_and_node_stays_healthy() {
     }
     assert_eq!(publisher.cmd(&["PING"]), Frame::simple("PONG"));
     assert_eq!(node.raw().cmd(&["SET", "k", "v"]), Frame::ok());
+}
+
+#[test]
+fn replicas_deliver_the_primarys_publishes_and_apply_transactions() {
+    let primary = Proc::node(&[]);
+    let replica = Proc::node(&[]);
+    let mut r = replica.raw();
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &primary.port.to_string()]),
+        Frame::ok()
+    );
+    let link_up = |c: &mut shoal_tests::RawClient| {
+        shoal_tests::info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+    };
+    assert!(shoal_tests::wait_until(
+        Duration::from_secs(10),
+        || link_up(&mut r)
+    ));
+    let mut sub = replica.raw();
+    sub.cmd(&["SUBSCRIBE", "news"]);
+    let mut p = primary.raw();
+    // No subscriber on the primary itself.
+    assert_eq!(p.cmd(&["PUBLISH", "news", "hello"]), Frame::Integer(0));
+    assert_eq!(
+        sub.read(),
+        Frame::Array(vec![bulk("message"), bulk("news"), bulk("hello")])
+    );
+    p.cmd(&["MULTI"]);
+    p.cmd(&["SET", "a", "1"]);
+    p.cmd(&["INCR", "a"]);
+    p.cmd(&["SET", "b", "x"]);
+    assert_eq!(
+        p.cmd(&["EXEC"]),
+        Frame::Array(vec![Frame::ok(), Frame::Integer(2), Frame::ok()])
+    );
+    assert!(shoal_tests::wait_until(Duration::from_secs(10), || {
+        r.cmd(&["MGET", "a", "b"]) == Frame::Array(vec![bulk("2"), bulk("x")])
+    }));
 }

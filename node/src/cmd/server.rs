@@ -122,6 +122,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
             .map_err(ReplyError::err)?;
     }
     ctx.srv.config = next;
+    ctx.srv.config_changed();
     Ok(Frame::ok())
 }
 
@@ -275,6 +276,10 @@ fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "evicted_keys", &0);
             kv(out, "keyspace_hits", &srv.stats.keyspace_hits);
             kv(out, "keyspace_misses", &srv.stats.keyspace_misses);
+            let (channels, patterns, shard_channels) = srv.pubsub.counts();
+            kv(out, "pubsub_channels", &channels);
+            kv(out, "pubsub_patterns", &patterns);
+            kv(out, "pubsubshard_channels", &shard_channels);
             kv(
                 out,
                 "total_error_replies",

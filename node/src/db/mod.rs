@@ -47,6 +47,10 @@ pub struct Db {
     /// Keys deleted on expiry and not yet reported: the executor drains this to invalidate
     /// WATCH and publish `expired` events (the db layer stays free of I/O).
     pub expired_log: Vec<Bytes>,
+    /// Record keys this database creates in `new_log` (`notify-keyspace-events` has `n`).
+    pub log_new_keys: bool,
+    /// Keys created and not yet reported as `new` events (only while `log_new_keys`).
+    pub new_log: Vec<Bytes>,
 }
 
 impl Db {
@@ -59,6 +63,8 @@ impl Db {
             key_count: 0,
             expired_keys: 0,
             expired_log: Vec::new(),
+            log_new_keys: false,
+            new_log: Vec::new(),
         }
     }
 
@@ -156,7 +162,12 @@ impl Db {
             },
         );
         match old {
-            None => self.key_count += 1,
+            None => {
+                self.key_count += 1;
+                if self.log_new_keys {
+                    self.new_log.push(key.clone());
+                }
+            }
             Some(old) => {
                 if old.expire_at_ms != NO_EXPIRE && expire_at_ms == NO_EXPIRE {
                     self.volatile.swap_remove(&key[..]);

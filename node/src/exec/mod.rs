@@ -132,6 +132,8 @@ pub struct Server {
     pub watches: multi::Watches,
     /// Pub/sub subscriptions (`pubsub.rs`).
     pub pubsub: pubsub::PubSub,
+    /// `notify-keyspace-events` parsed (`notify.rs`); kept current by `config_changed`.
+    pub notify_flags: u32,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -212,7 +214,7 @@ impl Server {
         let now = clock.now_ms();
         let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
         let replid = random_hex40(&mut rng);
-        Server {
+        let mut srv = Server {
             dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
             clients: HashMap::new(),
             stats: Stats::default(),
@@ -228,8 +230,21 @@ impl Server {
             active_expire_enabled: true,
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
+            notify_flags: 0,
             clock,
             config,
+        };
+        srv.config_changed();
+        srv
+    }
+
+    /// Re-reads the directives the running node caches (call after CONFIG SET):
+    /// `notify-keyspace-events`.
+    pub fn config_changed(&mut self) {
+        let flags = notify::parse_flags(self.config.get_str("notify-keyspace-events")).unwrap_or(0);
+        self.notify_flags = flags;
+        for db in &mut self.dbs {
+            db.log_new_keys = flags & notify::NOTIFY_NEW != 0;
         }
     }
 

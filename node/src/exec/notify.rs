@@ -4,10 +4,13 @@
 //! Commands call `Ctx::notify(class, event, key)` after each change, with the class letter
 //! Redis uses for that event (`g` generic, `$` string, `l` list, `s` set, `h` hash, `z` sorted
 //! set, `x` expired, `e` evicted, `t` stream, `m` key miss, `d` module, `n` new key). Keys that
-//! expire (lazily on access or in the active cycle) are logged by the I/O-free db layer and
-//! turned into `expired` events here by [`Server::drain_expired`], which runs before every
-//! notification and after every command, so an `expired` event precedes the event of the
-//! command that found the key expired, as in Redis.
+//! expire (lazily on access or in the active cycle), and keys created while `n` is on, are
+//! logged by the I/O-free db layer and turned into `expired` / `new` events here by
+//! [`Server::drain_expired`], which runs before every notification and after every command,
+//! so they precede the event of the command that caused them, as in Redis.
+//!
+//! Known difference: Redis renders `A` without `n` ("An" reads back as "A") but keeps `n`
+//! active; we store the rendered form, so `n` set together with `A` is dropped.
 //!
 //! The directive is stored in canonical form (`"KEA"` reads back as `"AKE"`), so CONFIG GET
 //! answers as Redis's `keyspaceEventsFlagsToString`.
@@ -140,15 +143,6 @@ fn channel(prefix: &str, db: usize, suffix: &[u8]) -> Bytes {
 }
 
 impl Server {
-    /// The enabled notification flags (0 when notifications are off).
-    pub fn notify_flags(&self) -> u32 {
-        let text = self.config.get_str("notify-keyspace-events");
-        if text.is_empty() {
-            return 0;
-        }
-        parse_flags(text).unwrap_or(0)
-    }
-
     /// Publishes one keyspace event (Redis `notifyKeyspaceEvent`). `current` is the client
     /// whose command runs, if any (its own messages go before its reply).
     pub fn notify_keyspace_event(
@@ -159,7 +153,7 @@ impl Server {
         key: &[u8],
         db: usize,
     ) {
-        let flags = self.notify_flags();
+        let flags = self.notify_flags;
         if flags & class == 0 {
             return;
         }
@@ -176,17 +170,23 @@ impl Server {
         }
     }
 
-    /// Turns the keys the databases deleted on expiry into WATCH invalidations and
-    /// `expired` events (Redis `deleteExpiredKeyAndPropagate`).
+    /// Reports what the databases logged while a command ran: keys deleted on expiry become
+    /// WATCH invalidations and `expired` events (Redis `deleteExpiredKeyAndPropagate`), keys
+    /// created become `new` events (Redis `dbAdd`).
     pub fn drain_expired(&mut self, current: &mut Client) {
         for db in 0..self.dbs.len() {
-            if self.dbs[db].expired_log.is_empty() {
-                continue;
+            if !self.dbs[db].expired_log.is_empty() {
+                let keys = std::mem::take(&mut self.dbs[db].expired_log);
+                for key in keys {
+                    self.touch_watched_key(current, db, &key);
+                    self.notify_keyspace_event(Some(current), NOTIFY_EXPIRED, "expired", &key, db);
+                }
             }
-            let keys = std::mem::take(&mut self.dbs[db].expired_log);
-            for key in keys {
-                self.touch_watched_key(current, db, &key);
-                self.notify_keyspace_event(Some(current), NOTIFY_EXPIRED, "expired", &key, db);
+            if !self.dbs[db].new_log.is_empty() {
+                let keys = std::mem::take(&mut self.dbs[db].new_log);
+                for key in keys {
+                    self.notify_keyspace_event(Some(current), NOTIFY_NEW, "new", &key, db);
+                }
             }
         }
     }

@@ -123,6 +123,15 @@ impl PubSub {
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
+
+    /// Active channels, patterns and shard channels (INFO stats `pubsub_*`).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.channels.len(),
+            self.patterns.len(),
+            self.shard_channels.len(),
+        )
+    }
 }
 
 /// The map operations subscribe/unsubscribe need, over HashMap and IndexMap alike.
@@ -357,7 +366,15 @@ impl Server {
         shard: bool,
     ) -> usize {
         let n = self.deliver(Some(current), channel, msg, shard);
-        self.propagate_publish(channel, msg, shard);
+        if self.cluster_enabled() {
+            self.propagate_publish(channel, msg, shard);
+        } else if !current.is_master {
+            // Standalone, replicas' subscribers hear the primary's messages (Redis
+            // `forceCommandPropagation(c, PROPAGATE_REPL)`).
+            let name: &'static [u8] = if shard { b"SPUBLISH" } else { b"PUBLISH" };
+            let argv = [Bytes::from_static(name), channel.clone(), msg.clone()];
+            self.propagate(current.db, &argv);
+        }
         n
     }
 
