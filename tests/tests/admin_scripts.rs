@@ -1,0 +1,152 @@
+//! `scripts/cluster` run as a new user would, end to end: up, up again (harmless), load
+//! 100k keys, reshard 4000 slots, rebalance, fail over a shard, kill and restart a primary,
+//! status, stop, down, down again (harmless). After each step both `shoal-admin check` and the
+//! real `redis-cli --cluster check` pass and every key is present exactly once.
+//!
+//! It runs with `SERVER=redis` (real redis-server 7.0 nodes) because shoal-node has no
+//! cluster mode yet; the test's name says so. The router is started when it can run; keys
+//! are loaded straight into their owners until it can.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use shoal_tests::admin::{
+    Run, assert_both_checks_pass, assert_keys_exactly_once, load_keys, myself, redis_cli_check,
+    wait_until,
+};
+use shoal_tests::{bin, free_port};
+
+const KEYS: usize = 100_000;
+const NODES: u16 = 6;
+
+/// A base port whose next NODES ports and their bus ports (+10000) are free.
+fn free_base() -> u16 {
+    loop {
+        let base = free_port();
+        if base + NODES + 10000 > 65000 {
+            continue;
+        }
+        let free = (0..=NODES).all(|i| {
+            TcpListener::bind(("127.0.0.1", base + i)).is_ok()
+                && TcpListener::bind(("127.0.0.1", base + i + 10000)).is_ok()
+        });
+        if free {
+            return base;
+        }
+    }
+}
+
+/// The cluster started by the script; `scripts/cluster down` on drop, even on panic.
+struct Script {
+    base: u16,
+    root: PathBuf,
+    bin_dir: PathBuf,
+}
+
+impl Script {
+    fn run(&self, args: &[&str]) -> Run {
+        let o = Command::new(self.root.join("scripts/cluster"))
+            .args(args)
+            .env("PORT", self.base.to_string())
+            .env("NODES", NODES.to_string())
+            .env("SERVER", "redis")
+            .env("SHOAL_BIN_DIR", &self.bin_dir)
+            .output()
+            .expect("run scripts/cluster");
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "scripts/cluster {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
+        r.stdout
+    }
+
+    fn ports(&self) -> Vec<u16> {
+        (1..=NODES).map(|i| self.base + i).collect()
+    }
+
+    fn entry(&self) -> String {
+        format!("127.0.0.1:{}", self.base + 1)
+    }
+
+    /// Waits for both checks to pass, then audits the keys on the live nodes.
+    fn settle(&self, live: &[u16], what: &str) {
+        let entry = format!("127.0.0.1:{}", live[0]);
+        wait_until(Duration::from_secs(30), what, || redis_cli_check(&entry).code == 0);
+        assert_both_checks_pass(&entry);
+        assert_keys_exactly_once(live, KEYS);
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = self.run(&["down"]);
+    }
+}
+
+#[test]
+fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mode() {
+    let bin_dir = bin("shoal-admin").parent().expect("bin dir").to_path_buf();
+    let s = Script {
+        base: free_base(),
+        root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
+        bin_dir,
+    };
+    let out = s.ok(&["up"]);
+    assert!(out.contains("Cluster ready"), "{out}");
+    let again = s.ok(&["up"]);
+    assert!(again.contains("already running"), "{again}");
+    let ports = s.ports();
+    load_keys(&ports, KEYS);
+    s.settle(&ports, "cluster after up");
+
+    let to = s.entry();
+    let out = s.ok(&["reshard", "--from", "all", "--to", &to, "--slots", "4000"]);
+    assert!(out.contains("[OK] Moved 4000 slots"), "{out}");
+    s.settle(&ports, "cluster after reshard");
+    assert_eq!(myself(s.base + 1).2.len(), 5461 + 4000);
+
+    s.ok(&["rebalance"]);
+    s.settle(&ports, "cluster after rebalance");
+
+    let out = s.ok(&["failover", "1"]);
+    assert!(out.contains("is now a primary"), "{out}");
+    assert!(!myself(s.base + 1).1, "node 1 is a replica after its shard failed over");
+    s.settle(&ports, "cluster after failover");
+
+    // Kill a primary: its replica takes over.
+    let victim = (2..=NODES).find(|&i| myself(s.base + i).1).expect("a primary");
+    s.ok(&["kill", &victim.to_string()]);
+    let live: Vec<u16> = ports.iter().copied().filter(|&p| p != s.base + victim).collect();
+    wait_until(Duration::from_secs(30), "a replica to take over", || {
+        let r = redis_cli_check(&format!("127.0.0.1:{}", live[0]));
+        r.code == 0 && r.stdout.contains("[OK] All 16384 slots covered.")
+    });
+    s.settle(&live, "cluster after killing a primary");
+
+    s.ok(&["restart", &victim.to_string()]);
+    wait_until(Duration::from_secs(30), "the old primary to rejoin as a replica", || {
+        !myself(s.base + victim).1
+    });
+    s.settle(&ports, "cluster after restart");
+    let status = s.ok(&["status"]);
+    assert!(status.contains("cluster_state:ok"), "{status}");
+    assert_eq!(status.matches("primary").count(), 3, "{status}");
+
+    let stop = s.ok(&["stop"]);
+    assert!(stop.contains("stopped 6 process(es)"), "{stop}");
+    let down = s.ok(&["down"]);
+    assert!(down.contains("nothing running"), "{down}");
+    let down = s.ok(&["down"]);
+    assert!(down.contains("nothing running") && down.contains("nothing to clean"), "{down}");
+    let r = s.run(&["status"]);
+    assert_ne!(r.code, 0, "status with nothing running fails and says so");
+    assert!(r.stderr.contains("scripts/cluster up"), "{}", r.stderr);
+}
