@@ -16,6 +16,10 @@ use shoal_common::SLOT_COUNT;
 use super::client::{Conn, info_field};
 use super::nodes::{NodeEntry, format_ranges, parse_nodes, signature};
 
+/// How long a load waits for the nodes to agree before reporting what it sees: a slot move
+/// reaches the other nodes by gossip within a few node-to-node round trips.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// One reachable node.
 pub struct Node {
     /// Its connection.
@@ -129,8 +133,16 @@ impl Problems {
 }
 
 impl Cluster {
-    /// Loads the cluster from `entry` (`host:port`).
+    /// Loads the cluster from `entry` (`host:port`), giving a configuration change still in
+    /// flight a few seconds to reach every node (see [`Cluster::settle`]).
     pub fn load(entry: &str) -> Result<Cluster> {
+        let mut c = Cluster::load_now(entry)?;
+        c.settle(SETTLE_TIMEOUT)?;
+        Ok(c)
+    }
+
+    /// Loads the cluster from `entry` as it is this instant.
+    pub fn load_now(entry: &str) -> Result<Cluster> {
         let first = Node::open(entry)?;
         let mut unreachable_masters = Vec::new();
         let friends: Vec<NodeEntry> = first
@@ -319,6 +331,17 @@ impl Cluster {
         }
         p.unreachable = self.unreachable_masters.len();
         Ok(p)
+    }
+
+    /// Gives a configuration change that is still spreading (a move that just finished)
+    /// up to `timeout` to reach every node; true if they agree.
+    pub fn settle(&mut self, timeout: Duration) -> Result<bool> {
+        let deadline = Instant::now() + timeout;
+        while !self.agree() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            self.refresh()?;
+        }
+        Ok(self.agree())
     }
 
     /// Polls until every node agrees on the config and `cluster_state:ok`, up to `timeout`.
