@@ -64,7 +64,11 @@ impl Script {
 
     fn ok(&self, args: &[&str]) -> String {
         let r = self.run(args);
-        assert_eq!(r.code, 0, "scripts/cluster {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
+        assert_eq!(
+            r.code, 0,
+            "scripts/cluster {args:?} failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
         r.stdout
     }
 
@@ -79,7 +83,9 @@ impl Script {
     /// Waits for both checks to pass, then audits the keys on the live nodes.
     fn settle(&self, live: &[u16], what: &str) {
         let entry = format!("127.0.0.1:{}", live[0]);
-        wait_until(Duration::from_secs(30), what, || redis_cli_check(&entry).code == 0);
+        wait_until(Duration::from_secs(30), what, || {
+            redis_cli_check(&entry).code == 0
+        });
         assert_both_checks_pass(&entry);
         assert_keys_exactly_once(live, KEYS);
     }
@@ -118,13 +124,22 @@ fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mod
 
     let out = s.ok(&["failover", "1"]);
     assert!(out.contains("is now a primary"), "{out}");
-    assert!(!myself(s.base + 1).1, "node 1 is a replica after its shard failed over");
+    assert!(
+        !myself(s.base + 1).1,
+        "node 1 is a replica after its shard failed over"
+    );
     s.settle(&ports, "cluster after failover");
 
     // Kill a primary: its replica takes over.
-    let victim = (2..=NODES).find(|&i| myself(s.base + i).1).expect("a primary");
+    let victim = (2..=NODES)
+        .find(|&i| myself(s.base + i).1)
+        .expect("a primary");
     s.ok(&["kill", &victim.to_string()]);
-    let live: Vec<u16> = ports.iter().copied().filter(|&p| p != s.base + victim).collect();
+    let live: Vec<u16> = ports
+        .iter()
+        .copied()
+        .filter(|&p| p != s.base + victim)
+        .collect();
     wait_until(Duration::from_secs(30), "a replica to take over", || {
         let r = redis_cli_check(&format!("127.0.0.1:{}", live[0]));
         r.code == 0 && r.stdout.contains("[OK] All 16384 slots covered.")
@@ -132,9 +147,11 @@ fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mod
     s.settle(&live, "cluster after killing a primary");
 
     s.ok(&["restart", &victim.to_string()]);
-    wait_until(Duration::from_secs(30), "the old primary to rejoin as a replica", || {
-        !myself(s.base + victim).1
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the old primary to rejoin as a replica",
+        || !myself(s.base + victim).1,
+    );
     s.settle(&ports, "cluster after restart");
     let status = s.ok(&["status"]);
     assert!(status.contains("cluster_state:ok"), "{status}");
@@ -145,7 +162,10 @@ fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mod
     let down = s.ok(&["down"]);
     assert!(down.contains("nothing running"), "{down}");
     let down = s.ok(&["down"]);
-    assert!(down.contains("nothing running") && down.contains("nothing to clean"), "{down}");
+    assert!(
+        down.contains("nothing running") && down.contains("nothing to clean"),
+        "{down}"
+    );
     let r = s.run(&["status"]);
     assert_ne!(r.code, 0, "status with nothing running fails and says so");
     assert!(r.stderr.contains("scripts/cluster up"), "{}", r.stderr);
