@@ -11,6 +11,8 @@
 //! - [`reply_error`]: every Redis error reply, with its exact text, in one place.
 //! - [`glob`]: Redis's glob matcher (`KEYS`, `SCAN MATCH`, `CONFIG GET`, `PSUBSCRIBE`).
 //! - [`number`]: Redis's integer and float parsing and formatting rules.
+//! - [`topology`]: `CLUSTER SHARDS` / `CLUSTER SLOTS` replies parsed into a [`topology::SlotMap`]
+//!   (the router, the tests and the admin tool share it).
 //!
 //! This crate does not depend on tokio: the codec and the table are usable from the node, the
 //! router, the tests and the deterministic simulator alike.
@@ -21,6 +23,7 @@ pub mod number;
 pub mod reply_error;
 pub mod resp;
 pub mod slot;
+pub mod topology;
 
 pub use reply_error::ReplyError;
 pub use resp::Frame;

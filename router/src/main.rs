@@ -1,26 +1,147 @@
-//! `shoal-router`: one Redis endpoint in front of a Shoal cluster, for clients that do not
-//! speak cluster. Its routing, splitting and failover handling are built in a later step;
-//! until then it refuses to start rather than pretend to route.
+//! `shoal-router --port P --nodes host:port[,host:port...]`: one Redis endpoint in front of
+//! a cluster. Settings come from the command line or from `--config FILE` (redis.conf-style
+//! `name value` lines using the long option names; the command line wins).
+
+use std::time::Duration;
 
 use clap::Parser;
+use shoal_router::{Config, ReadFrom, Router};
+use tracing_subscriber::EnvFilter;
 
-/// Shoal router (not yet functional).
-#[derive(Parser, Debug)]
+/// Shoal router: one Redis endpoint in front of a whole cluster.
+#[derive(Parser, Debug, Default)]
 #[command(version, about, long_about = None)]
 struct Cli {
-    /// Port to listen on.
-    #[arg(long, default_value_t = 30000)]
-    port: u16,
+    /// Config file: lines `name value` (port, bind, nodes, requirepass, node-user,
+    /// node-password, read-from, timeout-ms, refresh-ms, maxclients); `#` comments.
+    #[arg(long)]
+    config: Option<String>,
+    /// Port to listen on (default 7777; 0 = any free port).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on (default 127.0.0.1).
+    #[arg(long)]
+    bind: Option<String>,
     /// Seed nodes, host:port[,host:port...].
     #[arg(long, value_delimiter = ',')]
     nodes: Vec<String>,
+    /// Password clients must give (AUTH / HELLO AUTH).
+    #[arg(long)]
+    requirepass: Option<String>,
+    /// Username for the nodes (ACL).
+    #[arg(long)]
+    node_user: Option<String>,
+    /// Password for the nodes.
+    #[arg(long)]
+    node_password: Option<String>,
+    /// Where readonly commands go.
+    #[arg(long, value_enum)]
+    read_from: Option<ReadFrom>,
+    /// Bound on a node's answer, in milliseconds (default 5000).
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// Topology refresh period, in milliseconds (default 5000).
+    #[arg(long)]
+    refresh_ms: Option<u64>,
+    /// Most clients at once (default 10000).
+    #[arg(long)]
+    maxclients: Option<usize>,
+}
+
+fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once(char::is_whitespace)
+            .map(|(a, b)| (a, b.trim()))
+            .ok_or_else(|| anyhow::anyhow!("line {}: expected `name value`", n + 1))?;
+        let bad = |e: &dyn std::fmt::Display| anyhow::anyhow!("line {}: {name}: {e}", n + 1);
+        match name {
+            "port" => cli.port = cli.port.or(Some(value.parse().map_err(|e| bad(&e))?)),
+            "bind" => cli.bind = cli.bind.take().or(Some(value.into())),
+            "nodes" => {
+                if cli.nodes.is_empty() {
+                    cli.nodes = value.split(',').map(|s| s.trim().to_string()).collect();
+                }
+            }
+            "requirepass" => cli.requirepass = cli.requirepass.take().or(Some(value.into())),
+            "node-user" => cli.node_user = cli.node_user.take().or(Some(value.into())),
+            "node-password" => {
+                cli.node_password = cli.node_password.take().or(Some(value.into()));
+            }
+            "read-from" => {
+                let v =
+                    <ReadFrom as clap::ValueEnum>::from_str(value, true).map_err(|e| bad(&e))?;
+                cli.read_from = cli.read_from.or(Some(v));
+            }
+            "timeout-ms" => {
+                cli.timeout_ms = cli.timeout_ms.or(Some(value.parse().map_err(|e| bad(&e))?))
+            }
+            "refresh-ms" => {
+                cli.refresh_ms = cli.refresh_ms.or(Some(value.parse().map_err(|e| bad(&e))?))
+            }
+            "maxclients" => {
+                cli.maxclients = cli.maxclients.or(Some(value.parse().map_err(|e| bad(&e))?))
+            }
+            other => anyhow::bail!("line {}: unknown setting '{other}'", n + 1),
+        }
+    }
+    Ok(())
+}
+
+fn config(mut cli: Cli) -> anyhow::Result<Config> {
+    if let Some(path) = cli.config.clone() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("can't read config file {path}: {e}"))?;
+        apply_file(&mut cli, &text)?;
+    }
+    let d = Config::default();
+    if cli.nodes.is_empty() {
+        anyhow::bail!("no seed nodes: pass --nodes host:port[,host:port...]");
+    }
+    Ok(Config {
+        bind: cli.bind.unwrap_or(d.bind),
+        port: cli.port.unwrap_or(d.port),
+        nodes: cli.nodes,
+        requirepass: cli.requirepass.filter(|p| !p.is_empty()),
+        node_user: cli.node_user,
+        node_password: cli.node_password,
+        read_from: cli.read_from.unwrap_or(d.read_from),
+        timeout: cli.timeout_ms.map_or(d.timeout, Duration::from_millis),
+        refresh_interval: cli
+            .refresh_ms
+            .map_or(d.refresh_interval, Duration::from_millis),
+        maxclients: cli.maxclients.unwrap_or(d.maxclients),
+    })
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    anyhow::bail!(
-        "shoal-router is not implemented yet (port {}, {} seed nodes); connect to the nodes directly",
-        cli.port,
-        cli.nodes.len()
-    )
+    let config = config(Cli::parse())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let router = Router::new(config);
+        let listener = shoal_router::server::bind(&router).await?;
+        let shutdown = async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("invariant: installing a SIGTERM handler cannot fail at startup");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        shoal_router::server::run(listener, router, shutdown).await;
+        anyhow::Ok(())
+    })
 }

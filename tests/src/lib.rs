@@ -10,6 +10,7 @@
 //! - [`Differ`]: the same commands to our node and to real Redis, replies compared.
 //! - [`admin`]: clusters of real processes driven by `shoal-admin`, checked by the real
 //!   `redis-cli --cluster check`, with a loader and an exactly-once key audit.
+//! - [`cluster`]: a six-node cluster (real Redis or ours) and routers in front of it.
 //!
 //! Binaries: tests use `target/<profile>/shoal-node`, built by `scripts/test` before
 //! `cargo test` runs. A missing binary or a missing `redis-server` fails the test loudly; a
@@ -27,6 +28,7 @@ use shoal_common::resp::decode::decode_reply;
 use shoal_common::resp::encode::encode_request;
 
 pub mod admin;
+pub mod cluster;
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {

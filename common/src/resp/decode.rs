@@ -299,6 +299,14 @@ pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> 
     }
 }
 
+/// The length in bytes of the complete reply frame at the front of `buf`, without consuming
+/// it (the router forwards upstream replies byte for byte and needs only their boundaries).
+/// `Ok(None)` means more bytes are needed.
+pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
+    let mut pos = 0;
+    Ok(parse_reply(buf, &mut pos, 0)?.map(|_| pos))
+}
+
 fn read_line<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     let start = *pos;
     let rel = buf.get(start..)?.windows(2).position(|w| w == b"\r\n")?;

@@ -14,7 +14,7 @@ pub mod encode;
 use bytes::Bytes;
 
 /// Which protocol a client speaks (`HELLO 2` / `HELLO 3`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Protocol {
     /// RESP2, the default for every new connection.
     #[default]

@@ -1,0 +1,333 @@
+//! Pub/sub through the router: SUBSCRIBE / PSUBSCRIBE on one dedicated link to a primary (a
+//! cluster node receives every PUBLISH of the cluster over the bus), SSUBSCRIBE on a link to
+//! the primary owning the channel's slot. PUBLISH and SPUBLISH are ordinary routed commands.
+//!
+//! Redis counterpart: `pubsub.c` as a client sees it. Each link is a task that writes the
+//! session's (un)subscribe commands and splits what comes back in two: subscription
+//! confirmations answer the command that asked for them (in order, through the session's
+//! reply queue), messages go straight to the client's writer as they arrive. Links speak the
+//! client's protocol, so RESP2 arrays and RESP3 pushes pass through byte for byte.
+//!
+//! Known limits: a link that breaks (its node died) drops its subscriptions; the client is
+//! not told, as with a node failure in cluster mode.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use shoal_common::Frame;
+use shoal_common::command::CommandSpec;
+use shoal_common::resp::Protocol;
+use shoal_common::resp::decode::reply_len;
+use shoal_common::resp::encode::encode_request;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::Router;
+use crate::route;
+use crate::session::{ReplyFuture, decode_raw};
+use crate::upstream::{ConnOptions, Kind, connect};
+
+const SUBSCRIPTION_KINDS: &[&str] = &[
+    "subscribe",
+    "unsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "ssubscribe",
+    "sunsubscribe",
+];
+
+/// True for the (un)subscribe family.
+pub fn is_subscription(spec: &CommandSpec) -> bool {
+    SUBSCRIPTION_KINDS.contains(&spec.name)
+}
+
+/// Commands a RESP2 client may send while subscribed.
+pub fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
+    is_subscription(spec) || matches!(spec.name, "ping" | "quit" | "reset")
+}
+
+struct Link {
+    tx: mpsc::UnboundedSender<Bytes>,
+    acks: Arc<Mutex<mpsc::UnboundedReceiver<Bytes>>>,
+}
+
+/// A session's subscriptions and links.
+pub struct PubSub {
+    push: mpsc::UnboundedSender<Bytes>,
+    links: HashMap<String, Link>,
+    global: Option<String>,
+    channels: HashSet<Bytes>,
+    patterns: HashSet<Bytes>,
+    shard: HashMap<Bytes, String>,
+}
+
+impl PubSub {
+    /// No subscriptions; messages will go to `push`.
+    pub fn new(push: mpsc::UnboundedSender<Bytes>) -> PubSub {
+        PubSub {
+            push,
+            links: HashMap::new(),
+            global: None,
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            shard: HashMap::new(),
+        }
+    }
+
+    /// True while any subscription is active (RESP2 then restricts commands).
+    pub fn subscribed(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+    }
+
+    /// Channel subscriptions.
+    pub fn channels(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Pattern subscriptions.
+    pub fn patterns(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Shard channel subscriptions.
+    pub fn shard_channels(&self) -> usize {
+        self.shard.len()
+    }
+
+    fn link(&mut self, addr: &str, protocol: Protocol, opts: &ConnOptions) -> &Link {
+        let dead = self.links.get(addr).is_some_and(|l| l.tx.is_closed());
+        if dead {
+            self.links.remove(addr);
+        }
+        self.links.entry(addr.to_string()).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+            tokio::spawn(run_link(
+                addr.to_string(),
+                protocol,
+                opts.clone(),
+                rx,
+                ack_tx,
+                self.push.clone(),
+            ));
+            Link {
+                tx,
+                acks: Arc::new(Mutex::new(ack_rx)),
+            }
+        })
+    }
+
+    /// Sends `argv` on the link to `addr` and returns the future of its `expected`
+    /// confirmations.
+    fn send(
+        &mut self,
+        router: &Router,
+        addr: &str,
+        argv: &[Bytes],
+        expected: usize,
+        protocol: Protocol,
+    ) -> ReplyFuture {
+        let link = self.link(addr, protocol, router.pool.options());
+        let mut wire = BytesMut::new();
+        encode_request(argv, &mut wire);
+        let _ = link.tx.send(wire.freeze());
+        let acks = Arc::clone(&link.acks);
+        let addr = addr.to_string();
+        Box::pin(async move {
+            let mut rx = acks.lock().await;
+            let mut out = BytesMut::new();
+            for _ in 0..expected {
+                match rx.recv().await {
+                    Some(b) => out.extend_from_slice(&b),
+                    None => {
+                        let e = format!("-ERR router: pub/sub link to node {addr} lost\r\n");
+                        out.extend_from_slice(e.as_bytes());
+                        break;
+                    }
+                }
+            }
+            out.freeze()
+        })
+    }
+
+    fn global_addr(&mut self, router: &Router) -> Option<String> {
+        let map = router.topology.current();
+        let alive = self
+            .global
+            .as_ref()
+            .is_some_and(|g| self.links.get(g).is_some_and(|l| !l.tx.is_closed()));
+        if !alive {
+            self.global = map.serving_primaries().next().map(|n| n.addr.clone());
+        }
+        self.global.clone()
+    }
+
+    /// Runs one (un)subscribe command: the future of its confirmations, or an error reply.
+    pub fn command(
+        &mut self,
+        router: &Router,
+        spec: &CommandSpec,
+        argv: Vec<Bytes>,
+        protocol: Protocol,
+    ) -> Result<ReplyFuture, Frame> {
+        let down = || Frame::error("CLUSTERDOWN Hash slot not served");
+        let args = &argv[1..];
+        match spec.name {
+            "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" => {
+                let set = if spec.name.contains("psub") || spec.name.contains("punsub") {
+                    &mut self.patterns
+                } else {
+                    &mut self.channels
+                };
+                let expected = if spec.name.contains("unsub") {
+                    let n = if args.is_empty() {
+                        set.len()
+                    } else {
+                        args.len()
+                    };
+                    if args.is_empty() {
+                        set.clear();
+                    }
+                    for a in args {
+                        set.remove(a);
+                    }
+                    n.max(1)
+                } else {
+                    set.extend(args.iter().cloned());
+                    args.len()
+                };
+                let addr = self.global_addr(router).ok_or_else(down)?;
+                Ok(self.send(router, &addr, &argv, expected, protocol))
+            }
+            "ssubscribe" => {
+                let slot = match route::common_slot(spec, &argv) {
+                    Ok(Some(s)) => s,
+                    _ => {
+                        return Err(Frame::error(
+                            "CROSSSLOT Keys in request don't hash to the same slot",
+                        ));
+                    }
+                };
+                let map = router.topology.current();
+                let addr = map.shard_of(slot).ok_or_else(down)?.primary.addr.clone();
+                for a in args {
+                    self.shard.insert(a.clone(), addr.clone());
+                }
+                Ok(self.send(router, &addr, &argv, args.len(), protocol))
+            }
+            _ => self.sunsubscribe(router, argv, protocol),
+        }
+    }
+
+    fn sunsubscribe(
+        &mut self,
+        router: &Router,
+        argv: Vec<Bytes>,
+        protocol: Protocol,
+    ) -> Result<ReplyFuture, Frame> {
+        let mut plan: Vec<(String, Vec<Bytes>, usize)> = Vec::new();
+        if argv.len() == 1 {
+            let mut by_addr: HashMap<String, usize> = HashMap::new();
+            for addr in self.shard.values() {
+                *by_addr.entry(addr.clone()).or_default() += 1;
+            }
+            self.shard.clear();
+            for (addr, n) in by_addr {
+                plan.push((addr, argv.clone(), n));
+            }
+        } else {
+            let map = router.topology.current();
+            for ch in &argv[1..] {
+                let addr = match self.shard.remove(ch) {
+                    Some(a) => a,
+                    None => match map.shard_of(shoal_common::key_hash_slot(ch).get()) {
+                        Some(s) => s.primary.addr.clone(),
+                        None => continue,
+                    },
+                };
+                plan.push((addr, vec![argv[0].clone(), ch.clone()], 1));
+            }
+        }
+        if plan.is_empty() {
+            let mut b = BytesMut::new();
+            let f = Frame::Push(vec![
+                Frame::bulk_static("sunsubscribe"),
+                Frame::Null,
+                Frame::Integer(0),
+            ]);
+            shoal_common::resp::encode::encode(&f, protocol, &mut b);
+            let b = b.freeze();
+            return Ok(Box::pin(async move { b }));
+        }
+        let futs: Vec<ReplyFuture> = plan
+            .into_iter()
+            .map(|(addr, a, n)| self.send(router, &addr, &a, n, protocol))
+            .collect();
+        Ok(Box::pin(async move {
+            let mut out = BytesMut::new();
+            for f in futs {
+                out.extend_from_slice(&f.await);
+            }
+            out.freeze()
+        }))
+    }
+}
+
+/// True when `raw` confirms a (un)subscription rather than carrying a message.
+fn is_ack(raw: &[u8]) -> bool {
+    match decode_raw(raw) {
+        Frame::Array(items) | Frame::Push(items) => {
+            items.first().and_then(Frame::as_bytes).is_some_and(|k| {
+                SUBSCRIPTION_KINDS
+                    .iter()
+                    .any(|s| k.eq_ignore_ascii_case(s.as_bytes()))
+            })
+        }
+        _ => false,
+    }
+}
+
+async fn run_link(
+    addr: String,
+    protocol: Protocol,
+    opts: ConnOptions,
+    mut cmds: mpsc::UnboundedReceiver<Bytes>,
+    acks: mpsc::UnboundedSender<Bytes>,
+    push: mpsc::UnboundedSender<Bytes>,
+) {
+    let kind = Kind {
+        protocol,
+        readonly: false,
+    };
+    let Ok(stream) = connect(&addr, kind, &opts).await else {
+        tracing::debug!(%addr, "pub/sub link connect failed");
+        return;
+    };
+    let (mut rd, mut wr) = stream.into_split();
+    let mut buf = BytesMut::with_capacity(4096);
+    loop {
+        tokio::select! {
+            c = cmds.recv() => match c {
+                Some(wire) => {
+                    if wr.write_all(&wire).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            r = rd.read_buf(&mut buf) => {
+                if !matches!(r, Ok(n) if n > 0) {
+                    return;
+                }
+                while let Ok(Some(len)) = reply_len(&buf) {
+                    let raw = buf.split_to(len).freeze();
+                    let to = if is_ack(&raw) { &acks } else { &push };
+                    if to.send(raw).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! A six-node cluster for tests (3 primaries, 3 replicas), formed exactly as a user forms
+//! one: processes started with `--cluster-enabled yes`, then `redis-cli --cluster create
+//! ... --cluster-replicas 1 --cluster-yes`. Parametrised by [`ServerKind`], so the same
+//! tests run against real Redis 7.0 and, once it speaks cluster, against `shoal-node`.
+//! Also starts `shoal-router` processes in front of a cluster.
+//!
+//! Every process is a [`Proc`]: killed on drop, so a failing test leaks nothing.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shoal_common::topology::SlotMap;
+
+use crate::{Frame, Proc, RawClient, bin, free_port, require_tool};
+
+/// Which server binary forms the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// Real `redis-server` (7.0).
+    Redis,
+    /// Our `shoal-node`.
+    Shoal,
+}
+
+impl ServerKind {
+    /// From `SHOAL_CLUSTER_SERVER` (`redis` or `shoal`); real Redis by default, until our
+    /// node implements cluster mode.
+    pub fn from_env() -> ServerKind {
+        match std::env::var("SHOAL_CLUSTER_SERVER").as_deref() {
+            Ok("shoal") => ServerKind::Shoal,
+            _ => ServerKind::Redis,
+        }
+    }
+}
+
+/// Cluster node timeout used by tests: failover within a few seconds.
+pub const NODE_TIMEOUT_MS: u64 = 2000;
+
+/// A running cluster.
+pub struct RedisCluster {
+    /// The server kind.
+    pub kind: ServerKind,
+    /// The processes, in creation order (`redis-cli --cluster create` makes the first three
+    /// primaries).
+    pub nodes: Vec<Proc>,
+}
+
+fn start_node(kind: ServerKind) -> Proc {
+    let timeout = NODE_TIMEOUT_MS.to_string();
+    let args = [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        &timeout,
+    ];
+    match kind {
+        ServerKind::Redis => Proc::redis(&args),
+        ServerKind::Shoal => Proc::node(&args),
+    }
+}
+
+impl RedisCluster {
+    /// Starts six nodes and forms the cluster; returns when every node reports
+    /// `cluster_state:ok` and every replica has synced.
+    pub fn start(kind: ServerKind) -> RedisCluster {
+        let nodes: Vec<Proc> = (0..6).map(|_| start_node(kind)).collect();
+        let cli = require_tool("redis-cli", "redis-tools");
+        let mut cmd = Command::new(cli);
+        cmd.arg("--cluster").arg("create");
+        for n in &nodes {
+            cmd.arg(format!("127.0.0.1:{}", n.port));
+        }
+        let out = cmd
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "cluster create failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let c = RedisCluster { kind, nodes };
+        c.wait_stable(Duration::from_secs(30));
+        c
+    }
+
+    /// `host:port,host:port,...` of every node (the router's `--nodes`).
+    pub fn seeds(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The slot map as node `i` sees it.
+    pub fn slot_map(&self, i: usize) -> Option<SlotMap> {
+        let mut c = RawClient::connect(self.nodes[i].port).ok()?;
+        SlotMap::from_shards(&c.cmd(&["CLUSTER", "SHARDS"])).ok()
+    }
+
+    /// Index in [`RedisCluster::nodes`] of the node listening on `port`.
+    pub fn index_of(&self, addr: &str) -> Option<usize> {
+        let port: u16 = addr.rsplit(':').next()?.parse().ok()?;
+        self.nodes.iter().position(|n| n.port == port)
+    }
+
+    /// Index of the primary serving `slot`, as the first live node sees it.
+    pub fn primary_of(&self, slot: u16) -> usize {
+        let i = self.live().next().expect("a live node");
+        let map = self.slot_map(i).expect("slot map");
+        let addr = &map.shard_of(slot).expect("slot assigned").primary.addr;
+        self.index_of(addr).expect("known node")
+    }
+
+    fn live(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.nodes.len()).filter(|&i| RawClient::connect(self.nodes[i].port).is_ok())
+    }
+
+    /// Waits until every live node says `cluster_state:ok`, agrees on a complete slot map
+    /// with no failed primary, and every listed replica is healthy.
+    pub fn wait_stable(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.is_stable() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("cluster did not become stable within {timeout:?}");
+    }
+
+    fn is_stable(&self) -> bool {
+        let mut first: Option<Vec<(Vec<(u16, u16)>, String)>> = None;
+        for i in self.live().collect::<Vec<_>>() {
+            let Ok(mut c) = RawClient::connect(self.nodes[i].port) else {
+                return false;
+            };
+            let info = c.cmd(&["CLUSTER", "INFO"]);
+            let ok = info
+                .as_bytes()
+                .is_some_and(|b| String::from_utf8_lossy(b).contains("cluster_state:ok"));
+            let Some(map) = self.slot_map(i) else {
+                return false;
+            };
+            let healthy = map
+                .shards
+                .iter()
+                .all(|s| s.primary.healthy && s.replicas.iter().all(|r| r.healthy));
+            if !ok || !healthy || !map.is_complete() {
+                return false;
+            }
+            let mut view: Vec<_> = map
+                .shards
+                .iter()
+                .filter(|s| !s.slots.is_empty())
+                .map(|s| {
+                    let mut slots = s.slots.clone();
+                    slots.sort_unstable();
+                    (slots, s.primary.addr.clone())
+                })
+                .collect();
+            view.sort();
+            match &first {
+                None => first = Some(view),
+                Some(f) if *f != view => return false,
+                Some(_) => {}
+            }
+        }
+        first.is_some()
+    }
+
+    /// `redis-cli --cluster <args...>` against node 0; panics on failure.
+    pub fn cli_cluster(&self, args: &[&str]) -> String {
+        let cli = require_tool("redis-cli", "redis-tools");
+        let out = Command::new(cli)
+            .arg("--cluster")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli --cluster");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster {args:?} failed: {text}"
+        );
+        text
+    }
+}
+
+/// Starts `shoal-router` on a free port in front of `seeds`, with extra arguments; returns
+/// when it answers PING.
+pub fn start_router(seeds: &str, extra: &[&str]) -> Proc {
+    let exe: PathBuf = bin("shoal-router");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+    let child = Command::new(&exe)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--nodes",
+            seeds,
+        ])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+    let p = Proc { port, dir, child };
+    p.wait_ready();
+    p
+}
+
+/// At least `n` keys (`key:0`, `key:1`, ...) covering every serving primary.
+pub fn keys_on_every_primary(cluster: &RedisCluster, n: usize) -> Vec<String> {
+    let map = cluster.slot_map(0).expect("slot map");
+    let primaries = map.serving_primaries().count();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    while out.len() < n || seen.len() < primaries {
+        let k = format!("key:{}", out.len());
+        let slot = shoal_common::key_hash_slot(k.as_bytes()).get();
+        seen.insert(map.shard_of(slot).expect("assigned").primary.addr.clone());
+        out.push(k);
+    }
+    out
+}
+
+/// True when a frame is `+OK`.
+pub fn is_ok(f: &Frame) -> bool {
+    *f == Frame::ok()
+}

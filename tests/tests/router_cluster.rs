@@ -1,0 +1,159 @@
+//! The router in front of a real six-node cluster, driven by a non-cluster client (the
+//! `redis` crate's plain client, as redis-py's `redis.Redis(host, port)` would be).
+
+use std::time::Duration;
+
+use redis::Commands;
+use shoal_tests::cluster::{RedisCluster, ServerKind, keys_on_every_primary, start_router};
+use shoal_tests::{Frame, bulk};
+
+fn setup() -> (RedisCluster, shoal_tests::Proc) {
+    let cluster = RedisCluster::start(ServerKind::from_env());
+    let router = start_router(&cluster.seeds(), &[]);
+    (cluster, router)
+}
+
+#[test]
+fn basic_commands_multi_key_and_fan_out() {
+    let (cluster, router) = setup();
+    let mut con = router.client().get_connection().expect("connect to router");
+    // The seed document's example: set, get, delete, flushdb.
+    let _: () = con.set("foo", "bar").unwrap();
+    let v: String = con.get("foo").unwrap();
+    assert_eq!(v, "bar");
+    let n: i64 = con.del("foo").unwrap();
+    assert_eq!(n, 1);
+    let v: Option<String> = con.get("foo").unwrap();
+    assert_eq!(v, None);
+
+    // Multi-key across slots: split, sent in parallel, merged in the client's order.
+    let keys = keys_on_every_primary(&cluster, 12);
+    let pairs: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), format!("v-{k}"))).collect();
+    let _: () = con.mset(&pairs).unwrap();
+    let mut ask: Vec<String> = keys.clone();
+    ask.insert(3, "missing".into());
+    let got: Vec<Option<String>> = con.mget(&ask).unwrap();
+    for (k, v) in ask.iter().zip(&got) {
+        if k == "missing" {
+            assert_eq!(*v, None);
+        } else {
+            assert_eq!(v.as_deref(), Some(format!("v-{k}").as_str()));
+        }
+    }
+    let n: i64 = redis::cmd("EXISTS").arg(&ask).query(&mut con).unwrap();
+    assert_eq!(n, i64::try_from(keys.len()).unwrap());
+    let n: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert_eq!(n, i64::try_from(keys.len()).unwrap());
+    let mut all: Vec<String> = con.keys("*").unwrap();
+    all.sort();
+    let mut want = keys.clone();
+    want.sort();
+    assert_eq!(all, want);
+    // Every key is really on its slot's owner: read each straight from the node.
+    for k in &keys {
+        let slot = shoal_common::key_hash_slot(k.as_bytes()).get();
+        let owner = cluster.primary_of(slot);
+        let mut direct = cluster.nodes[owner].raw();
+        assert_eq!(direct.cmd(&["GET", k]), bulk(&format!("v-{k}")));
+    }
+    let n: i64 = con.del(&keys[..5]).unwrap();
+    assert_eq!(n, 5);
+    let _: () = redis::cmd("FLUSHDB").query(&mut con).unwrap();
+    let n: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn pipelines_errors_and_local_commands() {
+    let (_cluster, router) = setup();
+    let mut con = router.client().get_connection().expect("connect to router");
+    let mut pipe = redis::pipe();
+    for i in 0..200 {
+        pipe.set(format!("p{i}"), i).ignore();
+        pipe.incr("counter", 1);
+        pipe.get(format!("p{i}"));
+    }
+    let out: Vec<i64> = pipe.query(&mut con).unwrap();
+    for i in 0..200 {
+        assert_eq!(out[2 * i], i64::try_from(i + 1).unwrap());
+        assert_eq!(out[2 * i + 1], i64::try_from(i).unwrap());
+    }
+    let mut raw = router.raw();
+    assert_eq!(raw.cmd(&["PING"]), Frame::simple("PONG"));
+    assert_eq!(raw.cmd(&["ECHO", "hi"]), bulk("hi"));
+    assert_eq!(raw.cmd(&["SELECT", "0"]), Frame::ok());
+    assert_eq!(
+        raw.cmd(&["SELECT", "1"]),
+        Frame::error("ERR SELECT is not allowed in cluster mode")
+    );
+    assert_eq!(
+        raw.cmd(&["NOSUCHCMD", "a"]),
+        Frame::error("ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' ")
+    );
+    assert_eq!(
+        raw.cmd(&["GET"]),
+        Frame::error("ERR wrong number of arguments for 'get' command")
+    );
+    assert_eq!(raw.cmd(&["CLIENT", "SETNAME", "me"]), Frame::ok());
+    assert_eq!(raw.cmd(&["CLIENT", "GETNAME"]), bulk("me"));
+    assert!(matches!(raw.cmd(&["CLIENT", "ID"]), Frame::Integer(_)));
+    assert_eq!(raw.cmd(&["SET", "s", "x"]), Frame::ok());
+    assert_eq!(
+        raw.cmd(&["INCR", "s"]),
+        Frame::error("ERR value is not an integer or out of range")
+    );
+    let info = raw.cmd(&["INFO"]);
+    let text = String::from_utf8_lossy(info.as_bytes().expect("bulk")).into_owned();
+    assert!(text.contains("cluster_enabled:0"), "{text}");
+    assert!(text.contains("router_cluster_state:ok"), "{text}");
+    assert!(text.contains("db0:keys="), "{text}");
+    // HELLO 3 switches the client to RESP3; replies pass through in RESP3.
+    let hello = raw.cmd(&["HELLO", "3"]);
+    assert!(matches!(hello, Frame::Map(_)), "{hello:?}");
+    assert_eq!(raw.cmd(&["GET", "nope"]), Frame::Null);
+    // A malformed request closes only that connection.
+    let mut bad = router.raw();
+    bad.send_raw(b"*1\r\n$600000000\r\n");
+    assert_eq!(
+        bad.read(),
+        Frame::error("ERR Protocol error: invalid bulk length")
+    );
+    assert!(bad.is_closed(Duration::from_secs(2)));
+    assert_eq!(raw.cmd(&["GET", "s"]), bulk("x"));
+}
+
+#[test]
+fn scan_walks_every_primary() {
+    let (cluster, router) = setup();
+    let mut con = router.client().get_connection().expect("connect to router");
+    let keys = keys_on_every_primary(&cluster, 300);
+    for k in &keys {
+        let _: () = con.set(k, 1).unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor: u64 = 0;
+    let mut rounds = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(50)
+            .query(&mut con)
+            .unwrap();
+        seen.extend(batch);
+        rounds += 1;
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+        assert!(rounds < 1000, "SCAN does not terminate");
+    }
+    assert_eq!(seen.len(), keys.len());
+    let (_, only): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("MATCH")
+        .arg("nomatch*")
+        .query(&mut con)
+        .unwrap();
+    assert!(only.is_empty());
+}
