@@ -78,13 +78,13 @@ fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
                 cli.read_from = cli.read_from.or(Some(v));
             }
             "timeout-ms" => {
-                cli.timeout_ms = cli.timeout_ms.or(Some(value.parse().map_err(|e| bad(&e))?))
+                cli.timeout_ms = cli.timeout_ms.or(Some(value.parse().map_err(|e| bad(&e))?));
             }
             "refresh-ms" => {
-                cli.refresh_ms = cli.refresh_ms.or(Some(value.parse().map_err(|e| bad(&e))?))
+                cli.refresh_ms = cli.refresh_ms.or(Some(value.parse().map_err(|e| bad(&e))?));
             }
             "maxclients" => {
-                cli.maxclients = cli.maxclients.or(Some(value.parse().map_err(|e| bad(&e))?))
+                cli.maxclients = cli.maxclients.or(Some(value.parse().map_err(|e| bad(&e))?));
             }
             other => anyhow::bail!("line {}: unknown setting '{other}'", n + 1),
         }

@@ -107,9 +107,13 @@ pub fn response_policy(spec: &CommandSpec) -> ResponsePolicy {
     }
 }
 
-/// The slot shared by every key of `argv`, `Ok(None)` without keys, `Err(())` when the keys
+/// Keys of one command in different slots (the `CROSSSLOT` case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrossSlot;
+
+/// The slot shared by every key of `argv`, `Ok(None)` without keys, `Err(CrossSlot)` when the keys
 /// span slots. Key extraction errors count as "no keys": the node then answers the error.
-pub fn common_slot(spec: &CommandSpec, argv: &[Bytes]) -> Result<Option<u16>, ()> {
+pub fn common_slot(spec: &CommandSpec, argv: &[Bytes]) -> Result<Option<u16>, CrossSlot> {
     let mut idx = Vec::new();
     if keys::key_indices(spec, argv, &mut idx).is_err() {
         return Ok(None);
@@ -119,7 +123,7 @@ pub fn common_slot(spec: &CommandSpec, argv: &[Bytes]) -> Result<Option<u16>, ()
         let s = key_hash_slot(&argv[i]).get();
         match slot {
             None => slot = Some(s),
-            Some(prev) if prev != s => return Err(()),
+            Some(prev) if prev != s => return Err(CrossSlot),
             Some(_) => {}
         }
     }

@@ -741,7 +741,7 @@ impl Session {
         }
         let slot = match route::common_slot(spec, &argv) {
             Ok(s) => s,
-            Err(()) => {
+            Err(route::CrossSlot) => {
                 m.failed = true;
                 return err_frame(&ReplyError::CrossSlot);
             }

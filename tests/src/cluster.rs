@@ -37,6 +37,9 @@ impl ServerKind {
 /// Cluster node timeout used by tests: failover within a few seconds.
 pub const NODE_TIMEOUT_MS: u64 = 2000;
 
+/// One shard as a node sees it: sorted slot ranges and the primary's address.
+type View = (Vec<(u16, u16)>, String);
+
 /// A running cluster.
 pub struct RedisCluster {
     /// The server kind.
@@ -135,7 +138,7 @@ impl RedisCluster {
     }
 
     fn is_stable(&self) -> bool {
-        let mut first: Option<Vec<(Vec<(u16, u16)>, String)>> = None;
+        let mut first: Option<Vec<View>> = None;
         for i in self.live().collect::<Vec<_>>() {
             let Ok(mut c) = RawClient::connect(self.nodes[i].port) else {
                 return false;
