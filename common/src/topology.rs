@@ -417,6 +417,11 @@ mod tests {
             ]),
             Frame::Array(vec![
                 Frame::Integer(100),
+                Frame::Integer(12181),
+                n(7001, "b"),
+            ]),
+            Frame::Array(vec![
+                Frame::Integer(12183),
                 Frame::Integer(16383),
                 n(7001, "b"),
             ]),
@@ -429,6 +434,7 @@ mod tests {
         let m = SlotMap::from_slots(&reply).unwrap();
         assert_eq!(m.shards.len(), 2);
         assert_eq!(m.shards[0].slots, vec![(0, 99), (12182, 12182)]);
+        assert!(m.is_complete());
         assert_eq!(m.shard_of(12182).unwrap().primary.addr, "127.0.0.1:7000");
         assert_eq!(m.shard_of(500).unwrap().primary.addr, "127.0.0.1:7001");
         assert_eq!(m.shards[0].replicas[0].id.as_deref(), Some("d"));
