@@ -286,6 +286,11 @@ commands! {
         [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
     Zscan => "zscan", -3, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)],
         ["nondeterministic_output"];
+    SortRo => "sort_ro", -2, READONLY, SET | SORTEDSET | LIST | DANGEROUS, Generic,
+        [key1(RO | ACCESS),
+         ksn("For the optional BY/GET keyword. It is marked 'unknown' because the key names \
+derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, FindKeys::Unknown)],
+        [];
 // ---- end sorted set ---------------------------------------------------------------------
 
 // ---- pubsub -----------------------------------------------------------------------------

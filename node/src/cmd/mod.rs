@@ -12,6 +12,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod replication;
 pub mod server;
+pub mod sort;
 pub mod string;
 pub mod zset;
 
@@ -162,6 +163,7 @@ pub fn handler(id: CommandId) -> Handler {
         C::Zdiffstore => zset::algebra::zdiffstore,
         C::Zintercard => zset::algebra::zintercard,
         C::Zscan => zset::pop::zscan,
+        C::SortRo => sort::sort_ro,
         // end sorted set
 
         // pubsub
