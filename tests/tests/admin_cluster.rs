@@ -212,6 +212,32 @@ fn scenario_fix_interrupted_move(kind: ServerKind) {
         "the interrupted move was finished"
     );
     assert_keys_exactly_once(&ports, 5_000);
+
+    // Interrupt another move; a new reshard resumes (finishes) it before its own plan.
+    let slot = myself(a_port).2[0];
+    let s = slot.to_string();
+    assert_eq!(
+        b.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &a_id]),
+        Frame::ok()
+    );
+    assert_eq!(
+        a.cmd(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &b_id]),
+        Frame::ok()
+    );
+    let out = admin_ok(&[
+        "reshard", &entry, "--from", &a_id, "--to", &b_id, "--slots", "10", "--yes",
+    ]);
+    assert!(out.contains("Resuming"), "{out}");
+    assert!(out.contains("[OK] Moved 10 slots"), "{out}");
+    wait_until(Duration::from_secs(20), "agreement after reshard", || {
+        redis_cli_check(&entry).code == 0
+    });
+    assert_both_checks_pass(&entry);
+    assert!(
+        myself(b_port).2.contains(&slot),
+        "the interrupted move was resumed"
+    );
+    assert_keys_exactly_once(&ports, 5_000);
 }
 
 #[test]
