@@ -4,8 +4,9 @@
 //! real `redis-cli --cluster check` pass and every key is present exactly once.
 //!
 //! It runs with `SERVER=redis` (real redis-server 7.0 nodes) because shoal-node has no
-//! cluster mode yet; the test's name says so. The router is started when it can run; keys
-//! are loaded straight into their owners until it can.
+//! cluster mode yet; the test's name says so. Keys are written and finally read back through
+//! the router (`shoal-router` on the base port), as a client that does not speak cluster
+//! would.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -13,10 +14,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use shoal_tests::admin::{
-    Run, assert_both_checks_pass, assert_keys_exactly_once, load_keys, myself, redis_cli_check,
+    Run, assert_both_checks_pass, assert_keys_exactly_once, key_value, myself, redis_cli_check,
     wait_until,
 };
-use shoal_tests::{bin, free_port};
+use shoal_tests::{Frame, RawClient, bin, free_port};
 
 const KEYS: usize = 100_000;
 const NODES: u16 = 6;
@@ -97,6 +98,29 @@ impl Drop for Script {
     }
 }
 
+/// Every key written (`SET`) or read back and compared (`GET`) through the router, pipelined.
+fn through_router(port: u16, verb: &str) {
+    let mut c = RawClient::connect(port).expect("connect to the router");
+    for chunk in (0..KEYS).collect::<Vec<_>>().chunks(1000) {
+        for &i in chunk {
+            let (k, v) = key_value(i);
+            if verb == "SET" {
+                c.send(&["SET", &k, &v]);
+            } else {
+                c.send(&["GET", &k]);
+            }
+        }
+        for &i in chunk {
+            let want = if verb == "SET" {
+                Frame::ok()
+            } else {
+                Frame::bulk(key_value(i).1)
+            };
+            assert_eq!(c.read(), want, "{verb} key:{i} through the router");
+        }
+    }
+}
+
 #[test]
 fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mode() {
     let bin_dir = bin("shoal-admin").parent().expect("bin dir").to_path_buf();
@@ -107,10 +131,11 @@ fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mod
     };
     let out = s.ok(&["up"]);
     assert!(out.contains("Cluster ready"), "{out}");
+    assert!(out.contains(&format!("router on port {}", s.base)), "{out}");
     let again = s.ok(&["up"]);
     assert!(again.contains("already running"), "{again}");
     let ports = s.ports();
-    load_keys(&ports, KEYS);
+    through_router(s.base, "SET");
     s.settle(&ports, "cluster after up");
 
     let to = s.entry();
@@ -157,8 +182,10 @@ fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mod
     assert!(status.contains("cluster_state:ok"), "{status}");
     assert_eq!(status.matches("primary").count(), 3, "{status}");
 
+    through_router(s.base, "GET");
+
     let stop = s.ok(&["stop"]);
-    assert!(stop.contains("stopped 6 process(es)"), "{stop}");
+    assert!(stop.contains("stopped 7 process(es)"), "{stop}");
     let down = s.ok(&["down"]);
     assert!(down.contains("nothing running"), "{down}");
     let down = s.ok(&["down"]);

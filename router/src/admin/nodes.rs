@@ -2,7 +2,7 @@
 //! every node agrees about slot ownership.
 //!
 //! Mirrors `clusterManagerNodeLoadInfo` and `clusterManagerGetConfigSignature` in redis-cli.
-//! The router's topology module (`common/src/topology.rs`, planned) reads CLUSTER SHARDS for
+//! `common/src/topology.rs` (the router's slot map) reads CLUSTER SHARDS / SLOTS for
 //! routing; admin needs CLUSTER NODES because only the `myself` line carries a node's open
 //! (importing/migrating) slots, so it keeps its own parser here.
 //!
