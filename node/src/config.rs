@@ -10,6 +10,7 @@
 //! the running node must react to `CONFIG SET`, handle it in `cmd::server::config_set`.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use shoal_common::glob::glob_match;
 
@@ -190,6 +191,11 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d("list-max-listpack-size", "-2", I),
     d("list-compress-depth", "0", NONNEG),
+    immutable(
+        "enable-debug-command",
+        "no",
+        Kind::Enum(&["no", "yes", "local"]),
+    ),
 ];
 
 /// Parses a Redis memory value (`memtoull`): digits with an optional case-insensitive unit
@@ -217,6 +223,8 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 #[derive(Debug, Clone)]
 pub struct Config {
     values: HashMap<&'static str, String>,
+    /// The config file the node started with, absolute (CONFIG REWRITE writes it back).
+    pub file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -229,7 +237,7 @@ impl Default for Config {
             .map(|p| p.display().to_string())
             .unwrap_or_default();
         values.insert("dir", cwd);
-        Config { values }
+        Config { values, file: None }
     }
 }
 
@@ -320,19 +328,122 @@ impl Config {
         self.get_str(name) == "yes"
     }
 
-    /// (name, value) pairs whose name matches any of `patterns` (CONFIG GET), each once.
-    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        for d in DIRECTIVES {
-            let names = std::iter::once(d.name).chain(d.alias);
-            for n in names {
-                if patterns.iter().any(|p| glob_match(p, n.as_bytes(), true)) {
-                    out.push((n, self.get_str(d.name).to_string()));
+    /// (name, value) pairs whose name matches any of `patterns` (CONFIG GET), each once. As in
+    /// Redis 7.0, a pattern without glob characters is looked up directly and answered under
+    /// the name as the client spelled it.
+    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut push = |name: String, value: &str| {
+            if !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, value.to_string()));
+            }
+        };
+        for p in patterns {
+            let is_glob = p.iter().any(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'));
+            if !is_glob {
+                if let Some(d) = std::str::from_utf8(p).ok().and_then(find) {
+                    push(
+                        String::from_utf8_lossy(p).into_owned(),
+                        self.get_str(d.name),
+                    );
+                }
+                continue;
+            }
+            for d in DIRECTIVES {
+                for n in std::iter::once(d.name).chain(d.alias) {
+                    if glob_match(p, n.as_bytes(), true) {
+                        push(n.to_string(), self.get_str(d.name));
+                    }
                 }
             }
         }
         out
     }
+}
+
+/// Redis `rewriteConfigBytesOption`-style formatting of a memory value (`1gb`, `512mb`).
+fn memory_text(v: i64) -> String {
+    const GB: i64 = 1024 * 1024 * 1024;
+    const MB: i64 = 1024 * 1024;
+    const KB: i64 = 1024;
+    if v != 0 && v % GB == 0 {
+        format!("{}gb", v / GB)
+    } else if v != 0 && v % MB == 0 {
+        format!("{}mb", v / MB)
+    } else if v != 0 && v % KB == 0 {
+        format!("{}kb", v / KB)
+    } else {
+        v.to_string()
+    }
+}
+
+/// The `name value` line CONFIG REWRITE writes for a directive.
+fn directive_line(cfg: &Config, d: &Directive) -> String {
+    let v = cfg.get_str(d.name);
+    let text = match d.kind {
+        Kind::Memory => memory_text(v.parse().unwrap_or(0)),
+        // Lists of words Redis writes unquoted.
+        Kind::Str if matches!(d.name, "save" | "bind" | "client-output-buffer-limit") => {
+            if v.is_empty() {
+                "\"\"".to_string()
+            } else {
+                v.to_string()
+            }
+        }
+        Kind::Str => quote(v),
+        _ => v.to_string(),
+    };
+    format!("{} {text}", d.name)
+}
+
+/// CONFIG REWRITE (Redis `rewriteConfig`): the file keeps its comments, blank lines and
+/// unknown lines; the first line of each known directive gets the current value and later
+/// lines of the same directive are dropped; directives set away from their default and absent
+/// from the file are appended. Written to a temporary file, then renamed over the original.
+pub fn rewrite(cfg: &Config, path: &Path) -> std::io::Result<()> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let mut written: Vec<&'static str> = Vec::new();
+    let mut out = String::new();
+    for line in old.lines() {
+        let trimmed = line.trim();
+        let name = trimmed.split_whitespace().next().unwrap_or("");
+        let known = if trimmed.starts_with('#') {
+            None
+        } else {
+            find(name)
+        };
+        match known {
+            Some(d) if written.contains(&d.name) => {}
+            Some(d) => {
+                written.push(d.name);
+                out.push_str(&directive_line(cfg, d));
+                out.push('\n');
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    let mut header = false;
+    for d in DIRECTIVES {
+        if written.contains(&d.name) || d.name == "dir" || cfg.get_str(d.name) == d.default {
+            continue;
+        }
+        if !header {
+            out.push_str("# Generated by CONFIG REWRITE\n");
+            header = true;
+        }
+        out.push_str(&directive_line(cfg, d));
+        out.push('\n');
+    }
+    let tmp = path.with_extension("rewrite.tmp");
+    std::fs::write(&tmp, out)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn quote(arg: &str) -> String {

@@ -27,8 +27,10 @@ fn main() -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let config = Config::from_sources(text.as_deref(), rest)
+    let mut config = Config::from_sources(text.as_deref(), rest)
         .map_err(|e| anyhow::anyhow!("*** FATAL CONFIG FILE ERROR *** {e}"))?;
+    // Absolute, because `dir` changes the working directory below.
+    config.file = file.map(|f| std::path::absolute(&f).unwrap_or_else(|_| f.into()));
     let filter = match config.get_str("loglevel") {
         "debug" => "debug",
         "verbose" => "info",

@@ -6,6 +6,7 @@
 //! (cluster redirection, the router's routing, `COMMAND GETKEYS`) and `COMMAND INFO` are all
 //! derived from the row, so they cannot disagree.
 
+pub mod docs;
 pub mod keys;
 pub mod table;
 

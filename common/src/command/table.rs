@@ -118,6 +118,19 @@ commands! {
     ClientId => "client|id", 2, NOSCRIPT | LS, CONNECTION, Connection, [], [];
     ClientSetname => "client|setname", 3, NOSCRIPT | LS, CONNECTION, Connection, [], [];
     ClientGetname => "client|getname", 2, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+    ClientList => "client|list", -2, ADM, CONNECTION, Connection, [], ["nondeterministic_output"];
+    ClientInfo => "client|info", 2, NOSCRIPT | LS, CONNECTION, Connection, [], ["nondeterministic_output"];
+    ClientKill => "client|kill", -3, ADM, CONNECTION, Connection, [], [];
+    ClientNoEvict => "client|no-evict", 3, ADM, CONNECTION, Connection, [], [];
+    // Redis 7.2 rows (7.0.15 lacks them; see tests/tests/command_info_compat.rs).
+    ClientNoTouch => "client|no-touch", 3, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+    ClientSetinfo => "client|setinfo", 4, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+    ClientReply => "client|reply", 3, NOSCRIPT | LS, CONNECTION, Connection, [], [];
+    ClientPause => "client|pause", -3, ADM, CONNECTION, Connection, [], [];
+    ClientUnpause => "client|unpause", 2, ADM, CONNECTION, Connection, [], [];
+    ClientHelp => "client|help", 2, LS, CONNECTION, Connection, [], [];
+    Auth => "auth", -2, NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY, CONNECTION, Connection, [], [];
+    Reset => "reset", 1, NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY, CONNECTION, Connection, [], [];
 // ---- end connection ---------------------------------------------------------------------
 
 // ---- server -----------------------------------------------------------------------------
@@ -126,11 +139,16 @@ commands! {
     CommandInfo => "command|info", -2, LS, CONNECTION, Server, [], ["nondeterministic_output_order"];
     CommandList => "command|list", -2, LS, CONNECTION, Server, [], ["nondeterministic_output_order"];
     CommandGetkeys => "command|getkeys", -4, LS, CONNECTION, Server, [], [];
+    CommandGetkeysandflags => "command|getkeysandflags", -4, LS, CONNECTION, Server, [], [];
+    CommandDocs => "command|docs", -2, LS, CONNECTION, Server, [], ["nondeterministic_output_order"];
+    CommandHelp => "command|help", 2, LS, CONNECTION, Server, [], [];
     Config => "config", -2, NONE, NOCAT, Server, [], [];
     ConfigGet => "config|get", -3, ADM, NOCAT, Server, [], [];
     ConfigSet => "config|set", -4, ADM, NOCAT, Server, [],
         ["request_policy:all_nodes", "response_policy:all_succeeded"];
     ConfigResetstat => "config|resetstat", 2, ADM, NOCAT, Server, [], [];
+    ConfigRewrite => "config|rewrite", 2, ADM, NOCAT, Server, [], [];
+    ConfigHelp => "config|help", 2, LS, NOCAT, Server, [], [];
     Info => "info", -1, LS, DANGEROUS, Server, [],
         ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
     Dbsize => "dbsize", 1, READONLY | FAST, KEYSPACE, Server, [], ["request_policy:all_shards", "response_policy:agg_sum"];
@@ -140,6 +158,17 @@ commands! {
         ["request_policy:all_shards", "response_policy:all_succeeded"];
     Time => "time", 1, LS | FAST, NOCAT, Server, [], ["nondeterministic_output"];
     Shutdown => "shutdown", -1, ADM | NO_MULTI | ALLOW_BUSY, NOCAT, Server, [], [];
+    Lastsave => "lastsave", 1, LS | FAST, ADMIN_CAT | DANGEROUS, Server, [], ["nondeterministic_output"];
+    Monitor => "monitor", 1, ADM, NOCAT, Server, [], [];
+    Slowlog => "slowlog", -2, NONE, NOCAT, Server, [], [];
+    SlowlogGet => "slowlog|get", -2, ADMIN | LS, NOCAT, Server, [],
+        ["request_policy:all_nodes", "nondeterministic_output"];
+    SlowlogLen => "slowlog|len", 2, ADMIN | LS, NOCAT, Server, [],
+        ["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"];
+    SlowlogReset => "slowlog|reset", 2, ADMIN | LS, NOCAT, Server, [],
+        ["request_policy:all_nodes", "response_policy:all_succeeded"];
+    SlowlogHelp => "slowlog|help", 2, LS, NOCAT, Server, [], [];
+    Debug => "debug", -2, ADM, NOCAT, Server, [], [];
 // ---- end server -------------------------------------------------------------------------
 
 // ---- generic (keyspace) -----------------------------------------------------------------

@@ -211,10 +211,9 @@ pub fn list(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     }
 }
 
-/// ```text
-/// COMMAND GETKEYS command [arg [arg ...]]
-/// ```
-pub fn getkeys(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+/// The keys of the command in `argv[2..]` with each key's spec flags (COMMAND GETKEYS and
+/// GETKEYSANDFLAGS share the checks and the error texts).
+fn keys_with_flags(argv: &[Bytes]) -> Result<Vec<(Bytes, u32)>, ReplyError> {
     let sub = &argv[2..];
     let spec = match command::resolve(sub) {
         Resolved::Found(spec) => spec,
@@ -225,14 +224,125 @@ pub fn getkeys(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let mut idx = Vec::new();
-    if keys::key_indices(spec, sub, &mut idx).is_err() {
-        return Err(ReplyError::other(
-            "ERR Invalid arguments specified for command",
-        ));
+    let mut out = Vec::new();
+    for ks in spec.key_specs {
+        let mut idx = Vec::new();
+        if keys::spec_indices(ks, sub, &mut idx).is_err() {
+            return Err(ReplyError::other(
+                "ERR Invalid arguments specified for command",
+            ));
+        }
+        out.extend(idx.into_iter().map(|i| (sub[i].clone(), ks.flags)));
     }
-    if idx.is_empty() {
+    if out.is_empty() {
         return Err(ReplyError::other("ERR The command has no key arguments"));
     }
-    Ok(Frame::bulks(idx.into_iter().map(|i| sub[i].clone())))
+    Ok(out)
+}
+
+/// ```text
+/// COMMAND GETKEYS command [arg [arg ...]]
+/// ```
+pub fn getkeys(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let keys = keys_with_flags(argv)?;
+    Ok(Frame::bulks(keys.into_iter().map(|(k, _)| k)))
+}
+
+/// ```text
+/// COMMAND GETKEYSANDFLAGS command [arg [arg ...]]
+/// ```
+pub fn getkeysandflags(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let keys = keys_with_flags(argv)?;
+    Ok(Frame::Array(
+        keys.into_iter()
+            .map(|(k, f)| {
+                let names = key_flags::NAMES
+                    .iter()
+                    .filter(|(bit, _)| f & bit != 0)
+                    .map(|(_, n)| *n);
+                Frame::Array(vec![Frame::Bulk(k), statuses(names)])
+            })
+            .collect(),
+    ))
+}
+
+/// The `COMMAND DOCS` entry of one row: summary, since, group, complexity and deprecation
+/// from `docs`, subcommands for a container.
+fn docs_frame(spec: &CommandSpec) -> Frame {
+    let mut m = Vec::new();
+    if let Some(d) = command::docs::doc_of(spec.name) {
+        m.push(kv("summary", Frame::bulk(d.summary)));
+        m.push(kv("since", Frame::bulk(d.since)));
+        m.push(kv("group", Frame::bulk(spec.group.name())));
+        if !d.complexity.is_empty() {
+            m.push(kv("complexity", Frame::bulk(d.complexity)));
+        }
+        if !d.deprecated_since.is_empty() {
+            m.push(kv("deprecated_since", Frame::bulk(d.deprecated_since)));
+            m.push(kv("replaced_by", Frame::bulk(d.replaced_by)));
+        }
+    } else {
+        m.push(kv("group", Frame::bulk(spec.group.name())));
+    }
+    let subs = command::subcommands(spec);
+    if !subs.is_empty() {
+        m.push(kv(
+            "subcommands",
+            Frame::Map(
+                subs.into_iter()
+                    .map(|s| (Frame::bulk(s.name), docs_frame(s)))
+                    .collect(),
+            ),
+        ));
+    }
+    Frame::Map(m)
+}
+
+/// ```text
+/// COMMAND DOCS [command-name [command-name ...]]
+/// ```
+pub fn docs(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let specs: Vec<&CommandSpec> = if argv.len() == 2 {
+        command::top_level().collect()
+    } else {
+        argv[2..]
+            .iter()
+            .filter_map(|n| command::lookup_full(n))
+            .collect()
+    };
+    Ok(Frame::Map(
+        specs
+            .into_iter()
+            .map(|s| (Frame::bulk(s.name), docs_frame(s)))
+            .collect(),
+    ))
+}
+
+/// ```text
+/// COMMAND HELP
+/// ```
+pub fn help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(super::help_lines(
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+        ],
+    ))
 }

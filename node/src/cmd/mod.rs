@@ -41,6 +41,18 @@ pub fn handler(id: CommandId) -> Handler {
         C::ClientId => connection::client_id,
         C::ClientSetname => connection::client_setname,
         C::ClientGetname => connection::client_getname,
+        C::ClientList => connection::client_list,
+        C::ClientInfo => connection::client_info,
+        C::ClientKill => connection::client_kill,
+        C::ClientNoEvict => connection::client_no_evict,
+        C::ClientNoTouch => connection::client_no_touch,
+        C::ClientSetinfo => connection::client_setinfo,
+        C::ClientReply => connection::client_reply,
+        C::ClientPause => connection::client_pause,
+        C::ClientUnpause => connection::client_unpause,
+        C::ClientHelp => connection::client_help,
+        C::Auth => connection::auth,
+        C::Reset => connection::reset,
         // end connection
 
         // server
@@ -49,16 +61,29 @@ pub fn handler(id: CommandId) -> Handler {
         C::CommandInfo => command::info,
         C::CommandList => command::list,
         C::CommandGetkeys => command::getkeys,
+        C::CommandGetkeysandflags => command::getkeysandflags,
+        C::CommandDocs => command::docs,
+        C::CommandHelp => command::help,
         C::Config => server::container,
         C::ConfigGet => server::config_get,
         C::ConfigSet => server::config_set,
         C::ConfigResetstat => server::config_resetstat,
+        C::ConfigRewrite => server::config_rewrite,
+        C::ConfigHelp => server::config_help,
         C::Info => server::info,
         C::Dbsize => server::dbsize,
         C::Flushall => server::flushall,
         C::Flushdb => server::flushdb,
         C::Time => server::time,
         C::Shutdown => server::shutdown,
+        C::Lastsave => server::lastsave,
+        C::Monitor => server::monitor,
+        C::Slowlog => server::slowlog_container,
+        C::SlowlogGet => server::slowlog_get,
+        C::SlowlogLen => server::slowlog_len,
+        C::SlowlogReset => server::slowlog_reset,
+        C::SlowlogHelp => server::slowlog_help,
+        C::Debug => server::debug,
         // end server
 
         // generic
@@ -209,4 +234,28 @@ pub fn handler(id: CommandId) -> Handler {
 /// real subcommands, which dispatch to their own rows.
 pub fn container_unreachable(argv: &[Bytes]) -> Result<Frame, ReplyError> {
     Err(ReplyError::unknown_subcommand(argv))
+}
+
+/// A `<CMD> HELP` reply (Redis `addReplyHelp`): the header line, `lines`, then the `HELP`
+/// entry every container has.
+pub fn help_lines(cmd: &str, lines: &[&str]) -> Frame {
+    let mut out = Vec::with_capacity(lines.len() + 3);
+    out.push(Frame::Simple(Bytes::from(format!(
+        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ))));
+    for l in lines {
+        out.push(Frame::Simple(Bytes::copy_from_slice(l.as_bytes())));
+    }
+    out.push(Frame::simple("HELP"));
+    out.push(Frame::simple("    Prints this help."));
+    Frame::Array(out)
+}
+
+/// Redis `addReplySubcommandSyntaxError`: a known subcommand with arguments it cannot take.
+pub fn subcommand_syntax(argv: &[Bytes]) -> ReplyError {
+    let cmd = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+    let sub = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
+    ReplyError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."
+    ))
 }

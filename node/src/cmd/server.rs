@@ -344,3 +344,183 @@ fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
         _ => {}
     }
 }
+
+/// ```text
+/// LASTSAVE
+/// ```
+pub fn lastsave(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Integer(ctx.srv.lastsave_s))
+}
+
+/// ```text
+/// MONITOR
+/// ```
+pub fn monitor(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if !ctx.client.monitor {
+        ctx.client.monitor = true;
+        ctx.srv.monitors.push(ctx.client.id);
+    }
+    Ok(Frame::ok())
+}
+
+/// `SLOWLOG` container (never reached: the gate resolves subcommands).
+pub fn slowlog_container(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    super::container_unreachable(argv)
+}
+
+/// ```text
+/// SLOWLOG GET [count]
+/// ```
+pub fn slowlog_get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if argv.len() > 3 {
+        return Err(super::subcommand_syntax(argv));
+    }
+    let len = ctx.srv.slowlog.entries.len();
+    let count = match argv.get(2) {
+        None => 10,
+        Some(a) => {
+            let n = shoal_common::number::parse_i64(a)
+                .filter(|&n| n >= -1)
+                .ok_or(ReplyError::other(
+                    "ERR count should be greater than or equal to -1",
+                ))?;
+            if n == -1 {
+                len
+            } else {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }
+        }
+    };
+    Ok(Frame::Array(
+        ctx.srv
+            .slowlog
+            .entries
+            .iter()
+            .take(count)
+            .map(crate::exec::slowlog::Entry::frame)
+            .collect(),
+    ))
+}
+
+/// ```text
+/// SLOWLOG LEN
+/// ```
+pub fn slowlog_len(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Integer(
+        i64::try_from(ctx.srv.slowlog.entries.len()).unwrap_or(i64::MAX),
+    ))
+}
+
+/// ```text
+/// SLOWLOG RESET
+/// ```
+pub fn slowlog_reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    ctx.srv.slowlog.entries.clear();
+    Ok(Frame::ok())
+}
+
+/// ```text
+/// SLOWLOG HELP
+/// ```
+pub fn slowlog_help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(super::help_lines(
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    ))
+}
+
+/// ```text
+/// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE <0 | 1> | HELP
+/// ```
+/// Refused unless `enable-debug-command` allows it (checked by the gate, as Redis does).
+pub fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let sub = &argv[1];
+    if args::is(sub, "help") && argv.len() == 2 {
+        return Ok(super::help_lines(
+            "DEBUG",
+            &[
+                "OBJECT <key>",
+                "    Show low level info about the key and associated value.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        ));
+    }
+    if args::is(sub, "sleep") && argv.len() == 3 {
+        let secs = args::float(&argv[2]).unwrap_or(0.0).max(0.0);
+        // Like Redis, the whole server stops: this is what the command is for.
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+        return Ok(Frame::ok());
+    }
+    if args::is(sub, "set-active-expire") && argv.len() == 3 {
+        ctx.srv.active_expire_enabled = args::int(&argv[2])? != 0;
+        return Ok(Frame::ok());
+    }
+    if args::is(sub, "object") && argv.len() == 3 {
+        let now = ctx.now_ms;
+        let Some(entry) = ctx.db().get(&argv[2], now) else {
+            return Err(ReplyError::other("ERR no such key"));
+        };
+        let encoding = entry.value.encoding();
+        // An estimate of the RDB length: the payload plus its length prefix.
+        let serialized = match &entry.value {
+            crate::db::Value::String(s) => s.len() + 1,
+            #[allow(unreachable_patterns)]
+            _ => 0,
+        };
+        return Ok(Frame::Simple(Bytes::from(format!(
+            "Value at:0x7f0000000000 refcount:1 encoding:{encoding} serializedlength:{serialized} \
+             lru:0 lru_seconds_idle:0"
+        ))));
+    }
+    Err(super::subcommand_syntax(argv))
+}
+
+/// ```text
+/// CONFIG REWRITE
+/// ```
+pub fn config_rewrite(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let Some(path) = ctx.srv.config.file.clone() else {
+        return Err(ReplyError::other(
+            "ERR The server is running without a config file",
+        ));
+    };
+    crate::config::rewrite(&ctx.srv.config, &path).map_err(|e| {
+        tracing::warn!(error = %e, "CONFIG REWRITE failed");
+        ReplyError::err(format!("Rewriting config file: {e}"))
+    })?;
+    Ok(Frame::ok())
+}
+
+/// ```text
+/// CONFIG HELP
+/// ```
+pub fn config_help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(super::help_lines(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    ))
+}

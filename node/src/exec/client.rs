@@ -6,13 +6,14 @@
 //! Checklist for a new per-client flag: reset it in `RESET` (cmd::connection), show it in
 //! `CLIENT LIST` / `CLIENT INFO` if Redis does.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use indexmap::IndexSet;
 use shoal_common::Frame;
-use shoal_common::resp::Protocol;
+use shoal_common::resp::{Protocol, ProtocolError};
 use tokio::sync::{Notify, mpsc};
 
 use super::multi::MultiState;
@@ -86,6 +87,25 @@ pub struct Client {
     /// Frames produced for this client while its own command runs (pub/sub replies and
     /// messages to itself), sent before that command's reply.
     pub deferred: Vec<Frame>,
+    /// `CLIENT REPLY OFF`: no replies at all until `CLIENT REPLY ON`.
+    pub reply_off: bool,
+    /// No reply for the command now running (`CLIENT REPLY SKIP` itself, then the next one).
+    pub reply_skip: bool,
+    /// `CLIENT REPLY SKIP` ran: skip the reply of the next command.
+    pub reply_skip_next: bool,
+    /// `CLIENT NO-EVICT ON`.
+    pub no_evict: bool,
+    /// `CLIENT NO-TOUCH ON`.
+    pub no_touch: bool,
+    /// In MONITOR mode (`flags=O`).
+    pub monitor: bool,
+    /// Commands read while the client was postponed by `CLIENT PAUSE`, in order, and the
+    /// protocol error that followed them; run once the pause ends (exec::pause).
+    pub postponed: VecDeque<Vec<Bytes>>,
+    /// A protocol error read after `postponed`.
+    pub postponed_error: Option<ProtocolError>,
+    /// Bytes of the last command's arguments (`CLIENT LIST argv-mem=`... approximated).
+    pub last_argv_bytes: usize,
     out: mpsc::UnboundedSender<Out>,
     out_pending: Arc<AtomicUsize>,
     kill: Option<Arc<Notify>>,
@@ -129,6 +149,15 @@ impl Client {
             pubsub_mode: false,
             obuf_soft_limit_since_ms: None,
             deferred: Vec::new(),
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            no_evict: false,
+            no_touch: false,
+            monitor: false,
+            postponed: VecDeque::new(),
+            postponed_error: None,
+            last_argv_bytes: 0,
             out,
             out_pending,
             kill: None,

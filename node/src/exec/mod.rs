@@ -7,10 +7,13 @@
 //! state machine driven by events and a tick, and tests drive it without sockets.
 
 pub mod client;
+pub mod monitor;
 pub mod multi;
 pub mod notify;
+pub mod pause;
 pub mod pipeline;
 pub mod pubsub;
+pub mod slowlog;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -134,6 +137,19 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// `notify-keyspace-events` parsed (`notify.rs`); kept current by `config_changed`.
     pub notify_flags: u32,
+    /// `CLIENT PAUSE` in force, if any (exec::pause).
+    pub pause: Option<pause::Pause>,
+    /// Set when a pause ended: postponed clients run after the current batch.
+    pub resume_postponed: bool,
+    /// Set by `process_command` when it postponed the command instead of running it.
+    pub postponed_current: bool,
+    /// Clients in MONITOR mode (exec::monitor).
+    pub monitors: Vec<ClientId>,
+    /// The slow log (exec::slowlog).
+    pub slowlog: slowlog::SlowLog,
+    /// Time of the last successful save, Unix seconds (`LASTSAVE`; the start time until
+    /// persistence exists).
+    pub lastsave_s: i64,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -231,6 +247,12 @@ impl Server {
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
             notify_flags: 0,
+            pause: None,
+            resume_postponed: false,
+            postponed_current: false,
+            monitors: Vec::new(),
+            slowlog: slowlog::SlowLog::default(),
+            lastsave_s: now / 1000,
             clock,
             config,
         };
@@ -256,8 +278,10 @@ impl Server {
     /// Handles one event.
     pub fn handle(&mut self, ev: Event) {
         match ev {
-            Event::Connect(client) => {
+            Event::Connect(mut client) => {
                 self.stats.total_connections_received += 1;
+                // `requirepass` as it is now, not as it was when the listener started.
+                client.authenticated = self.config.get_str("requirepass").is_empty();
                 let maxclients =
                     usize::try_from(self.config.get_i64("maxclients")).unwrap_or(10000);
                 if self.clients.len() >= maxclients {
@@ -280,6 +304,7 @@ impl Server {
                 }
                 self.repl.replicas.retain(|r| r.client_id != id);
                 self.repl.waits.retain(|w| w.client_id != id);
+                self.monitors.retain(|m| *m != id);
             }
             Event::Batch { id, cmds, error } => self.handle_batch(id, cmds, error),
             Event::Repl { generation, event } => self.handle_repl_event(generation, event),
@@ -288,6 +313,7 @@ impl Server {
     }
 
     /// Runs a batch of commands from one client and sends the replies in one buffer.
+    /// Commands of a client postponed by `CLIENT PAUSE` wait in `Client::postponed`.
     pub fn handle_batch(
         &mut self,
         id: ClientId,
@@ -297,16 +323,37 @@ impl Server {
         let Some(mut client) = self.clients.remove(&id) else {
             return;
         };
+        if !client.postponed.is_empty() {
+            client.postponed.extend(cmds);
+            if error.is_some() {
+                client.postponed_error = error;
+            }
+            self.clients.insert(id, client);
+            return;
+        }
         let mut out = BytesMut::new();
-        for argv in cmds {
+        let mut cmds = cmds.into_iter();
+        let mut error = error;
+        while let Some(argv) = cmds.next() {
             let reply = self.process_command(&mut client, &argv);
+            if std::mem::take(&mut self.postponed_current) {
+                client.postponed.push_back(argv);
+                pause::postpone_rest(&mut client, cmds.by_ref());
+                client.postponed_error = error.take();
+                break;
+            }
             // Pushes produced during the command (its own messages) precede its reply.
             for f in client.deferred.drain(..) {
                 encode(&f, client.protocol, &mut out);
             }
-            if let Some(reply) = reply {
+            // CLIENT REPLY OFF / SKIP (Redis `prepareClientToWrite`, `resetClient`).
+            if let Some(reply) = reply
+                && !client.reply_off
+                && !client.reply_skip
+            {
                 encode(&reply, client.protocol, &mut out);
             }
+            client.reply_skip = std::mem::take(&mut client.reply_skip_next);
             if client.close_after_reply || self.shutdown_requested {
                 break;
             }
@@ -319,8 +366,13 @@ impl Server {
         if client.close_after_reply {
             client.close();
             self.forget_client(&mut client);
+            self.monitors.retain(|m| *m != id);
         } else {
             self.clients.insert(id, client);
+        }
+        if self.resume_postponed {
+            let now = self.clock.now_ms();
+            self.check_pause(now);
         }
     }
 
@@ -335,10 +387,11 @@ impl Server {
     /// primary's deletes), replication pings and WAIT timeouts.
     pub fn cron(&mut self) {
         self.replication_cron();
-        if !self.active_expire_enabled || self.repl.is_replica() {
+        let now = self.clock.now_ms();
+        self.check_pause(now);
+        if !self.active_expire_enabled || self.repl.is_replica() || self.writes_paused(now) {
             return;
         }
-        let now = self.clock.now_ms();
         let deadline = Instant::now() + crate::db::expire::ACTIVE_EXPIRE_BUDGET;
         for i in 0..self.dbs.len() {
             let deleted = crate::db::expire::active_expire_cycle(

@@ -53,7 +53,17 @@ impl Server {
     pub fn process_command(&mut self, client: &mut Client, argv: &[Bytes]) -> Option<Frame> {
         let now_ms = self.clock.now_ms();
         client.last_interaction_ms = now_ms;
-        let spec = match self.gate(client, argv) {
+        let pass = self.gate(client, argv);
+        if let Ok(Pass::Call(spec) | Pass::Queue(spec)) = pass
+            && self.pause.is_some()
+            && !client.is_master
+            && self.must_postpone(client, spec, now_ms)
+        {
+            // Redis `blockPostponeClient`: run it when the pause ends (exec::pause).
+            self.postponed_current = true;
+            return None;
+        }
+        let spec = match pass {
             Ok(Pass::Call(spec)) => spec,
             Ok(Pass::Queue(spec)) => {
                 // Step 9: queue inside MULTI.
@@ -107,6 +117,7 @@ impl Server {
     ) -> Option<Frame> {
         let now_ms = self.clock.now_ms();
         client.last_cmd = spec.name;
+        client.last_argv_bytes = argv.iter().map(Bytes::len).sum();
         let started = Instant::now();
         let handler = cmd::handler(spec.id);
         let (result, no_reply, propagate_as) = {
@@ -126,6 +137,8 @@ impl Server {
         let st = self.stats.commands.entry(spec.name).or_default();
         st.calls += 1;
         st.usec += usec;
+        self.slowlog_record(client, spec, argv, usec, now_ms);
+        self.feed_monitors(client, spec, argv, now_ms);
         if result.is_ok() && spec.has(command::flags::WRITE) && !client.is_master {
             self.propagate_write(client, spec, argv, propagate_as, now_ms);
         }
@@ -146,6 +159,16 @@ impl Server {
         }
     }
 
+    /// `enable-debug-command`: `yes`, or `local` for a loopback client (Redis
+    /// `allowProtectedAction`).
+    fn debug_allowed(&self, client: &Client) -> bool {
+        match self.config.get_str("enable-debug-command") {
+            "yes" => true,
+            "local" => client.addr.starts_with("127.") || client.addr.starts_with("[::1]"),
+            _ => false,
+        }
+    }
+
     /// The checks before the call, in Redis's order.
     #[allow(clippy::type_complexity)]
     fn gate(
@@ -163,6 +186,16 @@ impl Server {
         };
         if !spec.arity_ok(argv.len()) {
             return Err((Some(spec), ReplyError::WrongArity(spec.name.into())));
+        }
+        if spec.id == command::CommandId::Debug && !self.debug_allowed(client) {
+            return Err((
+                Some(spec),
+                ReplyError::other(
+                    "ERR DEBUG command not allowed. If the enable-debug-command option is set \
+                     to \"local\", you can run it from a local connection, otherwise you need to \
+                     set this option in the configuration file, and then restart the server.",
+                ),
+            ));
         }
         if !client.is_master {
             if !client.authenticated && !spec.has(command::flags::NO_AUTH) {

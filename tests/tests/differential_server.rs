@@ -1,0 +1,405 @@
+//! Differential tests for the connection and server commands: AUTH, RESET, CLIENT *, CONFIG,
+//! COMMAND DOCS/HELP/GETKEYSANDFLAGS, SLOWLOG, DEBUG, LASTSAVE, with their error cases.
+//! Replies that are nondeterministic by nature (ids, addresses, times) are checked for shape.
+
+use std::time::{Duration, Instant};
+
+use shoal_tests::{Differ, Frame, Proc, bulk};
+
+fn check_all(d: &mut Differ, script: &[&[&str]]) {
+    for cmd in script {
+        d.check(cmd);
+    }
+}
+
+#[test]
+fn client_subcommands_and_errors_match_redis() {
+    let mut d = Differ::new(&[]);
+    check_all(
+        &mut d,
+        &[
+            &["CLIENT", "HELP"],
+            &["CLIENT", "NO-EVICT"],
+            &["CLIENT", "NO-EVICT", "maybe"],
+            &["CLIENT", "NO-EVICT", "on"],
+            &["CLIENT", "NO-EVICT", "OFF"],
+            &["CLIENT", "REPLY"],
+            &["CLIENT", "REPLY", "foo"],
+            &["CLIENT", "REPLY", "ON"],
+            &["CLIENT", "PAUSE"],
+            &["CLIENT", "PAUSE", "abc"],
+            &["CLIENT", "PAUSE", "10", "foo"],
+            &["CLIENT", "PAUSE", "-1"],
+            &["CLIENT", "PAUSE", "10", "WRITE", "x"],
+            &["CLIENT", "UNPAUSE"],
+            &["CLIENT", "UNPAUSE", "x"],
+            &["CLIENT", "KILL"],
+            &["CLIENT", "KILL", "1.2.3.4:5"],
+            &["CLIENT", "KILL", "id", "abc"],
+            &["CLIENT", "KILL", "id", "0"],
+            &["CLIENT", "KILL", "id", "999"],
+            &["CLIENT", "KILL", "foo", "bar"],
+            &["CLIENT", "KILL", "id", "1", "laddr"],
+            &["CLIENT", "KILL", "type", "foo"],
+            &["CLIENT", "KILL", "type", "master"],
+            &["CLIENT", "KILL", "skipme", "maybe"],
+            &["CLIENT", "KILL", "user", "nobody"],
+            &["CLIENT", "KILL", "addr", "1.1.1.1:1"],
+            &["CLIENT", "KILL", "addr", "1.1.1.1:1", "skipme", "no"],
+            &["CLIENT", "LIST", "foo"],
+            &["CLIENT", "LIST", "type", "foo"],
+            &["CLIENT", "LIST", "id", "a"],
+            &["CLIENT", "LIST", "id", "0"],
+            &["CLIENT", "LIST", "id", "-5"],
+            &["CLIENT", "LIST", "id", "999999"],
+            &["CLIENT", "LIST", "type", "pubsub"],
+            &["CLIENT", "LIST", "id"],
+            &["CLIENT", "LIST", "type"],
+            &["CLIENT", "INFO", "x"],
+            &["CLIENT", "ID", "x"],
+        ],
+    );
+}
+
+#[test]
+fn auth_matches_redis_with_and_without_requirepass() {
+    let mut d = Differ::new(&[]);
+    check_all(
+        &mut d,
+        &[
+            &["AUTH", "x"],
+            &["AUTH", "a", "b"],
+            &["AUTH", "default", "anything"],
+            &["AUTH", "a", "b", "c"],
+            &["AUTH"],
+        ],
+    );
+    let mut d = Differ::new(&["--requirepass", "s3cret"]);
+    check_all(
+        &mut d,
+        &[
+            &["GET", "k"],
+            &["PING"],
+            &["ECHO", "x"],
+            &["CLIENT", "ID"],
+            &["NOSUCH"],
+            &["GET"],
+            &["AUTH", "wrong"],
+            &["GET", "k"],
+            &["AUTH", "nouser", "s3cret"],
+            &["HELLO", "2", "AUTH", "default", "bad"],
+            &["AUTH", "s3cret"],
+            &["SET", "k", "v"],
+            &["GET", "k"],
+            &["RESET"],
+            &["GET", "k"],
+            &["AUTH", "default", "s3cret"],
+            &["GET", "k"],
+            &["CONFIG", "SET", "requirepass", ""],
+        ],
+    );
+    // A new connection after requirepass was cleared needs no AUTH.
+    let mut a = d.ours.raw();
+    let mut b = d.redis.raw();
+    assert_eq!(a.cmd(&["GET", "k"]), b.cmd(&["GET", "k"]));
+}
+
+#[test]
+fn reset_restores_a_new_connection_state() {
+    let mut d = Differ::new(&[]);
+    check_all(
+        &mut d,
+        &[
+            &["SELECT", "3"],
+            &["SET", "k", "in3"],
+            &["CLIENT", "SETNAME", "me"],
+            &["CLIENT", "NO-EVICT", "on"],
+            &["RESET"],
+            &["RESET", "x"],
+            &["CLIENT", "GETNAME"],
+            &["GET", "k"],
+            &["SELECT", "3"],
+            &["GET", "k"],
+        ],
+    );
+    d.both(&["HELLO", "3"]);
+    check_all(&mut d, &[&["RESET"], &["CONFIG", "GET", "maxmemory"]]);
+}
+
+#[test]
+fn client_reply_off_and_skip_match_redis() {
+    let mut d = Differ::new(&[]);
+    for c in [&mut d.a, &mut d.b] {
+        c.send(&["CLIENT", "REPLY", "OFF"]);
+        c.send(&["SET", "a", "1"]);
+        c.send(&["NOSUCH"]);
+        c.send(&["CLIENT", "REPLY", "SKIP"]);
+        c.send(&["CLIENT", "REPLY", "ON"]);
+        c.send(&["CLIENT", "REPLY", "SKIP"]);
+        c.send(&["GET", "a"]);
+        c.send(&["GET", "nosuch", "extra"]);
+        c.send(&["CLIENT", "REPLY", "SKIP"]);
+        c.send(&["NOSUCH"]);
+        c.send(&["INCR", "a"]);
+    }
+    for _ in 0..3 {
+        let (ours, theirs) = (d.a.read(), d.b.read());
+        assert_eq!(ours, theirs);
+    }
+    assert_eq!(d.a.cmd(&["PING"]), Frame::simple("PONG"));
+    assert_eq!(d.b.cmd(&["PING"]), Frame::simple("PONG"));
+}
+
+#[test]
+fn client_list_info_and_kill() {
+    let node = Proc::node(&[]);
+    let mut a = node.raw();
+    let mut b = node.raw();
+    assert_eq!(b.cmd(&["CLIENT", "SETNAME", "victim"]), Frame::ok());
+    let Frame::Integer(b_id) = b.cmd(&["CLIENT", "ID"]) else {
+        panic!("CLIENT ID")
+    };
+    let list = match a.cmd(&["CLIENT", "LIST"]) {
+        Frame::Bulk(s) => String::from_utf8(s.to_vec()).unwrap(),
+        other => panic!("CLIENT LIST: {other:?}"),
+    };
+    let keys: Vec<&str> = list
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(|f| f.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp"
+        ]
+    );
+    assert!(list.lines().count() >= 2);
+    assert!(list.contains(&format!("id={b_id} ")));
+    assert!(list.contains("name=victim "));
+    assert!(list.contains("cmd=client|list "));
+    let info = match a.cmd(&["CLIENT", "INFO"]) {
+        Frame::Bulk(s) => String::from_utf8(s.to_vec()).unwrap(),
+        other => panic!("CLIENT INFO: {other:?}"),
+    };
+    assert!(info.ends_with('\n') && info.contains("cmd=client|info"));
+    let only_b = a.cmd(&["CLIENT", "LIST", "ID", &b_id.to_string()]);
+    let Frame::Bulk(only_b) = only_b else {
+        panic!()
+    };
+    assert_eq!(String::from_utf8_lossy(&only_b).lines().count(), 1);
+    // SKIPME yes (the default) spares the caller.
+    let my_addr = info.split(' ').find(|f| f.starts_with("laddr=")).unwrap();
+    let killed = a.cmd(&["CLIENT", "KILL", "LADDR", &my_addr[6..]]);
+    assert_eq!(killed, Frame::Integer(1));
+    assert!(b.is_closed(Duration::from_secs(2)));
+    assert_eq!(a.cmd(&["PING"]), Frame::simple("PONG"));
+    // Old form on oneself, then the connection closes after the reply.
+    let addr = info.split(' ').find(|f| f.starts_with("addr=")).unwrap();
+    assert_eq!(a.cmd(&["CLIENT", "KILL", &addr[5..]]), Frame::ok());
+    assert!(a.is_closed(Duration::from_secs(2)));
+}
+
+#[test]
+fn client_pause_defers_writes_until_unpause() {
+    let node = Proc::node(&[]);
+    let mut admin = node.raw();
+    let mut writer = node.raw();
+    assert_eq!(
+        admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+        Frame::ok()
+    );
+    writer.send(&["SET", "k", "v"]);
+    writer.send(&["GET", "k"]);
+    // Reads from other clients go through; the writer's commands wait, in order.
+    assert_eq!(admin.cmd(&["GET", "k"]), Frame::Null);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(admin.cmd(&["EXISTS", "k"]), Frame::Integer(0));
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), Frame::ok());
+    assert_eq!(writer.read(), Frame::ok());
+    assert_eq!(writer.read(), bulk("v"));
+    // ALL pauses every command, the caller's too, until the timeout.
+    let started = Instant::now();
+    admin.send(&["CLIENT", "PAUSE", "300", "ALL"]);
+    admin.send(&["PING"]);
+    assert_eq!(admin.read(), Frame::ok());
+    assert_eq!(admin.read(), Frame::simple("PONG"));
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+#[test]
+fn config_and_command_help_and_docs_match_redis() {
+    let mut d = Differ::new(&["--enable-debug-command", "yes"]);
+    check_all(
+        &mut d,
+        &[
+            &["CONFIG", "HELP"],
+            &["COMMAND", "HELP"],
+            &["SLOWLOG", "HELP"],
+            &["CONFIG", "REWRITE"],
+            &["CONFIG", "HELP", "x"],
+            &["COMMAND", "GETKEYSANDFLAGS", "GET", "k"],
+            &["COMMAND", "GETKEYSANDFLAGS", "MSET", "a", "1", "b", "2"],
+            &["COMMAND", "GETKEYSANDFLAGS", "DEL", "a", "b"],
+            &["COMMAND", "GETKEYSANDFLAGS", "PING"],
+            &["COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x"],
+            &["COMMAND", "GETKEYSANDFLAGS", "GET"],
+            &["CONFIG", "SET", "maxmemory", "abc"],
+            &["CONFIG", "SET", "maxmemory", "-1"],
+            &["CONFIG", "SET", "hz", "abc"],
+            &["CONFIG", "SET", "databases", "4"],
+            &["CONFIG", "SET", "daemonize", "yes"],
+            &["CONFIG", "SET", "maxmemory-policy", "bogus"],
+            &["CONFIG", "SET", "protected-mode", "maybe"],
+            &["CONFIG", "SET", "maxmemory", "1mb", "maxmemory", "2mb"],
+            &["CONFIG", "SET", "maxmemory"],
+            &["CONFIG", "SET", "maxmemory", "10mb"],
+            &["CONFIG", "GET", "maxmemory"],
+            &["CONFIG", "SET", "maxmemory", "0"],
+            &["CONFIG", "GET", "nosuch*"],
+            &["LASTSAVE", "x"],
+            &["DEBUG"],
+            &["DEBUG", "NOSUCH"],
+            &["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+            &["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+            &["DEBUG", "SLEEP", "0"],
+            &["DEBUG", "OBJECT", "missing"],
+            &["MONITOR", "x"],
+            &["SLOWLOG"],
+            &["SLOWLOG", "NOSUCH"],
+            &["SLOWLOG", "GET", "x"],
+            &["SLOWLOG", "GET", "-2"],
+            &["SLOWLOG", "GET", "1", "2"],
+            &["SLOWLOG", "LEN", "x"],
+            &["SLOWLOG", "RESET"],
+        ],
+    );
+    // CONFIG GET answers in Redis's dict order: compare the pairs as a set.
+    let pairs = |f: Frame| -> Vec<Frame> {
+        let Frame::Array(items) = f else { panic!() };
+        let mut v: Vec<Frame> = items.chunks(2).map(|p| Frame::Array(p.to_vec())).collect();
+        v.sort_by_key(|f| format!("{f:?}"));
+        v
+    };
+    for pattern in ["slowlog-*", "maxmemory-p*", "SLOWLOG-MAX-LEN", "hz"] {
+        let (ours, theirs) = d.both(&["CONFIG", "GET", pattern]);
+        assert_eq!(pairs(ours), pairs(theirs), "CONFIG GET {pattern}");
+    }
+    let (ours, theirs) = d.both(&["CONFIG", "GET", "hz", "slowlog-max-len", "h?"]);
+    assert_eq!(pairs(ours), pairs(theirs));
+    // COMMAND DOCS: the fields we provide equal Redis's, for every row we have.
+    let (ours, theirs) = d.both(&["COMMAND", "DOCS", "get", "config", "client", "nosuch"]);
+    let (Frame::Array(ours), Frame::Array(theirs)) = (ours, theirs) else {
+        panic!("COMMAND DOCS is not an array")
+    };
+    assert_eq!(ours.len(), 6);
+    assert_eq!(theirs.len(), 6);
+    let (Frame::Array(get_ours), Frame::Array(get_theirs)) = (&ours[1], &theirs[1]) else {
+        panic!()
+    };
+    assert_eq!(get_ours[..8], get_theirs[..8]);
+}
+
+#[test]
+fn debug_is_refused_unless_enabled() {
+    let mut d = Differ::new(&[]);
+    check_all(&mut d, &[&["DEBUG", "SLEEP", "0"], &["DEBUG"]]);
+}
+
+#[test]
+fn slowlog_records_slow_commands() {
+    let mut d = Differ::new(&["--slowlog-log-slower-than", "0", "--slowlog-max-len", "3"]);
+    let long = "x".repeat(200);
+    let many: Vec<String> = std::iter::once("DEL".to_string())
+        .chain((0..40).map(|i| format!("k{i}")))
+        .collect();
+    d.check(&["SLOWLOG", "RESET"]);
+    d.check(&["SET", "a", &long]);
+    d.check(&many);
+    d.check(&["CLIENT", "SETNAME", "slowpoke"]);
+    d.check(&["SLOWLOG", "LEN"]);
+    let (ours, theirs) = d.both(&["SLOWLOG", "GET", "-1"]);
+    let args_of = |f: &Frame| -> Vec<Frame> {
+        let Frame::Array(entries) = f else { panic!() };
+        entries
+            .iter()
+            .map(|e| {
+                let Frame::Array(fields) = e else { panic!() };
+                assert_eq!(fields.len(), 6);
+                Frame::Array(vec![fields[3].clone(), fields[5].clone()])
+            })
+            .collect()
+    };
+    assert_eq!(args_of(&ours), args_of(&theirs));
+    d.check(&["SLOWLOG", "LEN"]);
+}
+
+#[test]
+fn monitor_streams_commands_in_redis_format() {
+    let node = Proc::node(&[]);
+    let mut mon = node.raw();
+    assert_eq!(mon.cmd(&["MONITOR"]), Frame::ok());
+    let mut c = node.raw();
+    c.cmd(&["SET", "k", "a \"b\"\n"]);
+    c.cmd(&["AUTH", "default", "pw"]);
+    c.cmd(&["CONFIG", "GET", "port"]);
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["GET", "k"]);
+    let line = |f: Frame| match f {
+        Frame::Simple(s) => String::from_utf8(s.to_vec()).unwrap(),
+        other => panic!("monitor line: {other:?}"),
+    };
+    let l1 = line(mon.read());
+    let (ts, rest) = l1.split_once(' ').unwrap();
+    let (secs, usecs) = ts.split_once('.').unwrap();
+    assert!(secs.parse::<u64>().unwrap() > 1_600_000_000);
+    assert_eq!(usecs.len(), 6);
+    assert!(rest.starts_with("[0 127.0.0.1:"), "{rest}");
+    assert!(
+        rest.ends_with("] \"SET\" \"k\" \"a \\\"b\\\"\\n\""),
+        "{rest}"
+    );
+    assert!(line(mon.read()).ends_with("\"AUTH\" \"(redacted)\" \"(redacted)\""));
+    // CONFIG is admin: not shown.
+    assert!(line(mon.read()).contains("] \"SELECT\" \"2\""));
+    assert!(line(mon.read()).starts_with_timestamp_db(2));
+}
+
+trait DbPrefix {
+    fn starts_with_timestamp_db(&self, db: usize) -> bool;
+}
+
+impl DbPrefix for String {
+    fn starts_with_timestamp_db(&self, db: usize) -> bool {
+        self.contains(&format!(" [{db} 127.0.0.1:")) && self.ends_with("\"GET\" \"k\"")
+    }
+}
