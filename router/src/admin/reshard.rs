@@ -73,25 +73,35 @@ pub fn master_addrs(c: &Cluster) -> Vec<String> {
 
 /// Takes `n` slots from `sources` proportionally to what each owns, lowest slots first.
 pub fn plan(c: &Cluster, sources: &[usize], dst: usize, n: usize) -> Result<Vec<Job>> {
-    let mut srcs: Vec<usize> = sources.to_vec();
-    srcs.sort_by_key(|&i| std::cmp::Reverse(c.nodes[i].me.slot_count()));
-    let total: usize = srcs.iter().map(|&i| c.nodes[i].me.slot_count()).sum();
+    let owned: Vec<(Endpoint, Vec<u16>)> = sources
+        .iter()
+        .map(|&i| (endpoint(c, i), c.nodes[i].me.slots().collect()))
+        .collect();
+    split(owned, &endpoint(c, dst), n)
+}
+
+/// redis-cli's reshard plan: each source gives `n × owned / total` of its lowest slots, the
+/// largest source rounded up and the others down.
+pub fn split(mut sources: Vec<(Endpoint, Vec<u16>)>, dst: &Endpoint, n: usize) -> Result<Vec<Job>> {
+    sources.sort_by_key(|(_, slots)| std::cmp::Reverse(slots.len()));
+    let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
     if n > total {
         bail!("the sources own {total} slots in all; ask for at most that many");
     }
     let mut jobs = Vec::new();
     let mut left = n;
-    for (k, &i) in srcs.iter().enumerate() {
-        let owned = c.nodes[i].me.slot_count();
-        let share = n as f64 * owned as f64 / total as f64;
+    for (k, (src, mut slots)) in sources.into_iter().enumerate() {
+        let share = n as f64 * slots.len() as f64 / total as f64;
         let take = if k == 0 { share.ceil() } else { share.floor() } as usize;
-        let take = take.min(left).min(owned);
+        let take = take.min(left).min(slots.len());
         left -= take;
         if take > 0 {
+            slots.sort_unstable();
+            slots.truncate(take);
             jobs.push(Job {
-                src: endpoint(c, i),
-                dst: endpoint(c, dst),
-                slots: c.nodes[i].me.slots().take(take).collect(),
+                src,
+                dst: dst.clone(),
+                slots,
             });
         }
     }
@@ -161,4 +171,38 @@ pub fn run(a: &Args, out: &mut impl Write) -> Result<bool> {
         keys as f64 / t.as_secs_f64().max(0.001)
     )?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(id: &str) -> Endpoint {
+        Endpoint {
+            addr: format!("h:{id}"),
+            id: id.to_string(),
+        }
+    }
+
+    #[test]
+    fn split_is_proportional_lowest_slots_first() {
+        let a = (ep("a"), (0..5461).collect::<Vec<u16>>());
+        let b = (ep("b"), (5461..10923).collect::<Vec<u16>>());
+        let jobs = split(vec![a, b], &ep("c"), 4000).expect("plan");
+        assert_eq!(jobs.len(), 2);
+        // b owns one slot more, so it is the first source and is rounded up.
+        assert_eq!((jobs[0].src.id.as_str(), jobs[0].slots.len()), ("b", 2001));
+        assert_eq!((jobs[1].src.id.as_str(), jobs[1].slots.len()), ("a", 1999));
+        assert_eq!(jobs[0].slots[0], 5461);
+        assert_eq!(jobs[1].slots[..3], [0, 1, 2]);
+        assert!(jobs.iter().all(|j| j.dst.id == "c"));
+    }
+
+    #[test]
+    fn split_refuses_more_than_the_sources_own() {
+        let a = (ep("a"), vec![1, 2, 3]);
+        assert!(split(vec![a.clone()], &ep("c"), 4).is_err());
+        let jobs = split(vec![a], &ep("c"), 3).expect("plan");
+        assert_eq!(jobs[0].slots, vec![1, 2, 3]);
+    }
 }
