@@ -10,6 +10,7 @@
 //! - [`Differ`]: the same commands to our node and to real Redis, replies compared.
 //! - [`admin`]: clusters of real processes driven by `shoal-admin`, checked by the real
 //!   `redis-cli --cluster check`, with a loader and an exactly-once key audit.
+//! - [`mock`]: a scripted upstream (MOVED/ASK/TRYAGAIN on cue) for router tests.
 //! - [`cluster`]: a six-node cluster (real Redis or ours) and routers in front of it.
 //!
 //! Binaries: tests use `target/<profile>/shoal-node`, built by `scripts/test` before
@@ -29,6 +30,7 @@ use shoal_common::resp::encode::encode_request;
 
 pub mod admin;
 pub mod cluster;
+pub mod mock;
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {

@@ -1,0 +1,223 @@
+//! The router against scripted upstreams: MOVED, ASK, TRYAGAIN, dead, hung and crashing
+//! nodes, each on cue.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use shoal_tests::cluster::start_router;
+use shoal_tests::mock::{MockNode, Reply, listener, topology};
+use shoal_tests::{Frame, bulk};
+
+/// Slot of "foo".
+const FOO: u16 = 12182;
+
+#[test]
+fn moved_updates_the_map_and_is_followed() {
+    let (la, lb) = (listener(), listener());
+    let (pa, pb) = (
+        la.local_addr().unwrap().port(),
+        lb.local_addr().unwrap().port(),
+    );
+    // A claims every slot at first; after its first MOVED both nodes report B owns 12182.
+    let moved = Arc::new(AtomicUsize::new(0));
+    let ranges = move |m: &AtomicUsize| {
+        if m.load(Ordering::SeqCst) == 0 {
+            vec![(0, 16383, pa)]
+        } else {
+            vec![(0, FOO - 1, pa), (FOO, FOO, pb), (FOO + 1, 16383, pa)]
+        }
+    };
+    let (m1, m2) = (Arc::clone(&moved), Arc::clone(&moved));
+    let a = MockNode::start(
+        la,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &ranges(&m1)) {
+                return r;
+            }
+            m1.fetch_add(1, Ordering::SeqCst);
+            Reply::Frame(Frame::error(format!("MOVED {FOO} 127.0.0.1:{pb}")))
+        }),
+    );
+    let b = MockNode::start(
+        lb,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &ranges(&m2)) {
+                return r;
+            }
+            Reply::Frame(bulk(&format!("b:{}", args[0])))
+        }),
+    );
+    let router = start_router(&format!("127.0.0.1:{pa}"), &[]);
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["GET", "foo"]), bulk("b:GET"));
+    assert_eq!(a.count("GET"), 1);
+    for _ in 0..5 {
+        assert_eq!(c.cmd(&["GET", "foo"]), bulk("b:GET"));
+    }
+    // The map was patched at once: later GETs go straight to B.
+    assert_eq!(a.count("GET"), 1);
+    assert_eq!(b.count("GET"), 6);
+}
+
+#[test]
+fn ask_sends_asking_and_retries_once_without_changing_the_map() {
+    let (la, lb) = (listener(), listener());
+    let (pa, pb) = (
+        la.local_addr().unwrap().port(),
+        lb.local_addr().unwrap().port(),
+    );
+    let ranges = vec![(0, 16383, pa)];
+    let r2 = ranges.clone();
+    let a = MockNode::start(
+        la,
+        Arc::new(move |_, args| {
+            topology(args, &ranges)
+                .unwrap_or_else(|| Reply::Frame(Frame::error(format!("ASK {FOO} 127.0.0.1:{pb}"))))
+        }),
+    );
+    let b = MockNode::start(
+        lb,
+        Arc::new(move |st, args| {
+            if let Some(r) = topology(args, &r2) {
+                return r;
+            }
+            if st.asking {
+                Reply::Frame(bulk("imported"))
+            } else {
+                Reply::Frame(Frame::error(format!("MOVED {FOO} 127.0.0.1:{pa}")))
+            }
+        }),
+    );
+    let router = start_router(&format!("127.0.0.1:{pa}"), &[]);
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["GET", "foo"]), bulk("imported"));
+    assert_eq!(c.cmd(&["GET", "foo"]), bulk("imported"));
+    // ASK does not move the slot: each GET asks A first, then B after ASKING.
+    assert_eq!(a.count("GET"), 2);
+    assert_eq!(b.count("ASKING"), 2);
+    assert_eq!(b.count("GET"), 2);
+}
+
+#[test]
+fn tryagain_is_retried_with_backoff_and_bounded() {
+    let l = listener();
+    let p = l.local_addr().unwrap().port();
+    let ranges = vec![(0, 16383, p)];
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = Arc::clone(&n);
+    let node = MockNode::start(
+        l,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &ranges) {
+                return r;
+            }
+            if args[1] == "always" {
+                return Reply::Frame(Frame::error("CLUSTERDOWN The cluster is down"));
+            }
+            if n2.fetch_add(1, Ordering::SeqCst) < 2 {
+                Reply::Frame(Frame::error(
+                    "TRYAGAIN Multiple keys request during rehashing of slot",
+                ))
+            } else {
+                Reply::Frame(bulk("ok-now"))
+            }
+        }),
+    );
+    let router = start_router(&format!("127.0.0.1:{p}"), &[]);
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["GET", "k"]), bulk("ok-now"));
+    assert_eq!(node.count("GET"), 3);
+    // A cluster that stays down: the error comes back after a bounded number of attempts.
+    let t = Instant::now();
+    assert_eq!(
+        c.cmd(&["GET", "always"]),
+        Frame::error("CLUSTERDOWN The cluster is down")
+    );
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let attempts = node.count("GET") - 3;
+    assert!((2..=8).contains(&attempts), "{attempts} attempts");
+}
+
+#[test]
+fn dead_hung_and_crashing_nodes_fail_only_their_requests() {
+    let (la, lb, lc) = (listener(), listener(), listener());
+    let pa = la.local_addr().unwrap().port();
+    let pb = lb.local_addr().unwrap().port();
+    let pc = lc.local_addr().unwrap().port();
+    drop(lc); // nobody listens on C: connection refused
+    // A: slots 0-5000 (hangs on "hang", drops the connection on SET), B: the rest but C's.
+    let ranges = vec![(0, 5000, pa), (5001, 10000, pb), (10001, 16383, pc)];
+    let (r1, r2) = (ranges.clone(), ranges);
+    let reads = Arc::new(AtomicUsize::new(0));
+    let reads2 = Arc::clone(&reads);
+    let a = MockNode::start(
+        la,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &r1) {
+                return r;
+            }
+            match (args[0].as_str(), args.get(1).map(String::as_str)) {
+                (_, Some(k)) if k.starts_with("hang") => Reply::Hang,
+                ("SET", _) => Reply::Close,
+                ("GET", _) if reads2.fetch_add(1, Ordering::SeqCst) == 0 => Reply::Close,
+                _ => Reply::Frame(bulk("a")),
+            }
+        }),
+    );
+    let _b = MockNode::start(
+        lb,
+        Arc::new(move |_, args| topology(args, &r2).unwrap_or(Reply::Frame(bulk("b")))),
+    );
+    let seed = format!("127.0.0.1:{pa}");
+    let router = start_router(&seed, &["--timeout-ms", "500"]);
+    // Keys picked by slot: one per node.
+    let key_with = |prefix: &str, lo: u16, hi: u16| {
+        (0..)
+            .map(|i| format!("{prefix}{i}"))
+            .find(|k| (lo..=hi).contains(&shoal_common::key_hash_slot(k.as_bytes()).get()))
+            .unwrap()
+    };
+    let key_in = |lo: u16, hi: u16| key_with("k", lo, hi);
+    let (ka, kb, kc) = (key_in(0, 5000), key_in(5001, 10000), key_in(10001, 16383));
+    let mut c = router.raw();
+    // A read whose connection drops is retried: the answer arrives.
+    assert_eq!(c.cmd(&["GET", &ka]), bulk("a"));
+    // A write whose connection drops is not resent: its outcome is unknown, the client is told.
+    let e = c.cmd(&["SET", &ka, "v"]);
+    let Frame::Error(text) = &e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        String::from_utf8_lossy(text).contains("outcome is unknown"),
+        "{e:?}"
+    );
+    assert_eq!(a.count("SET"), 1);
+    // A refused connection: a clear error, and the router keeps serving.
+    let e = c.cmd(&["GET", &kc]);
+    let Frame::Error(text) = &e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        String::from_utf8_lossy(text).contains("unreachable"),
+        "{e:?}"
+    );
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    // A hung node: its request times out after the bound; B answers meanwhile.
+    let hang = key_with("hang", 0, 5000);
+    let mut stuck = router.raw();
+    let mut other = router.raw();
+    let t = Instant::now();
+    stuck.send(&["GET", &hang]);
+    assert_eq!(other.cmd(&["GET", &kb]), bulk("b"));
+    assert!(t.elapsed() < Duration::from_millis(400), "B waited for A");
+    let e = stuck.read();
+    let Frame::Error(text) = &e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        String::from_utf8_lossy(text).contains("did not answer within 500 ms"),
+        "{e:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(5));
+}
