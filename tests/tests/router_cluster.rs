@@ -157,3 +157,159 @@ fn scan_walks_every_primary() {
         .unwrap();
     assert!(only.is_empty());
 }
+
+#[test]
+fn transactions_pin_to_one_slot() {
+    let (_cluster, router) = setup();
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["MULTI"]), Frame::ok());
+    assert_eq!(c.cmd(&["SET", "{u1}a", "1"]), Frame::simple("QUEUED"));
+    assert_eq!(c.cmd(&["INCR", "{u1}b"]), Frame::simple("QUEUED"));
+    assert_eq!(c.cmd(&["GET", "{u1}a"]), Frame::simple("QUEUED"));
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Frame::Array(vec![Frame::ok(), Frame::Integer(1), bulk("1")])
+    );
+    // A later command naming another slot: CROSSSLOT, and EXEC aborts.
+    assert_eq!(c.cmd(&["MULTI"]), Frame::ok());
+    assert_eq!(c.cmd(&["SET", "{u1}a", "2"]), Frame::simple("QUEUED"));
+    assert_eq!(
+        c.cmd(&["SET", "{u2}a", "2"]),
+        Frame::error("CROSSSLOT Keys in request don't hash to the same slot")
+    );
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Frame::error("EXECABORT Transaction discarded because of previous errors.")
+    );
+    assert_eq!(c.cmd(&["GET", "{u1}a"]), bulk("1"));
+    assert_eq!(c.cmd(&["EXEC"]), Frame::error("ERR EXEC without MULTI"));
+    assert_eq!(
+        c.cmd(&["DISCARD"]),
+        Frame::error("ERR DISCARD without MULTI")
+    );
+    // WATCH: a concurrent write by another client makes EXEC return a null array.
+    let mut other = router.raw();
+    assert_eq!(c.cmd(&["WATCH", "{u1}a"]), Frame::ok());
+    assert_eq!(other.cmd(&["SET", "{u1}a", "changed"]), Frame::ok());
+    assert_eq!(c.cmd(&["MULTI"]), Frame::ok());
+    assert_eq!(c.cmd(&["SET", "{u1}a", "mine"]), Frame::simple("QUEUED"));
+    assert_eq!(c.cmd(&["EXEC"]), Frame::NullArray);
+    assert_eq!(c.cmd(&["GET", "{u1}a"]), bulk("changed"));
+    // WATCH without interference: EXEC runs.
+    assert_eq!(c.cmd(&["WATCH", "{u1}a"]), Frame::ok());
+    assert_eq!(c.cmd(&["MULTI"]), Frame::ok());
+    assert_eq!(c.cmd(&["SET", "{u1}a", "mine"]), Frame::simple("QUEUED"));
+    assert_eq!(c.cmd(&["EXEC"]), Frame::Array(vec![Frame::ok()]));
+    assert_eq!(c.cmd(&["GET", "{u1}a"]), bulk("mine"));
+    // MSETNX across slots is refused; within one slot it works.
+    let e = c.cmd(&["MSETNX", "x1", "1", "x2", "2"]);
+    assert!(
+        matches!(&e, Frame::Error(t) if t.starts_with(b"CROSSSLOT")),
+        "{e:?}"
+    );
+    assert_eq!(
+        c.cmd(&["MSETNX", "{x}1", "1", "{x}2", "2"]),
+        Frame::Integer(1)
+    );
+    // The redis crate's atomic pipeline is MULTI/EXEC too.
+    let mut con = router.client().get_connection().unwrap();
+    let (a, b): (i64, i64) = redis::pipe()
+        .atomic()
+        .incr("{t}n", 5)
+        .incr("{t}n", 1)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!((a, b), (5, 6));
+}
+
+fn read_push(c: &mut shoal_tests::RawClient) -> Vec<Frame> {
+    match c.read() {
+        Frame::Array(v) | Frame::Push(v) => v,
+        other => panic!("not a message: {other:?}"),
+    }
+}
+
+#[test]
+fn pub_sub_resp2_and_resp3() {
+    let (_cluster, router) = setup();
+    let mut sub = router.raw();
+    sub.send(&["SUBSCRIBE", "news", "sport"]);
+    assert_eq!(
+        read_push(&mut sub),
+        vec![bulk("subscribe"), bulk("news"), Frame::Integer(1)]
+    );
+    assert_eq!(
+        read_push(&mut sub),
+        vec![bulk("subscribe"), bulk("sport"), Frame::Integer(2)]
+    );
+    assert_eq!(
+        sub.cmd(&["GET", "x"]),
+        Frame::error(
+            "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+             RESET are allowed in this context"
+        )
+    );
+    assert_eq!(
+        sub.cmd(&["PING"]),
+        Frame::Array(vec![bulk("pong"), bulk("")])
+    );
+    sub.send(&["PSUBSCRIBE", "n*"]);
+    assert_eq!(
+        read_push(&mut sub),
+        vec![bulk("psubscribe"), bulk("n*"), Frame::Integer(3)]
+    );
+    // PUBLISH through another router connection reaches the subscriber whatever node it
+    // lands on (cluster PUBLISH is broadcast over the bus).
+    let mut publisher = router.raw();
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        publisher.cmd(&["PUBLISH", "news", "hello"]);
+        got.push(read_push(&mut sub));
+        got.push(read_push(&mut sub));
+    }
+    assert!(
+        got.contains(&vec![bulk("message"), bulk("news"), bulk("hello")]),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&vec![
+            bulk("pmessage"),
+            bulk("n*"),
+            bulk("news"),
+            bulk("hello")
+        ]),
+        "{got:?}"
+    );
+    sub.send(&["UNSUBSCRIBE"]);
+    let mut left = vec![read_push(&mut sub), read_push(&mut sub)];
+    left.sort_by_key(|m| format!("{m:?}"));
+    assert_eq!(left[0][0], bulk("unsubscribe"));
+    sub.send(&["PUNSUBSCRIBE"]);
+    assert_eq!(
+        read_push(&mut sub),
+        vec![bulk("punsubscribe"), bulk("n*"), Frame::Integer(0)]
+    );
+    // Out of subscribed mode: ordinary commands again.
+    assert_eq!(sub.cmd(&["GET", "nothing"]), Frame::Null);
+
+    // RESP3: pushes, and ordinary commands while subscribed; sharded pub/sub by slot.
+    let mut s3 = router.raw();
+    assert!(matches!(s3.cmd(&["HELLO", "3"]), Frame::Map(_)));
+    s3.send(&["SSUBSCRIBE", "{shard}ch"]);
+    assert_eq!(
+        read_push(&mut s3),
+        vec![bulk("ssubscribe"), bulk("{shard}ch"), Frame::Integer(1)]
+    );
+    assert_eq!(s3.cmd(&["SET", "k3", "v"]), Frame::ok());
+    assert_eq!(
+        publisher.cmd(&["SPUBLISH", "{shard}ch", "hi"]),
+        Frame::Integer(1)
+    );
+    let msg = s3.read();
+    assert_eq!(
+        msg,
+        Frame::Push(vec![bulk("smessage"), bulk("{shard}ch"), bulk("hi")])
+    );
+    assert_eq!(s3.cmd(&["GET", "k3"]), bulk("v"));
+}
