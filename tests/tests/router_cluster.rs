@@ -282,7 +282,7 @@ fn pub_sub_resp2_and_resp3() {
         "{got:?}"
     );
     sub.send(&["UNSUBSCRIBE"]);
-    let mut left = vec![read_push(&mut sub), read_push(&mut sub)];
+    let mut left = [read_push(&mut sub), read_push(&mut sub)];
     left.sort_by_key(|m| format!("{m:?}"));
     assert_eq!(left[0][0], bulk("unsubscribe"));
     sub.send(&["PUNSUBSCRIBE"]);
