@@ -55,7 +55,7 @@ impl<'a> Source<'a> {
                 } else {
                     (start.min(len), (start + n).min(len))
                 };
-                let it = z.range(lo, hi).map(|(_, m)| m.clone());
+                let it = z.range(lo, hi).map(|(_, m)| Bytes::copy_from_slice(m));
                 if desc {
                     it.rev().collect()
                 } else {

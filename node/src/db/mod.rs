@@ -14,6 +14,7 @@ pub mod dump;
 pub mod expire;
 pub mod value;
 pub mod zset;
+pub mod zset_listpack;
 
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};

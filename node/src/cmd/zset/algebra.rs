@@ -81,10 +81,10 @@ impl<'a> Src<'a> {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (f64, &'a Bytes)> + 'a> {
+    fn iter(&self) -> Box<dyn Iterator<Item = (f64, &'a [u8])> + 'a> {
         match *self {
             Src::Empty => Box::new(std::iter::empty()),
-            Src::Z(z) => z.iter(),
+            Src::Z(z) => Box::new(z.iter()),
         }
     }
 
@@ -177,7 +177,7 @@ fn compute(
                     match acc.get_mut(m) {
                         Some(t) => aggregate(t, score, o.agg),
                         None => {
-                            acc.insert(m.clone(), score);
+                            acc.insert(Bytes::copy_from_slice(m), score);
                         }
                     }
                 }
@@ -190,7 +190,7 @@ fn compute(
                 .0
                 .iter()
                 .filter(|(_, m)| rest.iter().all(|(r, _)| r.score(m).is_none()))
-                .map(|(s, m)| (s, m.clone()))
+                .map(|(s, m)| (s, Bytes::copy_from_slice(m)))
                 .collect();
             (out, 0)
         }
@@ -218,7 +218,7 @@ fn inter(srcs: &[(Src<'_>, f64)], o: &Opts, card: bool) -> (Vec<(f64, Bytes)>, u
                 break;
             }
         } else {
-            out.push((score, m.clone()));
+            out.push((score, Bytes::copy_from_slice(m)));
         }
     }
     (out, count)
@@ -272,7 +272,7 @@ fn generic(
     let proto = ctx.client.protocol;
     Ok(entries_reply(
         proto,
-        entries.iter().map(|(s, m)| (*s, m)),
+        entries.iter().map(|(s, m)| (*s, m.as_ref())),
         o.withscores,
     ))
 }

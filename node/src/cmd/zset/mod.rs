@@ -115,17 +115,18 @@ pub fn int(n: usize) -> Frame {
 /// WITHSCORES (Redis's `zrangeResultEmitCBufferToClient`).
 pub fn entries_reply<'a>(
     proto: Protocol,
-    entries: impl Iterator<Item = (f64, &'a Bytes)>,
+    entries: impl Iterator<Item = (f64, &'a [u8])>,
     withscores: bool,
 ) -> Frame {
     let mut out = Vec::new();
     for (s, m) in entries {
+        let m = Bytes::copy_from_slice(m);
         if !withscores {
-            out.push(Frame::Bulk(m.clone()));
+            out.push(Frame::Bulk(m));
         } else if proto == Protocol::Resp3 {
-            out.push(Frame::Array(vec![Frame::Bulk(m.clone()), Frame::Double(s)]));
+            out.push(Frame::Array(vec![Frame::Bulk(m), Frame::Double(s)]));
         } else {
-            out.push(Frame::Bulk(m.clone()));
+            out.push(Frame::Bulk(m));
             out.push(Frame::Double(s));
         }
     }

@@ -79,7 +79,7 @@ pub fn pop_generic(
         ctx.notify(EVENT_GENERIC, "del", key);
     }
     ctx.signal_modified_key(key);
-    let entries = popped.iter().map(|(s, m)| (*s, m));
+    let entries = popped.iter().map(|(s, m)| (*s, m.as_ref()));
     Ok(Some(match shape {
         PopShape::Plain { nested } => {
             let proto = if nested {
@@ -205,7 +205,7 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
         let z = super::read(ctx, &argv[1])?.expect("invariant: present above");
         return Ok(z
             .get(i)
-            .map_or(Frame::Null, |(_, m)| Frame::Bulk(m.clone())));
+            .map_or(Frame::Null, |(_, m)| Frame::Bulk(Bytes::copy_from_slice(m))));
     }
     let l = args::int(&argv[2])?;
     if l == i64::MIN {

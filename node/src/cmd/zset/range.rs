@@ -161,7 +161,8 @@ impl LexRange {
     /// The ascending rank span `[start, end)` of the members inside the range, walking
     /// from the end `rev` says on a listpack as Redis does.
     pub fn span(&self, z: &ZSet, rev: bool) -> (usize, usize) {
-        if let ZSet::Listpack(v) = z {
+        if let ZSet::Listpack(p) = z {
+            let v: Vec<(f64, &[u8])> = p.iter().collect();
             // zzlIsInLexRange: the last member must reach min and the first stay under max.
             let reaches = v.last().is_some_and(|(_, m)| self.gte_min(m))
                 && v.first().is_some_and(|(_, m)| self.lte_max(m));
@@ -353,7 +354,7 @@ fn select(z: &ZSet, parsed: &Parsed, o: &RangeOpts) -> Vec<(f64, Bytes)> {
         (skip, usize::try_from(o.limit).unwrap_or(usize::MAX))
     };
     let it = z.range(start, end);
-    let owned = |(s, m): (f64, &Bytes)| (s, m.clone());
+    let owned = |(s, m): (f64, &[u8])| (s, Bytes::copy_from_slice(m));
     if rev {
         it.rev().skip(skip).take(take).map(owned).collect()
     } else {
@@ -391,7 +392,7 @@ fn zrange_generic(
     let proto = ctx.client.protocol;
     Ok(entries_reply(
         proto,
-        entries.iter().map(|(s, m)| (*s, m)),
+        entries.iter().map(|(s, m)| (*s, m.as_ref())),
         o.withscores,
     ))
 }
