@@ -238,8 +238,9 @@ fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
         }
         "memory" => {
             out.push_str("# Memory\r\n");
-            let rss = rss_bytes();
-            kv(out, "used_memory", &rss);
+            let used = crate::memory::used_bytes();
+            let rss = crate::memory::rss_bytes();
+            kv(out, "used_memory", &used);
             kv(out, "used_memory_rss", &rss);
             kv(out, "maxmemory", &srv.config.get_i64("maxmemory"));
             kv(

@@ -10,6 +10,7 @@
 //! sum of the maps' lengths. Lookups through [`Db::get`] / [`Db::get_mut`] apply lazy expiry:
 //! an expired key is deleted on access and reported missing.
 
+pub mod dict;
 pub mod dump;
 pub mod expire;
 pub mod value;
@@ -17,13 +18,13 @@ pub mod zset;
 pub mod zset_listpack;
 
 use bytes::Bytes;
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
 use shoal_common::slot::{SLOT_COUNT, key_hash_slot};
 
 pub use value::Value;
 
 type Hasher = foldhash::fast::RandomState;
-type Map = IndexMap<Bytes, Entry, Hasher>;
+type Map = dict::Dict;
 
 /// No expire time.
 pub const NO_EXPIRE: i64 = -1;
@@ -99,14 +100,14 @@ impl Db {
 
     /// Keys in one slot (cluster mode; standalone: all keys for slot 0).
     pub fn slot_len(&self, slot: usize) -> usize {
-        self.maps.get(slot).map_or(0, IndexMap::len)
+        self.maps.get(slot).map_or(0, Map::len)
     }
 
     /// The keys of one slot, at most `count`.
     pub fn slot_keys(&self, slot: usize, count: usize) -> Vec<Bytes> {
         self.maps
             .get(slot)
-            .map(|m| m.keys().take(count).cloned().collect())
+            .map(|m| m.iter().take(count).map(|(k, _)| k.clone()).collect())
             .unwrap_or_default()
     }
 
@@ -141,7 +142,7 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
         let i = self.map_index(key);
-        self.maps[i].get_mut(key)
+        self.maps[i].get_mut(key).map(|(_, e)| e)
     }
 
     /// True if `key` exists (lazy expiry applied).
@@ -182,7 +183,7 @@ impl Db {
     pub fn set_keep_ttl(&mut self, key: Bytes, value: Value) {
         let i = self.map_index(&key);
         match self.maps[i].get_mut(&key[..]) {
-            Some(e) => e.value = value,
+            Some((_, e)) => e.value = value,
             None => self.set(key, value, NO_EXPIRE),
         }
     }
@@ -190,7 +191,7 @@ impl Db {
     /// Sets or clears the expire time of an existing key. Returns false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: i64) -> bool {
         let i = self.map_index(key);
-        let Some((_, k, e)) = self.maps[i].get_full_mut(key) else {
+        let Some((k, e)) = self.maps[i].get_mut(key) else {
             return false;
         };
         let had = e.expire_at_ms != NO_EXPIRE;
@@ -209,8 +210,7 @@ impl Db {
     /// removes it (DEL of an expired key then reports 0 because callers look it up first).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let i = self.map_index(key);
-        // swap_remove is O(1); SCAN walks indices downwards so the moved entry is never missed.
-        let old = self.maps[i].swap_remove(key)?;
+        let old = self.maps[i].remove(key)?;
         self.key_count -= 1;
         if old.expire_at_ms != NO_EXPIRE {
             self.volatile.swap_remove(key);
@@ -221,7 +221,7 @@ impl Db {
     /// Removes every key.
     pub fn clear(&mut self) {
         for m in &mut self.maps {
-            *m = Map::default();
+            m.clear();
         }
         self.volatile = IndexSet::default();
         self.key_count = 0;
@@ -232,7 +232,8 @@ impl Db {
         self.maps.iter().flat_map(|m| m.iter())
     }
 
-    /// A uniformly random key among the maps (RANDOMKEY), or None when empty.
+    /// A random key (RANDOMKEY), or None when empty: a map chosen with probability
+    /// proportional to its size, then a random key of it.
     pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<Bytes> {
         if self.key_count == 0 {
             return None;
@@ -240,49 +241,54 @@ impl Db {
         let mut n = rng.random_range(0..self.key_count);
         for m in &self.maps {
             if n < m.len() {
-                return m.get_index(n).map(|(k, _)| k.clone());
+                return m.random_key(rng).cloned();
             }
             n -= m.len();
         }
         None
     }
 
-    /// One step of SCAN. The cursor encodes (map index, position + 1) and positions are
-    /// walked downwards: `swap_remove` only moves the last entry to a lower position, so a
-    /// key present for the whole scan is returned at least once. Returns the next cursor
-    /// (0 when done) and appends the keys visited to `out`.
+    /// One step of SCAN: visits buckets from `cursor` until `count` keys were returned (or
+    /// `10 × count` buckets were visited), appending keys to `out`. Returns the next cursor, 0
+    /// when the scan is complete. Standalone the cursor is Redis's reverse-binary bucket
+    /// cursor; per slot it is `(bucket cursor << 14) | slot`. A key present for the whole scan
+    /// is returned at least once whatever resizes happen between calls ([`dict`]).
     pub fn scan(&self, cursor: u64, count: usize, out: &mut Vec<Bytes>) -> u64 {
-        const POS_BITS: u32 = 40;
-        let mut map_i = usize::try_from(cursor >> POS_BITS).unwrap_or(usize::MAX);
-        let low = cursor & ((1u64 << POS_BITS) - 1);
-        // low == 0: start map_i afresh; otherwise low - 1 positions remain to visit in it.
-        let mut remaining = low.checked_sub(1);
+        let slot_bits: u32 = if self.by_slot() { 14 } else { 0 };
+        let slot_mask = (1u64 << slot_bits) - 1;
+        let mut map_i = usize::try_from(cursor & slot_mask).unwrap_or(usize::MAX);
+        let mut inner = cursor >> slot_bits;
         let budget = count.max(1);
-        let mut visited = 0;
+        let mut steps = 0;
+        let start = out.len();
         while map_i < self.maps.len() {
             let m = &self.maps[map_i];
-            let len = m.len() as u64;
-            let mut rem = remaining.take().map_or(len, |r| r.min(len));
-            while rem > 0 && visited < budget {
-                let i = usize::try_from(rem - 1).expect("invariant: position < map len");
-                if let Some((k, _)) = m.get_index(i) {
-                    out.push(k.clone());
-                }
-                rem -= 1;
-                visited += 1;
+            if !m.is_empty() {
+                inner = m.scan_step(inner, out);
+                steps += 1;
+            } else {
+                inner = 0;
             }
-            if rem > 0 {
-                return ((map_i as u64) << POS_BITS) | (rem + 1);
+            if inner == 0 {
+                map_i += 1;
             }
-            map_i += 1;
-            if visited >= budget {
+            if out.len() - start >= budget || steps >= budget * 10 {
                 break;
             }
         }
         if map_i >= self.maps.len() {
-            0
-        } else {
-            (map_i as u64) << POS_BITS
+            return 0;
+        }
+        (inner << slot_bits) | map_i as u64
+    }
+
+    /// Advances incremental rehashing of every map by up to `steps` steps (cron work, so an
+    /// idle database still finishes resizing and gives memory back).
+    pub fn rehash_steps(&mut self, steps: usize) {
+        for m in &mut self.maps {
+            if !m.is_empty() || m.rehash_steps(0) {
+                m.rehash_steps(steps);
+            }
         }
     }
 

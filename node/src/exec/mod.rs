@@ -32,6 +32,10 @@ use crate::config::Config;
 use crate::db::Db;
 pub use client::{Client, ClientId, Out, Output};
 
+/// Rehash steps per map per cron tick: finishes a resize of an idle database within seconds
+/// while bounding the tick's cost.
+const CRON_REHASH_STEPS: usize = 100;
+
 /// What connection tasks and timers send to the executor.
 #[derive(Debug)]
 pub enum Event {
@@ -387,6 +391,9 @@ impl Server {
     /// primary's deletes), replication pings and WAIT timeouts.
     pub fn cron(&mut self) {
         self.replication_cron();
+        for db in &mut self.dbs {
+            db.rehash_steps(CRON_REHASH_STEPS);
+        }
         let now = self.clock.now_ms();
         self.check_pause(now);
         if !self.active_expire_enabled || self.repl.is_replica() || self.writes_paused(now) {

@@ -1,0 +1,517 @@
+//! The keyspace hash table (Redis `dict.c`): separate chaining, power-of-two tables,
+//! incremental rehashing, Redis's reverse-binary SCAN cursor and random sampling.
+//!
+//! Why not a crate: the keyspace needs (1) a SCAN cursor that returns every key present for the
+//! whole scan at least once even while the table grows or shrinks between calls, (2) O(1)
+//! random keys for RANDOMKEY and expiry sampling, and (3) Redis's memory profile (one 8-byte
+//! bucket pointer per slot at load factor ≤ 1 plus one node per key). Open-addressing maps
+//! (hashbrown) offer no resumable cursor and store whole entries in half-empty tables;
+//! `indexmap` keeps a second entry array sized to its index table, which measured 250 bytes per
+//! small string key against Redis's 105.
+//!
+//! Invariants: `tables[1]` is non-empty only while rehashing, and then every bucket of
+//! `tables[0]` below `rehash_idx` is empty; `len` equals the number of nodes in both tables; a
+//! key is in at most one table.
+
+use bytes::Bytes;
+use std::hash::BuildHasher;
+
+use super::Entry;
+
+/// Buckets moved per rehash step (each mutating operation does one step, as Redis).
+const REHASH_STEP_BUCKETS: usize = 1;
+/// Empty buckets a rehash step may skip before it gives up for now (Redis: 10 per bucket).
+const REHASH_EMPTY_VISITS: usize = 10;
+/// Smallest non-empty table.
+const INITIAL_SIZE: usize = 4;
+/// Shrink when fewer than 1 in this many buckets is used (Redis `HASHTABLE_MIN_FILL`).
+const MIN_FILL_RATIO: usize = 10;
+
+#[derive(Debug, Clone)]
+struct Node {
+    key: Bytes,
+    entry: Entry,
+    next: Option<Box<Node>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Table {
+    buckets: Vec<Option<Box<Node>>>,
+    used: usize,
+}
+
+impl Table {
+    fn with_size(size: usize) -> Table {
+        Table {
+            buckets: (0..size).map(|_| None).collect(),
+            used: 0,
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+}
+
+/// A chained hash table from keys to entries.
+#[derive(Debug, Clone, Default)]
+pub struct Dict {
+    tables: [Table; 2],
+    /// Next bucket of `tables[0]` to move, while rehashing.
+    rehash_idx: Option<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+fn find_in<'a>(mut cur: Option<&'a Node>, key: &[u8]) -> Option<&'a Node> {
+    while let Some(n) = cur {
+        if n.key[..] == *key {
+            return Some(n);
+        }
+        cur = n.next.as_deref();
+    }
+    None
+}
+
+fn find_in_mut<'a>(mut cur: Option<&'a mut Node>, key: &[u8]) -> Option<&'a mut Node> {
+    while let Some(n) = cur {
+        if n.key[..] == *key {
+            return Some(n);
+        }
+        cur = n.next.as_deref_mut();
+    }
+    None
+}
+
+fn unlink(slot: &mut Option<Box<Node>>, key: &[u8]) -> Option<Box<Node>> {
+    let mut cur = slot;
+    while cur.as_ref().is_some_and(|n| n.key[..] != *key) {
+        cur = &mut cur.as_mut().expect("invariant: checked to be Some").next;
+    }
+    let mut removed = cur.take()?;
+    *cur = removed.next.take();
+    Some(removed)
+}
+
+/// Drops a chain without recursion (a long chain must not overflow the stack).
+fn drop_chain(mut cur: Option<Box<Node>>) {
+    while let Some(mut n) = cur {
+        cur = n.next.take();
+    }
+}
+
+impl Drop for Dict {
+    fn drop(&mut self) {
+        for t in &mut self.tables {
+            for b in &mut t.buckets {
+                drop_chain(b.take());
+            }
+        }
+    }
+}
+
+impl Dict {
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.tables[0].used + self.tables[1].used
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn hash(&self, key: &[u8]) -> usize {
+        // Truncation on 32-bit targets only drops high bits, which the mask drops anyway.
+        self.hasher.hash_one(key) as usize
+    }
+
+    fn is_rehashing(&self) -> bool {
+        self.rehash_idx.is_some()
+    }
+
+    /// The entry of `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.get_node(key).map(|n| &n.entry)
+    }
+
+    /// The stored key and entry of `key`.
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&Bytes, &Entry)> {
+        self.get_node(key).map(|n| (&n.key, &n.entry))
+    }
+
+    fn get_node(&self, key: &[u8]) -> Option<&Node> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        for t in &self.tables {
+            if t.buckets.is_empty() {
+                continue;
+            }
+            if let Some(n) = find_in(t.buckets[h & t.mask()].as_deref(), key) {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// The entry of `key`, mutable, with its stored key.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<(&Bytes, &mut Entry)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = self.hash(key);
+        let in_first = {
+            let t = &self.tables[0];
+            !t.buckets.is_empty() && find_in(t.buckets[h & t.mask()].as_deref(), key).is_some()
+        };
+        let t = if in_first {
+            &mut self.tables[0]
+        } else {
+            &mut self.tables[1]
+        };
+        if t.buckets.is_empty() {
+            return None;
+        }
+        let mask = t.mask();
+        find_in_mut(t.buckets[h & mask].as_deref_mut(), key).map(|n| (&n.key, &mut n.entry))
+    }
+
+    /// Inserts or replaces; returns the old entry.
+    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        self.rehash_step();
+        if let Some((_, e)) = self.get_mut(&key) {
+            return Some(std::mem::replace(e, entry));
+        }
+        self.expand_if_needed();
+        let h = self.hash(&key);
+        let t = if self.is_rehashing() {
+            &mut self.tables[1]
+        } else {
+            &mut self.tables[0]
+        };
+        let i = h & t.mask();
+        let next = t.buckets[i].take();
+        t.buckets[i] = Some(Box::new(Node { key, entry, next }));
+        t.used += 1;
+        None
+    }
+
+    /// Removes `key`; returns its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = self.hash(key);
+        for ti in 0..2 {
+            let t = &mut self.tables[ti];
+            if t.buckets.is_empty() {
+                continue;
+            }
+            let i = h & t.mask();
+            if let Some(node) = unlink(&mut t.buckets[i], key) {
+                t.used -= 1;
+                self.shrink_if_needed();
+                return Some(node.entry);
+            }
+        }
+        None
+    }
+
+    /// Removes everything.
+    pub fn clear(&mut self) {
+        for t in &mut self.tables {
+            for b in &mut t.buckets {
+                drop_chain(b.take());
+            }
+            *t = Table::default();
+        }
+        self.rehash_idx = None;
+    }
+
+    fn expand_if_needed(&mut self) {
+        if self.is_rehashing() {
+            return;
+        }
+        let t = &self.tables[0];
+        if t.buckets.is_empty() {
+            self.tables[0] = Table::with_size(INITIAL_SIZE);
+        } else if t.used >= t.buckets.len() {
+            self.start_rehash((t.used + 1).next_power_of_two().max(INITIAL_SIZE));
+        }
+    }
+
+    fn shrink_if_needed(&mut self) {
+        let t = &self.tables[0];
+        if self.is_rehashing() || t.buckets.len() <= INITIAL_SIZE {
+            return;
+        }
+        if t.used * MIN_FILL_RATIO < t.buckets.len() {
+            self.start_rehash(t.used.next_power_of_two().max(INITIAL_SIZE));
+        }
+    }
+
+    fn start_rehash(&mut self, size: usize) {
+        self.tables[1] = Table::with_size(size);
+        self.rehash_idx = Some(0);
+    }
+
+    /// Moves a few buckets from the old table to the new one.
+    fn rehash_step(&mut self) {
+        let Some(mut idx) = self.rehash_idx else {
+            return;
+        };
+        let mut moved = 0;
+        let mut empty_visits = REHASH_STEP_BUCKETS * REHASH_EMPTY_VISITS;
+        while moved < REHASH_STEP_BUCKETS && self.tables[0].used > 0 {
+            while self.tables[0].buckets[idx].is_none() {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_idx = Some(idx);
+                    return;
+                }
+            }
+            let mut chain = self.tables[0].buckets[idx].take();
+            while let Some(mut node) = chain {
+                chain = node.next.take();
+                let h = self.hash(&node.key);
+                let t1 = &mut self.tables[1];
+                let j = h & t1.mask();
+                node.next = t1.buckets[j].take();
+                t1.buckets[j] = Some(node);
+                t1.used += 1;
+                self.tables[0].used -= 1;
+            }
+            idx += 1;
+            moved += 1;
+        }
+        if self.tables[0].used == 0 {
+            self.tables[0] = std::mem::take(&mut self.tables[1]);
+            self.rehash_idx = None;
+        } else {
+            self.rehash_idx = Some(idx);
+        }
+    }
+
+    /// Runs up to `n` rehash steps (the cron finishes rehashing of idle tables, as Redis's
+    /// `databasesCron`); true while a rehash is still in progress.
+    pub fn rehash_steps(&mut self, n: usize) -> bool {
+        for _ in 0..n {
+            if !self.is_rehashing() {
+                break;
+            }
+            self.rehash_step();
+        }
+        self.shrink_if_needed();
+        self.is_rehashing()
+    }
+
+    /// Every key and entry.
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        self.tables
+            .iter()
+            .flat_map(|t| t.buckets.iter())
+            .flat_map(|b| {
+                let mut cur = b.as_deref();
+                std::iter::from_fn(move || {
+                    let n = cur?;
+                    cur = n.next.as_deref();
+                    Some((&n.key, &n.entry))
+                })
+            })
+    }
+
+    fn chain_keys(slot: &Option<Box<Node>>, out: &mut Vec<Bytes>) {
+        let mut cur = slot.as_deref();
+        while let Some(n) = cur {
+            out.push(n.key.clone());
+            cur = n.next.as_deref();
+        }
+    }
+
+    /// One step of Redis's `dictScan`: appends the keys of the bucket(s) at `cursor` and
+    /// returns the next cursor (0 when the scan is complete). The cursor counts up in
+    /// reversed-bit order, so buckets visited before a resize map onto buckets visited after
+    /// it and no key present for the whole scan is missed.
+    pub fn scan_step(&self, cursor: u64, out: &mut Vec<Bytes>) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut v = cursor;
+        let rev_inc = |v: u64, mask: u64| -> u64 {
+            let v = v | !mask;
+            (v.reverse_bits().wrapping_add(1)).reverse_bits()
+        };
+        if !self.is_rehashing() {
+            let t = &self.tables[0];
+            let m0 = t.mask() as u64;
+            Dict::chain_keys(&t.buckets[(v & m0) as usize], out);
+            return rev_inc(v, m0);
+        }
+        let (small, large) = if self.tables[0].buckets.len() <= self.tables[1].buckets.len() {
+            (&self.tables[0], &self.tables[1])
+        } else {
+            (&self.tables[1], &self.tables[0])
+        };
+        let (m0, m1) = (small.mask() as u64, large.mask() as u64);
+        Dict::chain_keys(&small.buckets[(v & m0) as usize], out);
+        loop {
+            Dict::chain_keys(&large.buckets[(v & m1) as usize], out);
+            v = rev_inc(v, m1);
+            if v & (m0 ^ m1) == 0 {
+                break;
+            }
+        }
+        v
+    }
+
+    /// A random key (Redis `dictGetRandomKey`: a random non-empty bucket, then a random
+    /// element of its chain).
+    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&Bytes> {
+        if self.is_empty() {
+            return None;
+        }
+        let bucket = loop {
+            let (t, i) = match self.rehash_idx {
+                Some(r) => {
+                    // Buckets of the old table below `r` are empty: skip them.
+                    let s0 = self.tables[0].buckets.len();
+                    let s1 = self.tables[1].buckets.len();
+                    let i = rng.random_range(r..s0 + s1);
+                    if i >= s0 {
+                        (&self.tables[1], i - s0)
+                    } else {
+                        (&self.tables[0], i)
+                    }
+                }
+                None => {
+                    let t = &self.tables[0];
+                    (t, rng.random_range(0..t.buckets.len()))
+                }
+            };
+            if let Some(b) = t.buckets[i].as_deref() {
+                break b;
+            }
+        };
+        let mut chain_len = 0;
+        let mut cur = Some(bucket);
+        while let Some(n) = cur {
+            chain_len += 1;
+            cur = n.next.as_deref();
+        }
+        let mut pick = rng.random_range(0..chain_len);
+        let mut cur = bucket;
+        while pick > 0 {
+            cur = cur.next.as_deref().expect("invariant: pick < chain length");
+            pick -= 1;
+        }
+        Some(&cur.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{NO_EXPIRE, Value};
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, HashSet};
+
+    fn e(v: u32) -> Entry {
+        Entry {
+            value: Value::String(Bytes::from(v.to_string())),
+            expire_at_ms: NO_EXPIRE,
+        }
+    }
+
+    fn k(i: u32) -> Bytes {
+        Bytes::from(format!("k{i}"))
+    }
+
+    #[test]
+    fn grows_shrinks_and_finds() {
+        let mut d = Dict::default();
+        for i in 0..10_000 {
+            assert!(d.insert(k(i), e(i)).is_none());
+        }
+        assert_eq!(d.len(), 10_000);
+        assert!(d.insert(k(5), e(55)).is_some());
+        for i in 0..10_000 {
+            assert!(d.get(&k(i)).is_some(), "k{i}");
+        }
+        for i in 0..9_990 {
+            assert!(d.remove(&k(i)).is_some());
+        }
+        assert_eq!(d.len(), 10);
+        assert_eq!(d.iter().count(), 10);
+        while d.rehash_steps(100) {}
+        for i in 0..200 {
+            d.insert(k(100_000 + i), e(i));
+        }
+        while d.rehash_steps(100) {}
+        assert!(d.tables[0].buckets.len() <= 1024);
+    }
+
+    #[test]
+    fn scan_returns_every_stable_key_across_resizes() {
+        let mut d = Dict::default();
+        for i in 0..2000 {
+            d.insert(k(i), e(i));
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0u32;
+        let mut temp: Vec<u32> = Vec::new();
+        loop {
+            let mut out = Vec::new();
+            cursor = d.scan_step(cursor, &mut out);
+            seen.extend(out);
+            // Phases of growth and shrinkage force resizes (and rehashes) mid-scan; odd
+            // stable keys are deleted along the way; even ones stay for the whole scan.
+            if (step / 50).is_multiple_of(2) {
+                for j in 0..100 {
+                    let t = 100_000 + step * 100 + j;
+                    d.insert(k(t), e(t));
+                    temp.push(t);
+                }
+            } else {
+                for t in temp.drain(..temp.len().min(100)) {
+                    d.remove(&k(t));
+                }
+            }
+            d.remove(&k((step * 2 + 1) % 2000));
+            step += 1;
+            if cursor == 0 {
+                break;
+            }
+            assert!(step < 1_000_000);
+        }
+        for i in (0..2000).step_by(2) {
+            assert!(seen.contains(&k(i)), "k{i} missed");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_map(ops in proptest::collection::vec((0u8..3, 0u32..64), 1..400)) {
+            let mut d = Dict::default();
+            let mut model = BTreeMap::new();
+            for (op, key) in ops {
+                match op {
+                    0 => { prop_assert_eq!(d.insert(k(key), e(key)).is_some(), model.insert(key, ()).is_some()); }
+                    1 => { prop_assert_eq!(d.remove(&k(key)).is_some(), model.remove(&key).is_some()); }
+                    _ => { prop_assert_eq!(d.get(&k(key)).is_some(), model.contains_key(&key)); }
+                }
+                prop_assert_eq!(d.len(), model.len());
+            }
+            prop_assert_eq!(d.iter().count(), model.len());
+            let mut rng = rand::rng();
+            if !model.is_empty() {
+                let r = d.random_key(&mut rng).expect("non-empty").clone();
+                prop_assert!(d.get(&r).is_some());
+            }
+        }
+    }
+}
