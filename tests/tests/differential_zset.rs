@@ -713,3 +713,51 @@ proptest! {
         }
     }
 }
+
+/// Reads keyspace-notification messages until the marker key's event arrives.
+fn events_until_marker(c: &mut shoal_tests::RawClient) -> Vec<Frame> {
+    let mut out = Vec::new();
+    loop {
+        let f = c.read();
+        let done = matches!(&f, Frame::Array(v) | Frame::Push(v)
+            if v.last() == Some(&Frame::bulk("marker")));
+        if done {
+            return out;
+        }
+        out.push(f);
+    }
+}
+
+#[test]
+fn keyspace_events_match_redis() {
+    let mut d = Differ::new(&["--notify-keyspace-events", "KEA"]);
+    let mut subs = [
+        shoal_tests::RawClient::connect(d.ours.port).expect("connect"),
+        shoal_tests::RawClient::connect(d.redis.port).expect("connect"),
+    ];
+    for s in &mut subs {
+        s.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+    }
+    run(
+        &mut d,
+        &[
+            &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+            &["ZADD", "z", "NX", "1", "a"],
+            &["ZINCRBY", "z", "1", "a"],
+            &["ZREM", "z", "nosuch"],
+            &["ZREM", "z", "a"],
+            &["ZREMRANGEBYSCORE", "z", "2", "2"],
+            &["ZADD", "y", "1", "q", "2", "r"],
+            &["ZUNIONSTORE", "u", "2", "z", "y"],
+            &["ZINTERSTORE", "u", "2", "z", "y"],
+            &["ZRANGESTORE", "r", "y", "0", "0"],
+            &["ZPOPMIN", "y"],
+            &["ZMPOP", "1", "y", "MAX"],
+            &["ZREMRANGEBYRANK", "z", "0", "-1"],
+            &["SET", "marker", "1"],
+        ],
+    );
+    let ours = events_until_marker(&mut subs[0]);
+    let theirs = events_until_marker(&mut subs[1]);
+    assert_eq!(ours, theirs);
+}
