@@ -442,8 +442,14 @@ impl Session {
                 | ResponsePolicy::AggLogicalOr
         );
         let parts = match split::split(&argv, keys) {
+            // Keys that do not tile the arguments (MSET with a key and no value): the
+            // command's own arity error, as a single server gives it.
+            None => {
+                let e = ReplyError::WrongArity(spec.name.to_string());
+                return self.reply(err_frame(&e)).await;
+            }
             Some(p) if !(spec.has(flags::WRITE) && all_or_nothing) => p,
-            _ => {
+            Some(_) => {
                 let e = format!(
                     "CROSSSLOT Keys in request don't hash to the same slot ('{}' cannot be \
                      split across slots atomically; use a {{hash tag}})",
