@@ -53,9 +53,8 @@ impl Load {
         let got = match got {
             Frame::Bulk(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             Frame::Null => None,
-            Frame::Error(e) => {
+            Frame::Error(_) => {
                 self.read_errors += 1;
-                eprintln!("read error: {}", String::from_utf8_lossy(&e));
                 return;
             }
             other => panic!("unexpected reply {other:?}"),
@@ -83,6 +82,7 @@ fn keys_in_slots(lo: u16, hi: u16, n: usize) -> Vec<String> {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the pause and error counts are measurements for the issue note
 fn kill_a_primary_under_load() {
     let cluster = RedisCluster::start(ServerKind::from_env());
     let router = start_router(
@@ -143,6 +143,7 @@ fn kill_a_primary_under_load() {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the redirect counts are measurements for the issue note
 fn reshard_under_load() {
     let cluster = RedisCluster::start(ServerKind::from_env());
     let router = start_router(&cluster.seeds(), &["--refresh-ms", "500"]);
