@@ -438,3 +438,32 @@ fn replicas_deliver_the_primarys_publishes_and_apply_transactions() {
         r.cmd(&["MGET", "a", "b"]) == Frame::Array(vec![bulk("2"), bulk("x")])
     }));
 }
+
+#[test]
+fn soft_output_limit_disconnects_only_after_its_time() {
+    // Soft limit 256 kB for more than 1 s, no hard limit.
+    let node = Proc::node(&["--client-output-buffer-limit", "pubsub 0 256kb 1"]);
+    let mut sub = node.raw();
+    sub.cmd(&["SUBSCRIBE", "slow"]);
+    let mut publisher = node.raw();
+    let numsub = |p: &mut shoal_tests::RawClient| p.cmd(&["PUBSUB", "NUMSUB", "slow"]);
+    let subscribed = Frame::Array(vec![bulk("slow"), Frame::Integer(1)]);
+    let gone = Frame::Array(vec![bulk("slow"), Frame::Integer(0)]);
+    let payload = "y".repeat(16 * 1024);
+    let started = std::time::Instant::now();
+    for _ in 0..1024 {
+        publisher.send(&["PUBLISH", "slow", payload.as_str()]);
+    }
+    for _ in 0..1024 {
+        publisher.read();
+    }
+    let state = numsub(&mut publisher);
+    if started.elapsed() < Duration::from_millis(900) {
+        assert_eq!(state, subscribed, "cut off before the soft limit's time");
+    }
+    // Still over the soft limit once the time has passed: the next message cuts it off.
+    std::thread::sleep(Duration::from_millis(2100).saturating_sub(started.elapsed()));
+    publisher.cmd(&["PUBLISH", "slow", payload.as_str()]);
+    assert_eq!(numsub(&mut publisher), gone);
+    assert_eq!(publisher.cmd(&["PING"]), Frame::simple("PONG"));
+}

@@ -28,6 +28,7 @@ use shoal_common::Frame;
 use shoal_common::glob::glob_match;
 use shoal_common::resp::Protocol;
 use shoal_common::resp::encode::encode;
+use shoal_common::slot::{Slot, key_hash_slot};
 
 use super::{Client, ClientId, Server};
 
@@ -391,6 +392,41 @@ impl Server {
         let _ = (channel, msg, shard);
     }
 
+    /// Cluster hook: this node no longer serves `slot`, so every shard channel hashing to it
+    /// loses its subscribers, each told with a `sunsubscribe` message (Redis
+    /// `removeChannelsInSlot` / `pubsubShardUnsubscribeAllClients`). Returns how many
+    /// channels were dropped.
+    pub fn unsubscribe_shard_channels_in_slot(&mut self, slot: Slot) -> usize {
+        let channels: Vec<Bytes> = self
+            .pubsub
+            .shard_channels
+            .keys()
+            .filter(|c| key_hash_slot(c) == slot)
+            .cloned()
+            .collect();
+        for ch in &channels {
+            let ids = self.pubsub.shard_channels.remove(ch).unwrap_or_default();
+            for id in ids {
+                let Some(c) = self.clients.get_mut(&id) else {
+                    continue;
+                };
+                c.shard_channels.shift_remove(ch);
+                if c.subscription_count() + c.shard_channels.len() == 0 {
+                    c.pubsub_mode = false;
+                }
+                let frame = Frame::Push(vec![
+                    Frame::bulk_static(Kind::Shard.unsubscribe_word()),
+                    Frame::Bulk(ch.clone()),
+                    Frame::Integer(Kind::Shard.count(c)),
+                ]);
+                let mut out = BytesMut::new();
+                encode(&frame, c.protocol, &mut out);
+                c.send(out);
+            }
+        }
+        channels.len()
+    }
+
     /// Sends a message to the subscribers of `channel` (and, unless `shard`, of the matching
     /// patterns); returns how many received it (Redis `pubsubPublishMessage`).
     pub fn deliver(
@@ -504,6 +540,45 @@ pub fn over_obuf_limit(c: &mut Client, limits: &ObufLimits, now_ms: i64) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
+    use crate::config::Config;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::sync::mpsc;
+
+    #[test]
+    fn losing_a_slot_unsubscribes_its_shard_channels() {
+        let mut srv = Server::new(Config::default(), Clock::manual(1_000));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut c = Client::new(
+            7,
+            String::new(),
+            String::new(),
+            tx,
+            Arc::new(AtomicUsize::new(0)),
+            0,
+            true,
+        );
+        let a = Bytes::from_static(b"{x}a");
+        let b = Bytes::from_static(b"other");
+        srv.subscribe(&mut c, Kind::Shard, &a);
+        srv.subscribe(&mut c, Kind::Shard, &b);
+        srv.clients.insert(7, c);
+        assert_eq!(
+            srv.unsubscribe_shard_channels_in_slot(key_hash_slot(b"x")),
+            1
+        );
+        assert_eq!(srv.pubsub.channel_names(true, None), vec![b.clone()]);
+        let c = srv.clients.get(&7).expect("client");
+        assert!(c.pubsub_mode);
+        assert_eq!(c.shard_channels.len(), 1);
+        match rx.try_recv() {
+            Ok(super::super::Out::Data(d)) => {
+                assert_eq!(&d[..], b"*3\r\n$12\r\nsunsubscribe\r\n$4\r\n{x}a\r\n:1\r\n");
+            }
+            other => panic!("expected a sunsubscribe message, got {other:?}"),
+        }
+    }
 
     #[test]
     fn obuf_limits_parse_merge_and_render() {
