@@ -177,7 +177,7 @@ fn keyspace_and_keyevent_messages_for_each_class_setting() {
     t.check(0, &["PSUBSCRIBE", "__key*__:*"]);
     t.check(0, &["SUBSCRIBE", "__keyevent@1__:set"]);
     t.drain(0);
-    for flags in ["KEA", "K$", "Eg", "E", "AK", "gE$x", "Kn", "En$", ""] {
+    for flags in ["KEA", "K$", "Eg", "E", "AK", "gE$x", "Kn", "En$", "KEm", ""] {
         t.check(1, &["CONFIG", "SET", "notify-keyspace-events", flags]);
         for cmd in [
             &["SET", "k", "v"][..],
@@ -195,6 +195,19 @@ fn keyspace_and_keyevent_messages_for_each_class_setting() {
             &["SETNX", "k1", "v"],
             &["SETEX", "k2", "10", "v"],
             &["SELECT", "0"],
+            // Read misses (`m`): GET, MGET, STRLEN, ZSCORE do; INCR and APPEND (writes) don't.
+            &["GET", "missing"],
+            &["MGET", "missing", "k", "missing2"],
+            &["STRLEN", "missing"],
+            &["ZSCORE", "missing", "m"],
+            &["EXISTS", "missing", "k1"],
+            &["TYPE", "missing"],
+            &["TTL", "missing"],
+            &["PTTL", "missing"],
+            &["TOUCH", "missing"],
+            &["INCR", "missing-counter"],
+            &["APPEND", "missing-string", "x"],
+            &["SET", "missing3", "v", "GET"],
             &["FLUSHALL"],
         ] {
             t.check(1, cmd);

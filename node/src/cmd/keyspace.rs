@@ -44,10 +44,15 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// ```
 pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
-    let n = argv[1..]
-        .iter()
-        .filter(|k| ctx.db().contains(k, now))
-        .count();
+    let mut n = 0;
+    for k in &argv[1..] {
+        if ctx.db().contains(k, now) {
+            ctx.srv.stats.keyspace_hits += 1;
+            n += 1;
+        } else {
+            ctx.key_miss(k);
+        }
+    }
     Ok(count(n))
 }
 
@@ -60,6 +65,11 @@ pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         .db()
         .get(&argv[1], now)
         .map_or("none", |e| e.value.type_name());
+    if name == "none" {
+        ctx.key_miss(&argv[1]);
+    } else {
+        ctx.srv.stats.keyspace_hits += 1;
+    }
     Ok(Frame::simple(name))
 }
 
@@ -180,11 +190,17 @@ pub fn pexpire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// Remaining TTL in ms: -2 missing, -1 no TTL.
 fn ttl_ms(ctx: &mut Ctx<'_>, key: &[u8]) -> i64 {
     let now = ctx.now_ms;
-    match ctx.db().get(key, now) {
+    let ms = match ctx.db().get(key, now) {
         None => -2,
         Some(e) if e.expire_at_ms == NO_EXPIRE => -1,
         Some(e) => (e.expire_at_ms - now).max(0),
+    };
+    if ms == -2 {
+        ctx.key_miss(key);
+    } else {
+        ctx.srv.stats.keyspace_hits += 1;
     }
+    ms
 }
 
 /// ```text

@@ -26,7 +26,7 @@ pub fn get_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, ReplyE
     if found.is_some() {
         ctx.srv.stats.keyspace_hits += 1;
     } else {
-        ctx.srv.stats.keyspace_misses += 1;
+        ctx.key_miss(key);
     }
     Ok(found)
 }
@@ -236,7 +236,7 @@ pub fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 
 /// INCR/DECR/INCRBY/DECRBY body (Redis `incrDecrCommand`): keeps the key's TTL.
 fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Frame, ReplyError> {
-    let cur = match get_string(ctx, key)? {
+    let cur = match get_string_for_write(ctx, key)? {
         None => 0,
         Some(s) => shoal_common::number::parse_i64(&s).ok_or(ReplyError::NotInteger)?,
     };
@@ -288,7 +288,7 @@ pub fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// ```
 pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let key = &argv[1];
-    let cur = get_string(ctx, key)?;
+    let cur = get_string_for_write(ctx, key)?;
     let new = match cur {
         None => argv[2].clone(),
         Some(old) => {

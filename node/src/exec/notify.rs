@@ -142,6 +142,18 @@ fn channel(prefix: &str, db: usize, suffix: &[u8]) -> Bytes {
     b.freeze()
 }
 
+impl super::Ctx<'_> {
+    /// A read lookup found no key (Redis `lookupKeyReadWithFlags` on a miss): counts
+    /// `keyspace_misses` and publishes the `keymiss` event (class `m`). Call it from read
+    /// lookups only: write lookups (`lookupKeyWrite`) neither count nor notify.
+    pub fn key_miss(&mut self, key: &[u8]) {
+        self.srv.stats.keyspace_misses += 1;
+        if self.srv.notify_flags & NOTIFY_KEY_MISS != 0 {
+            self.notify(b'm', "keymiss", key);
+        }
+    }
+}
+
 impl Server {
     /// Publishes one keyspace event (Redis `notifyKeyspaceEvent`). `current` is the client
     /// whose command runs, if any (its own messages go before its reply).

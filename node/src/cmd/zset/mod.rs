@@ -47,7 +47,7 @@ pub fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c ZSet>, Re
     if found {
         ctx.srv.stats.keyspace_hits += 1;
     } else {
-        ctx.srv.stats.keyspace_misses += 1;
+        ctx.key_miss(key);
     }
     match ctx.db().get(key, now) {
         None => Ok(None),
