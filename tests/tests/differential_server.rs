@@ -403,3 +403,188 @@ impl DbPrefix for String {
         self.contains(&format!(" [{db} 127.0.0.1:")) && self.ends_with("\"GET\" \"k\"")
     }
 }
+
+fn info_text(f: Frame) -> String {
+    match f {
+        Frame::Bulk(b) | Frame::Verbatim(_, b) => String::from_utf8(b.to_vec()).unwrap(),
+        other => panic!("INFO reply: {other:?}"),
+    }
+}
+
+fn headers(info: &str) -> Vec<String> {
+    info.split("\r\n")
+        .filter(|l| l.starts_with("# ") && *l != "# Latencystats")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn info_sections_and_fields_match_redis() {
+    let mut d = Differ::new(&[]);
+    d.check(&["SET", "k", "v"]);
+    d.check(&["GET", "nosuch", "x"]);
+    for args in [
+        &["INFO"][..],
+        &["INFO", "all"],
+        &["INFO", "everything"],
+        &["INFO", "default"],
+        &["INFO", "CPU"],
+        &["INFO", "keyspace", "server"],
+        &["INFO", "nosuch"],
+        &["INFO", "commandstats"],
+    ] {
+        let (ours, theirs) = d.both(args);
+        let (ours, theirs) = (info_text(ours), info_text(theirs));
+        assert_eq!(headers(&ours), headers(&theirs), "{args:?}");
+        assert!(ours.is_empty() || ours.ends_with("\r\n"), "{args:?}");
+        assert!(!ours.contains("\r\n\r\n\r\n"), "{args:?}");
+    }
+    let ours = info_text(d.a.cmd(&["INFO", "everything"]));
+    let theirs = info_text(d.b.cmd(&["INFO", "everything"]));
+    let field = |info: &str, name: &str| -> Option<String> {
+        info.split("\r\n")
+            .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+    };
+    // Fields clients and redis-cli read: present in both, equal where deterministic.
+    for name in [
+        "redis_version",
+        "redis_mode",
+        "tcp_port",
+        "uptime_in_seconds",
+        "process_id",
+        "run_id",
+        "connected_clients",
+        "blocked_clients",
+        "maxclients",
+        "used_memory",
+        "used_memory_human",
+        "maxmemory",
+        "maxmemory_policy",
+        "loading",
+        "rdb_last_save_time",
+        "aof_enabled",
+        "total_connections_received",
+        "total_commands_processed",
+        "expired_keys",
+        "keyspace_hits",
+        "total_error_replies",
+        "role",
+        "connected_slaves",
+        "master_repl_offset",
+        "used_cpu_sys",
+        "used_cpu_user",
+        "cluster_enabled",
+        "db0",
+        "cmdstat_set",
+        "errorstat_ERR",
+    ] {
+        let (o, t) = (field(&ours, name), field(&theirs, name));
+        assert!(
+            o.is_some() && t.is_some(),
+            "{name}: ours {o:?}, redis {t:?}"
+        );
+    }
+    for name in [
+        "redis_version",
+        "redis_mode",
+        "maxclients",
+        "maxmemory_policy",
+        "loading",
+        "role",
+        "cluster_enabled",
+        "db0",
+        "errorstat_ERR",
+    ] {
+        assert_eq!(field(&ours, name), field(&theirs, name), "{name}");
+    }
+    let cpu: f64 = field(&ours, "used_cpu_user").unwrap().parse().unwrap();
+    assert!(cpu >= 0.0);
+    let cmdstat = field(&ours, "cmdstat_set").unwrap();
+    assert!(cmdstat.starts_with("calls=1,usec="), "{cmdstat}");
+}
+
+/// Kills the child on drop.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn config_rewrite_keeps_comments_and_updates_directives() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = shoal_tests::free_port();
+    let conf = dir.path().join("node.conf");
+    let original = format!(
+        "# Shoal test config\n\nport {port}\nbind 127.0.0.1\n  # indented comment\n\
+         maxmemory 100mb\nhz 10\nmaxmemory 200mb\n"
+    );
+    std::fs::write(&conf, &original).unwrap();
+    let _child = ChildGuard(
+        std::process::Command::new(shoal_tests::bin("shoal-node"))
+            .arg(&conf)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut c = loop {
+        if let Ok(c) = shoal_tests::RawClient::connect(port) {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "node did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "maxmemory"])
+            .to_string_lossy_pairs(),
+        [("maxmemory".to_string(), "209715200".to_string())]
+    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1gb"]), Frame::ok());
+    assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "20"]), Frame::ok());
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
+        Frame::ok()
+    );
+    assert_eq!(c.cmd(&["CONFIG", "REWRITE"]), Frame::ok());
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "# Shoal test config\n\nport {port}\nbind 127.0.0.1\n  # indented comment\n\
+             maxmemory 1gb\nhz 20\n# Generated by CONFIG REWRITE\n\
+             maxmemory-policy allkeys-lru\n"
+        )
+    );
+    // Rewriting again changes nothing.
+    assert_eq!(c.cmd(&["CONFIG", "REWRITE"]), Frame::ok());
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), text);
+}
+
+trait Pairs {
+    fn to_string_lossy_pairs(&self) -> Vec<(String, String)>;
+}
+
+impl Pairs for Frame {
+    fn to_string_lossy_pairs(&self) -> Vec<(String, String)> {
+        let Frame::Array(items) = self else {
+            panic!("not an array: {self:?}")
+        };
+        items
+            .chunks(2)
+            .map(|p| match p {
+                [Frame::Bulk(k), Frame::Bulk(v)] => (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                ),
+                other => panic!("pair {other:?}"),
+            })
+            .collect()
+    }
+}

@@ -147,6 +147,7 @@ pub fn rss_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// The sections of a plain `INFO` (Redis `default`), in Redis's output order.
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -161,23 +162,46 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "keyspace",
 ];
 
+/// Every section, in Redis's output order (`all`).
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
 /// ```text
 /// INFO [section [section ...]]
 /// ```
+/// Sections: any of [`ALL_SECTIONS`], `default`, `all` and `everything`; names are case-insensitive; unknown names add nothing.
 pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let mut wanted: Vec<String> = argv[1..]
+    let mut wanted: Vec<&str> = Vec::new();
+    let asked: Vec<String> = argv[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
         .collect();
-    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
-        wanted = DEFAULT_SECTIONS.iter().map(|s| (*s).to_string()).collect();
-    } else if wanted.iter().any(|w| w == "all" || w == "everything") {
-        wanted = DEFAULT_SECTIONS.iter().map(|s| (*s).to_string()).collect();
-        wanted.push("commandstats".into());
+    if asked.is_empty() {
+        wanted.extend_from_slice(DEFAULT_SECTIONS);
+    }
+    for a in &asked {
+        match a.as_str() {
+            "default" => wanted.extend_from_slice(DEFAULT_SECTIONS),
+            // `everything` adds module-generated sections to `all`; we have no modules.
+            "all" | "everything" => wanted.extend_from_slice(ALL_SECTIONS),
+            other => wanted.extend(ALL_SECTIONS.iter().filter(|s| **s == other)),
+        }
     }
     let mut out = String::new();
-    for name in DEFAULT_SECTIONS.iter().copied().chain(["commandstats"]) {
-        if !wanted.iter().any(|w| w == name) {
+    for name in ALL_SECTIONS.iter().copied() {
+        if !wanted.contains(&name) {
             continue;
         }
         if !out.is_empty() {
@@ -188,6 +212,158 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     Ok(Frame::Verbatim(*b"txt", Bytes::from(out)))
 }
 
+/// Redis `bytesToHuman`: `1023B`, `1.50K`, `2.00M`, ...
+pub fn bytes_to_human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut v = n as f64 / 1024.0;
+    for unit in UNITS {
+        if v < 1024.0 || unit == "P" {
+            return format!("{v:.2}{unit}");
+        }
+        v /= 1024.0;
+    }
+    format!("{n}B")
+}
+
+/// User and system CPU seconds of this process, from `/proc/self/stat` (utime and stime
+/// in clock ticks of 1/100 s, Linux's `USER_HZ`); zeros where unavailable.
+pub fn cpu_seconds() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0.0, 0.0);
+    };
+    // The command name (field 2) may contain spaces; fields after it are space-separated.
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+        return (0.0, 0.0);
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    // utime and stime are fields 14 and 15; `rest` starts at field 3.
+    (tick(11), tick(12))
+}
+
+fn info_server(ctx: &Ctx<'_>, out: &mut String) {
+    let srv = &*ctx.srv;
+    let uptime_s = (ctx.now_ms - srv.started_ms) / 1000;
+    out.push_str("# Server\r\n");
+    kv(out, "redis_version", &REDIS_VERSION);
+    kv(out, "shoal_version", &env!("CARGO_PKG_VERSION"));
+    kv(out, "redis_git_sha1", &"00000000");
+    kv(out, "redis_git_dirty", &0);
+    let mode = if srv.cluster_enabled() {
+        "cluster"
+    } else {
+        "standalone"
+    };
+    kv(out, "redis_mode", &mode);
+    kv(
+        out,
+        "os",
+        &format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+    );
+    kv(out, "arch_bits", &64);
+    kv(out, "multiplexing_api", &"epoll");
+    kv(out, "process_id", &std::process::id());
+    kv(out, "process_supervised", &"no");
+    kv(out, "run_id", &srv.run_id);
+    kv(out, "tcp_port", &srv.port);
+    kv(out, "server_time_usec", &srv.clock.now_us());
+    kv(out, "uptime_in_seconds", &uptime_s);
+    kv(out, "uptime_in_days", &(uptime_s / 86400));
+    kv(out, "hz", &srv.config.get_i64("hz"));
+    kv(out, "configured_hz", &srv.config.get_i64("hz"));
+    kv(out, "lru_clock", &((ctx.now_ms / 1000) & ((1 << 24) - 1)));
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    kv(out, "executable", &exe);
+    let file = srv
+        .config
+        .file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    kv(out, "config_file", &file);
+    kv(out, "io_threads_active", &0);
+}
+
+fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
+    let srv = &*ctx.srv;
+    out.push_str("# Clients\r\n");
+    kv(out, "connected_clients", &(srv.clients.len() + 1));
+    kv(out, "cluster_connections", &0);
+    kv(out, "maxclients", &srv.config.get_i64("maxclients"));
+    kv(out, "client_recent_max_input_buffer", &0);
+    let max_out = srv.clients.values().map(|c| c.out_pending()).max();
+    kv(
+        out,
+        "client_recent_max_output_buffer",
+        &max_out.unwrap_or(0),
+    );
+    kv(out, "blocked_clients", &srv.postponed_clients());
+    kv(out, "tracking_clients", &0);
+    kv(out, "clients_in_timeout_table", &0);
+}
+
+fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
+    let srv = &*ctx.srv;
+    out.push_str("# Memory\r\n");
+    let used = crate::memory::used_bytes();
+    let rss = crate::memory::rss_bytes();
+    kv(out, "used_memory", &used);
+    kv(out, "used_memory_human", &bytes_to_human(used));
+    kv(out, "used_memory_rss", &rss);
+    kv(out, "used_memory_rss_human", &bytes_to_human(rss));
+    let maxmemory = u64::try_from(srv.config.get_i64("maxmemory")).unwrap_or(0);
+    kv(out, "maxmemory", &maxmemory);
+    kv(out, "maxmemory_human", &bytes_to_human(maxmemory));
+    kv(
+        out,
+        "maxmemory_policy",
+        &srv.config.get_str("maxmemory-policy"),
+    );
+    kv(out, "mem_fragmentation_ratio", &"1.00");
+    kv(out, "mem_allocator", &"jemalloc");
+    kv(out, "lazyfree_pending_objects", &0);
+}
+
+fn info_persistence(ctx: &Ctx<'_>, out: &mut String) {
+    let srv = &*ctx.srv;
+    out.push_str("# Persistence\r\n");
+    kv(out, "loading", &0);
+    kv(out, "async_loading", &0);
+    kv(out, "rdb_changes_since_last_save", &0);
+    kv(out, "rdb_bgsave_in_progress", &0);
+    kv(out, "rdb_last_save_time", &srv.lastsave_s);
+    kv(out, "rdb_last_bgsave_status", &"ok");
+    kv(
+        out,
+        "aof_enabled",
+        &u8::from(srv.config.get_bool("appendonly")),
+    );
+    kv(out, "aof_rewrite_in_progress", &0);
+    kv(out, "aof_rewrite_scheduled", &0);
+    kv(out, "aof_last_bgrewrite_status", &"ok");
+    kv(out, "aof_last_write_status", &"ok");
+}
+
+fn info_cpu(out: &mut String) {
+    let (user, sys) = cpu_seconds();
+    out.push_str("# CPU\r\n");
+    kv(out, "used_cpu_sys", &format!("{sys:.6}"));
+    kv(out, "used_cpu_user", &format!("{user:.6}"));
+    kv(out, "used_cpu_sys_children", &"0.000000");
+    kv(out, "used_cpu_user_children", &"0.000000");
+}
+
 fn kv(out: &mut String, k: &str, v: &dyn std::fmt::Display) {
     let _ = write!(out, "{k}:{v}\r\n");
 }
@@ -196,69 +372,20 @@ fn kv(out: &mut String, k: &str, v: &dyn std::fmt::Display) {
 // A table-like function: one block of fields per section.
 #[allow(clippy::too_many_lines)]
 fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
-    let srv = &*ctx.srv;
-    let now = ctx.now_ms;
-    let uptime_s = (now - srv.started_ms) / 1000;
     match name {
-        "server" => {
-            out.push_str("# Server\r\n");
-            kv(out, "redis_version", &REDIS_VERSION);
-            kv(out, "shoal_version", &env!("CARGO_PKG_VERSION"));
-            kv(
-                out,
-                "redis_mode",
-                &if srv.cluster_enabled() {
-                    "cluster"
-                } else {
-                    "standalone"
-                },
-            );
-            kv(out, "os", &std::env::consts::OS);
-            kv(out, "arch_bits", &64);
-            kv(out, "process_id", &std::process::id());
-            kv(out, "run_id", &srv.run_id);
-            kv(out, "tcp_port", &srv.port);
-            kv(out, "uptime_in_seconds", &uptime_s);
-            kv(out, "uptime_in_days", &(uptime_s / 86400));
-            kv(out, "hz", &srv.config.get_i64("hz"));
-            kv(
-                out,
-                "executable",
-                &std::env::current_exe()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-            );
-            kv(out, "config_file", &"");
-        }
-        "clients" => {
-            out.push_str("# Clients\r\n");
-            kv(out, "connected_clients", &(srv.clients.len() + 1));
-            kv(out, "maxclients", &srv.config.get_i64("maxclients"));
-            kv(out, "blocked_clients", &0);
-        }
-        "memory" => {
-            out.push_str("# Memory\r\n");
-            let used = crate::memory::used_bytes();
-            let rss = crate::memory::rss_bytes();
-            kv(out, "used_memory", &used);
-            kv(out, "used_memory_rss", &rss);
-            kv(out, "maxmemory", &srv.config.get_i64("maxmemory"));
-            kv(
-                out,
-                "maxmemory_policy",
-                &srv.config.get_str("maxmemory-policy"),
-            );
-            kv(out, "mem_fragmentation_ratio", &"1.00");
-        }
-        "persistence" => {
-            out.push_str("# Persistence\r\n");
-            kv(out, "loading", &0);
-            kv(out, "async_loading", &0);
-            kv(out, "rdb_changes_since_last_save", &0);
-            kv(out, "rdb_bgsave_in_progress", &0);
-            kv(out, "aof_enabled", &0);
-            kv(out, "aof_rewrite_in_progress", &0);
-        }
+        "server" => info_server(ctx, out),
+        "clients" => info_clients(ctx, out),
+        "memory" => info_memory(ctx, out),
+        "persistence" => info_persistence(ctx, out),
+        "cpu" => info_cpu(out),
+        _ => info_counters(ctx, name, out),
+    }
+}
+
+/// The sections made of counters and lists.
+fn info_counters(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
+    let srv = &*ctx.srv;
+    match name {
         "stats" => {
             out.push_str("# Stats\r\n");
             kv(
@@ -293,9 +420,6 @@ fn info_section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
         "replication" => {
             out.push_str("# Replication\r\n");
             out.push_str(&srv.replication_info());
-        }
-        "cpu" => {
-            out.push_str("# CPU\r\n");
         }
         "modules" => out.push_str("# Modules\r\n"),
         "errorstats" => {
