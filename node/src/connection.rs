@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 
 use bytes::BytesMut;
 use shoal_common::resp::decode::RequestDecoder;
@@ -26,13 +26,33 @@ const READ_CHUNK: usize = 16 * 1024;
 /// one pipelining client cannot starve the others.
 const BATCH_MAX: usize = 1024;
 
-/// Per-connection limits from the configuration.
-#[derive(Debug, Clone, Copy)]
+/// Per-connection limits from the configuration, shared by every connection task and kept
+/// current by the executor (`Server::config_changed`), so `CONFIG SET` applies at once.
+#[derive(Debug, Default)]
 pub struct Limits {
     /// `proto-max-bulk-len`.
-    pub max_bulk_len: i64,
+    pub max_bulk_len: AtomicI64,
     /// `client-query-buffer-limit`.
-    pub query_buffer_limit: i64,
+    pub query_buffer_limit: AtomicI64,
+}
+
+impl Limits {
+    /// Limits read from `config`.
+    pub fn from_config(config: &crate::config::Config) -> Limits {
+        let l = Limits::default();
+        l.update(config);
+        l
+    }
+
+    /// Re-reads the limits from `config`.
+    pub fn update(&self, config: &crate::config::Config) {
+        self.max_bulk_len
+            .store(config.get_i64("proto-max-bulk-len"), Ordering::Relaxed);
+        self.query_buffer_limit.store(
+            config.get_i64("client-query-buffer-limit"),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Serves one client until it disconnects or the executor closes it.
@@ -41,7 +61,7 @@ pub async fn serve(
     peer: SocketAddr,
     id: ClientId,
     tx: mpsc::UnboundedSender<Event>,
-    limits: Limits,
+    limits: Arc<Limits>,
     authenticated: bool,
 ) {
     let laddr = socket
@@ -62,14 +82,18 @@ pub async fn serve(
         authenticated,
     );
     client.set_kill(kill.clone());
+    let auth_flag = Arc::new(AtomicBool::new(authenticated));
+    client.set_auth_flag(auth_flag.clone());
     if tx.send(Event::Connect(Box::new(client))).is_err() {
         return;
     }
     let reader_tx = tx.clone();
     let mut reader = tokio::spawn(async move {
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
-        let mut decoder = RequestDecoder::new(limits.max_bulk_len);
+        let mut decoder = RequestDecoder::new(limits.max_bulk_len.load(Ordering::Relaxed));
         loop {
+            decoder.max_bulk_len = limits.max_bulk_len.load(Ordering::Relaxed);
+            decoder.unauthenticated = !auth_flag.load(Ordering::Relaxed);
             buf.reserve(READ_CHUNK);
             match rd.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => break,
@@ -102,7 +126,8 @@ pub async fn serve(
                     break;
                 }
             }
-            let limit = usize::try_from(limits.query_buffer_limit).unwrap_or(usize::MAX);
+            let limit = usize::try_from(limits.query_buffer_limit.load(Ordering::Relaxed))
+                .unwrap_or(usize::MAX);
             if buf.len() > limit {
                 debug!(
                     client = id,

@@ -46,17 +46,12 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
         info!(port = addr.port(), "ready to accept connections");
     }
     let requirepass_empty = config.get_str("requirepass").is_empty();
-    let max_bulk = config.get_i64("proto-max-bulk-len");
-    let query_limit = config.get_i64("client-query-buffer-limit");
     let mut srv = Server::new(config, Clock::real());
+    let limits = srv.limits.clone();
     let (tx, rx) = mpsc::unbounded_channel();
     srv.events = Some(tx.clone());
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
-    let limits = connection::Limits {
-        max_bulk_len: max_bulk,
-        query_buffer_limit: query_limit,
-    };
     let accept = async {
         let mut backoff = Duration::from_millis(1);
         loop {
@@ -71,7 +66,7 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
                         peer,
                         id,
                         tx,
-                        limits,
+                        limits.clone(),
                         requirepass_empty,
                     ));
                 }

@@ -18,6 +18,10 @@ pub const PROTO_MAX_BULK_LEN_DEFAULT: i64 = 512 * 1024 * 1024;
 pub const MULTIBULK_MAX: i64 = i32::MAX as i64;
 /// A bulk at least this large gets its buffer reserved up front (Redis `PROTO_MBULK_BIG_ARG`).
 const BIG_ARG_BYTES: i64 = 32 * 1024;
+/// Largest multibulk count a client that must still AUTH may send (Redis 7.0).
+pub const UNAUTH_MULTIBULK_MAX: i64 = 10;
+/// Largest bulk a client that must still AUTH may send (Redis 7.0).
+pub const UNAUTH_BULK_MAX: i64 = 16384;
 /// Deepest nesting the reply decoder follows; real replies nest a handful of levels.
 pub const REPLY_DEPTH_MAX: usize = 128;
 
@@ -26,6 +30,9 @@ pub const REPLY_DEPTH_MAX: usize = 128;
 pub struct RequestDecoder {
     /// `proto-max-bulk-len`.
     pub max_bulk_len: i64,
+    /// The client must still AUTH: small limits on counts and bulks, as Redis applies to
+    /// unauthenticated clients so they cannot make the server allocate.
+    pub unauthenticated: bool,
     /// Elements still expected by the multibulk being read (0 = between commands).
     pending_args: usize,
     /// Length of the bulk whose header was read, if any.
@@ -55,6 +62,7 @@ impl RequestDecoder {
     pub fn new(max_bulk_len: i64) -> Self {
         RequestDecoder {
             max_bulk_len,
+            unauthenticated: false,
             pending_args: 0,
             bulk_len: None,
             args: Vec::new(),
@@ -113,6 +121,9 @@ impl RequestDecoder {
             Some(n) if n <= MULTIBULK_MAX => n,
             _ => return Err(ProtocolError::InvalidMultibulkLength),
         };
+        if self.unauthenticated && count > UNAUTH_MULTIBULK_MAX {
+            return Err(ProtocolError::UnauthenticatedMultibulkLength);
+        }
         buf.advance(cr + 2);
         if count <= 0 {
             return Ok(Some(0));
@@ -147,6 +158,9 @@ impl RequestDecoder {
                         Some(n) if (0..=self.max_bulk_len).contains(&n) => n,
                         _ => return Err(ProtocolError::InvalidBulkLength),
                     };
+                    if self.unauthenticated && len > UNAUTH_BULK_MAX {
+                        return Err(ProtocolError::UnauthenticatedBulkLength);
+                    }
                     buf.advance(cr + 2);
                     if len >= BIG_ARG_BYTES {
                         buf.reserve(usize::try_from(len).unwrap_or(0) + 2);
@@ -171,7 +185,13 @@ impl RequestDecoder {
 
     /// Reads one inline command line (`SET k v\r\n`). `Some(vec![])` for an empty line.
     fn read_inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        // Redis finds the newline with `strchr`, which stops at a NUL byte: a NUL before the
+        // newline leaves the line incomplete until the inline limit is reached.
+        let Some(nl) = buf
+            .iter()
+            .position(|&b| b == b'\n' || b == 0)
+            .filter(|&i| buf[i] == b'\n')
+        else {
             if buf.len() > INLINE_MAX_BYTES {
                 return Err(ProtocolError::TooBigInline);
             }
@@ -492,6 +512,35 @@ mod tests {
             e(&vec![b'a'; 70_000]),
             "ERR Protocol error: too big inline request"
         );
+    }
+
+    #[test]
+    fn unauthenticated_limits() {
+        let mut d = RequestDecoder::default();
+        d.unauthenticated = true;
+        let mut buf = BytesMut::from(&b"*11\r\n"[..]);
+        assert_eq!(
+            d.decode(&mut buf).unwrap_err().reply_text(),
+            "ERR Protocol error: unauthenticated multibulk length"
+        );
+        let mut d = RequestDecoder::default();
+        d.unauthenticated = true;
+        let mut buf = BytesMut::from(&b"*1\r\n$16385\r\n"[..]);
+        assert_eq!(
+            d.decode(&mut buf).unwrap_err().reply_text(),
+            "ERR Protocol error: unauthenticated bulk length"
+        );
+        let mut d = RequestDecoder::default();
+        d.unauthenticated = true;
+        let mut buf = BytesMut::from(&b"*1\r\n$16384\r\n"[..]);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn nul_before_newline_keeps_inline_incomplete() {
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::from(&b"ECHO a\x00b\r\n"[..]);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
     }
 
     #[test]

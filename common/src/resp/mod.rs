@@ -137,6 +137,12 @@ pub enum ProtocolError {
     /// A bulk length line longer than the inline limit.
     #[error("too big bulk count string")]
     TooBigBulkCount,
+    /// A multibulk count over 10 from a client that must still AUTH.
+    #[error("unauthenticated multibulk length")]
+    UnauthenticatedMultibulkLength,
+    /// A bulk over 16 KB from a client that must still AUTH.
+    #[error("unauthenticated bulk length")]
+    UnauthenticatedBulkLength,
     /// An inline command with an unterminated quote.
     #[error("unbalanced quotes in request")]
     UnbalancedQuotes,

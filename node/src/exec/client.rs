@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use indexmap::IndexSet;
@@ -109,6 +109,7 @@ pub struct Client {
     out: mpsc::UnboundedSender<Out>,
     out_pending: Arc<AtomicUsize>,
     kill: Option<Arc<Notify>>,
+    auth_flag: Option<Arc<AtomicBool>>,
 }
 
 impl Client {
@@ -161,6 +162,7 @@ impl Client {
             out,
             out_pending,
             kill: None,
+            auth_flag: None,
         }
     }
 
@@ -177,6 +179,20 @@ impl Client {
             0,
             true,
         )
+    }
+
+    /// Shares `authenticated` with the connection task, whose decoder applies Redis's small
+    /// limits to clients that must still AUTH.
+    pub fn set_auth_flag(&mut self, flag: Arc<AtomicBool>) {
+        flag.store(self.authenticated, Ordering::Relaxed);
+        self.auth_flag = Some(flag);
+    }
+
+    /// Publishes `authenticated` to the connection task (after each batch).
+    pub fn publish_auth(&self) {
+        if let Some(f) = &self.auth_flag {
+            f.store(self.authenticated, Ordering::Relaxed);
+        }
     }
 
     /// Gives the client a way to drop its connection at once, without writing what is

@@ -139,6 +139,8 @@ pub struct Server {
     pub watches: multi::Watches,
     /// Pub/sub subscriptions (`pubsub.rs`).
     pub pubsub: pubsub::PubSub,
+    /// Connection limits shared with the connection tasks; kept current by `config_changed`.
+    pub limits: std::sync::Arc<crate::connection::Limits>,
     /// `notify-keyspace-events` parsed (`notify.rs`); kept current by `config_changed`.
     pub notify_flags: u32,
     /// `CLIENT PAUSE` in force, if any (exec::pause).
@@ -251,6 +253,7 @@ impl Server {
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
             notify_flags: 0,
+            limits: std::sync::Arc::new(crate::connection::Limits::from_config(&config)),
             pause: None,
             resume_postponed: false,
             postponed_current: false,
@@ -267,6 +270,7 @@ impl Server {
     /// Re-reads the directives the running node caches (call after CONFIG SET):
     /// `notify-keyspace-events`.
     pub fn config_changed(&mut self) {
+        self.limits.update(&self.config);
         let flags = notify::parse_flags(self.config.get_str("notify-keyspace-events")).unwrap_or(0);
         self.notify_flags = flags;
         for db in &mut self.dbs {
@@ -286,6 +290,7 @@ impl Server {
                 self.stats.total_connections_received += 1;
                 // `requirepass` as it is now, not as it was when the listener started.
                 client.authenticated = self.config.get_str("requirepass").is_empty();
+                client.publish_auth();
                 let maxclients =
                     usize::try_from(self.config.get_i64("maxclients")).unwrap_or(10000);
                 if self.clients.len() >= maxclients {
@@ -367,6 +372,7 @@ impl Server {
             client.close_after_reply = true;
         }
         client.send(out);
+        client.publish_auth();
         if client.close_after_reply {
             client.close();
             self.forget_client(&mut client);
