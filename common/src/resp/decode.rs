@@ -516,22 +516,28 @@ mod tests {
 
     #[test]
     fn unauthenticated_limits() {
-        let mut d = RequestDecoder::default();
-        d.unauthenticated = true;
+        let mut d = RequestDecoder {
+            unauthenticated: true,
+            ..RequestDecoder::default()
+        };
         let mut buf = BytesMut::from(&b"*11\r\n"[..]);
         assert_eq!(
             d.decode(&mut buf).unwrap_err().reply_text(),
             "ERR Protocol error: unauthenticated multibulk length"
         );
-        let mut d = RequestDecoder::default();
-        d.unauthenticated = true;
+        let mut d = RequestDecoder {
+            unauthenticated: true,
+            ..RequestDecoder::default()
+        };
         let mut buf = BytesMut::from(&b"*1\r\n$16385\r\n"[..]);
         assert_eq!(
             d.decode(&mut buf).unwrap_err().reply_text(),
             "ERR Protocol error: unauthenticated bulk length"
         );
-        let mut d = RequestDecoder::default();
-        d.unauthenticated = true;
+        let mut d = RequestDecoder {
+            unauthenticated: true,
+            ..RequestDecoder::default()
+        };
         let mut buf = BytesMut::from(&b"*1\r\n$16384\r\n"[..]);
         assert_eq!(d.decode(&mut buf).unwrap(), None);
     }
