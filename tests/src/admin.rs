@@ -248,12 +248,13 @@ impl TestCluster {
         format!("127.0.0.1:{}", self.nodes[i].port)
     }
 
-    /// Runs `shoal-admin create` over every node with one replica per primary.
-    pub fn create(&self) -> String {
+    /// Runs `shoal-admin create` over every node with `replicas` per primary.
+    pub fn create(&self, replicas: usize) -> String {
         let addrs = self.addrs();
+        let replicas = replicas.to_string();
         let mut args = vec!["create"];
         args.extend(addrs.iter().map(String::as_str));
-        args.extend(["--replicas", "1", "--yes"]);
+        args.extend(["--replicas", &replicas, "--yes"]);
         admin_ok(&args)
     }
 }

@@ -16,18 +16,25 @@ use shoal_tests::{Frame, RawClient};
 
 const KEYS: usize = 30_000;
 
-fn scenario_create_reshard_rebalance(kind: ServerKind) {
+/// Primaries a six-node cluster with `replicas` per primary has.
+fn masters(replicas: usize) -> usize {
+    6 / (replicas + 1)
+}
+
+fn scenario_create_reshard_rebalance(kind: ServerKind, replicas: usize) {
+    let m = masters(replicas);
+    let share = 16384 / m;
     let c = TestCluster::start(kind, 6);
-    let out = c.create();
+    let out = c.create(replicas);
     assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
     let entry = c.addr(0);
     assert_both_checks_pass(&entry);
     let ports = c.ports();
     let prim = primaries(&ports);
-    assert_eq!(prim.len(), 3, "3 primaries");
+    assert_eq!(prim.len(), m, "{m} primaries");
     for (_, slots) in &prim {
         assert!(
-            (5461..=5462).contains(&slots.len()),
+            (share..=share + 1).contains(&slots.len()),
             "even split: {}",
             slots.len()
         );
@@ -61,7 +68,10 @@ fn scenario_create_reshard_rebalance(kind: ServerKind) {
 
     // Rebalance back to even shares.
     let out = admin_ok(&["rebalance", &entry]);
-    assert!(out.contains("Rebalancing across 3 nodes"), "{out}");
+    assert!(
+        out.contains(&format!("Rebalancing across {m} nodes")),
+        "{out}"
+    );
     wait_until(Duration::from_secs(20), "agreement after rebalance", || {
         redis_cli_check(&entry).code == 0
     });
@@ -69,7 +79,7 @@ fn scenario_create_reshard_rebalance(kind: ServerKind) {
     for (p, _) in primaries(&ports) {
         let n = myself(p).2.len();
         assert!(
-            (5400..=5500).contains(&n),
+            (share - 60..=share + 60).contains(&n),
             "primary {p} has {n} slots after rebalance"
         );
     }
@@ -77,7 +87,7 @@ fn scenario_create_reshard_rebalance(kind: ServerKind) {
     let out = admin_ok(&["rebalance", &entry]);
     assert!(out.contains("No rebalancing needed"), "{out}");
 
-    // A seventh node joins as an empty primary; rebalance gives it a quarter.
+    // A seventh node joins as an empty primary; rebalance gives it its share.
     let extra = start_node(kind);
     let extra_addr = format!("127.0.0.1:{}", extra.port);
     let out = admin_ok(&["add-node", &extra_addr, &entry]);
@@ -93,7 +103,11 @@ fn scenario_create_reshard_rebalance(kind: ServerKind) {
     });
     assert_both_checks_pass(&entry);
     let n = myself(extra.port).2.len();
-    assert!((4000..=4200).contains(&n), "the new primary got {n} slots");
+    let new_share = 16384 / (m + 1);
+    assert!(
+        (new_share - 100..=new_share + 100).contains(&n),
+        "the new primary got {n} slots"
+    );
     assert_keys_exactly_once(&all, KEYS);
 
     // Empty it again (weight 0) and remove it.
@@ -112,7 +126,7 @@ fn scenario_create_reshard_rebalance(kind: ServerKind) {
     assert_both_checks_pass(&entry);
     let info = admin_ok(&["info", &entry]);
     assert!(
-        info.contains(&format!("[OK] {KEYS} keys in 3 masters.")),
+        info.contains(&format!("[OK] {KEYS} keys in {m} masters.")),
         "{info}"
     );
     assert_keys_exactly_once(&ports, KEYS);
@@ -120,12 +134,12 @@ fn scenario_create_reshard_rebalance(kind: ServerKind) {
 
 #[test]
 fn create_reshard_rebalance_add_del_on_real_redis() {
-    scenario_create_reshard_rebalance(ServerKind::Redis);
+    scenario_create_reshard_rebalance(ServerKind::Redis, 1);
 }
 
-fn scenario_fix_interrupted_move(kind: ServerKind) {
+fn scenario_fix_interrupted_move(kind: ServerKind, replicas: usize) {
     let c = TestCluster::start(kind, 6);
-    c.create();
+    c.create(replicas);
     let entry = c.addr(0);
     let ports = c.ports();
     load_keys(&ports, 5_000);
@@ -242,12 +256,12 @@ fn scenario_fix_interrupted_move(kind: ServerKind) {
 
 #[test]
 fn fix_finishes_an_interrupted_move_on_real_redis() {
-    scenario_fix_interrupted_move(ServerKind::Redis);
+    scenario_fix_interrupted_move(ServerKind::Redis, 1);
 }
 
 fn scenario_failover_and_call(kind: ServerKind) {
     let c = TestCluster::start(kind, 6);
-    c.create();
+    c.create(1);
     let entry = c.addr(0);
     let ports = c.ports();
     load_keys(&ports, 2_000);

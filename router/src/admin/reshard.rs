@@ -81,20 +81,42 @@ pub fn plan(c: &Cluster, sources: &[usize], dst: usize, n: usize) -> Result<Vec<
 }
 
 /// redis-cli's reshard plan: each source gives `n × owned / total` of its lowest slots, the
-/// largest source rounded up and the others down.
+/// largest source rounded up and the others down. Unlike redis-cli, the rounding shortfall
+/// (e.g. 3999 of 4000 across five sources) is made up one slot per source, so exactly `n`
+/// slots move.
 pub fn split(mut sources: Vec<(Endpoint, Vec<u16>)>, dst: &Endpoint, n: usize) -> Result<Vec<Job>> {
     sources.sort_by_key(|(_, slots)| std::cmp::Reverse(slots.len()));
     let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
     if n > total {
         bail!("the sources own {total} slots in all; ask for at most that many");
     }
+    let mut takes: Vec<usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(k, (_, slots))| {
+            let share = n as f64 * slots.len() as f64 / total as f64;
+            let take = if k == 0 { share.ceil() } else { share.floor() } as usize;
+            take.min(slots.len())
+        })
+        .collect();
+    // The first source's ceil can overshoot by one when the others floor exactly.
+    let mut sum: usize = takes.iter().sum();
+    for t in takes.iter_mut() {
+        while sum > n && *t > 0 {
+            *t -= 1;
+            sum -= 1;
+        }
+    }
+    while sum < n {
+        for (t, (_, slots)) in takes.iter_mut().zip(&sources) {
+            if sum < n && *t < slots.len() {
+                *t += 1;
+                sum += 1;
+            }
+        }
+    }
     let mut jobs = Vec::new();
-    let mut left = n;
-    for (k, (src, mut slots)) in sources.into_iter().enumerate() {
-        let share = n as f64 * slots.len() as f64 / total as f64;
-        let take = if k == 0 { share.ceil() } else { share.floor() } as usize;
-        let take = take.min(left).min(slots.len());
-        left -= take;
+    for (take, (src, mut slots)) in takes.into_iter().zip(sources) {
         if take > 0 {
             slots.sort_unstable();
             slots.truncate(take);
@@ -196,6 +218,28 @@ mod tests {
         assert_eq!(jobs[0].slots[0], 5461);
         assert_eq!(jobs[1].slots[..3], [0, 1, 2]);
         assert!(jobs.iter().all(|j| j.dst.id == "c"));
+    }
+
+    #[test]
+    fn split_moves_exactly_n_across_many_sources() {
+        let sizes = [2731u16, 2731, 2731, 2730, 2730];
+        let mut start = 0u16;
+        let mut sources = Vec::new();
+        for (i, &len) in sizes.iter().enumerate() {
+            sources.push((
+                ep(&i.to_string()),
+                (start..start + len).collect::<Vec<u16>>(),
+            ));
+            start += len;
+        }
+        for n in [1, 4, 4000, 13653] {
+            let jobs = split(sources.clone(), &ep("t"), n).expect("plan");
+            assert_eq!(
+                jobs.iter().map(|j| j.slots.len()).sum::<usize>(),
+                n,
+                "n = {n}"
+            );
+        }
     }
 
     #[test]
