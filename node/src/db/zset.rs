@@ -595,6 +595,41 @@ mod tests {
         assert_eq!(order, vec![b("a"), b("b")]);
     }
 
+    #[test]
+    fn zscan_returns_every_stable_member_while_others_come_and_go() {
+        let limits = Limits {
+            max_entries: 0,
+            max_value: 64,
+        };
+        let mut z = ZSet::new_for(limits, 1);
+        for i in 0..500 {
+            z.insert_new(f64::from(i), Bytes::from(format!("s{i}")), limits);
+            z.insert_new(f64::from(i), Bytes::from(format!("v{i}")), limits);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut round) = (0, 0);
+        loop {
+            let mut out = Vec::new();
+            cursor = z.scan(cursor, 7, &mut out);
+            seen.extend(out.into_iter().map(|(_, m)| m));
+            // Volatile members leave, new ones arrive, stable ones change score.
+            z.remove(format!("v{}", round * 3 % 500).as_bytes());
+            z.insert_new(-1.0, Bytes::from(format!("new{round}")), limits);
+            let m = format!("s{}", round * 7 % 500);
+            let old = z.score(m.as_bytes()).expect("stable member");
+            z.update(m.as_bytes(), old, old + 1000.0);
+            round += 1;
+            if cursor == 0 {
+                break;
+            }
+            assert!(round < 10_000);
+        }
+        for i in 0..500 {
+            assert!(seen.contains(format!("s{i}").as_bytes()), "s{i} missed");
+        }
+        z.check_invariants();
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Add(u16, i16),
