@@ -174,8 +174,18 @@ pub static DIRECTIVES: &[Directive] = &[
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
         Kind::Custom(crate::exec::pubsub::canonical_obuf_limits),
     ),
-    d("hash-max-listpack-entries", "128", NONNEG),
-    d("hash-max-listpack-value", "64", NONNEG),
+    alias(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        "512",
+        NONNEG,
+    ),
+    alias(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        "64",
+        NONNEG,
+    ),
     d("set-max-intset-entries", "512", NONNEG),
     alias(
         "zset-max-listpack-entries",
@@ -189,7 +199,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "64",
         NONNEG,
     ),
-    d("list-max-listpack-size", "-2", I),
+    alias("list-max-listpack-size", "list-max-ziplist-size", "-2", I),
     d("list-compress-depth", "0", NONNEG),
     immutable(
         "enable-debug-command",

@@ -128,6 +128,7 @@ commands! {
     ClientReply => "client|reply", 3, NOSCRIPT | LS, CONNECTION, Connection, [], [];
     ClientPause => "client|pause", -3, ADM, CONNECTION, Connection, [], [];
     ClientUnpause => "client|unpause", 2, ADM, CONNECTION, Connection, [], [];
+    ClientUnblock => "client|unblock", -3, ADM, CONNECTION, Connection, [], [];
     ClientHelp => "client|help", 2, LS, CONNECTION, Connection, [], [];
     Auth => "auth", -2, NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY, CONNECTION, Connection, [], [];
     Reset => "reset", 1, NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY, CONNECTION, Connection, [], [];

@@ -669,3 +669,38 @@ pub fn client_help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyEr
         ],
     ))
 }
+
+/// ```text
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+/// ```
+pub fn client_unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    if argv.len() > 4 {
+        return Err(ReplyError::other(
+            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let mut error = false;
+    if let Some(reason) = argv.get(3) {
+        if args::is(reason, "timeout") {
+            error = false;
+        } else if args::is(reason, "error") {
+            error = true;
+        } else {
+            return Err(ReplyError::other(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    }
+    let id = args::int(&argv[2])?;
+    let Ok(id) = crate::exec::ClientId::try_from(id) else {
+        return Ok(Frame::Integer(0));
+    };
+    let reply = if error {
+        Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    } else {
+        Frame::NullArray
+    };
+    Ok(Frame::Integer(i64::from(
+        ctx.srv.unblock_client(id, &reply),
+    )))
+}

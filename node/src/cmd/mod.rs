@@ -51,6 +51,7 @@ pub fn handler(id: CommandId) -> Handler {
         C::ClientPause => connection::client_pause,
         C::ClientUnpause => connection::client_unpause,
         C::ClientHelp => connection::client_help,
+        C::ClientUnblock => connection::client_unblock,
         C::Auth => connection::auth,
         C::Reset => connection::reset,
         // end connection

@@ -13,6 +13,7 @@
 pub mod dict;
 pub mod dump;
 pub mod expire;
+pub mod listpack;
 pub mod value;
 pub mod zset;
 pub mod zset_listpack;

@@ -106,6 +106,8 @@ pub struct Client {
     pub postponed_error: Option<ProtocolError>,
     /// Bytes of the last command's arguments (`CLIENT LIST argv-mem=`... approximated).
     pub last_argv_bytes: usize,
+    /// Blocking state (exec::blocking): waiting, pending commands, deny-blocking.
+    pub bstate: super::blocking::ClientBlockState,
     out: mpsc::UnboundedSender<Out>,
     out_pending: Arc<AtomicUsize>,
     kill: Option<Arc<Notify>>,
@@ -159,6 +161,7 @@ impl Client {
             postponed: VecDeque::new(),
             postponed_error: None,
             last_argv_bytes: 0,
+            bstate: super::blocking::ClientBlockState::default(),
             out,
             out_pending,
             kill: None,

@@ -6,6 +6,7 @@
 //! here awaits while touching state: [`Server::handle`] is synchronous, so the node is a
 //! state machine driven by events and a tick, and tests drive it without sockets.
 
+pub mod blocking;
 pub mod client;
 pub mod monitor;
 pub mod multi;
@@ -156,6 +157,8 @@ pub struct Server {
     /// Time of the last successful save, Unix seconds (`LASTSAVE`; the start time until
     /// persistence exists).
     pub lastsave_s: i64,
+    /// Clients blocked on keys, ready keys, timeouts ([`blocking`]).
+    pub blocking: blocking::Blocking,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -189,6 +192,7 @@ impl Ctx<'_> {
     /// [`Ctx::signal_modified_key`] for a key in database `db` (MOVE, COPY ... DB).
     pub fn signal_modified_key_in(&mut self, db: usize, key: &[u8]) {
         self.srv.touch_watched_key(self.client, db, key);
+        self.srv.blocking.signal_key_as_ready(db, key);
     }
 
     /// Publishes a keyspace event of class `class` (the letter of `notify-keyspace-events`:
@@ -260,6 +264,7 @@ impl Server {
             monitors: Vec::new(),
             slowlog: slowlog::SlowLog::default(),
             lastsave_s: now / 1000,
+            blocking: blocking::Blocking::default(),
             clock,
             config,
         };
@@ -322,7 +327,9 @@ impl Server {
     }
 
     /// Runs a batch of commands from one client and sends the replies in one buffer.
-    /// Commands of a client postponed by `CLIENT PAUSE` wait in `Client::postponed`.
+    /// Commands of a client postponed by `CLIENT PAUSE` wait in `Client::postponed`; a
+    /// blocked client's commands wait in its pending queue until it is unblocked
+    /// (exec::blocking).
     pub fn handle_batch(
         &mut self,
         id: ClientId,
@@ -340,15 +347,41 @@ impl Server {
             self.clients.insert(id, client);
             return;
         }
+        let pending = &mut client.bstate.pending;
+        if pending.is_empty() {
+            *pending = cmds.into();
+        } else {
+            pending.extend(cmds);
+        }
+        if error.is_some() {
+            client.bstate.pending_error = error;
+        }
+        if client.bstate.blocked {
+            self.clients.insert(id, client);
+            return;
+        }
+        let out = self.drain_pending(&mut client);
+        self.finish_client_run(client, out);
+        if self.resume_postponed {
+            let now = self.clock.now_ms();
+            self.check_pause(now);
+        }
+    }
+
+    /// Runs `client`'s pending commands until they are done, one blocks or one is
+    /// postponed by `CLIENT PAUSE`; returns the encoded replies.
+    fn drain_pending(&mut self, client: &mut Client) -> BytesMut {
         let mut out = BytesMut::new();
-        let mut cmds = cmds.into_iter();
-        let mut error = error;
-        while let Some(argv) = cmds.next() {
-            let reply = self.process_command(&mut client, &argv);
+        while !client.bstate.blocked {
+            let Some(argv) = client.bstate.pending.pop_front() else {
+                break;
+            };
+            let reply = self.process_command(client, &argv);
             if std::mem::take(&mut self.postponed_current) {
                 client.postponed.push_back(argv);
-                pause::postpone_rest(&mut client, cmds.by_ref());
-                client.postponed_error = error.take();
+                let rest = std::mem::take(&mut client.bstate.pending);
+                pause::postpone_rest(client, rest);
+                client.postponed_error = client.bstate.pending_error.take();
                 break;
             }
             // Pushes produced during the command (its own messages) precede its reply.
@@ -364,31 +397,38 @@ impl Server {
             }
             client.reply_skip = std::mem::take(&mut client.reply_skip_next);
             if client.close_after_reply || self.shutdown_requested {
+                client.bstate.pending.clear();
                 break;
             }
         }
-        if let Some(err) = error {
+        if !client.bstate.blocked
+            && client.bstate.pending.is_empty()
+            && let Some(err) = client.bstate.pending_error.take()
+        {
             encode(&Frame::error(err.reply_text()), client.protocol, &mut out);
             client.close_after_reply = true;
         }
+        out
+    }
+
+    /// Sends `out` to `client` and puts it back in the table (or closes it).
+    fn finish_client_run(&mut self, mut client: Client, out: BytesMut) {
         client.send(out);
         client.publish_auth();
         if client.close_after_reply {
             client.close();
             self.forget_client(&mut client);
+            let id = client.id;
             self.monitors.retain(|m| *m != id);
         } else {
-            self.clients.insert(id, client);
-        }
-        if self.resume_postponed {
-            let now = self.clock.now_ms();
-            self.check_pause(now);
+            self.clients.insert(client.id, client);
         }
     }
 
     /// Removes what the node keeps for a client that is going away: subscriptions and
     /// watched keys (its MULTI state goes with the `Client`).
     pub fn forget_client(&mut self, client: &mut Client) {
+        self.blocking.forget(client.id);
         self.forget_subscriptions(client);
         self.unwatch_all(client);
     }
@@ -396,6 +436,7 @@ impl Server {
     /// Periodic work (Redis `serverCron`): active expiry (primaries only: replicas get the
     /// primary's deletes), replication pings and WAIT timeouts.
     pub fn cron(&mut self) {
+        self.handle_blocked_timeouts();
         self.replication_cron();
         for db in &mut self.dbs {
             db.rehash_steps(CRON_REHASH_STEPS);
@@ -438,6 +479,17 @@ impl Server {
     }
 }
 
+/// Sleeps until the nearest blocked client's deadline (forever if there is none).
+async fn blocking_timer(srv: &Server) {
+    match srv.blocking.next_deadline_ms() {
+        Some(deadline) => {
+            let wait_ms = u64::try_from(deadline - srv.clock.now_ms()).unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// The executor task: owns `srv` and serves events until every sender is gone or SHUTDOWN.
 pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Server {
     let hz = u64::try_from(srv.config.get_i64("hz").clamp(1, 500)).unwrap_or(10);
@@ -455,6 +507,7 @@ pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Ser
                 }
             }
             _ = tick.tick() => srv.cron(),
+            () = blocking_timer(&srv) => srv.handle_blocked_timeouts(),
         }
         if srv.shutdown_requested {
             break;

@@ -94,7 +94,13 @@ impl Server {
                 return Some(Frame::error(err.to_string()));
             }
         };
-        self.call(client, spec, argv)
+        let reply = self.call(client, spec, argv);
+        // Step 12: serve the clients a key made ready by this command (or transaction),
+        // before any other client's next command. Nested calls (EXEC) wait for the outer one.
+        if self.blocking.call_depth == 0 {
+            self.handle_clients_blocked_on_keys();
+        }
+        reply
     }
 
     /// A rejected EXEC discards the transaction and says why (Redis `execCommandAbort`);
@@ -120,6 +126,7 @@ impl Server {
         client.last_argv_bytes = argv.iter().map(Bytes::len).sum();
         let started = Instant::now();
         let handler = cmd::handler(spec.id);
+        self.blocking.call_depth += 1;
         let (result, no_reply, propagate_as) = {
             let mut ctx = Ctx {
                 srv: self,
@@ -131,7 +138,13 @@ impl Server {
             let r = handler(&mut ctx, argv);
             (r, ctx.no_reply, ctx.propagate_as)
         };
+        self.blocking.call_depth -= 1;
         self.drain_expired(client);
+        if client.bstate.request.is_some() {
+            // The command blocked: no reply, no propagation until it is served.
+            self.block_client(client, spec, argv);
+            return None;
+        }
         let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.total_commands_processed += 1;
         let st = self.stats.commands.entry(spec.name).or_default();
@@ -278,7 +291,7 @@ impl Server {
     }
 
     /// Sends an executed write to the replication stream, in its deterministic form.
-    fn propagate_write(
+    pub(crate) fn propagate_write(
         &mut self,
         client: &mut Client,
         spec: &CommandSpec,

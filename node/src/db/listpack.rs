@@ -1,0 +1,225 @@
+//! A compact sequence of byte strings in one allocation (Redis `listpack.c`, simplified).
+//!
+//! Small hashes keep their field/value pairs here instead of a hash table, as Redis does
+//! below `hash-max-listpack-entries` / `hash-max-listpack-value`: one heap block instead of
+//! two allocations per string plus table slots, which is what makes 100k small hashes cost
+//! about what Redis pays. Each entry is a LEB128 length followed by the bytes. Operations are
+//! linear scans, which is fine because the owner converts to a table past a small size.
+//!
+//! Invariants: `buf` is a concatenation of exactly `len` well-formed entries; the buffer is
+//! kept at its exact size (`reserve_exact`), trading a reallocation per write for memory, as
+//! Redis's listpack does.
+
+/// A sequence of byte strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listpack {
+    buf: Vec<u8>,
+    len: u32,
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+    loop {
+        let byte = u8::try_from(v & 0x7f).expect("invariant: masked to 7 bits");
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn varint_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// Reads the entry at byte offset `at`: (payload start, payload end).
+fn entry_at(buf: &[u8], at: usize) -> (usize, usize) {
+    let mut len = 0usize;
+    let mut shift = 0;
+    let mut i = at;
+    loop {
+        let b = buf[i];
+        len |= usize::from(b & 0x7f) << shift;
+        i += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (i, i + len)
+}
+
+/// Iterator over a listpack's entries with their byte offsets.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    /// (offset of the entry, payload).
+    type Item = (usize, &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.buf.len() {
+            return None;
+        }
+        let start = self.at;
+        let (s, e) = entry_at(self.buf, start);
+        self.at = e;
+        Some((start, &self.buf[s..e]))
+    }
+}
+
+impl Listpack {
+    /// An empty listpack.
+    pub fn new() -> Listpack {
+        Listpack::default()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes used by the encoded entries.
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Entries with their offsets.
+    pub fn iter_at(&self) -> Iter<'_> {
+        Iter {
+            buf: &self.buf,
+            at: 0,
+        }
+    }
+
+    /// Entries.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.iter_at().map(|(_, e)| e)
+    }
+
+    /// The entry starting at byte `offset` and the offset just after it.
+    pub fn at(&self, offset: usize) -> (&[u8], usize) {
+        let (s, e) = entry_at(&self.buf, offset);
+        (&self.buf[s..e], e)
+    }
+
+    /// Appends an entry.
+    pub fn push(&mut self, item: &[u8]) {
+        self.buf.reserve_exact(varint_len(item.len()) + item.len());
+        write_varint(&mut self.buf, item.len());
+        self.buf.extend_from_slice(item);
+        self.len += 1;
+    }
+
+    /// Inserts entries at byte `offset` (which must be an entry boundary or the end).
+    pub fn insert_at(&mut self, offset: usize, items: &[&[u8]]) {
+        let mut enc = Vec::new();
+        for it in items {
+            write_varint(&mut enc, it.len());
+            enc.extend_from_slice(it);
+        }
+        self.buf.reserve_exact(enc.len());
+        self.buf.splice(offset..offset, enc);
+        self.len += u32::try_from(items.len()).expect("invariant: listpacks stay small");
+    }
+
+    /// Removes `count` entries starting at byte `offset`.
+    pub fn remove_at(&mut self, offset: usize, count: usize) {
+        let mut end = offset;
+        for _ in 0..count {
+            end = entry_at(&self.buf, end).1;
+        }
+        self.buf.drain(offset..end);
+        self.len -= u32::try_from(count).expect("invariant: listpacks stay small");
+        if self.buf.capacity() > self.buf.len() + 64 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
+    /// Replaces the entry at byte `offset` with `item`.
+    pub fn replace_at(&mut self, offset: usize, item: &[u8]) {
+        let end = entry_at(&self.buf, offset).1;
+        let mut enc = Vec::with_capacity(varint_len(item.len()) + item.len());
+        write_varint(&mut enc, item.len());
+        enc.extend_from_slice(item);
+        if enc.len() > end - offset {
+            self.buf.reserve_exact(enc.len() - (end - offset));
+        }
+        self.buf.splice(offset..end, enc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(Vec<u8>),
+        Insert(usize, Vec<u8>),
+        Remove(usize, usize),
+        Replace(usize, Vec<u8>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let item = proptest::collection::vec(any::<u8>(), 0..300);
+        prop_oneof![
+            item.clone().prop_map(Op::Push),
+            (any::<usize>(), item.clone()).prop_map(|(i, v)| Op::Insert(i, v)),
+            (any::<usize>(), 1usize..3).prop_map(|(i, n)| Op::Remove(i, n)),
+            (any::<usize>(), item).prop_map(|(i, v)| Op::Replace(i, v)),
+        ]
+    }
+
+    fn offset_of(lp: &Listpack, i: usize) -> usize {
+        lp.iter_at().nth(i).map_or(lp.bytes(), |(o, _)| o)
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_vec(ops in proptest::collection::vec(op(), 0..60)) {
+            let mut lp = Listpack::new();
+            let mut model: Vec<Vec<u8>> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Push(v) => { lp.push(&v); model.push(v); }
+                    Op::Insert(i, v) => {
+                        let i = i % (model.len() + 1);
+                        lp.insert_at(offset_of(&lp, i), &[&v]);
+                        model.insert(i, v);
+                    }
+                    Op::Remove(i, n) => {
+                        if model.is_empty() { continue; }
+                        let i = i % model.len();
+                        let n = n.min(model.len() - i);
+                        lp.remove_at(offset_of(&lp, i), n);
+                        model.drain(i..i + n);
+                    }
+                    Op::Replace(i, v) => {
+                        if model.is_empty() { continue; }
+                        let i = i % model.len();
+                        lp.replace_at(offset_of(&lp, i), &v);
+                        model[i] = v;
+                    }
+                }
+                prop_assert_eq!(lp.len(), model.len());
+                let got: Vec<Vec<u8>> = lp.iter().map(<[u8]>::to_vec).collect();
+                prop_assert_eq!(&got, &model);
+            }
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Blocking operations: clients waiting on keys, ready keys, timeouts (Redis `blocked.c`).
+//!
+//! # How a command blocks (the API for handlers)
+//!
+//! A blocking handler (BLPOP, BLMOVE, BZPOPMIN, ...) does, in order:
+//!
+//! 1. `let deadline_ms = blocking::parse_timeout(ctx, &argv[n])?;` — Redis's timeout rules
+//!    (fractional seconds, `0` = forever, exact error texts). Parse it where Redis does, so
+//!    error precedence matches.
+//! 2. `for key in blocking::keys_to_try(ctx, &keys) { ... }` — try to serve from each key (a
+//!    missing key is empty; a key of another type is WRONGTYPE, as usual). On a first call
+//!    this is every key in argument order; when the executor re-runs the command because key
+//!    K became ready, it is just K: Redis 7.0 serves a woken client from the key that became
+//!    ready, not from its first non-empty key.
+//! 3. If nothing could be served: `return blocking::block(ctx, &keys, deadline_ms, "list");`
+//!    with the `TYPE` name of the values that can wake it (`"list"`, `"zset"`). Inside
+//!    MULTI/EXEC or a script (`ClientBlockState::deny_blocking`) this answers the timeout
+//!    reply at once, as Redis does; otherwise the client blocks and no reply is sent now.
+//!
+//! That is all: the handler is re-run (with the same argv, in the same database) when one of
+//! its keys exists with the right type after a command, and its reply then goes to the
+//! client. A re-run that blocks again leaves the client waiting with its original place in
+//! the queues and its original deadline. The handler must therefore be a pure function of the
+//! keyspace (pop, push, reply), which every blocking command in Redis is.
+//!
+//! # What the executor guarantees
+//!
+//! - Clients blocked on a key are served first come, first served (one FIFO per key).
+//! - A key made ready by a command is served right after that command (`process_command`
+//!   calls [`Server::handle_clients_blocked_on_keys`] after the call, at nesting depth 0), so
+//!   no other client's command runs in between and steals the element. A MULTI/EXEC must run
+//!   its queued commands below depth 0 (through the handler, not a new top-level
+//!   `process_command`), so its wake-ups happen after EXEC as a whole.
+//! - A blocked client whose key is deleted, or set to another type, keeps waiting: readiness
+//!   is checked at serve time (key exists with the right type), so any write may signal.
+//! - Commands a blocked client pipelines after its blocking command wait in
+//!   `ClientBlockState::pending` and run, in order, once it is unblocked.
+//! - Timeouts fire from the executor's clock: [`Server::handle_blocked_timeouts`] runs from
+//!   `Server::cron` and from a timer the executor arms for the nearest deadline.
+//! - A disconnecting blocked client is removed from every queue.
+//! - `CLIENT UNBLOCK id [TIMEOUT|ERROR]` → [`Server::unblock_client`].
+//!
+//! # Checklist (as `blocked.c`): a new blocking command must also
+//!
+//! - reply on timeout: this module sends `Frame::NullArray` (`*-1` in RESP2, `_` in RESP3),
+//!   which is what Redis 7.0 sends for list and zset blocking commands;
+//! - be served from the ready key only (use [`keys_to_try`]);
+//! - signal the keys it writes (`ctx.signal_modified_key`), since its pushes (BLMOVE) can make
+//!   another key ready;
+//! - cluster (not done yet, issue of the cluster helper): a blocked client whose key's slot
+//!   moves away (or is deleted from this node) must be unblocked with a `-MOVED` / `-ASK`
+//!   redirection, or `-UNBLOCKED` when the slot is unowned, as Redis 7.0 does in
+//!   `blockedBeforeSleep`/`clusterRedirectBlockedClientIfNeeded`. The hook for it is
+//!   [`Server::unblock_client`] with the redirection error as the reply, called for every id
+//!   in [`Blocking::clients_blocked_in_db`] whose keys hash to the lost slot.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use bytes::{Bytes, BytesMut};
+use shoal_common::command::CommandSpec;
+use shoal_common::resp::ProtocolError;
+use shoal_common::resp::encode::encode;
+use shoal_common::{Frame, ReplyError};
+
+use super::{Client, ClientId, Ctx, Server};
+use crate::cmd;
+
+/// What a handler asked for when it decided to block.
+#[derive(Debug, Clone)]
+pub struct BlockRequest {
+    keys: Vec<Bytes>,
+    deadline_ms: i64,
+    type_name: &'static str,
+}
+
+/// Blocking-related state of one client (`Client::bstate`).
+#[derive(Debug, Default)]
+pub struct ClientBlockState {
+    /// Set by [`block`] during a call; consumed by the executor right after it.
+    pub request: Option<BlockRequest>,
+    /// While the executor re-runs the command: the key that became ready.
+    pub ready_key: Option<Bytes>,
+    /// True while the client waits.
+    pub blocked: bool,
+    /// Blocking commands must not block (set by EXEC and scripts): they answer as on
+    /// timeout instead (Redis `CLIENT_DENY_BLOCKING`).
+    pub deny_blocking: bool,
+    /// Commands received (or pipelined) while blocked, run in order once unblocked.
+    pub pending: VecDeque<Vec<Bytes>>,
+    /// A protocol error that followed the pending commands: reply with it, then close.
+    pub pending_error: Option<ProtocolError>,
+}
+
+/// A blocked client as the blocking tables see it.
+#[derive(Debug)]
+struct Blocked {
+    db: usize,
+    keys: Vec<Bytes>,
+    type_name: &'static str,
+    deadline_ms: i64,
+    cmd: &'static CommandSpec,
+    argv: Vec<Bytes>,
+}
+
+/// The executor's blocking tables (Redis `db->blocking_keys`, `server.ready_keys`, the
+/// timeout radix tree).
+#[derive(Debug, Default)]
+pub struct Blocking {
+    /// Per database: key → clients blocked on it, in blocking order.
+    keys: Vec<HashMap<Bytes, VecDeque<ClientId>>>,
+    blocked: HashMap<ClientId, Blocked>,
+    /// (deadline ms, client) for clients with a timeout.
+    timeouts: BTreeSet<(i64, ClientId)>,
+    ready: Vec<(usize, Bytes)>,
+    ready_set: HashSet<(usize, Bytes)>,
+    /// Clients just unblocked whose pending commands must run.
+    unblocked: VecDeque<ClientId>,
+    serving: bool,
+    draining: bool,
+    /// Nesting depth of `process_command` calls (EXEC, scripts): wake-ups only at depth 0.
+    pub(crate) call_depth: u32,
+}
+
+impl Blocking {
+    /// Number of blocked clients (INFO `blocked_clients`).
+    pub fn blocked_count(&self) -> usize {
+        self.blocked.len()
+    }
+
+    /// Number of keys with blocked clients (INFO keyspace `blocking_keys`-style counters).
+    pub fn blocking_keys_count(&self) -> usize {
+        self.keys.iter().map(HashMap::len).sum()
+    }
+
+    /// True if `id` is blocked.
+    pub fn is_blocked(&self, id: ClientId) -> bool {
+        self.blocked.contains_key(&id)
+    }
+
+    /// Ids of the clients blocked in database `db` with the keys they wait on (for the
+    /// cluster's redirect-on-slot-loss check).
+    pub fn clients_blocked_in_db(&self, db: usize) -> Vec<(ClientId, Vec<Bytes>)> {
+        self.blocked
+            .iter()
+            .filter(|(_, b)| b.db == db)
+            .map(|(id, b)| (*id, b.keys.clone()))
+            .collect()
+    }
+
+    /// Marks `key` ready if some client is blocked on it (Redis `signalKeyAsReady`). Cheap
+    /// when nobody is blocked, so every write may call it.
+    pub fn signal_key_as_ready(&mut self, db: usize, key: &[u8]) {
+        let Some(map) = self.keys.get(db) else {
+            return;
+        };
+        let Some((k, _)) = map.get_key_value(key) else {
+            return;
+        };
+        let entry = (db, k.clone());
+        if self.ready_set.insert(entry.clone()) {
+            self.ready.push(entry);
+        }
+    }
+
+    /// The nearest timeout, Unix ms.
+    pub fn next_deadline_ms(&self) -> Option<i64> {
+        self.timeouts.first().map(|(d, _)| *d)
+    }
+
+    fn add(&mut self, id: ClientId, b: Blocked) {
+        if self.keys.len() <= b.db {
+            self.keys.resize_with(b.db + 1, HashMap::new);
+        }
+        for k in &b.keys {
+            let q = self.keys[b.db].entry(k.clone()).or_default();
+            if !q.contains(&id) {
+                q.push_back(id);
+            }
+        }
+        if b.deadline_ms > 0 {
+            self.timeouts.insert((b.deadline_ms, id));
+        }
+        self.blocked.insert(id, b);
+    }
+
+    /// Removes `id` from every table; true if it was blocked.
+    pub fn forget(&mut self, id: ClientId) -> bool {
+        let Some(b) = self.blocked.remove(&id) else {
+            return false;
+        };
+        for k in &b.keys {
+            if let Some(q) = self.keys[b.db].get_mut(&k[..]) {
+                q.retain(|c| *c != id);
+                if q.is_empty() {
+                    self.keys[b.db].remove(&k[..]);
+                }
+            }
+        }
+        self.timeouts.remove(&(b.deadline_ms, id));
+        true
+    }
+}
+
+/// Parses a blocking timeout in seconds (Redis `getTimeoutFromObjectOrReply`): a float,
+/// truncated to milliseconds, `0` meaning forever. Returns the absolute deadline in Unix ms,
+/// or 0 for none.
+pub fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, ReplyError> {
+    let secs = shoal_common::number::parse_f64(arg)
+        .ok_or_else(|| ReplyError::other("ERR timeout is not a float or out of range"))?;
+    let ms = secs * 1000.0;
+    // C's (long long) cast on x86 turns out-of-range values (and inf) into LLONG_MIN, which
+    // Redis then reports as negative.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let ms = if ms.is_finite() && ms < 9.223_372_036_854_776e18 && ms >= -9.223_372_036_854_776e18 {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    if ms < 0 {
+        return Err(ReplyError::other("ERR timeout is negative"));
+    }
+    Ok(if ms == 0 {
+        0
+    } else {
+        ctx.now_ms.saturating_add(ms)
+    })
+}
+
+/// The keys a blocking handler should try, in order: all of `keys` on a first call, only
+/// the ready key when the executor re-runs the command for it.
+pub fn keys_to_try(ctx: &Ctx<'_>, keys: &[Bytes]) -> Vec<Bytes> {
+    match &ctx.client.bstate.ready_key {
+        Some(k) => vec![k.clone()],
+        None => keys.to_vec(),
+    }
+}
+
+/// False when a blocking command must answer at once instead of blocking: inside EXEC,
+/// scripts (`deny_blocking`) and our primary's replication stream (Redis
+/// `CLIENT_DENY_BLOCKING`).
+pub fn may_block(ctx: &Ctx<'_>) -> bool {
+    let c = &ctx.client;
+    c.bstate.ready_key.is_some() || !(c.bstate.deny_blocking || c.in_exec || c.is_master)
+}
+
+/// Blocks the caller on `keys` until one exists with type `type_name`, or `deadline_ms`
+/// passes (0 = never). Returns the reply to give now: nothing (a placeholder the executor
+/// drops) when the client blocks, the timeout reply when it may not block (MULTI, scripts).
+pub fn block(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    deadline_ms: i64,
+    type_name: &'static str,
+) -> Result<Frame, ReplyError> {
+    if !may_block(ctx) {
+        ctx.propagate_as = Some(Vec::new());
+        return Ok(Frame::NullArray);
+    }
+    ctx.client.bstate.request = Some(BlockRequest {
+        keys: keys.to_vec(),
+        deadline_ms,
+        type_name,
+    });
+    Ok(Frame::NullArray)
+}
+
+impl Server {
+    /// Registers `client` as blocked after its command asked to block (called by
+    /// `process_command`).
+    pub(crate) fn block_client(
+        &mut self,
+        client: &mut Client,
+        cmd: &'static CommandSpec,
+        argv: &[Bytes],
+    ) {
+        let Some(req) = client.bstate.request.take() else {
+            return;
+        };
+        client.bstate.blocked = true;
+        self.blocking.add(
+            client.id,
+            Blocked {
+                db: client.db,
+                keys: req.keys,
+                type_name: req.type_name,
+                deadline_ms: req.deadline_ms,
+                cmd,
+                argv: argv.to_vec(),
+            },
+        );
+    }
+
+    /// Serves clients blocked on keys made ready since the last call (Redis
+    /// `handleClientsBlockedOnKeys`), repeating while serving makes more keys ready, then
+    /// runs the pending commands of the clients it unblocked.
+    pub fn handle_clients_blocked_on_keys(&mut self) {
+        if self.blocking.serving {
+            return;
+        }
+        self.blocking.serving = true;
+        while !self.blocking.ready.is_empty() {
+            let batch = std::mem::take(&mut self.blocking.ready);
+            self.blocking.ready_set.clear();
+            for (db, key) in batch {
+                self.serve_key(db, &key);
+            }
+        }
+        self.blocking.serving = false;
+        self.process_unblocked_clients();
+    }
+
+    /// Serves, in FIFO order, the clients blocked on `key` while it exists with their type.
+    fn serve_key(&mut self, db: usize, key: &Bytes) {
+        let Some(queue) = self.blocking.keys.get(db).and_then(|m| m.get(key)) else {
+            return;
+        };
+        let waiting: Vec<ClientId> = queue.iter().copied().collect();
+        for id in waiting {
+            let Some(type_name) = self.blocking.blocked.get(&id).map(|b| b.type_name) else {
+                continue;
+            };
+            let now = self.clock.now_ms();
+            match self.dbs[db].get(key, now) {
+                None => break,
+                Some(e) if e.value.type_name() != type_name => continue,
+                Some(_) => self.rerun_blocked(id, key),
+            }
+        }
+    }
+
+    /// Re-runs the blocked command of `id` for the ready `key`; unblocks it unless it blocks
+    /// again.
+    fn rerun_blocked(&mut self, id: ClientId, key: &Bytes) {
+        let Some(mut client) = self.clients.remove(&id) else {
+            self.blocking.forget(id);
+            return;
+        };
+        let (cmd, argv) = {
+            let b = self
+                .blocking
+                .blocked
+                .get(&id)
+                .expect("invariant: caller checked");
+            (b.cmd, b.argv.clone())
+        };
+        client.bstate.ready_key = Some(key.clone());
+        let now_ms = self.clock.now_ms();
+        self.blocking.call_depth += 1;
+        let (result, propagate_as) = {
+            let mut ctx = Ctx {
+                srv: self,
+                client: &mut client,
+                now_ms,
+                no_reply: false,
+                propagate_as: None,
+            };
+            let r = cmd::handler(cmd.id)(&mut ctx, &argv);
+            (r, ctx.propagate_as)
+        };
+        self.blocking.call_depth -= 1;
+        client.bstate.ready_key = None;
+        if client.bstate.request.take().is_some() {
+            self.clients.insert(id, client);
+            return;
+        }
+        if result.is_ok() {
+            self.propagate_write(&mut client, cmd, &argv, propagate_as, now_ms);
+        }
+        let reply = result.unwrap_or_else(|e| Frame::error(e.to_string()));
+        self.finish_unblock(client, &reply);
+    }
+
+    fn finish_unblock(&mut self, mut client: Client, reply: &Frame) {
+        self.blocking.forget(client.id);
+        client.bstate.blocked = false;
+        let mut out = BytesMut::new();
+        encode(reply, client.protocol, &mut out);
+        client.send(out);
+        self.blocking.unblocked.push_back(client.id);
+        self.clients.insert(client.id, client);
+    }
+
+    /// Unblocks `id` with `reply` (timeouts, `CLIENT UNBLOCK`, cluster redirections). Returns
+    /// false if it was not blocked. Its pending commands run at the next drain point.
+    pub fn unblock_client(&mut self, id: ClientId, reply: &Frame) -> bool {
+        if !self.blocking.is_blocked(id) {
+            return false;
+        }
+        match self.clients.remove(&id) {
+            Some(client) => self.finish_unblock(client, reply),
+            None => {
+                self.blocking.forget(id);
+            }
+        }
+        true
+    }
+
+    /// Answers every blocked client whose deadline has passed with the timeout reply.
+    pub fn handle_blocked_timeouts(&mut self) {
+        let now = self.clock.now_ms();
+        while let Some(&(deadline, id)) = self.blocking.timeouts.first() {
+            if deadline > now {
+                break;
+            }
+            self.blocking.timeouts.pop_first();
+            self.unblock_client(id, &Frame::NullArray);
+        }
+        self.process_unblocked_clients();
+    }
+
+    /// Runs the pending commands of clients unblocked since the last drain (Redis
+    /// `processUnblockedClients`).
+    pub fn process_unblocked_clients(&mut self) {
+        if self.blocking.draining {
+            return;
+        }
+        self.blocking.draining = true;
+        while let Some(id) = self.blocking.unblocked.pop_front() {
+            let Some(mut client) = self.clients.remove(&id) else {
+                continue;
+            };
+            let out = self.drain_pending(&mut client);
+            self.finish_client_run(client, out);
+        }
+        self.blocking.draining = false;
+    }
+}
