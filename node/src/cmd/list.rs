@@ -187,6 +187,9 @@ fn pop_n(ctx: &mut Ctx<'_>, key: &Bytes, end: End, count: usize) -> Vec<Bytes> {
 }
 
 fn pop_command(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Result<Frame, ReplyError> {
+    if argv.len() > 3 {
+        return Err(ReplyError::WrongArity(end.pop_event().into()));
+    }
     let count = match argv.get(2) {
         Some(a) => Some(
             usize::try_from(args::int(a).map_err(|_| must_be_positive())?)

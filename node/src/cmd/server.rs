@@ -308,7 +308,11 @@ fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
         "client_recent_max_output_buffer",
         &max_out.unwrap_or(0),
     );
-    kv(out, "blocked_clients", &srv.postponed_clients());
+    kv(
+        out,
+        "blocked_clients",
+        &(srv.postponed_clients() + srv.blocking.blocked_count()),
+    );
     kv(out, "tracking_clients", &0);
     kv(out, "clients_in_timeout_table", &0);
 }

@@ -210,8 +210,10 @@ pub fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, ReplyError> {
     let ms = secs * 1000.0;
     // C's (long long) cast on x86 turns out-of-range values (and inf) into LLONG_MIN, which
     // Redis then reports as negative.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-    let ms = if ms.is_finite() && ms < 9.223_372_036_854_776e18 && ms >= -9.223_372_036_854_776e18 {
+    // `as` saturates and maps NaN to 0; C gives LLONG_MIN for all of those instead.
+    const LIMIT: f64 = 9.223_372_036_854_776e18;
+    #[allow(clippy::cast_possible_truncation)]
+    let ms = if (-LIMIT..LIMIT).contains(&ms) {
         ms as i64
     } else {
         i64::MIN
@@ -423,5 +425,219 @@ impl Server {
             self.finish_client_run(client, out);
         }
         self.blocking.draining = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use bytes::Bytes;
+    use shoal_common::resp::decode::decode_reply;
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::config::Config;
+    use crate::exec::{Event, Out};
+
+    struct Harness {
+        srv: Server,
+        rx: HashMap<ClientId, mpsc::UnboundedReceiver<Out>>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            Harness {
+                srv: Server::new(Config::default(), Clock::manual(1_000_000)),
+                rx: HashMap::new(),
+            }
+        }
+
+        fn connect(&mut self, id: ClientId) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let c = Client::new(
+                id,
+                String::new(),
+                String::new(),
+                tx,
+                Arc::new(AtomicUsize::new(0)),
+                0,
+                true,
+            );
+            self.srv.handle(Event::Connect(Box::new(c)));
+            self.rx.insert(id, rx);
+        }
+
+        fn send(&mut self, id: ClientId, cmds: &[&[&str]]) {
+            let cmds = cmds
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                        .collect()
+                })
+                .collect();
+            self.srv.handle(Event::Batch {
+                id,
+                cmds,
+                error: None,
+            });
+        }
+
+        /// Every reply the client has received so far.
+        fn replies(&mut self, id: ClientId) -> Vec<Frame> {
+            let rx = self.rx.get_mut(&id).expect("connected");
+            let mut buf = BytesMut::new();
+            while let Ok(Out::Data(d)) = rx.try_recv() {
+                buf.extend_from_slice(&d);
+            }
+            let mut out = Vec::new();
+            while let Some(f) = decode_reply(&mut buf).expect("valid reply") {
+                out.push(f);
+            }
+            out
+        }
+    }
+
+    fn pair(k: &str, v: &str) -> Frame {
+        Frame::Array(vec![Frame::bulk(k), Frame::bulk(v)])
+    }
+
+    #[test]
+    fn clients_are_served_first_come_first_served() {
+        let mut h = Harness::new();
+        for id in 1..=4 {
+            h.connect(id);
+        }
+        h.send(1, &[&["BLPOP", "q", "0"]]);
+        h.send(2, &[&["BRPOP", "other", "q", "0"]]);
+        h.send(3, &[&["BLPOP", "q", "0"]]);
+        assert_eq!(h.srv.blocking.blocked_count(), 3);
+        h.send(4, &[&["RPUSH", "q", "a", "b"]]);
+        assert_eq!(h.replies(4), vec![Frame::Integer(2)]);
+        assert_eq!(h.replies(1), vec![pair("q", "a")]);
+        assert_eq!(h.replies(2), vec![pair("q", "b")]);
+        assert_eq!(h.replies(3), vec![]);
+        assert_eq!(h.srv.blocking.blocked_count(), 1);
+        assert_eq!(
+            h.srv.blocking.blocking_keys_count(),
+            1,
+            "client 2 left `other` too"
+        );
+    }
+
+    #[test]
+    fn timeout_follows_the_executor_clock() {
+        let mut h = Harness::new();
+        h.connect(1);
+        h.send(1, &[&["BLPOP", "q", "1.5"], &["PING"]]);
+        h.srv.clock.advance(1499);
+        h.srv.cron();
+        assert_eq!(h.replies(1), vec![], "not yet, and PING waits behind BLPOP");
+        h.srv.clock.advance(1);
+        h.srv.cron();
+        assert_eq!(h.replies(1), vec![Frame::NullArray, Frame::simple("PONG")]);
+        assert_eq!(h.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn wrong_type_or_deleted_key_keeps_the_client_waiting() {
+        let mut h = Harness::new();
+        h.connect(1);
+        h.connect(2);
+        h.send(1, &[&["BLPOP", "q", "0"]]);
+        h.send(
+            2,
+            &[&["SET", "q", "str"], &["DEL", "q"], &["LPUSH", "q", "v"]],
+        );
+        assert_eq!(h.replies(1), vec![pair("q", "v")]);
+        assert_eq!(h.replies(2).len(), 3);
+    }
+
+    #[test]
+    fn served_from_the_key_that_became_ready_and_chained_through_blmove() {
+        let mut h = Harness::new();
+        for id in 1..=3 {
+            h.connect(id);
+        }
+        h.send(1, &[&["BLPOP", "a", "b", "0"]]);
+        h.send(2, &[&["BLMOVE", "src", "b", "RIGHT", "LEFT", "0"]]);
+        h.send(3, &[&["RPUSH", "a", "x"], &["RPUSH", "src", "y"]]);
+        assert_eq!(h.replies(1), vec![pair("a", "x")]);
+        assert_eq!(h.replies(2), vec![Frame::bulk("y")]);
+        h.send(1, &[&["BLPOP", "a", "b", "0"]]);
+        assert_eq!(h.replies(1), vec![pair("b", "y")]);
+    }
+
+    #[test]
+    fn unblock_and_disconnect_clean_up() {
+        let mut h = Harness::new();
+        h.connect(1);
+        h.connect(2);
+        h.send(1, &[&["BLPOP", "q", "0"]]);
+        h.send(
+            2,
+            &[
+                &["CLIENT", "UNBLOCK", "1", "ERROR"],
+                &["CLIENT", "UNBLOCK", "1"],
+            ],
+        );
+        assert_eq!(h.replies(2), vec![Frame::Integer(1), Frame::Integer(0)]);
+        assert_eq!(
+            h.replies(1),
+            vec![Frame::error(
+                "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+            )]
+        );
+        h.send(1, &[&["BLPOP", "q", "10"]]);
+        h.srv.handle(Event::Disconnect(1));
+        assert_eq!(h.srv.blocking.blocked_count(), 0);
+        assert_eq!(h.srv.blocking.blocking_keys_count(), 0);
+        assert_eq!(h.srv.blocking.next_deadline_ms(), None);
+        h.send(2, &[&["RPUSH", "q", "v"], &["LLEN", "q"]]);
+        assert_eq!(h.replies(2), vec![Frame::Integer(1), Frame::Integer(1)]);
+    }
+
+    #[test]
+    fn deny_blocking_answers_at_once() {
+        let mut h = Harness::new();
+        h.connect(1);
+        let mut c = h.srv.clients.remove(&1).expect("connected");
+        c.bstate.deny_blocking = true;
+        assert_eq!(
+            h.srv.run_for_test(&mut c, &["BLPOP", "q", "0"]),
+            Frame::NullArray
+        );
+        assert_eq!(
+            h.srv
+                .run_for_test(&mut c, &["BLMOVE", "q", "d", "LEFT", "LEFT", "0"]),
+            Frame::Null
+        );
+        assert!(!c.bstate.blocked);
+    }
+
+    #[test]
+    fn timeout_parsing_matches_redis() {
+        let mut h = Harness::new();
+        h.connect(1);
+        let mut c = h.srv.clients.remove(&1).expect("connected");
+        let err = |s: &str| Frame::error(s.to_string());
+        for (t, want) in [
+            ("-1", err("ERR timeout is negative")),
+            ("inf", err("ERR timeout is negative")),
+            ("1e30", err("ERR timeout is negative")),
+            ("abc", err("ERR timeout is not a float or out of range")),
+            (" 1", err("ERR timeout is not a float or out of range")),
+        ] {
+            assert_eq!(h.srv.run_for_test(&mut c, &["BLPOP", "q", t]), want, "{t}");
+        }
+        c.bstate.deny_blocking = true;
+        // -0.0001 truncates to 0 ms: block forever (here: answer at once).
+        assert_eq!(
+            h.srv.run_for_test(&mut c, &["BLPOP", "q", "-0.0001"]),
+            Frame::NullArray
+        );
     }
 }

@@ -1,0 +1,108 @@
+//! Blocking list operations with several real connections: FIFO fairness, timeouts, wake-ups
+//! by another connection's push, pipelined commands behind a blocked command.
+
+use std::time::{Duration, Instant};
+
+use shoal_tests::{Frame, Proc, RawClient, bulk};
+
+/// Waits until the node reports `n` blocked clients (INFO clients), so that the order of
+/// events across connections is known without sleeping for a guessed time.
+fn wait_blocked(c: &mut RawClient, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let want = format!("blocked_clients:{n}\r\n");
+    loop {
+        let info = c.cmd(&["INFO", "clients"]);
+        let text = info
+            .as_bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        if text.is_some_and(|t| t.contains(&want)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never saw {want:?}");
+        std::thread::yield_now();
+    }
+}
+
+fn pair(k: &str, v: &str) -> Frame {
+    Frame::Array(vec![bulk(k), bulk(v)])
+}
+
+#[test]
+fn fifo_fairness_and_wake_up_by_another_connection() {
+    let node = Proc::node(&[]);
+    let mut ctl = node.raw();
+    let mut a = node.raw();
+    let mut b = node.raw();
+    let mut c = node.raw();
+    a.send(&["BLPOP", "q", "0"]);
+    wait_blocked(&mut ctl, 1);
+    b.send(&["BRPOP", "q", "0"]);
+    wait_blocked(&mut ctl, 2);
+    c.send(&["BLMPOP", "0", "2", "nokey", "q", "LEFT", "COUNT", "5"]);
+    wait_blocked(&mut ctl, 3);
+    assert_eq!(
+        ctl.cmd(&["RPUSH", "q", "1", "2", "3", "4"]),
+        Frame::Integer(4)
+    );
+    assert_eq!(a.read(), pair("q", "1"));
+    assert_eq!(b.read(), pair("q", "4"));
+    assert_eq!(
+        c.read(),
+        Frame::Array(vec![bulk("q"), Frame::Array(vec![bulk("2"), bulk("3")])])
+    );
+    assert_eq!(ctl.cmd(&["EXISTS", "q"]), Frame::Integer(0));
+}
+
+#[test]
+fn timeout_and_pipelined_commands_after_a_blocked_command() {
+    let node = Proc::node(&[]);
+    let mut ctl = node.raw();
+    let mut a = node.raw();
+    a.send(&["BLPOP", "q", "0.05"]);
+    a.send(&["SET", "after", "1"]);
+    assert_eq!(a.read(), Frame::NullArray);
+    assert_eq!(a.read(), Frame::ok());
+    a.send(&["BRPOPLPUSH", "q", "dst", "0"]);
+    a.send(&["LLEN", "dst"]);
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(ctl.cmd(&["GET", "after"]), bulk("1"));
+    assert_eq!(ctl.cmd(&["LPUSH", "q", "v"]), Frame::Integer(1));
+    assert_eq!(a.read(), bulk("v"));
+    assert_eq!(
+        a.read(),
+        Frame::Integer(1),
+        "LLEN ran after BRPOPLPUSH was served"
+    );
+}
+
+#[test]
+fn client_unblock_and_disconnect() {
+    let node = Proc::node(&[]);
+    let mut ctl = node.raw();
+    let mut a = node.raw();
+    let Frame::Integer(id) = a.cmd(&["CLIENT", "ID"]) else {
+        panic!("CLIENT ID is an integer")
+    };
+    let id = id.to_string();
+    a.send(&["BLMOVE", "q", "d", "LEFT", "LEFT", "0"]);
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(
+        ctl.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        Frame::Integer(1)
+    );
+    assert_eq!(
+        a.read(),
+        Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    );
+    a.send(&["BLPOP", "q", "0"]);
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(ctl.cmd(&["CLIENT", "UNBLOCK", &id]), Frame::Integer(1));
+    assert_eq!(a.read(), Frame::NullArray);
+    assert_eq!(ctl.cmd(&["CLIENT", "UNBLOCK", &id]), Frame::Integer(0));
+    a.send(&["BLPOP", "q", "0"]);
+    wait_blocked(&mut ctl, 1);
+    drop(a);
+    wait_blocked(&mut ctl, 0);
+    assert_eq!(ctl.cmd(&["RPUSH", "q", "x"]), Frame::Integer(1));
+    assert_eq!(ctl.cmd(&["LLEN", "q"]), Frame::Integer(1));
+}
