@@ -263,6 +263,36 @@ commands! {
 // ---- end hash ---------------------------------------------------------------------------
 
 // ---- list -------------------------------------------------------------------------------
+    Lpush => "lpush", -3, WRITE | DENYOOM | FAST, LIST, List, [key1(RW | INSERT)], [];
+    Rpush => "rpush", -3, WRITE | DENYOOM | FAST, LIST, List, [key1(RW | INSERT)], [];
+    Lpushx => "lpushx", -3, WRITE | DENYOOM | FAST, LIST, List, [key1(RW | INSERT)], [];
+    Rpushx => "rpushx", -3, WRITE | DENYOOM | FAST, LIST, List, [key1(RW | INSERT)], [];
+    Lpop => "lpop", -2, WRITE | FAST, LIST, List, [key1(RW | ACCESS | DELETE)], [];
+    Rpop => "rpop", -2, WRITE | FAST, LIST, List, [key1(RW | ACCESS | DELETE)], [];
+    Llen => "llen", 2, READONLY | FAST, LIST, List, [key1(RO)], [];
+    Lindex => "lindex", 3, READONLY, LIST, List, [key1(RO | ACCESS)], [];
+    Lset => "lset", 4, WRITE | DENYOOM, LIST, List, [key1(RW | UPDATE)], [];
+    Lrange => "lrange", 4, READONLY, LIST, List, [key1(RO | ACCESS)], [];
+    Ltrim => "ltrim", 4, WRITE, LIST, List, [key1(RW | DELETE)], [];
+    Lrem => "lrem", 4, WRITE, LIST, List, [key1(RW | DELETE)], [];
+    Linsert => "linsert", 5, WRITE | DENYOOM, LIST, List, [key1(RW | INSERT)], [];
+    Lpos => "lpos", -3, READONLY, LIST, List, [key1(RO | ACCESS)], [];
+    Lmove => "lmove", 5, WRITE | DENYOOM, LIST, List,
+        [key1(RW | ACCESS | DELETE), ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    Rpoplpush => "rpoplpush", 3, WRITE | DENYOOM, LIST, List,
+        [key1(RW | ACCESS | DELETE), ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    Lmpop => "lmpop", -4, WRITE, LIST, List,
+        [ks(RW | ACCESS | DELETE, idx(1), keynum(0, 1, 1))], [];
+    Blpop => "blpop", -3, WRITE | NOSCRIPT | BLOCKING, LIST, List,
+        [ks(RW | ACCESS | DELETE, idx(1), range(-2, 1, 0))], [];
+    Brpop => "brpop", -3, WRITE | NOSCRIPT | BLOCKING, LIST, List,
+        [ks(RW | ACCESS | DELETE, idx(1), range(-2, 1, 0))], [];
+    Blmove => "blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, List,
+        [key1(RW | ACCESS | DELETE), ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    Brpoplpush => "brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, LIST, List,
+        [key1(RW | ACCESS | DELETE), ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    Blmpop => "blmpop", -5, WRITE | BLOCKING, LIST, List,
+        [ks(RW | ACCESS | DELETE, idx(2), keynum(0, 1, 1))], [];
 // ---- end list ---------------------------------------------------------------------------
 
 // ---- set --------------------------------------------------------------------------------

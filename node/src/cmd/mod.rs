@@ -7,6 +7,7 @@ pub mod args;
 pub mod command;
 pub mod connection;
 pub mod keyspace;
+pub mod list;
 pub mod long_double;
 pub mod multi;
 pub mod pubsub;
@@ -151,6 +152,28 @@ pub fn handler(id: CommandId) -> Handler {
         // end hash
 
         // list
+        C::Lpush => list::lpush,
+        C::Rpush => list::rpush,
+        C::Lpushx => list::lpushx,
+        C::Rpushx => list::rpushx,
+        C::Lpop => list::lpop,
+        C::Rpop => list::rpop,
+        C::Llen => list::llen,
+        C::Lindex => list::lindex,
+        C::Lset => list::lset,
+        C::Lrange => list::lrange,
+        C::Ltrim => list::ltrim,
+        C::Lrem => list::lrem,
+        C::Linsert => list::linsert,
+        C::Lpos => list::lpos,
+        C::Lmove => list::lmove,
+        C::Rpoplpush => list::rpoplpush,
+        C::Lmpop => list::lmpop,
+        C::Blpop => list::blpop,
+        C::Brpop => list::brpop,
+        C::Blmove => list::blmove,
+        C::Brpoplpush => list::brpoplpush,
+        C::Blmpop => list::blmpop,
         // end list
 
         // set
