@@ -59,6 +59,19 @@ pub enum ReadFrom {
     Replicas,
 }
 
+/// What EXEC does with a transaction whose commands span slots (without WATCH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum MultiCrossSlot {
+    /// `CROSSSLOT` at the first command naming another slot, then `EXECABORT`: as a cluster
+    /// node behaves, and the only choice that keeps MULTI atomic.
+    #[default]
+    Refuse,
+    /// Run the queued commands one by one through the router, in order, and answer their
+    /// replies as EXEC's array: not atomic. For clients that wrap unrelated writes in
+    /// MULTI (redis-py's default pipeline, hence Django's `set_many`).
+    BestEffort,
+}
+
 /// Router settings (command line or config file).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -82,6 +95,8 @@ pub struct Config {
     pub refresh_interval: Duration,
     /// Most clients served at once.
     pub maxclients: usize,
+    /// Cross-slot transactions.
+    pub multi_cross_slot: MultiCrossSlot,
 }
 
 impl Default for Config {
@@ -97,6 +112,7 @@ impl Default for Config {
             timeout: Duration::from_secs(5),
             refresh_interval: Duration::from_secs(5),
             maxclients: 10_000,
+            multi_cross_slot: MultiCrossSlot::Refuse,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use shoal_router::{Config, ReadFrom, Router};
+use shoal_router::{Config, MultiCrossSlot, ReadFrom, Router};
 use tracing_subscriber::EnvFilter;
 
 /// Shoal router: one Redis endpoint in front of a whole cluster.
@@ -13,7 +13,8 @@ use tracing_subscriber::EnvFilter;
 #[command(version, about, long_about = None)]
 struct Cli {
     /// Config file: lines `name value` (port, bind, nodes, requirepass, node-user,
-    /// node-password, read-from, timeout-ms, refresh-ms, maxclients); `#` comments.
+    /// node-password, read-from, timeout-ms, refresh-ms, maxclients, multi-cross-slot);
+    /// `#` comments.
     #[arg(long)]
     config: Option<String>,
     /// Port to listen on (default 7777; 0 = any free port).
@@ -46,6 +47,10 @@ struct Cli {
     /// Most clients at once (default 10000).
     #[arg(long)]
     maxclients: Option<usize>,
+    /// Transactions spanning slots: refuse (CROSSSLOT, the default) or best-effort (run the
+    /// commands in order, not atomically).
+    #[arg(long, value_enum)]
+    multi_cross_slot: Option<MultiCrossSlot>,
 }
 
 fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
@@ -86,6 +91,11 @@ fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
             "maxclients" => {
                 cli.maxclients = cli.maxclients.or(Some(value.parse().map_err(|e| bad(&e))?));
             }
+            "multi-cross-slot" => {
+                let v = <MultiCrossSlot as clap::ValueEnum>::from_str(value, true)
+                    .map_err(|e| bad(&e))?;
+                cli.multi_cross_slot = cli.multi_cross_slot.or(Some(v));
+            }
             other => anyhow::bail!("line {}: unknown setting '{other}'", n + 1),
         }
     }
@@ -115,6 +125,7 @@ fn config(mut cli: Cli) -> anyhow::Result<Config> {
             .refresh_ms
             .map_or(d.refresh_interval, Duration::from_millis),
         maxclients: cli.maxclients.unwrap_or(d.maxclients),
+        multi_cross_slot: cli.multi_cross_slot.unwrap_or(d.multi_cross_slot),
     })
 }
 

@@ -35,7 +35,7 @@ use crate::pubsub::PubSub;
 use crate::retry::{self, Job, Via};
 use crate::route::{self, ResponsePolicy, Route};
 use crate::upstream::Upstream;
-use crate::{Router, Stats, split};
+use crate::{MultiCrossSlot, Router, Stats, split};
 
 /// Replies waiting to be written per client: past this the session stops reading its socket
 /// (back-pressure on a client that pipelines without reading).
@@ -65,6 +65,8 @@ pub enum Pending {
 #[derive(Default)]
 struct Multi {
     cmds: Vec<Vec<Bytes>>,
+    /// Commands span slots (only with `--multi-cross-slot best-effort`).
+    cross: bool,
     slot: Option<u16>,
     failed: bool,
     write: bool,
@@ -328,6 +330,20 @@ impl Session {
                 let f = self.setname(&argv[2]);
                 self.reply(f).await
             }
+            "client|setinfo" => {
+                let attr = &argv[2];
+                let f = if attr.eq_ignore_ascii_case(b"lib-name")
+                    || attr.eq_ignore_ascii_case(b"lib-ver")
+                {
+                    Frame::ok()
+                } else {
+                    Frame::error(format!(
+                        "ERR Unrecognized option '{}'",
+                        String::from_utf8_lossy(attr)
+                    ))
+                };
+                self.reply(f).await
+            }
             "client|info" => {
                 let f = Frame::Verbatim(*b"txt", Bytes::from(self.client_info()));
                 self.reply(f).await
@@ -387,37 +403,42 @@ impl Session {
         }
     }
 
-    /// Sends one job and queues its (single) reply.
-    async fn forward(&mut self, job: Job) -> bool {
-        let blocking = matches!(job.via, Via::Dedicated);
+    /// An error reply as a ready future.
+    fn ready(&self, f: &Frame) -> ReplyFuture {
+        let b = self.encode(f);
+        Box::pin(async move { b })
+    }
+
+    /// Queues one job on its connection now; the future is its (single) reply.
+    async fn forward(&self, job: Job) -> ReplyFuture {
         let router = Arc::clone(&self.router);
         let sent = retry::start(&router, &job).await;
         let protocol = self.protocol;
-        let fut = async move {
+        Box::pin(async move {
             match retry::finish(router, job, sent).await {
                 Ok(mut r) => r.pop().unwrap_or_default(),
                 Err(e) => encoded_error(&e.reply_text(), protocol),
             }
-        };
-        if blocking {
+        })
+    }
+
+    async fn route(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> bool {
+        let fut = self.routed(spec, argv).await;
+        if spec.has(flags::BLOCKING) {
             // A blocked client runs nothing else until it is served, as on a node.
             let b = fut.await;
             return self.out.send(Pending::Now(b)).await.is_ok();
         }
-        self.later(Box::pin(fut)).await
+        self.later(fut).await
     }
 
-    async fn route(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> bool {
+    /// Sends a command where the table says (one slot, a split, a fan-out); the future is
+    /// the client's reply.
+    async fn routed(&self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> ReplyFuture {
         match route::route(spec, &argv) {
-            Route::Slot(slot) => {
-                let job = self.job(spec, vec![argv], Some(slot));
-                self.forward(job).await
-            }
-            Route::AnyPrimary => {
-                let job = self.job(spec, vec![argv], None);
-                self.forward(job).await
-            }
-            Route::CrossSlot => self.reply(err_frame(&ReplyError::CrossSlot)).await,
+            Route::Slot(slot) => self.forward(self.job(spec, vec![argv], Some(slot))).await,
+            Route::AnyPrimary => self.forward(self.job(spec, vec![argv], None)).await,
+            Route::CrossSlot => self.ready(&err_frame(&ReplyError::CrossSlot)),
             Route::Split { keys, policy } => self.split(spec, argv, &keys, policy).await,
             Route::FanOut { all_nodes, policy } => {
                 self.fan_out(spec, argv, all_nodes, policy).await
@@ -426,12 +447,12 @@ impl Session {
     }
 
     async fn split(
-        &mut self,
+        &self,
         spec: &'static CommandSpec,
         argv: Vec<Bytes>,
         keys: &[usize],
         policy: ResponsePolicy,
-    ) -> bool {
+    ) -> ReplyFuture {
         // A write whose answer is about all keys together (MSETNX: agg_min) is atomic on a
         // node; split across nodes it would not be, so it is refused like in cluster mode.
         let all_or_nothing = matches!(
@@ -446,7 +467,7 @@ impl Session {
             // command's own arity error, as a single server gives it.
             None => {
                 let e = ReplyError::WrongArity(spec.name.to_string());
-                return self.reply(err_frame(&e)).await;
+                return self.ready(&err_frame(&e));
             }
             Some(p) if !(spec.has(flags::WRITE) && all_or_nothing) => p,
             Some(_) => {
@@ -455,7 +476,7 @@ impl Session {
                      split across slots atomically; use a {{hash tag}})",
                     spec.name
                 );
-                return self.reply(Frame::error(e)).await;
+                return self.ready(&Frame::error(e));
             }
         };
         let router = Arc::clone(&self.router);
@@ -469,21 +490,20 @@ impl Session {
         }
         let protocol = self.protocol;
         let total = keys.len();
-        let fut = async move {
+        Box::pin(async move {
             let replies = collect(router, started).await;
             let merged = merge_split(policy, &positions, replies, total);
             encode_frame(&merged, protocol)
-        };
-        self.later(Box::pin(fut)).await
+        })
     }
 
     async fn fan_out(
-        &mut self,
+        &self,
         spec: &'static CommandSpec,
         argv: Vec<Bytes>,
         all_nodes: bool,
         policy: ResponsePolicy,
-    ) -> bool {
+    ) -> ReplyFuture {
         let map = self.router.topology.current();
         let mut nodes: Vec<String> = map.serving_primaries().map(|n| n.addr.clone()).collect();
         if all_nodes {
@@ -497,9 +517,7 @@ impl Session {
             }
         }
         if nodes.is_empty() {
-            return self
-                .reply(Frame::error("CLUSTERDOWN Hash slot not served"))
-                .await;
+            return self.ready(&Frame::error("CLUSTERDOWN Hash slot not served"));
         }
         let router = Arc::clone(&self.router);
         let mut started = Vec::with_capacity(nodes.len());
@@ -510,11 +528,10 @@ impl Session {
             started.push((job, sent));
         }
         let protocol = self.protocol;
-        let fut = async move {
+        Box::pin(async move {
             let replies = collect(router, started).await;
             encode_frame(&merge_fanout(policy, replies), protocol)
-        };
-        self.later(Box::pin(fut)).await
+        })
     }
 
     // ---- connection commands answered by the router ----------------------------------
@@ -737,6 +754,8 @@ impl Session {
 
     /// Queues a command inside MULTI, checking that its keys stay in the transaction's slot.
     fn queue(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> Frame {
+        let best_effort = self.watch.is_none()
+            && self.router.config.multi_cross_slot == MultiCrossSlot::BestEffort;
         let m = self
             .multi
             .as_mut()
@@ -745,31 +764,49 @@ impl Session {
             m.failed = true;
             return Frame::error("ERR Command not allowed inside a transaction");
         }
-        let slot = match route::common_slot(spec, &argv) {
-            Ok(s) => s,
-            Err(route::CrossSlot) => {
+        let fan_out = route::request_policy(spec) != route::RequestPolicy::Default;
+        match route::common_slot(spec, &argv) {
+            Ok(Some(s)) if m.slot.is_none_or(|t| t == s) => m.slot = Some(s),
+            Ok(None) if !fan_out => {}
+            _ if best_effort => m.cross = true,
+            Ok(None) => {
+                m.failed = true;
+                let e = format!(
+                    "ERR router: '{}' runs on every node and cannot be part of a transaction",
+                    spec.name
+                );
+                return Frame::error(e);
+            }
+            Ok(Some(_)) | Err(route::CrossSlot) => {
                 m.failed = true;
                 return err_frame(&ReplyError::CrossSlot);
             }
-        };
-        if let Some(s) = slot {
-            if m.slot.is_some_and(|t| t != s) {
-                m.failed = true;
-                return err_frame(&ReplyError::CrossSlot);
-            }
-            m.slot = Some(s);
-        }
-        if route::request_policy(spec) != route::RequestPolicy::Default && slot.is_none() {
-            m.failed = true;
-            let e = format!(
-                "ERR router: '{}' runs on every node and cannot be part of a transaction",
-                spec.name
-            );
-            return Frame::error(e);
         }
         m.write |= !spec.has(flags::READONLY);
         m.cmds.push(argv);
         Frame::simple("QUEUED")
+    }
+
+    /// EXEC of a cross-slot transaction in best-effort mode: each command routed in order
+    /// (pipelined), the replies gathered into EXEC's array.
+    async fn exec_best_effort(&mut self, cmds: Vec<Vec<Bytes>>) -> bool {
+        let mut futs = Vec::with_capacity(cmds.len());
+        for argv in cmds {
+            let fut = match command::resolve(&argv) {
+                Resolved::Found(spec) => self.routed(spec, argv).await,
+                _ => self.ready(&err_frame(&ReplyError::unknown_command(&argv))),
+            };
+            futs.push(fut);
+        }
+        let protocol = self.protocol;
+        self.later(Box::pin(async move {
+            let mut items = Vec::with_capacity(futs.len());
+            for f in futs {
+                items.push(decode_raw(&f.await));
+            }
+            encode_frame(&Frame::Array(items), protocol)
+        }))
+        .await
     }
 
     async fn discard(&mut self) -> bool {
@@ -787,6 +824,9 @@ impl Session {
         let watch = self.watch.take();
         if m.failed {
             return self.reply(err_frame(&ReplyError::ExecAbort)).await;
+        }
+        if m.cross {
+            return self.exec_best_effort(m.cmds).await;
         }
         let n = m.cmds.len();
         let mut cmds = Vec::with_capacity(n + 2);

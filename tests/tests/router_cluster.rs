@@ -313,3 +313,42 @@ fn pub_sub_resp2_and_resp3() {
     );
     assert_eq!(s3.cmd(&["GET", "k3"]), bulk("v"));
 }
+
+#[test]
+fn django_cache_through_the_router() {
+    // redis-py pipelines are MULTI/EXEC by default, and Django's set_many puts a cross-slot
+    // MSET in one: the router must run such transactions best-effort (not atomically).
+    let cluster = RedisCluster::start(ServerKind::from_env());
+    let router = start_router(&cluster.seeds(), &["--multi-cross-slot", "best-effort"]);
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["MULTI"]), Frame::ok());
+    assert_eq!(c.cmd(&["SET", "{u1}a", "1"]), Frame::simple("QUEUED"));
+    assert_eq!(
+        c.cmd(&["MSET", "{u2}a", "2", "{u3}a", "3"]),
+        Frame::simple("QUEUED")
+    );
+    assert_eq!(c.cmd(&["INCR", "{u2}a"]), Frame::simple("QUEUED"));
+    assert_eq!(c.cmd(&["DBSIZE"]), Frame::simple("QUEUED"));
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Frame::Array(vec![
+            Frame::ok(),
+            Frame::ok(),
+            Frame::Integer(3),
+            Frame::Integer(3)
+        ])
+    );
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/django_cache.py");
+    let python = shoal_tests::require_tool("python3", "python3");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .arg(router.port.to_string())
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ok"),
+        "django cache test failed (scripts/test installs django and redis with pip):\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
