@@ -68,6 +68,11 @@ fn transaction_errors_and_replies_match_redis() {
         &["GET", "in2"],
         &["SELECT", "0"],
         &["GET", "in2"],
+        // Nothing blocks inside EXEC: WAIT answers at once.
+        &["MULTI"],
+        &["SET", "w", "1"],
+        &["WAIT", "1", "0"],
+        &["EXEC"],
         // Commands that run at once inside MULTI.
         &["MULTI"],
         &["PING"],

@@ -482,3 +482,25 @@ fn soft_output_limit_disconnects_only_after_its_time() {
     assert_eq!(numsub(&mut publisher), gone);
     assert_eq!(publisher.cmd(&["PING"]), Frame::simple("PONG"));
 }
+
+#[test]
+fn subscription_pushes_ignore_client_reply_off() {
+    let mut t = DifferN::new(&[], 2);
+    for i in 0..2 {
+        // Both servers get the same raw commands; the replies are read by `drain` below.
+        let (ours, theirs) = t.clients(0);
+        let c = if i == 0 { ours } else { theirs };
+        c.send(&["CLIENT", "REPLY", "OFF"]);
+        c.send(&["SUBSCRIBE", "c", "d"]);
+        c.send(&["GET", "refused-and-silent"]);
+    }
+    t.check(1, &["PUBLISH", "c", "x"]);
+    for i in 0..2 {
+        let (ours, theirs) = t.clients(0);
+        let c = if i == 0 { ours } else { theirs };
+        c.send(&["UNSUBSCRIBE", "c", "d"]);
+        c.send(&["CLIENT", "REPLY", "ON"]);
+    }
+    let frames = t.drain(0);
+    assert_eq!(frames.len(), 6, "{frames:?}");
+}

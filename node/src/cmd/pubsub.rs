@@ -2,9 +2,9 @@
 //! PUNSUBSCRIBE, SSUBSCRIBE, SUNSUBSCRIBE, PUBLISH, SPUBLISH, PUBSUB.
 //!
 //! The mechanism (subscriptions, delivery, output buffer limits) lives in `exec::pubsub`.
-//! A (un)subscribe command answers with one confirmation per channel: all but the last go to
-//! the client's `deferred` frames and the last is the command's reply, so they reach the
-//! client in order.
+//! A (un)subscribe command answers with one confirmation per channel, all sent as the
+//! client's `deferred` frames (the command itself has `no_reply`), so they reach the client in
+//! order and regardless of `CLIENT REPLY OFF`, as Redis 7.0's pushes do.
 
 use bytes::Bytes;
 use shoal_common::{Frame, ReplyError};
@@ -16,11 +16,12 @@ fn count(n: usize) -> Frame {
     Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// Sends all frames but the last as deferred pushes; the last is the reply.
-fn replies(ctx: &mut Ctx<'_>, mut frames: Vec<Frame>) -> Frame {
-    let last = frames.pop().unwrap_or(Frame::NullArray);
+/// Sends the confirmations as pushes: they are the command's reply, and like Redis's
+/// `CLIENT_PUSHING` replies they go out even under `CLIENT REPLY OFF`.
+fn replies(ctx: &mut Ctx<'_>, frames: Vec<Frame>) -> Frame {
     ctx.client.deferred.extend(frames);
-    last
+    ctx.no_reply = true;
+    Frame::Null
 }
 
 fn subscribe_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind) -> Frame {

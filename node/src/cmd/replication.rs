@@ -179,7 +179,8 @@ pub fn wait(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let target = ctx.client.woff;
     let acked = ctx.srv.repl.acked(target);
     let needed = usize::try_from(numreplicas).unwrap_or(0);
-    if acked >= needed || ctx.srv.repl.replicas.is_empty() && needed == 0 {
+    // Inside EXEC nothing blocks: WAIT answers at once (Redis `CLIENT_DENY_BLOCKING`).
+    if acked >= needed || ctx.srv.repl.replicas.is_empty() && needed == 0 || ctx.client.in_exec {
         return Ok(Frame::Integer(i64::try_from(acked).unwrap_or(0)));
     }
     ctx.srv.repl.waits.push(crate::replication::Wait {

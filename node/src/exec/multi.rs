@@ -269,10 +269,11 @@ impl Server {
         }
         let mut stream = Vec::with_capacity(state.queued.len());
         for (spec, argv) in &state.queued {
-            // A command that answers later (WAIT) has no place in the array: nil stands in.
-            let reply = self.call(client, spec, argv).unwrap_or(Frame::Null);
+            // A command without a reply of its own (SUBSCRIBE: its pushes are its answer)
+            // adds only what it pushed. Nothing inside EXEC blocks (`in_exec`).
+            let reply = self.call(client, spec, argv);
             stream.append(&mut client.deferred);
-            stream.push(reply);
+            stream.extend(reply);
         }
         if wraps {
             self.propagate(client.db, &[Bytes::from_static(b"EXEC")]);
