@@ -473,8 +473,9 @@ pub fn client_kill(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
         .collect();
     let mut killed = victims.len();
     for id in victims {
-        if let Some(c) = ctx.srv.clients.remove(&id) {
+        if let Some(mut c) = ctx.srv.clients.remove(&id) {
             c.close();
+            ctx.srv.forget_client(&mut c);
         }
         ctx.srv.monitors.retain(|m| *m != id);
     }

@@ -458,17 +458,22 @@ impl Server {
         let limits = self.obuf_limits();
         let now_ms = self.clock.now_ms();
         let mut over_limit = Vec::new();
+        let mut receivers = 0;
         for (id, pattern) in &targets {
             if let Some(cur) = current.as_deref_mut()
                 && cur.id == *id
             {
                 cur.deferred
                     .push(message(kind, pattern.as_ref(), channel, msg));
+                receivers += 1;
                 continue;
             }
+            // A client not in the map right now (being served elsewhere, or killed and not yet
+            // forgotten) misses the message and is not counted.
             let Some(c) = self.clients.get_mut(id) else {
                 continue;
             };
+            receivers += 1;
             let data = match pattern {
                 None => plain_enc.bytes(c.protocol),
                 Some(p) => {
@@ -485,7 +490,7 @@ impl Server {
         for id in over_limit {
             self.drop_client_over_limit(id);
         }
-        targets.len()
+        receivers
     }
 
     /// The parsed `client-output-buffer-limit`, cached until the directive changes.
