@@ -273,9 +273,7 @@ fn migrate_keys(
     src: &mut Conn,
     p: &Progress,
 ) -> Result<()> {
-    let batch = opts.pipeline.max(1);
-    let fetch = batch * 4;
-    let (host, port) = job.dst.host_port();
+    let fetch = opts.pipeline.max(1) * 4;
     let mut active: Vec<u16> = round.to_vec();
     let mut down_retries = 0;
     while !active.is_empty() {
@@ -294,52 +292,35 @@ fn migrate_keys(
         let mut migrates: Vec<Cmd> = Vec::new();
         let mut next = Vec::new();
         for (&slot, reply) in active.iter().zip(&listed) {
-            let keys = match reply {
-                Frame::Array(k) => k,
-                other => bail!("{}: GETKEYSINSLOT {slot}: {other:?}", src.addr),
+            let Frame::Array(keys) = reply else {
+                bail!("{}: GETKEYSINSLOT {slot}: {reply:?}", src.addr);
             };
             if keys.len() == fetch {
                 next.push(slot);
             }
-            for chunk in keys.chunks(batch) {
-                let mut m = cmd(&["MIGRATE", host, port, "", "0", &opts.timeout_ms.to_string()]);
-                if opts.replace {
-                    m.push(b"REPLACE".to_vec());
-                }
-                m.push(b"KEYS".to_vec());
-                m.extend(
-                    chunk
-                        .iter()
-                        .filter_map(|k| k.as_bytes().map(|b| b.to_vec())),
-                );
-                migrates.push(m);
-            }
+            migrates.extend(migrate_cmds(job, opts, keys));
         }
         let replies = src.pipeline(&migrates)?;
         let mut retry = false;
         for (m, r) in migrates.iter().zip(&replies) {
-            if let Some(e) = error_text(r) {
+            match error_text(r) {
                 // A target that has just joined reports CLUSTERDOWN until it has learned the
                 // slot map; list the keys again after a pause.
-                if e.contains("CLUSTERDOWN") && down_retries < CLUSTERDOWN_RETRIES {
+                Some(e) if e.contains("CLUSTERDOWN") && down_retries < CLUSTERDOWN_RETRIES => {
                     retry = true;
-                    continue;
                 }
-                let hint = if e.contains("BUSYKEY") {
-                    "some keys already exist on the target; if the target's copies may be \
-                     overwritten, re-run with --replace"
-                } else {
-                    "check that both nodes are up"
-                };
-                bail!(
-                    "{}: MIGRATE to {} failed: {e} ({hint})",
+                Some(e) => bail!(
+                    "{}: MIGRATE to {} failed: {e} ({})",
                     src.addr,
-                    job.dst.addr
-                );
+                    job.dst.addr,
+                    migrate_hint(&e)
+                ),
+                None => {
+                    let fixed = if opts.replace { 8 } else { 7 };
+                    p.keys
+                        .fetch_add(m.len().saturating_sub(fixed) as u64, Ordering::Relaxed);
+                }
             }
-            let fixed = if opts.replace { 8 } else { 7 };
-            p.keys
-                .fetch_add(m.len().saturating_sub(fixed) as u64, Ordering::Relaxed);
         }
         if retry {
             down_retries += 1;
@@ -349,4 +330,34 @@ fn migrate_keys(
         active = next;
     }
     Ok(())
+}
+
+/// `MIGRATE host port "" 0 timeout [REPLACE] KEYS ...`, `opts.pipeline` keys each.
+fn migrate_cmds(job: &Job, opts: MoveOpts, keys: &[Frame]) -> Vec<Cmd> {
+    let (host, port) = job.dst.host_port();
+    keys.chunks(opts.pipeline.max(1))
+        .map(|chunk| {
+            let mut m = cmd(&["MIGRATE", host, port, "", "0", &opts.timeout_ms.to_string()]);
+            if opts.replace {
+                m.push(b"REPLACE".to_vec());
+            }
+            m.push(b"KEYS".to_vec());
+            m.extend(
+                chunk
+                    .iter()
+                    .filter_map(|k| k.as_bytes().map(|b| b.to_vec())),
+            );
+            m
+        })
+        .collect()
+}
+
+/// What to do about a failed MIGRATE.
+fn migrate_hint(e: &str) -> &'static str {
+    if e.contains("BUSYKEY") {
+        "some keys already exist on the target; if the target's copies may be overwritten, \
+         re-run with --replace"
+    } else {
+        "check that both nodes are up"
+    }
 }
