@@ -349,3 +349,34 @@ fn exec_is_atomic_for_other_clients() {
         other => panic!("EXEC reply {other:?}"),
     }
 }
+
+#[test]
+fn exec_is_refused_when_the_node_became_a_read_only_replica() {
+    let mut t = DifferN::new(&[], 2);
+    // A primary that is not there: the node is a read-only replica with its link down.
+    let nowhere = shoal_tests::free_port().to_string();
+    let steps: &[(usize, &[&str])] = &[
+        (0, &["MULTI"]),
+        (0, &["SET", "k", "v"]),
+        (0, &["GET", "k"]),
+        (1, &["REPLICAOF", "127.0.0.1", &nowhere]),
+        (0, &["EXEC"]),
+        // A read-only transaction still runs.
+        (0, &["MULTI"]),
+        (0, &["GET", "k"]),
+        (0, &["EXEC"]),
+        // Stale data refused: EXEC carries the queued commands' missing `stale` flag.
+        (1, &["CONFIG", "SET", "replica-serve-stale-data", "no"]),
+        (0, &["MULTI"]),
+        (0, &["PING"]),
+        (0, &["EXEC"]),
+        (0, &["MULTI"]),
+        (0, &["GET", "k"]),
+        (0, &["EXEC"]),
+        (1, &["CONFIG", "SET", "replica-serve-stale-data", "yes"]),
+        (1, &["REPLICAOF", "NO", "ONE"]),
+    ];
+    for (c, cmd) in steps {
+        t.check(*c, cmd);
+    }
+}

@@ -58,6 +58,24 @@ impl Watches {
     }
 }
 
+/// The flags the gate checks for `spec`. For EXEC they include its queued commands' (Redis
+/// `processCommand`): EXEC is a write / deny-oom / may-replicate command if anything queued
+/// is, and loses `stale` / `loading` if anything queued lacks them. Gate steps that look at
+/// flags (read-only replica, OOM, stale data, loading) take these.
+pub fn gate_flags(spec: &CommandSpec, client: &Client) -> u64 {
+    use shoal_common::command::flags::{DENYOOM, LOADING, MAY_REPLICATE, STALE, WRITE};
+    let mut f = spec.flags.0;
+    if spec.name == "exec"
+        && let Some(m) = &client.multi
+    {
+        for (s, _) in &m.queued {
+            f |= s.flags.0 & (WRITE | DENYOOM | MAY_REPLICATE);
+            f &= !(!s.flags.0 & (STALE | LOADING));
+        }
+    }
+    f
+}
+
 impl Server {
     /// WATCH one key for `client` (Redis `watchForKey`).
     pub fn watch_key(&mut self, client: &mut Client, key: &Bytes, now_ms: i64) {

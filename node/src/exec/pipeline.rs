@@ -222,7 +222,9 @@ impl Server {
             }
             // Step 4, cluster redirect, goes here. For EXEC it must check the keys of every
             // queued command (`client.multi`'s `queued`), as Redis's `getNodeByQuery` does.
-            self.replication_gate(spec).map_err(|e| (Some(spec), e))?;
+            // EXEC is checked with the flags of what it will run (a write, deny-oom, ...).
+            let flags = super::multi::gate_flags(spec, client);
+            self.replication_gate(flags).map_err(|e| (Some(spec), e))?;
             // Step 7: a RESP2 client in pub/sub mode runs only (un)subscribe commands.
             if client.pubsub_mode
                 && client.protocol == Protocol::Resp2
@@ -250,9 +252,9 @@ impl Server {
 impl Server {
     /// Redis's replication checks in `processCommand`: NOREPLICAS (min-replicas-to-write),
     /// READONLY on a read-only replica, MASTERDOWN when stale data must not be served.
-    fn replication_gate(&self, spec: &CommandSpec) -> Result<(), ReplyError> {
+    fn replication_gate(&self, flags: u64) -> Result<(), ReplyError> {
         use command::flags::{STALE, WRITE};
-        let write = spec.has(WRITE);
+        let write = flags & WRITE != 0;
         match &self.repl.master {
             None => {
                 let min = self.config.get_i64("min-replicas-to-write");
@@ -279,7 +281,7 @@ impl Server {
                 let connected = m.state == crate::replication::LinkState::Connected;
                 if !connected
                     && !self.config.get_bool("replica-serve-stale-data")
-                    && !spec.has(STALE)
+                    && flags & STALE == 0
                 {
                     return Err(ReplyError::other(
                         "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
