@@ -346,6 +346,12 @@ commands! {
         [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
     Zscan => "zscan", -3, READONLY, SORTEDSET, SortedSet, [key1(RO | ACCESS)],
         ["nondeterministic_output"];
+    Bzpopmin => "bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, SORTEDSET, SortedSet,
+        [ks(RW | ACCESS | DELETE, idx(1), range(-2, 1, 0))], [];
+    Bzpopmax => "bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, SORTEDSET, SortedSet,
+        [ks(RW | ACCESS | DELETE, idx(1), range(-2, 1, 0))], [];
+    Bzmpop => "bzmpop", -5, WRITE | BLOCKING, SORTEDSET, SortedSet,
+        [ks(RW | ACCESS | DELETE, idx(2), keynum(0, 1, 1))], [];
     SortRo => "sort_ro", -2, READONLY, SET | SORTEDSET | LIST | DANGEROUS, Generic,
         [key1(RO | ACCESS),
          ksn("For the optional BY/GET keyword. It is marked 'unknown' because the key names \

@@ -212,6 +212,9 @@ pub fn handler(id: CommandId) -> Handler {
         C::Zdiffstore => zset::algebra::zdiffstore,
         C::Zintercard => zset::algebra::zintercard,
         C::Zscan => zset::pop::zscan,
+        C::Bzpopmin => zset::pop::bzpopmin,
+        C::Bzpopmax => zset::pop::bzpopmax,
+        C::Bzmpop => zset::pop::bzmpop,
         C::SortRo => sort::sort_ro,
         // end sorted set
 

@@ -1,5 +1,6 @@
 //! Popping and sampling: ZPOPMIN, ZPOPMAX, ZMPOP (`genericZpopCommand`), ZRANDMEMBER and
-//! ZSCAN. The blocking forms reuse [`pop_generic`].
+//! ZSCAN, and the blocking BZPOPMIN, BZPOPMAX and BZMPOP (on `exec::blocking`), which reuse
+//! [`pop_generic`] and replicate as ZPOPMIN/ZPOPMAX.
 
 use bytes::Bytes;
 use rand::Rng;
@@ -9,7 +10,7 @@ use shoal_common::{Frame, ReplyError};
 
 use super::{EVENT_GENERIC, EVENT_ZSET, delete_if_empty, entries_reply, write};
 use crate::cmd::args;
-use crate::exec::Ctx;
+use crate::exec::{Ctx, blocking};
 
 /// Which end to pop from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +250,65 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
     let z = super::read(ctx, &argv[1])?.expect("invariant: present above");
     let entries = picks.iter().filter_map(|i| z.get(*i));
     Ok(entries_reply(proto, entries, withscores))
+}
+
+/// The argv a served blocking pop replicates as (Redis rewrites BZPOPMIN to ZPOPMIN and
+/// BZMPOP to ZPOPMIN/ZPOPMAX with a count).
+fn pop_propagation(key: &Bytes, side: Where, count: Option<usize>) -> Vec<Bytes> {
+    let name = if side == Where::Min {
+        "ZPOPMIN"
+    } else {
+        "ZPOPMAX"
+    };
+    let mut v = vec![Bytes::from_static(name.as_bytes()), key.clone()];
+    if let Some(c) = count {
+        v.push(Bytes::from(c.to_string()));
+    }
+    v
+}
+
+/// BZPOPMIN/BZPOPMAX body (Redis `blockingGenericZpopCommand`).
+fn bzpop(ctx: &mut Ctx<'_>, argv: &[Bytes], side: Where) -> Result<Frame, ReplyError> {
+    let deadline = blocking::parse_timeout(ctx, &argv[argv.len() - 1])?;
+    let keys = &argv[1..argv.len() - 1];
+    for key in blocking::keys_to_try(ctx, keys) {
+        let one = std::slice::from_ref(&key);
+        if let Some(reply) = pop_generic(ctx, one, side, None, PopShape::WithKey)? {
+            ctx.propagate_as = Some(vec![pop_propagation(&key, side, None)]);
+            return Ok(reply);
+        }
+    }
+    blocking::block(ctx, keys, deadline, "zset")
+}
+
+/// ```text
+/// BZPOPMIN key [key ...] timeout
+/// ```
+pub fn bzpopmin(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    bzpop(ctx, argv, Where::Min)
+}
+
+/// ```text
+/// BZPOPMAX key [key ...] timeout
+/// ```
+pub fn bzpopmax(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    bzpop(ctx, argv, Where::Max)
+}
+
+/// ```text
+/// BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]
+/// ```
+pub fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    let a = parse_mpop(argv, 2)?;
+    let deadline = blocking::parse_timeout(ctx, &argv[1])?;
+    for key in blocking::keys_to_try(ctx, &a.keys) {
+        let one = std::slice::from_ref(&key);
+        if let Some(reply) = pop_generic(ctx, one, a.side, Some(a.count), PopShape::Nested)? {
+            ctx.propagate_as = Some(vec![pop_propagation(&key, a.side, Some(a.count))]);
+            return Ok(reply);
+        }
+    }
+    blocking::block(ctx, &a.keys, deadline, "zset")
 }
 
 /// Parses a SCAN cursor as `strtoul` does (`ERR invalid cursor`): no leading space,
