@@ -60,3 +60,47 @@ fn sort_ro_on_sorted_sets_matches_redis() {
         d.check(cmd);
     }
 }
+
+#[test]
+fn sort_on_lists_and_store_match_redis() {
+    let mut d = Differ::new(&[]);
+    let script: &[&[&str]] = &[
+        &["RPUSH", "l", "3", "1", "2", "10", "1"],
+        &["SET", "w_1", "100"],
+        &["SET", "w_2", "50"],
+        &["SORT", "l"],
+        &["SORT", "l", "DESC", "LIMIT", "1", "3"],
+        &["SORT", "l", "BY", "nosort"],
+        &["SORT", "l", "BY", "nosort", "DESC", "LIMIT", "1", "2"],
+        &["SORT", "l", "BY", "w_*"],
+        &[
+            "SORT",
+            "l",
+            "GET",
+            "h_*->f",
+            "GET",
+            "h_*->nosuch",
+            "GET",
+            "w_*->f",
+        ],
+        &["SORT", "l", "STORE", "dst"],
+        &["LRANGE", "dst", "0", "-1"],
+        &["TYPE", "dst"],
+        &["SORT", "l", "GET", "h_*->f", "STORE", "dst"],
+        &["LRANGE", "dst", "0", "-1"],
+        &["LRANGE", "dst", "0", "-1"],
+        &["SORT", "l", "LIMIT", "0", "0", "STORE", "dst"],
+        &["EXISTS", "dst"],
+        &["SORT", "nosuch", "STORE", "dst"],
+        &["SORT", "l", "STORE"],
+        &["SORT_RO", "l", "STORE", "dst"],
+        &["SET", "str", "v"],
+        &["SORT", "str"],
+        &[
+            "SORT", "l", "BY", "w_*", "GET", "w_*", "GET", "#", "LIMIT", "1", "10",
+        ],
+    ];
+    for cmd in script {
+        d.check(cmd);
+    }
+}

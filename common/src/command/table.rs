@@ -352,6 +352,13 @@ commands! {
         [ks(RW | ACCESS | DELETE, idx(1), range(-2, 1, 0))], [];
     Bzmpop => "bzmpop", -5, WRITE | BLOCKING, SORTEDSET, SortedSet,
         [ks(RW | ACCESS | DELETE, idx(2), keynum(0, 1, 1))], [];
+    Sort => "sort", -2, WRITE | DENYOOM, SET | SORTEDSET | LIST | DANGEROUS, Generic,
+        [key1(RO | ACCESS),
+         ksn("For the optional BY/GET keyword. It is marked 'unknown' because the key names \
+derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, FindKeys::Unknown),
+         ksn("For the optional STORE keyword. It is marked 'unknown' because the keyword can \
+appear anywhere in the argument array", OW | UPDATE, BeginSearch::Unknown, FindKeys::Unknown)],
+        [];
     SortRo => "sort_ro", -2, READONLY, SET | SORTEDSET | LIST | DANGEROUS, Generic,
         [key1(RO | ACCESS),
          ksn("For the optional BY/GET keyword. It is marked 'unknown' because the key names \

@@ -215,6 +215,7 @@ pub fn handler(id: CommandId) -> Handler {
         C::Bzpopmin => zset::pop::bzpopmin,
         C::Bzpopmax => zset::pop::bzpopmax,
         C::Bzmpop => zset::pop::bzmpop,
+        C::Sort => sort::sort,
         C::SortRo => sort::sort_ro,
         // end sorted set
 

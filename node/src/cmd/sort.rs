@@ -1,22 +1,26 @@
 //! SORT and SORT_RO (Redis `sort.c`).
 //!
-//! The elements come from a sorted set (and, once their types exist, a list or a set); each
+//! The elements come from a list, a set or a sorted set; each
 //! may be weighted through a `BY` pattern (`weight_*`, or `hash_*->field`) and projected
 //! through `GET` patterns (`#` is the element itself). Numeric sorting uses `strtod` and
 //! breaks ties by comparing the elements, so the order is deterministic; ALPHA compares
 //! bytes. A `BY` pattern without `*` means "don't sort": the source's own order is kept
 //! (reversed by DESC) and LIMIT picks straight from it.
 //!
-//! Checklist when a new source type lands: add it to [`Source::of`], and for SORT ... STORE
-//! store the result as a list (Redis event `sortstore`).
+//! SORT ... STORE writes the result as a list (event `sortstore`; an empty result deletes
+//! the destination). A set sorted with `BY nosort` and STORE is sorted ALPHA instead, so the
+//! stored result does not depend on the set's internal order (as Redis does).
 
 use std::cmp::Ordering;
+
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 use shoal_common::number;
 use shoal_common::{Frame, ReplyError};
 
 use super::args;
+use crate::db::value::Set;
 use crate::db::zset::ZSet;
 use crate::db::{Db, Value};
 use crate::exec::Ctx;
@@ -24,6 +28,8 @@ use crate::exec::Ctx;
 /// What is being sorted.
 enum Source<'a> {
     Missing,
+    List(&'a VecDeque<Bytes>),
+    Set(&'a Set),
     Z(&'a ZSet),
 }
 
@@ -32,6 +38,8 @@ impl<'a> Source<'a> {
         match v {
             None => Ok(Source::Missing),
             Some(Value::ZSet(z)) => Ok(Source::Z(z)),
+            Some(Value::List(l)) => Ok(Source::List(l)),
+            Some(Value::Set(s)) => Ok(Source::Set(s)),
             Some(_) => Err(ReplyError::WrongType),
         }
     }
@@ -39,15 +47,32 @@ impl<'a> Source<'a> {
     fn len(&self) -> usize {
         match self {
             Source::Missing => 0,
+            Source::List(l) => l.len(),
+            Source::Set(s) => s.len(),
             Source::Z(z) => z.len(),
         }
     }
 
     /// Elements at positions `start..start + n` in the source's own order, from the end
-    /// when `desc` (the "don't sort" path).
+    /// when `desc` (the "don't sort" path; a set has no ends, so DESC does not apply).
     fn ordered(&self, start: usize, n: usize, desc: bool) -> Vec<Bytes> {
         match self {
             Source::Missing => Vec::new(),
+            Source::Set(s) => s.members().into_iter().skip(start).take(n).collect(),
+            Source::List(l) => {
+                let len = l.len();
+                let (lo, hi) = if desc {
+                    (len.saturating_sub(start + n), len.saturating_sub(start))
+                } else {
+                    (start.min(len), (start + n).min(len))
+                };
+                let it = l.range(lo..hi).cloned();
+                if desc {
+                    it.rev().collect()
+                } else {
+                    it.collect()
+                }
+            }
             Source::Z(z) => {
                 let len = z.len();
                 let (lo, hi) = if desc {
@@ -75,9 +100,10 @@ struct SortOpts {
     by: Option<Bytes>,
     dontsort: bool,
     gets: Vec<Bytes>,
+    store: Option<Bytes>,
 }
 
-fn parse(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<SortOpts, ReplyError> {
+fn parse(ctx: &Ctx<'_>, argv: &[Bytes], readonly: bool) -> Result<SortOpts, ReplyError> {
     let cluster = ctx.srv.cluster_enabled();
     let mut o = SortOpts {
         desc: false,
@@ -87,6 +113,7 @@ fn parse(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<SortOpts, ReplyError> {
         by: None,
         dontsort: false,
         gets: Vec::new(),
+        store: None,
     };
     let mut j = 2;
     while j < argv.len() {
@@ -102,6 +129,9 @@ fn parse(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<SortOpts, ReplyError> {
             o.limit_start = args::int(&argv[j + 1])?;
             o.limit_count = args::int(&argv[j + 2])?;
             j += 2;
+        } else if !readonly && args::is(a, "store") && left >= 1 {
+            o.store = Some(argv[j + 1].clone());
+            j += 1;
         } else if args::is(a, "by") && left >= 1 {
             let p = &argv[j + 1];
             if p.contains(&b'*') {
@@ -157,6 +187,7 @@ fn lookup_by_pattern(db: &Db, now_ms: i64, pattern: &[u8], subst: &Bytes) -> Opt
     }
     match (&e.value, field) {
         (Value::String(s), None) => Some(s.clone()),
+        (Value::Hash(h), Some(f)) => h.get(f).map(Bytes::copy_from_slice),
         _ => None,
     }
 }
@@ -230,12 +261,23 @@ fn window(len: usize, limit_start: i64, limit_count: i64) -> (i64, i64) {
 }
 
 /// The sorted (or ordered) window of elements, or the conversion error.
-fn sorted_window(db: &Db, now_ms: i64, key: &[u8], o: &SortOpts) -> Result<Vec<Bytes>, ReplyError> {
+fn sorted_window(
+    db: &Db,
+    now_ms: i64,
+    key: &[u8],
+    o: &mut SortOpts,
+) -> Result<Vec<Bytes>, ReplyError> {
     let src = Source::of(
         db.peek(key)
             .filter(|e| e.expire_at_ms == crate::db::NO_EXPIRE || e.expire_at_ms > now_ms)
             .map(|e| &e.value),
     )?;
+    if o.dontsort && o.store.is_some() && matches!(src, Source::Set(_)) {
+        o.dontsort = false;
+        o.alpha = true;
+        o.by = None;
+    }
+    let o = &*o;
     let (start, end) = window(src.len(), o.limit_start, o.limit_count);
     if end < start {
         return Ok(Vec::new());
@@ -269,22 +311,51 @@ fn sorted_window(db: &Db, now_ms: i64, key: &[u8], o: &SortOpts) -> Result<Vec<B
 }
 
 /// The shared body of SORT and SORT_RO.
-fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let o = parse(ctx, argv)?;
+fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Result<Frame, ReplyError> {
+    let mut o = parse(ctx, argv, readonly)?;
     let now = ctx.now_ms;
     ctx.db().expire_if_needed(&argv[1], now);
     let db = &*ctx.db();
-    let elems = sorted_window(db, now, &argv[1], &o)?;
+    let elems = sorted_window(db, now, &argv[1], &mut o)?;
     let mut out = Vec::with_capacity(elems.len() * o.gets.len().max(1));
     for e in &elems {
         if o.gets.is_empty() {
-            out.push(Frame::Bulk(e.clone()));
+            out.push(Some(e.clone()));
         }
         for g in &o.gets {
-            out.push(lookup_by_pattern(db, now, g, e).map_or(Frame::Null, Frame::Bulk));
+            out.push(lookup_by_pattern(db, now, g, e));
         }
     }
-    Ok(Frame::Array(out))
+    let Some(dst) = o.store else {
+        return Ok(Frame::Array(
+            out.into_iter()
+                .map(|v| v.map_or(Frame::Null, Frame::Bulk))
+                .collect(),
+        ));
+    };
+    let n = out.len();
+    if n == 0 {
+        ctx.db().expire_if_needed(&dst, now);
+        if ctx.db().remove(&dst).is_some() {
+            ctx.signal_modified_key(&dst);
+            ctx.notify(b'g', "del", &dst);
+        }
+    } else {
+        let list: VecDeque<Bytes> = out.into_iter().map(Option::unwrap_or_default).collect();
+        ctx.db()
+            .set(dst.clone(), Value::List(list), crate::db::NO_EXPIRE);
+        ctx.signal_modified_key(&dst);
+        ctx.notify(b'l', "sortstore", &dst);
+    }
+    Ok(Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+/// ```text
+/// SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]
+///   [ASC | DESC] [ALPHA] [STORE destination]
+/// ```
+pub fn sort(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    sort_generic(ctx, argv, false)
 }
 
 /// ```text
@@ -292,5 +363,5 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
 ///   [ASC | DESC] [ALPHA]
 /// ```
 pub fn sort_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    sort_generic(ctx, argv)
+    sort_generic(ctx, argv, true)
 }

@@ -6,6 +6,7 @@
 //! merge-sort `qsort` does), which fixes the order in which floating-point sums are taken.
 //! `weight * score` that is NaN (0 * inf) counts as 0, and so does a NaN sum (inf + -inf).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use shoal_common::{Frame, ReplyError};
 use super::{entries_reply, int, score_arg, store};
 use crate::cmd::args;
 use crate::db::Value;
+use crate::db::value::Set;
 use crate::db::zset::{ZSet, cmp_entry};
 use crate::exec::Ctx;
 
@@ -62,6 +64,7 @@ fn aggregate(target: &mut f64, val: f64, agg: Aggregate) {
 enum Src<'a> {
     Empty,
     Z(&'a ZSet),
+    Set(&'a Set),
 }
 
 impl<'a> Src<'a> {
@@ -70,6 +73,7 @@ impl<'a> Src<'a> {
         match v {
             None => Ok(Src::Empty),
             Some(Value::ZSet(z)) => Ok(Src::Z(z)),
+            Some(Value::Set(s)) => Ok(Src::Set(s)),
             Some(_) => Err(ReplyError::WrongType),
         }
     }
@@ -78,13 +82,20 @@ impl<'a> Src<'a> {
         match self {
             Src::Empty => 0,
             Src::Z(z) => z.len(),
+            Src::Set(s) => s.len(),
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (f64, &'a [u8])> + 'a> {
+    /// Members with their scores (1 for a set's members).
+    fn iter(&self) -> Box<dyn Iterator<Item = (f64, Cow<'a, [u8]>)> + 'a> {
         match *self {
             Src::Empty => Box::new(std::iter::empty()),
-            Src::Z(z) => Box::new(z.iter()),
+            Src::Z(z) => Box::new(z.iter().map(|(s, m)| (s, Cow::Borrowed(m)))),
+            Src::Set(set) => Box::new(
+                set.members()
+                    .into_iter()
+                    .map(|m| (1.0, Cow::Owned(m.to_vec()))),
+            ),
         }
     }
 
@@ -92,6 +103,7 @@ impl<'a> Src<'a> {
         match self {
             Src::Empty => None,
             Src::Z(z) => z.score(member),
+            Src::Set(s) => s.contains(member).then_some(1.0),
         }
     }
 }
@@ -174,10 +186,10 @@ fn compute(
                     if score.is_nan() {
                         score = 0.0;
                     }
-                    match acc.get_mut(m) {
+                    match acc.get_mut(m.as_ref()) {
                         Some(t) => aggregate(t, score, o.agg),
                         None => {
-                            acc.insert(Bytes::copy_from_slice(m), score);
+                            acc.insert(Bytes::copy_from_slice(&m), score);
                         }
                     }
                 }
@@ -190,7 +202,7 @@ fn compute(
                 .0
                 .iter()
                 .filter(|(_, m)| rest.iter().all(|(r, _)| r.score(m).is_none()))
-                .map(|(s, m)| (s, Bytes::copy_from_slice(m)))
+                .map(|(s, m)| (s, Bytes::copy_from_slice(&m)))
                 .collect();
             (out, 0)
         }
@@ -207,7 +219,7 @@ fn inter(srcs: &[(Src<'_>, f64)], o: &Opts, card: bool) -> (Vec<(f64, Bytes)>, u
             score = 0.0;
         }
         for (src, w) in rest {
-            let Some(v) = src.score(m) else {
+            let Some(v) = src.score(&m) else {
                 continue 'members;
             };
             aggregate(&mut score, v * w, o.agg);
@@ -218,7 +230,7 @@ fn inter(srcs: &[(Src<'_>, f64)], o: &Opts, card: bool) -> (Vec<(f64, Bytes)>, u
                 break;
             }
         } else {
-            out.push((score, Bytes::copy_from_slice(m)));
+            out.push((score, Bytes::copy_from_slice(&m)));
         }
     }
     (out, count)
