@@ -205,8 +205,12 @@ impl Ctx<'_> {
 
     /// [`Ctx::notify`] for a key in database `db` (MOVE, COPY ... DB).
     pub fn notify_in(&mut self, db: usize, class: u8, event: &str, key: &[u8]) {
-        self.srv.drain_expired(self.client);
         let flag = notify::class_flag(class);
+        if self.srv.notify_flags & flag == 0 {
+            // Nothing to publish; the expiry log is drained after the command anyway.
+            return;
+        }
+        self.srv.drain_expired(self.client);
         self.srv
             .notify_keyspace_event(Some(self.client), flag, event, key, db);
     }
