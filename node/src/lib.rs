@@ -10,6 +10,9 @@
 //! - [`cmd`]: command handlers, one module per Redis group.
 //! - [`db`]: the keyspace (per slot in cluster mode), values, lazy and active expiry.
 //! - [`clock`]: Unix-millisecond time, real or manual.
+//! - [`cluster`]: cluster mode: the slot map and nodes ([`cluster::ClusterState`]), the
+//!   redirect decision, nodes.conf, and the cluster bus (a sans-I/O state machine plus one
+//!   transport module); `exec::cluster` connects it to the executor.
 //!
 //! # Concurrency model
 //!
@@ -27,6 +30,7 @@
 //! `Out::Data` → `connection` writes.
 
 pub mod clock;
+pub mod cluster;
 pub mod cmd;
 pub mod config;
 pub mod connection;

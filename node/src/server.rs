@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::clock::Clock;
+use crate::cluster::bus;
 use crate::config::Config;
 use crate::connection;
 use crate::exec::{self, Event, Server};
@@ -50,6 +51,12 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     let limits = srv.limits.clone();
     let (tx, rx) = mpsc::unbounded_channel();
     srv.events = Some(tx.clone());
+    if srv.cluster.is_some()
+        && let Err(e) = start_cluster(&mut srv, &tx).await
+    {
+        error!(error = %e, "can't start cluster mode");
+        std::process::exit(1);
+    }
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
     let accept = async {
@@ -90,6 +97,32 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
             info!("shutdown by SHUTDOWN command");
         }
     }
+}
+
+/// Cluster mode: loads nodes.conf, binds the bus port and starts the bus transport.
+async fn start_cluster(srv: &mut Server, tx: &mpsc::UnboundedSender<Event>) -> anyhow::Result<()> {
+    srv.init_cluster()?;
+    let cport = exec::cluster::bus_port(&srv.config);
+    let bind = srv.config.get_str("bind").to_string();
+    let host = match bind
+        .split_whitespace()
+        .next()
+        .unwrap_or("*")
+        .trim_start_matches('-')
+    {
+        "*" => "0.0.0.0".to_string(),
+        "::*" => "::".to_string(),
+        h => h.to_string(),
+    };
+    let listener = TcpListener::bind((host.as_str(), cport))
+        .await
+        .map_err(|e| anyhow::anyhow!("can't bind the cluster bus port {cport}: {e}"))?;
+    info!(cport, "cluster bus listening");
+    tokio::spawn(bus::transport::accept_loop(listener, tx.clone()));
+    let (btx, brx) = mpsc::unbounded_channel();
+    tokio::spawn(bus::transport::dispatch(brx));
+    srv.bus_tx = Some(btx);
+    Ok(())
 }
 
 /// Sends an event to the executor; false if it has stopped.

@@ -89,6 +89,8 @@ pub struct Proc {
     /// Working directory (removed on drop).
     pub dir: tempfile::TempDir,
     child: Child,
+    exe: PathBuf,
+    args: Vec<String>,
 }
 
 impl Proc {
@@ -112,16 +114,25 @@ impl Proc {
         args.extend(["--dir", &dir_s]);
         args.extend_from_slice(base);
         args.extend_from_slice(extra);
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(&exe)
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
-        let p = Proc { port, dir, child };
+        let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+        let child = spawn(&exe, &args, dir.path());
+        let p = Proc {
+            port,
+            dir,
+            child,
+            exe,
+            args,
+        };
         p.wait_ready();
         p
+    }
+
+    /// Kills the process and starts it again with the same arguments, port and directory
+    /// (so a cluster node reloads its nodes.conf).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = spawn(&self.exe, &self.args, self.dir.path());
+        self.wait_ready();
     }
 
     fn wait_ready(&self) {
@@ -179,6 +190,20 @@ impl Proc {
         }
         None
     }
+}
+
+fn spawn(exe: &PathBuf, args: &[String], dir: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .expect("log file");
+    Command::new(exe)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()))
 }
 
 impl Drop for Proc {

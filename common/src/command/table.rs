@@ -105,6 +105,8 @@ macro_rules! commands {
 
 const LS: u64 = LOADING | STALE;
 const ADM: u64 = ADMIN | NOSCRIPT | LOADING | STALE;
+/// Cluster configuration subcommands: `admin stale no_async_loading`.
+const CADM: u64 = ADMIN | STALE | NO_ASYNC_LOADING;
 
 commands! {
 // ---- connection -------------------------------------------------------------------------
@@ -396,6 +398,40 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
 // ---- end transactions -------------------------------------------------------------------
 
 // ---- cluster ----------------------------------------------------------------------------
+    Asking => "asking", 1, FAST, CONNECTION, Cluster, [], [];
+    Readonly => "readonly", 1, LS | FAST, CONNECTION, Cluster, [], [];
+    Readwrite => "readwrite", 1, LS | FAST, CONNECTION, Cluster, [], [];
+    Cluster => "cluster", -2, NONE, NOCAT, Cluster, [], [];
+    ClusterAddslots => "cluster|addslots", -3, CADM, NOCAT, Cluster, [], [];
+    ClusterAddslotsrange => "cluster|addslotsrange", -4, CADM, NOCAT, Cluster, [], [];
+    ClusterBumpepoch => "cluster|bumpepoch", 2, CADM, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterCountFailureReports => "cluster|count-failure-reports", 3, ADMIN | STALE, NOCAT, Cluster, [],
+        ["nondeterministic_output"];
+    ClusterCountkeysinslot => "cluster|countkeysinslot", 3, STALE, NOCAT, Cluster, [], [];
+    ClusterDelslots => "cluster|delslots", -3, CADM, NOCAT, Cluster, [], [];
+    ClusterDelslotsrange => "cluster|delslotsrange", -4, CADM, NOCAT, Cluster, [], [];
+    ClusterFlushslots => "cluster|flushslots", 2, CADM, NOCAT, Cluster, [], [];
+    ClusterForget => "cluster|forget", 3, CADM, NOCAT, Cluster, [], [];
+    ClusterGetkeysinslot => "cluster|getkeysinslot", 4, STALE, NOCAT, Cluster, [],
+        ["nondeterministic_output"];
+    ClusterInfo => "cluster|info", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterKeyslot => "cluster|keyslot", 3, STALE, NOCAT, Cluster, [], [];
+    ClusterLinks => "cluster|links", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterMeet => "cluster|meet", -4, CADM, NOCAT, Cluster, [], [];
+    ClusterMyid => "cluster|myid", 2, STALE, NOCAT, Cluster, [], [];
+    ClusterNodes => "cluster|nodes", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterReset => "cluster|reset", -2, ADMIN | NOSCRIPT | STALE, NOCAT, Cluster, [], [];
+    ClusterSaveconfig => "cluster|saveconfig", 2, CADM, NOCAT, Cluster, [], [];
+    ClusterSetConfigEpoch => "cluster|set-config-epoch", 3, CADM, NOCAT, Cluster, [], [];
+    ClusterSetslot => "cluster|setslot", -4, CADM, NOCAT, Cluster, [], [];
+    ClusterShards => "cluster|shards", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterSlots => "cluster|slots", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    Migrate => "migrate", -6, WRITE, KEYSPACE | DANGEROUS, Generic,
+        [ks(RW | ACCESS | DELETE, idx(3), range(0, 1, 0)),
+         ks(RW | ACCESS | DELETE | INCOMPLETE, kw("KEYS", -2), range(-1, 1, 0))],
+        ["nondeterministic_output"];
+    RestoreAsking => "restore-asking", -4, WRITE | DENYOOM | ASKING, KEYSPACE | DANGEROUS, Server,
+        [key1(OW | UPDATE)], [];
 // ---- end cluster ------------------------------------------------------------------------
 
 // ---- replication ------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 //! row without a handler does not compile.
 
 pub mod args;
+pub mod cluster;
 pub mod command;
 pub mod connection;
 pub mod keyspace;
@@ -246,6 +247,34 @@ pub fn handler(id: CommandId) -> Handler {
         // end transactions
 
         // cluster
+        C::Asking => cluster::asking,
+        C::Readonly => cluster::readonly,
+        C::Readwrite => cluster::readwrite,
+        C::Cluster => cluster::container,
+        C::ClusterAddslots => cluster::addslots,
+        C::ClusterAddslotsrange => cluster::addslotsrange,
+        C::ClusterBumpepoch => cluster::bumpepoch,
+        C::ClusterCountFailureReports => cluster::count_failure_reports,
+        C::ClusterCountkeysinslot => cluster::countkeysinslot,
+        C::ClusterDelslots => cluster::delslots,
+        C::ClusterDelslotsrange => cluster::delslotsrange,
+        C::ClusterFlushslots => cluster::flushslots,
+        C::ClusterForget => cluster::forget,
+        C::ClusterGetkeysinslot => cluster::getkeysinslot,
+        C::ClusterInfo => cluster::info,
+        C::ClusterKeyslot => cluster::keyslot,
+        C::ClusterLinks => cluster::links,
+        C::ClusterMeet => cluster::meet,
+        C::ClusterMyid => cluster::myid,
+        C::ClusterNodes => cluster::nodes,
+        C::ClusterReset => cluster::reset,
+        C::ClusterSaveconfig => cluster::saveconfig,
+        C::ClusterSetConfigEpoch => cluster::set_config_epoch,
+        C::ClusterSetslot => cluster::setslot,
+        C::ClusterShards => cluster::shards,
+        C::ClusterSlots => cluster::slots,
+        C::Migrate => crate::cluster::migrate::migrate,
+        C::RestoreAsking => keyspace::restore,
         // end cluster
 
         // replication

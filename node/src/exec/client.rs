@@ -108,6 +108,12 @@ pub struct Client {
     pub last_argv_bytes: usize,
     /// Blocking state (exec::blocking): waiting, pending commands, deny-blocking.
     pub bstate: super::blocking::ClientBlockState,
+    /// ASKING was sent: the next command may use an importing slot (one-shot).
+    pub asking: bool,
+    /// The command now running is ASKING itself (so the flag survives it).
+    pub asking_just_set: bool,
+    /// READONLY was sent: reads of our master's slots are served by this replica.
+    pub readonly: bool,
     out: mpsc::UnboundedSender<Out>,
     out_pending: Arc<AtomicUsize>,
     kill: Option<Arc<Notify>>,
@@ -162,6 +168,9 @@ impl Client {
             postponed_error: None,
             last_argv_bytes: 0,
             bstate: super::blocking::ClientBlockState::default(),
+            asking: false,
+            asking_just_set: false,
+            readonly: false,
             out,
             out_pending,
             kill: None,

@@ -8,6 +8,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod cluster;
 pub mod monitor;
 pub mod multi;
 pub mod notify;
@@ -68,6 +69,10 @@ pub enum Event {
         /// False if the connection went away first.
         ok: bool,
     },
+    /// A message from the cluster bus (cluster mode).
+    Bus(Box<crate::cluster::bus::transport::Inbound>),
+    /// A MIGRATE transfer finished (cluster::migrate).
+    MigrateDone(Box<crate::cluster::migrate::Done>),
 }
 
 /// Per-command statistics (INFO commandstats).
@@ -159,6 +164,19 @@ pub struct Server {
     pub lastsave_s: i64,
     /// Clients blocked on keys, ready keys, timeouts ([`blocking`]).
     pub blocking: blocking::Blocking,
+    /// Cluster state, in cluster mode (`cluster-enabled yes`).
+    pub cluster: Option<crate::cluster::ClusterState>,
+    /// Where nodes.conf lives (cluster mode).
+    pub nodes_conf_path: std::path::PathBuf,
+    /// Bus effects produced by commands, applied after the command (see `exec::cluster`).
+    pub pending_bus_effects: Vec<crate::cluster::bus::Effects>,
+    /// Outbound bus messages go to the transport through this channel (None in tests and
+    /// standalone mode: messages are dropped).
+    pub bus_tx: Option<mpsc::UnboundedSender<crate::cluster::bus::Outbound>>,
+    /// Cached connections to MIGRATE targets.
+    pub migrate_pool: crate::cluster::migrate::Pool,
+    /// Keys a MIGRATE is moving right now: commands on them get TRYAGAIN.
+    pub keys_in_flight: std::collections::HashSet<Bytes>,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -244,7 +262,15 @@ impl Server {
         let now = clock.now_ms();
         let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
         let replid = random_hex40(&mut rng);
+        let cluster_state = cluster.then(|| cluster::fresh_state(&config, &mut rng, now));
+        let nodes_conf_path = std::path::PathBuf::from(config.get_str("cluster-config-file"));
         let mut srv = Server {
+            cluster: cluster_state,
+            nodes_conf_path,
+            pending_bus_effects: Vec::new(),
+            bus_tx: None,
+            migrate_pool: crate::cluster::migrate::Pool::default(),
+            keys_in_flight: std::collections::HashSet::new(),
             dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
             clients: HashMap::new(),
             stats: Stats::default(),
@@ -327,6 +353,8 @@ impl Server {
             Event::Batch { id, cmds, error } => self.handle_batch(id, cmds, error),
             Event::Repl { generation, event } => self.handle_repl_event(generation, event),
             Event::SnapshotSent { client_id, ok } => self.snapshot_sent(client_id, ok),
+            Event::Bus(inbound) => self.handle_bus(*inbound),
+            Event::MigrateDone(done) => self.migrate_done(*done),
         }
     }
 
@@ -417,6 +445,8 @@ impl Server {
 
     /// Sends `out` to `client` and puts it back in the table (or closes it).
     fn finish_client_run(&mut self, mut client: Client, out: BytesMut) {
+        // Cluster changes are persisted before any reply leaves (design §8).
+        self.after_cluster_change();
         client.send(out);
         client.publish_auth();
         if client.close_after_reply {
@@ -437,6 +467,20 @@ impl Server {
         self.unwatch_all(client);
     }
 
+    /// Sends the reply of a command that ran off the executor (MIGRATE: the client was
+    /// marked blocked without a blocking-table entry) and runs the commands that waited in
+    /// its pending queue.
+    pub fn resume_client(&mut self, id: ClientId, reply: Frame) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        client.bstate.blocked = false;
+        let mut out = BytesMut::new();
+        encode(&reply, client.protocol, &mut out);
+        client.send(out);
+        self.handle_batch(id, Vec::new(), None);
+    }
+
     /// Periodic work (Redis `serverCron`): active expiry (primaries only: replicas get the
     /// primary's deletes), replication pings and WAIT timeouts.
     pub fn cron(&mut self) {
@@ -445,6 +489,7 @@ impl Server {
         for db in &mut self.dbs {
             db.rehash_steps(CRON_REHASH_STEPS);
         }
+        self.cluster_cron();
         let now = self.clock.now_ms();
         self.check_pause(now);
         if !self.active_expire_enabled || self.repl.is_replica() || self.writes_paused(now) {
@@ -478,7 +523,8 @@ impl Server {
         self.process_command(client, &argv).unwrap_or(Frame::Null)
     }
 
-    fn record_error(&mut self, err: &ReplyError) {
+    /// Counts an error reply in INFO errorstats.
+    pub(crate) fn record_error(&mut self, err: &ReplyError) {
         *self.stats.errors.entry(err.code()).or_default() += 1;
     }
 }

@@ -32,6 +32,19 @@ fn runs_inside_multi(spec: &CommandSpec) -> bool {
     )
 }
 
+/// Errors of the cluster redirect step (Redis `clusterRedirectClient`).
+fn is_redirect(err: &ReplyError) -> bool {
+    matches!(
+        err,
+        ReplyError::Moved { .. }
+            | ReplyError::Ask { .. }
+            | ReplyError::CrossSlot
+            | ReplyError::TryAgain
+            | ReplyError::ClusterDown
+            | ReplyError::ClusterDownUnbound
+    ) || err.to_string().starts_with("CLUSTERDOWN ")
+}
+
 /// Commands a RESP2 client in pub/sub mode may run.
 fn allowed_in_pubsub_context(spec: &CommandSpec) -> bool {
     matches!(
@@ -51,6 +64,16 @@ fn allowed_in_pubsub_context(spec: &CommandSpec) -> bool {
 impl Server {
     /// Runs one command; `None` when there is no reply to send now.
     pub fn process_command(&mut self, client: &mut Client, argv: &[Bytes]) -> Option<Frame> {
+        let reply = self.process_one(client, argv);
+        // ASKING is one-shot: it covers the next command only (rejected or not), or a whole
+        // transaction when sent before MULTI (Redis `resetClient`).
+        if !std::mem::take(&mut client.asking_just_set) && client.multi.is_none() {
+            client.asking = false;
+        }
+        reply
+    }
+
+    fn process_one(&mut self, client: &mut Client, argv: &[Bytes]) -> Option<Frame> {
         let now_ms = self.clock.now_ms();
         client.last_interaction_ms = now_ms;
         let pass = self.gate(client, argv);
@@ -86,7 +109,13 @@ impl Server {
                     m.aborted = true;
                 }
                 let err = if spec.is_some_and(|s| s.name == "exec") {
-                    self.exec_abort(client, &err)
+                    if is_redirect(&err) {
+                        // A redirected EXEC is discarded and answers the redirect itself.
+                        self.discard_transaction(client);
+                        err
+                    } else {
+                        self.exec_abort(client, &err)
+                    }
                 } else {
                     err
                 };
@@ -220,8 +249,17 @@ impl Server {
                     ReplyError::other("ERR Command not allowed inside a transaction"),
                 ));
             }
-            // Step 4, cluster redirect, goes here. For EXEC it must check the keys of every
-            // queued command (`client.multi`'s `queued`), as Redis's `getNodeByQuery` does.
+            // Step 4: cluster redirect; EXEC checks the keys of every queued command, as
+            // Redis's `getNodeByQuery` does.
+            let redirect = match client.multi.as_ref() {
+                Some(m) if spec.id == command::CommandId::Exec => {
+                    let queued: Vec<(&'static CommandSpec, &[Bytes])> =
+                        m.queued.iter().map(|(s, a)| (*s, &a[..])).collect();
+                    self.cluster_redirect(client, &queued)
+                }
+                _ => self.cluster_redirect(client, &[(spec, argv)]),
+            };
+            redirect.map_err(|e| (Some(spec), e))?;
             // EXEC is checked with the flags of what it will run (a write, deny-oom, ...).
             let flags = super::multi::gate_flags(spec, client);
             self.replication_gate(flags).map_err(|e| (Some(spec), e))?;
@@ -246,6 +284,35 @@ impl Server {
             return Ok(Pass::Queue(spec));
         }
         Ok(Pass::Call(spec))
+    }
+
+    /// Step 4 of the gate: in cluster mode, may this node serve these commands? Keyless
+    /// commands pass (the decision finds no key); EXEC passes its queued commands here
+    /// (Redis `getNodeByQuery` is one code path for both).
+    pub fn cluster_redirect(
+        &self,
+        client: &Client,
+        cmds: &[(&'static CommandSpec, &[Bytes])],
+    ) -> Result<(), ReplyError> {
+        if !self.keys_in_flight.is_empty() {
+            let mut idx = Vec::new();
+            for (spec, argv) in cmds {
+                let _ = crate::cluster::redirect::command_keys(spec, argv, &mut idx);
+                if idx.iter().any(|&i| self.keys_in_flight.contains(&argv[i])) {
+                    // Being moved by MIGRATE right now (see cluster::migrate).
+                    return Err(ReplyError::TryAgain);
+                }
+                idx.clear();
+            }
+        }
+        let Some(st) = self.cluster.as_ref() else {
+            return Ok(());
+        };
+        let flags = crate::cluster::redirect::ClientFlags {
+            asking: client.asking,
+            readonly: client.readonly,
+        };
+        crate::cluster::redirect::redirect(st, &self.dbs[0], self.clock.now_ms(), flags, cmds)
     }
 }
 

@@ -389,7 +389,7 @@ impl Server {
     /// in cluster mode PUBLISH goes to every node and SPUBLISH to the shard's replicas. The
     /// cluster bus (issue: cluster) sends from here; standalone there is nothing to do.
     pub fn propagate_publish(&mut self, channel: &Bytes, msg: &Bytes, shard: bool) {
-        let _ = (channel, msg, shard);
+        self.cluster_publish(channel, msg, shard);
     }
 
     /// Cluster hook: this node no longer serves `slot`, so every shard channel hashing to it

@@ -1,0 +1,224 @@
+//! nodes.conf: the cluster configuration on disk (Redis `clusterSaveConfig` /
+//! `clusterLoadConfig`).
+//!
+//! The content is CLUSTER NODES without handshake nodes, then
+//! `vars currentEpoch N lastVoteEpoch M`. Saving writes a temporary file next to the target,
+//! fsyncs it, renames it over the target and fsyncs the directory, so a crash leaves either the
+//! old or the new file, never a torn one (see [`save`] for when it also fsyncs). Loading restores ids, addresses, flags, epochs,
+//! slots and open slots; a file without a `myself` line is an error (Redis exits on it too).
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::{ClusterNode, ClusterState, NodeId, flags, render};
+
+/// Why nodes.conf could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading the file failed.
+    #[error("can't read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A line did not parse.
+    #[error("unrecoverable error: corrupted cluster config file \"{0}\"")]
+    Corrupt(String),
+}
+
+/// Writes `st` to `path` atomically: a temporary file renamed over the target, so a crashed
+/// process leaves the old or the new file. With `fsync` (epoch and vote changes, RESET, lost
+/// slots: what Redis fsyncs) the file and its directory are also flushed to disk before
+/// returning, so the change survives a power loss too.
+pub fn save(st: &ClusterState, path: &Path, fsync: bool) -> std::io::Result<()> {
+    let mut text = render::nodes(st, true);
+    text.push_str(&format!(
+        "vars currentEpoch {} lastVoteEpoch {}\n",
+        st.current_epoch, st.last_vote_epoch
+    ));
+    let tmp = path.with_extension("tmp-shoal");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        if fsync {
+            f.sync_all()?;
+        }
+    }
+    std::fs::rename(&tmp, path)?;
+    if !fsync {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Loads `path` into a state; `Ok(None)` when the file is missing or empty (a fresh node).
+pub fn load(
+    path: &Path,
+    base: ClusterState,
+    now_ms: i64,
+) -> Result<Option<ClusterState>, LoadError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(LoadError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse(&text, base, now_ms).map(Some)
+}
+
+/// Parses nodes.conf text over `base` (whose settings and ports are kept).
+pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterState, LoadError> {
+    let (my_port, my_cport) = (st.me().port, st.me().cport);
+    st.nodes.clear();
+    st.slots.iter_mut().for_each(|s| *s = None);
+    let mut myself = None;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let corrupt = || LoadError::Corrupt(line.to_string());
+        let f: Vec<&str> = line.split(' ').collect();
+        if f[0] == "vars" {
+            for kv in f[1..].chunks(2) {
+                let v = kv.get(1).and_then(|v| v.parse().ok()).ok_or_else(corrupt)?;
+                match kv[0] {
+                    "currentEpoch" => st.current_epoch = v,
+                    "lastVoteEpoch" => st.last_vote_epoch = v,
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        if f.len() < 8 {
+            return Err(corrupt());
+        }
+        let id = NodeId::parse(f[0].as_bytes()).ok_or_else(corrupt)?;
+        let (ip, port, cport) = parse_addr(f[1]).ok_or_else(corrupt)?;
+        let mut fl = 0;
+        for name in f[2].split(',') {
+            if let Some((bit, _)) = flags::NAMES.iter().find(|(_, n)| *n == name) {
+                fl |= bit;
+            }
+        }
+        let mut n = ClusterNode::new(id, ip, port, cport, fl, now_ms);
+        if f[3] != "-" {
+            n.master_id = Some(NodeId::parse(f[3].as_bytes()).ok_or_else(corrupt)?);
+        }
+        n.config_epoch = f[6].parse().map_err(|_| corrupt())?;
+        if fl & flags::MYSELF != 0 {
+            myself = Some(id);
+            // The ports come from this run's configuration, not the old file.
+            n.port = my_port;
+            n.cport = my_cport;
+        }
+        // Liveness starts afresh: PFAIL/FAIL are re-learned from the bus.
+        n.flags &= !(flags::PFAIL | flags::HANDSHAKE);
+        st.nodes.insert(id, n);
+        for tok in &f[8..] {
+            parse_slot_token(&mut st, id, tok).ok_or_else(corrupt)?;
+        }
+    }
+    let myself = myself.ok_or_else(|| LoadError::Corrupt("no myself line".into()))?;
+    st.myself = myself;
+    st.migrating.retain(|_, t| st.nodes.contains_key(t));
+    st.importing.retain(|_, t| st.nodes.contains_key(t));
+    st.save_pending = false;
+    Ok(st)
+}
+
+fn parse_addr(s: &str) -> Option<(String, u16, u16)> {
+    let s = s.split(',').next()?;
+    let (hp, cport) = s.rsplit_once('@')?;
+    let (ip, port) = hp.rsplit_once(':')?;
+    Some((ip.to_string(), port.parse().ok()?, cport.parse().ok()?))
+}
+
+fn parse_slot_token(st: &mut ClusterState, id: NodeId, tok: &str) -> Option<()> {
+    if let Some(inner) = tok.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        if let Some((s, t)) = inner.split_once("->-") {
+            let t = NodeId::parse(t.as_bytes())?;
+            st.migrating.insert(s.parse().ok()?, t);
+        } else if let Some((s, t)) = inner.split_once("-<-") {
+            let t = NodeId::parse(t.as_bytes())?;
+            st.importing.insert(s.parse().ok()?, t);
+        }
+        return Some(());
+    }
+    let (a, b) = match tok.split_once('-') {
+        Some((a, b)) => (a.parse::<usize>().ok()?, b.parse::<usize>().ok()?),
+        None => {
+            let a = tok.parse::<usize>().ok()?;
+            (a, a)
+        }
+    };
+    if a > b || b >= st.slots.len() {
+        return None;
+    }
+    for s in a..=b {
+        st.slots[s] = Some(id);
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(5);
+        let mut st = ClusterState::new(&mut rng, 7000, 17000, 0);
+        let other = NodeId::random(&mut rng);
+        let mut n = ClusterNode::new(other, "127.0.0.1".into(), 7001, 17001, flags::MASTER, 0);
+        n.config_epoch = 2;
+        st.nodes.insert(other, n);
+        st.current_epoch = 5;
+        st.me_mut().config_epoch = 3;
+        st.me_mut().ip = "127.0.0.1".into();
+        for s in 0..100 {
+            st.slots[s] = Some(st.myself);
+        }
+        st.slots[200] = Some(other);
+        st.migrating.insert(5, other);
+        let dir = tempfile_dir();
+        let path = dir.join("nodes.conf");
+        save(&st, &path, true).expect("save");
+        let base = ClusterState::new(&mut rng, 7000, 17000, 0);
+        let back = load(&path, base, 0).expect("load").expect("present");
+        assert_eq!(back.myself, st.myself);
+        assert_eq!(back.current_epoch, 5);
+        assert_eq!(back.me().config_epoch, 3);
+        assert_eq!(back.slots, st.slots);
+        assert_eq!(back.migrating, st.migrating);
+        assert_eq!(render::nodes(&back, true), render::nodes(&st, true));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn corrupt_files_are_errors() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(6);
+        let base = ClusterState::new(&mut rng, 1, 2, 0);
+        assert!(parse("garbage\n", base.clone(), 0).is_err());
+        assert!(parse("vars currentEpoch 1 lastVoteEpoch 0\n", base, 0).is_err());
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("shoal-nodes-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("mkdir");
+        d
+    }
+}

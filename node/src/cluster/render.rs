@@ -1,0 +1,242 @@
+//! The client-visible views of the cluster state: CLUSTER NODES (also the body of
+//! nodes.conf), CLUSTER INFO, CLUSTER SLOTS and CLUSTER SHARDS (Redis `clusterGenNodesDescription`,
+//! `clusterGenClusterInfo`, `clusterReplyMultiBulkSlots`, `clusterReplyShards`).
+//!
+//! Formats are pinned by research §2-§4: NODES lines end in `\n` (the last one too), INFO lines
+//! in `\r\n`; slot ranges are canonical maximal ranges so every node renders a master's slots
+//! identically (redis-cli's configuration signature compares them byte for byte).
+
+use std::fmt::Write as _;
+
+use shoal_common::Frame;
+
+use super::{ClusterNode, ClusterState, MSG_TYPES, NodeId, flags};
+
+/// Maximal contiguous ranges of slots owned by `id`, ascending.
+pub fn slot_ranges(st: &ClusterState, id: &NodeId) -> Vec<(usize, usize)> {
+    ranges_of(&st.slot_runs(), id)
+}
+
+fn ranges_of(runs: &[(usize, usize, NodeId)], id: &NodeId) -> Vec<(usize, usize)> {
+    runs.iter()
+        .filter(|(_, _, o)| o == id)
+        .map(|(a, b, _)| (*a, *b))
+        .collect()
+}
+
+fn flag_names(f: u16) -> String {
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(bit, _)| f & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        "noflags".to_string()
+    } else {
+        names.join(",")
+    }
+}
+
+/// One CLUSTER NODES line, without the trailing newline. `with_open` adds the
+/// `[slot->-id]` / `[slot-<-id]` markers (myself line only).
+pub fn node_line(st: &ClusterState, n: &ClusterNode) -> String {
+    node_line_with(st, n, &st.slot_runs())
+}
+
+fn node_line_with(st: &ClusterState, n: &ClusterNode, runs: &[(usize, usize, NodeId)]) -> String {
+    let mut line = String::with_capacity(128);
+    let master = n
+        .master_id
+        .map_or_else(|| "-".to_string(), |m| m.to_string());
+    // A replica prints its master's config epoch (research §2.1).
+    let epoch = n
+        .master_id
+        .and_then(|m| st.nodes.get(&m))
+        .map_or(n.config_epoch, |m| m.config_epoch);
+    let link = if n.id == st.myself || n.link_connected {
+        "connected"
+    } else {
+        "disconnected"
+    };
+    let _ = write!(
+        line,
+        "{} {}:{}@{} {} {} {} {} {} {}",
+        n.id,
+        n.ip,
+        n.port,
+        n.cport,
+        flag_names(n.flags),
+        master,
+        n.ping_sent_ms,
+        n.pong_recv_ms,
+        epoch,
+        link
+    );
+    for (a, b) in ranges_of(runs, &n.id) {
+        if a == b {
+            let _ = write!(line, " {a}");
+        } else {
+            let _ = write!(line, " {a}-{b}");
+        }
+    }
+    if n.id == st.myself {
+        for (s, t) in &st.migrating {
+            let _ = write!(line, " [{s}->-{t}]");
+        }
+        for (s, f) in &st.importing {
+            let _ = write!(line, " [{s}-<-{f}]");
+        }
+    }
+    line
+}
+
+/// CLUSTER NODES: one line per node, each ending in `\n`. `skip_handshake` is for nodes.conf.
+pub fn nodes(st: &ClusterState, skip_handshake: bool) -> String {
+    let mut out = String::new();
+    let runs = st.slot_runs();
+    for n in st.nodes.values() {
+        if skip_handshake && n.has(flags::HANDSHAKE) {
+            continue;
+        }
+        out.push_str(&node_line_with(st, n, &runs));
+        out.push('\n');
+    }
+    out
+}
+
+/// CLUSTER INFO text (`\r\n` line endings).
+pub fn info(st: &ClusterState) -> String {
+    let mut assigned = 0;
+    let mut pfail = 0;
+    let mut fail = 0;
+    for n in st.slots.iter().flatten().filter_map(|id| st.nodes.get(id)) {
+        assigned += 1;
+        if n.has(flags::FAIL) {
+            fail += 1;
+        } else if n.has(flags::PFAIL) {
+            pfail += 1;
+        }
+    }
+    let me = st.me();
+    let my_epoch = me
+        .master_id
+        .and_then(|m| st.nodes.get(&m))
+        .map_or(me.config_epoch, |m| m.config_epoch);
+    let mut out = String::new();
+    let state = if st.state_ok { "ok" } else { "fail" };
+    let _ = write!(
+        out,
+        "cluster_state:{state}\r\ncluster_slots_assigned:{assigned}\r\ncluster_slots_ok:{}\r\n\
+         cluster_slots_pfail:{pfail}\r\ncluster_slots_fail:{fail}\r\ncluster_known_nodes:{}\r\n\
+         cluster_size:{}\r\ncluster_current_epoch:{}\r\ncluster_my_epoch:{my_epoch}\r\n",
+        assigned - pfail - fail,
+        st.nodes.len(),
+        st.reported_size,
+        st.current_epoch,
+    );
+    for (dir, counts) in [("sent", &st.stats_sent), ("received", &st.stats_received)] {
+        for (i, n) in counts.iter().enumerate() {
+            if *n > 0 {
+                let _ = write!(out, "cluster_stats_messages_{}_{dir}:{n}\r\n", MSG_TYPES[i]);
+            }
+        }
+        let total: u64 = counts.iter().sum();
+        let _ = write!(out, "cluster_stats_messages_{dir}:{total}\r\n");
+    }
+    out.push_str("total_cluster_links_buffer_limit_exceeded:0\r\n");
+    out
+}
+
+fn node_entry(n: &ClusterNode) -> Frame {
+    Frame::Array(vec![
+        Frame::bulk(n.ip.as_bytes()),
+        Frame::Integer(i64::from(n.port)),
+        Frame::bulk(n.id.as_str()),
+        Frame::Map(Vec::new()),
+    ])
+}
+
+/// CLUSTER SLOTS: one entry per contiguous run of slots of one master.
+pub fn slots(st: &ClusterState) -> Frame {
+    let mut out = Vec::new();
+    for (a, b, owner) in st.slot_runs() {
+        let Some(n) = st.nodes.get(&owner) else {
+            continue;
+        };
+        // Replicas appear once they have synced (issue 6): none can yet.
+        out.push(Frame::Array(vec![
+            Frame::Integer(i64::try_from(a).unwrap_or(0)),
+            Frame::Integer(i64::try_from(b).unwrap_or(0)),
+            node_entry(n),
+        ]));
+    }
+    Frame::Array(out)
+}
+
+fn shard_node(n: &ClusterNode) -> Frame {
+    let health = if n.has(flags::FAIL) { "fail" } else { "online" };
+    Frame::Map(vec![
+        (Frame::bulk("id"), Frame::bulk(n.id.as_str())),
+        (Frame::bulk("port"), Frame::Integer(i64::from(n.port))),
+        (Frame::bulk("ip"), Frame::bulk(n.ip.as_bytes())),
+        (Frame::bulk("endpoint"), Frame::bulk(n.ip.as_bytes())),
+        (
+            Frame::bulk("role"),
+            Frame::bulk(if n.is_master() { "master" } else { "replica" }),
+        ),
+        (Frame::bulk("replication-offset"), Frame::Integer(0)),
+        (Frame::bulk("health"), Frame::bulk(health)),
+    ])
+}
+
+/// CLUSTER SHARDS: one shard per master (a master without slots too), master first.
+pub fn shards(st: &ClusterState) -> Frame {
+    let mut out = Vec::new();
+    let runs = st.slot_runs();
+    for m in st.nodes.values().filter(|n| n.is_master()) {
+        let mut ranges = Vec::new();
+        for (a, b) in ranges_of(&runs, &m.id) {
+            ranges.push(Frame::Integer(i64::try_from(a).unwrap_or(0)));
+            ranges.push(Frame::Integer(i64::try_from(b).unwrap_or(0)));
+        }
+        let mut members = vec![shard_node(m)];
+        for r in st.nodes.values().filter(|r| r.master_id == Some(m.id)) {
+            members.push(shard_node(r));
+        }
+        out.push(Frame::Map(vec![
+            (Frame::bulk("slots"), Frame::Array(ranges)),
+            (Frame::bulk("nodes"), Frame::Array(members)),
+        ]));
+    }
+    Frame::Array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn ranges_are_maximal_and_nodes_lines_end_in_newline() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let mut st = ClusterState::new(&mut rng, 30001, 40001, 0);
+        let me = st.myself;
+        for s in (0..=5).chain([7]).chain(100..=200) {
+            st.set_slot(s, Some(me));
+        }
+        assert_eq!(slot_ranges(&st, &me), vec![(0, 5), (7, 7), (100, 200)]);
+        let text = nodes(&st, false);
+        assert!(text.ends_with(" 0-5 7 100-200\n"), "{text}");
+        assert!(text.contains(" :30001@40001 myself,master - 0 0 0 connected"));
+    }
+
+    #[test]
+    fn info_fresh_node() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(4);
+        let st = ClusterState::new(&mut rng, 1, 2, 0);
+        let text = info(&st);
+        assert!(text.starts_with("cluster_state:fail\r\ncluster_slots_assigned:0\r\n"));
+        assert!(text.contains("cluster_known_nodes:1\r\ncluster_size:1\r\n"));
+        assert!(text.contains("cluster_stats_messages_sent:0\r\n"));
+    }
+}

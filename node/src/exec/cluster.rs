@@ -1,0 +1,215 @@
+//! The executor's side of cluster mode: it owns the [`ClusterState`], feeds it bus messages
+//! and ticks, applies what the bus state machine asks for (send messages, delete keys of lost
+//! slots), and writes nodes.conf before anything leaves the node.
+//!
+//! Order after every batch, bus message and tick: (1) apply pending effects to the keyspace,
+//! (2) save nodes.conf if the configuration changed (fsync'd), (3) hand outbound messages to
+//! the transport. So no peer or client ever sees a configuration that a crash could lose.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use rand::Rng;
+use tracing::{error, info};
+
+use super::Server;
+use crate::cluster::bus::{self, Effects, transport::Inbound};
+use crate::cluster::nodes_conf;
+use crate::cluster::{ClusterSettings, ClusterState};
+use crate::config::Config;
+
+/// The bus port: `cluster-port`, or the client port + 10000 when it is 0.
+pub fn bus_port(config: &Config) -> u16 {
+    let cport = config.get_i64("cluster-port");
+    let port = config.get_i64("port");
+    let p = if cport == 0 { port + 10000 } else { cport };
+    u16::try_from(p).unwrap_or(0)
+}
+
+/// Cluster settings from the configuration.
+pub fn settings(config: &Config) -> ClusterSettings {
+    ClusterSettings {
+        node_timeout_ms: config.get_i64("cluster-node-timeout").max(1),
+        require_full_coverage: config.get_bool("cluster-require-full-coverage"),
+        allow_reads_when_down: config.get_bool("cluster-allow-reads-when-down"),
+        allow_pubsubshard_when_down: config.get_bool("cluster-allow-pubsubshard-when-down"),
+        announce_ip: config.get_str("cluster-announce-ip").to_string(),
+    }
+}
+
+/// A fresh cluster state for this configuration (random id, no slots).
+pub fn fresh_state(config: &Config, rng: &mut impl Rng, now_ms: i64) -> ClusterState {
+    let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
+    let mut st = ClusterState::new(rng, port, bus_port(config), now_ms);
+    st.settings = settings(config);
+    if !st.settings.announce_ip.is_empty() {
+        st.me_mut().ip = st.settings.announce_ip.clone();
+    }
+    st
+}
+
+impl Server {
+    /// Loads nodes.conf (or keeps the fresh state when there is none) and saves it, as Redis
+    /// `clusterInit` does. Called once at startup in cluster mode.
+    pub fn init_cluster(&mut self) -> Result<(), nodes_conf::LoadError> {
+        let Some(base) = self.cluster.take() else {
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        let path = self.nodes_conf_path.clone();
+        let st = match nodes_conf::load(&path, base.clone(), now)? {
+            Some(st) => {
+                info!(id = %st.myself, "Node configuration loaded");
+                st
+            }
+            None => {
+                info!(id = %base.myself, "No cluster configuration found");
+                base
+            }
+        };
+        self.cluster = Some(st);
+        if let Err(e) = self.save_cluster_config() {
+            error!(path = %path.display(), error = %e, "can't save the cluster config");
+        }
+        Ok(())
+    }
+
+    /// Writes nodes.conf now (CLUSTER SAVECONFIG, and after every change).
+    pub fn save_cluster_config(&mut self) -> std::io::Result<()> {
+        let Some(st) = self.cluster.as_mut() else {
+            return Ok(());
+        };
+        let epochs = st.durable_epochs();
+        let fsync = st.fsync_pending || epochs != st.saved_epochs;
+        nodes_conf::save(st, Path::new(&self.nodes_conf_path), fsync)?;
+        st.save_pending = false;
+        st.fsync_pending = false;
+        st.saved_epochs = epochs;
+        Ok(())
+    }
+
+    /// Applies effects, persists, then sends: see the module docs for why in this order.
+    pub fn after_cluster_change(&mut self) {
+        let Some(st) = self.cluster.as_ref() else {
+            return;
+        };
+        let effects = std::mem::take(&mut self.pending_bus_effects);
+        let save = st.save_pending;
+        for fx in &effects {
+            if !fx.lost_slots.is_empty() {
+                self.delete_lost_slots(&fx.lost_slots);
+                if let Some(st) = self.cluster.as_mut() {
+                    st.fsync_pending = true;
+                }
+            }
+        }
+        if save && let Err(e) = self.save_cluster_config() {
+            // Redis exits here: a node that cannot persist its configuration must not
+            // pretend it did.
+            error!(error = %e, "can't save the cluster config: exiting");
+            std::process::exit(1);
+        }
+        #[cfg(debug_assertions)]
+        if save && let Some(st) = self.cluster.as_ref() {
+            st.check_invariants();
+        }
+        for fx in effects {
+            self.send_bus(fx);
+        }
+    }
+
+    fn send_bus(&mut self, fx: Effects) {
+        if let Some(tx) = &self.bus_tx {
+            for ob in fx.out {
+                let _ = tx.send(ob);
+            }
+        }
+        for (channel, msg) in fx.publish {
+            self.publish_from_bus(&channel, &msg, false);
+        }
+        for (channel, msg) in fx.publish_shard {
+            self.publish_from_bus(&channel, &msg, true);
+        }
+    }
+
+    /// A local PUBLISH goes to every node, an SPUBLISH to the other members of this
+    /// node's shard (Redis `clusterPropagatePublish`); sent after the batch like every bus
+    /// message.
+    pub fn cluster_publish(&mut self, channel: &Bytes, msg: &Bytes, shard: bool) {
+        let Some(st) = self.cluster.as_mut() else {
+            return;
+        };
+        let mut fx = Effects::default();
+        if shard {
+            bus::send_to_shard(
+                st,
+                &mut fx,
+                &bus::Body::PublishShard {
+                    channel: channel.clone(),
+                    message: msg.clone(),
+                },
+            );
+        } else {
+            bus::broadcast(
+                st,
+                &mut fx,
+                &bus::Body::Publish {
+                    channel: channel.clone(),
+                    message: msg.clone(),
+                },
+            );
+        }
+        self.pending_bus_effects.push(fx);
+    }
+
+    fn delete_lost_slots(&mut self, slots: &[u16]) {
+        let db = &mut self.dbs[0];
+        for &s in slots {
+            let keys = db.slot_keys(usize::from(s), usize::MAX);
+            if !keys.is_empty() {
+                info!(
+                    slot = s,
+                    keys = keys.len(),
+                    "deleting keys of a slot this node lost"
+                );
+            }
+            for k in keys {
+                db.remove(&k);
+            }
+        }
+    }
+
+    /// A message from the bus.
+    pub fn handle_bus(&mut self, inbound: Inbound) {
+        let now = self.clock.now_ms();
+        let Some(st) = self.cluster.as_mut() else {
+            return;
+        };
+        let mut fx = Effects::default();
+        bus::on_message(
+            st,
+            now,
+            &inbound.from_ip,
+            &inbound.local_ip,
+            inbound.msg,
+            &mut self.rng,
+            &mut fx,
+        );
+        self.pending_bus_effects.push(fx);
+        self.after_cluster_change();
+    }
+
+    /// The bus's periodic work (Redis `clusterCron`), from the executor's tick.
+    pub fn cluster_cron(&mut self) {
+        let now = self.clock.now_ms();
+        let fresh = settings(&self.config);
+        let Some(st) = self.cluster.as_mut() else {
+            return;
+        };
+        st.settings = fresh;
+        let mut fx = Effects::default();
+        bus::tick(st, now, &mut self.rng, &mut fx);
+        self.pending_bus_effects.push(fx);
+        self.after_cluster_change();
+    }
+}

@@ -1,0 +1,358 @@
+//! Deterministic simulation of the cluster bus (design §10, TigerBeetle's VOPR in spirit).
+//!
+//! N [`ClusterState`]s run the real bus state machine (`cluster::bus`) over a simulated network
+//! with virtual time: seeded message loss, random delays (so reordering), duplicates and
+//! partitions. Operators act as redis-cli would: ADDSLOTS and SET-CONFIG-EPOCH on fresh nodes,
+//! MEET to join, then slot moves (the target bumps its epoch without consensus and takes the
+//! slot; the source hears SETSLOT NODE only sometimes, as when a partition cuts redis-cli off).
+//!
+//! Checked after every step: every node's own invariants; `currentEpoch` never decreases; no
+//! two nodes claim one slot with the same config epoch. Checked after the network heals:
+//! every node agrees on one slot map within [`CONVERGE_BOUND_MS`]. A failure prints
+//! `SIM_SEED=<seed>` so it can be replayed with `sim_one_seed`.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use shoal_common::slot::SLOT_COUNT;
+
+use crate::cluster::bus::{self, Effects, Message};
+use crate::cluster::{ClusterState, NodeId};
+use crate::cmd::cluster::bump_epoch_without_consensus;
+
+/// Node timeout in the simulation, ms.
+const NODE_TIMEOUT_MS: i64 = 1000;
+/// Virtual time step, ms.
+const STEP_MS: i64 = 10;
+/// Cron period (Redis: 100 ms).
+const TICK_MS: i64 = 100;
+/// After the network heals, all nodes must agree on the slot map within this long.
+pub const CONVERGE_BOUND_MS: i64 = 30_000;
+
+struct Node {
+    st: ClusterState,
+    rng: SmallRng,
+    ip: String,
+    last_epoch: u64,
+    next_tick_ms: i64,
+}
+
+struct InFlight {
+    to: usize,
+    from_ip: String,
+    msg: Message,
+}
+
+/// Network faults in force.
+#[derive(Clone, Copy)]
+struct Faults {
+    loss: f64,
+    dup: f64,
+    max_delay_ms: i64,
+}
+
+const CALM: Faults = Faults {
+    loss: 0.0,
+    dup: 0.0,
+    max_delay_ms: 5,
+};
+
+struct Sim {
+    seed: u64,
+    now_ms: i64,
+    nodes: Vec<Node>,
+    rng: SmallRng,
+    queue: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    in_flight: Vec<Option<InFlight>>,
+    seq: u64,
+    faults: Faults,
+    /// `side[i]`: partition side of node i; messages cross sides only when equal.
+    side: Vec<u8>,
+}
+
+impl Sim {
+    fn new(seed: u64, n: usize) -> Sim {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let nodes = (0..n)
+            .map(|i| {
+                let mut nrng = SmallRng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(i as u64));
+                let ip = format!("10.0.0.{}", i + 1);
+                let mut st = ClusterState::new(&mut nrng, 7000, 17000, 0);
+                st.settings.node_timeout_ms = NODE_TIMEOUT_MS;
+                let offset = rng.random_range(0..TICK_MS);
+                Node {
+                    st,
+                    rng: nrng,
+                    ip,
+                    last_epoch: 0,
+                    next_tick_ms: offset,
+                }
+            })
+            .collect();
+        Sim {
+            seed,
+            now_ms: 0,
+            nodes,
+            rng,
+            queue: BinaryHeap::new(),
+            in_flight: Vec::new(),
+            seq: 0,
+            faults: CALM,
+            side: vec![0; n],
+        }
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!("SIM_SEED={} t={}ms: {what}", self.seed, self.now_ms);
+    }
+
+    fn index_of(&self, ip: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.ip == ip)
+    }
+
+    fn dispatch(&mut self, from: usize, fx: Effects) {
+        for ob in fx.out {
+            let Some(to) = self.index_of(&ob.ip) else { continue };
+            if self.side[to] != self.side[from] || self.rng.random_bool(self.faults.loss) {
+                continue;
+            }
+            let copies = if self.rng.random_bool(self.faults.dup) { 2 } else { 1 };
+            for _ in 0..copies {
+                let delay = self.rng.random_range(1..=self.faults.max_delay_ms.max(1));
+                self.seq += 1;
+                self.in_flight.push(Some(InFlight {
+                    to,
+                    from_ip: self.nodes[from].ip.clone(),
+                    msg: ob.msg.clone(),
+                }));
+                let slot = self.in_flight.len() - 1;
+                self.queue.push(Reverse((self.now_ms + delay, self.seq, slot)));
+            }
+        }
+    }
+
+    fn step(&mut self) {
+        self.now_ms += STEP_MS;
+        while let Some(Reverse((at, _, slot))) = self.queue.peek().copied() {
+            if at > self.now_ms {
+                break;
+            }
+            self.queue.pop();
+            let Some(m) = self.in_flight[slot].take() else { continue };
+            let node = &mut self.nodes[m.to];
+            let local_ip = node.ip.clone();
+            let mut fx = Effects::default();
+            bus::on_message(&mut node.st, self.now_ms, &m.from_ip, &local_ip, m.msg, &mut node.rng, &mut fx);
+            self.dispatch(m.to, fx);
+        }
+        if self.queue.is_empty() {
+            self.in_flight.clear();
+        }
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].next_tick_ms <= self.now_ms {
+                self.nodes[i].next_tick_ms += TICK_MS;
+                let node = &mut self.nodes[i];
+                let mut fx = Effects::default();
+                bus::tick(&mut node.st, self.now_ms, &mut node.rng, &mut fx);
+                self.dispatch(i, fx);
+            }
+        }
+        self.check_safety();
+    }
+
+    fn check_safety(&mut self) {
+        for i in 0..self.nodes.len() {
+            let n = &mut self.nodes[i];
+            n.st.check_invariants();
+            if n.st.current_epoch < n.last_epoch {
+                let what = format!("node {i} currentEpoch went back from {} to {}", n.last_epoch, n.st.current_epoch);
+                self.fail(&what);
+            }
+            n.last_epoch = n.st.current_epoch;
+        }
+        // A node's own claim: the slots its own table gives to itself.
+        let mut claim: Vec<Option<(usize, u64)>> = vec![None; SLOT_COUNT];
+        for (i, n) in self.nodes.iter().enumerate() {
+            let me = n.st.myself;
+            let epoch = n.st.me().config_epoch;
+            for (a, b, o) in n.st.slot_runs() {
+                if o != me {
+                    continue;
+                }
+                for s in a..=b {
+                    if let Some((j, e)) = claim[s]
+                        && e == epoch
+                    {
+                        let what = format!("slot {s} claimed by nodes {j} and {i} with config epoch {e}");
+                        self.fail(&what);
+                    }
+                    claim[s] = Some((i, epoch));
+                }
+            }
+        }
+    }
+
+    fn run_for(&mut self, ms: i64) {
+        let end = self.now_ms + ms;
+        while self.now_ms < end {
+            self.step();
+        }
+    }
+
+    /// True when every node knows every node and all slot tables are equal.
+    fn converged(&self) -> bool {
+        let n = self.nodes.len();
+        let first = &self.nodes[0].st.slots;
+        self.nodes.iter().all(|x| {
+            x.st.nodes.len() == n && x.st.nodes.values().all(|k| !k.has(crate::cluster::flags::HANDSHAKE)) && &x.st.slots == first
+        })
+    }
+
+    fn run_until_converged(&mut self, bound_ms: i64, what: &str) {
+        let end = self.now_ms + bound_ms;
+        while !self.converged() {
+            if self.now_ms >= end {
+                let views: Vec<String> = self
+                    .nodes
+                    .iter()
+                    .map(|n| crate::cluster::render::nodes(&n.st, false))
+                    .collect();
+                self.fail(&format!("no agreement {bound_ms} ms after {what}:\n{}", views.join("--\n")));
+            }
+            self.step();
+        }
+    }
+
+    /// As `redis-cli --cluster create`: slots split evenly, epochs 1..N, MEET to the first.
+    fn create(&mut self) {
+        let n = self.nodes.len();
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            let (a, b) = (i * SLOT_COUNT / n, (i + 1) * SLOT_COUNT / n);
+            let me = node.st.myself;
+            for s in a..b {
+                node.st.set_slot(s, Some(me));
+            }
+            node.st.me_mut().config_epoch = i as u64 + 1;
+            node.st.current_epoch = i as u64 + 1;
+        }
+        let first_ip = self.nodes[0].ip.clone();
+        for i in 1..n {
+            let now = self.now_ms;
+            let node = &mut self.nodes[i];
+            bus::meet(&mut node.st, &first_ip, 7000, 17000, now, &mut node.rng);
+        }
+    }
+
+    /// A reshard step for one slot: the target takes it with a new epoch; the source and the
+    /// other nodes hear SETSLOT NODE only if the operator can reach them.
+    fn move_slot(&mut self) {
+        let n = self.nodes.len();
+        let src = self.rng.random_range(0..n);
+        let me = self.nodes[src].st.myself;
+        let owned: Vec<usize> = self.nodes[src].st.slot_runs().into_iter().filter(|r| r.2 == me).flat_map(|(a, b, _)| a..=b).collect();
+        let Some(&slot) = owned.get(self.rng.random_range(0..owned.len().max(1))) else {
+            return;
+        };
+        let dst = (src + 1 + self.rng.random_range(0..n - 1)) % n;
+        let target: NodeId = self.nodes[dst].st.myself;
+        if !self.nodes[src].st.nodes.contains_key(&target) {
+            return;
+        }
+        let t = &mut self.nodes[dst].st;
+        bump_epoch_without_consensus(t);
+        t.set_slot(slot, Some(target));
+        let mut fx = Effects::default();
+        let node = &mut self.nodes[dst];
+        bus::broadcast_pong(&mut node.st, &mut fx, &mut node.rng);
+        self.dispatch(dst, fx);
+        for i in 0..n {
+            if i != dst && self.nodes[i].st.nodes.contains_key(&target) && self.rng.random_bool(0.6) {
+                self.nodes[i].st.set_slot(slot, Some(target));
+            }
+        }
+    }
+
+    fn partition(&mut self) {
+        for s in &mut self.side {
+            *s = self.rng.random_range(0..2);
+        }
+    }
+
+    fn heal(&mut self) {
+        self.side.iter_mut().for_each(|s| *s = 0);
+        self.faults = CALM;
+    }
+}
+
+/// One seed: form a cluster under faults, then partitions and slot moves, then heal.
+pub fn run_seed(seed: u64) {
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x5eed);
+    let n = rng.random_range(3..=5);
+    let mut sim = Sim::new(seed, n);
+    sim.faults = Faults {
+        loss: rng.random_range(0.0..0.2),
+        dup: rng.random_range(0.0..0.05),
+        max_delay_ms: rng.random_range(1..200),
+    };
+    sim.create();
+    sim.run_for(2000);
+    sim.heal();
+    sim.run_until_converged(CONVERGE_BOUND_MS, "formation");
+    let epochs: BTreeSet<u64> = sim.nodes.iter().map(|x| x.st.me().config_epoch).collect();
+    if epochs.len() != n {
+        sim.fail("config epochs are not distinct after create");
+    }
+    for round in 0..3 {
+        sim.faults = Faults {
+            loss: rng.random_range(0.0..0.3),
+            dup: rng.random_range(0.0..0.05),
+            max_delay_ms: rng.random_range(1..300),
+        };
+        if rng.random_bool(0.7) {
+            sim.partition();
+        }
+        for _ in 0..rng.random_range(1..6) {
+            sim.move_slot();
+            sim.run_for(rng.random_range(0..500));
+        }
+        sim.run_for(rng.random_range(0..3000));
+        sim.heal();
+        sim.run_until_converged(CONVERGE_BOUND_MS, &format!("heal {round}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// About 50 seeds on every `cargo test`.
+    #[test]
+    fn sim_seeds() {
+        let base: u64 = std::env::var("SIM_BASE_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1);
+        for seed in base..base + 50 {
+            run_seed(seed);
+        }
+    }
+
+    /// Replays one seed: `SIM_SEED=123 cargo test -p shoal-node sim_one_seed -- --ignored`.
+    #[test]
+    #[ignore = "replay helper: set SIM_SEED"]
+    fn sim_one_seed() {
+        let seed = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+        run_seed(seed);
+    }
+
+    /// Thousands of seeds, for a nightly run.
+    #[test]
+    #[ignore = "long: thousands of seeds"]
+    fn sim_many_seeds() {
+        for seed in 1000..4000 {
+            run_seed(seed);
+        }
+    }
+}
