@@ -202,22 +202,26 @@ pub fn start_router(seeds: &str, extra: &[&str]) -> Proc {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+    let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+    args.extend(["--nodes".to_string(), seeds.to_string()]);
+    args.extend(extra.iter().map(|s| (*s).to_string()));
     let child = Command::new(&exe)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--nodes",
-            seeds,
-        ])
-        .args(extra)
+        .args(&args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
-    let p = Proc { port, dir, child };
+    let p = Proc {
+        port,
+        dir,
+        child,
+        exe,
+        args,
+    };
     p.wait_ready();
     p
 }

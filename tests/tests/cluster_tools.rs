@@ -75,6 +75,18 @@ fn wait_check_ok(entry: &Proc) {
     assert!(ok, "cluster check never passed:\n{last}");
 }
 
+/// Every node reports `cluster_state:ok` (a fresh master waits 2 s before turning ok).
+fn wait_state_ok(nodes: &[Proc]) {
+    let ok = |p: &Proc| {
+        let f = p.raw().cmd(&["CLUSTER", "INFO"]);
+        String::from_utf8_lossy(f.as_bytes().expect("info")).starts_with("cluster_state:ok")
+    };
+    assert!(
+        wait_until(JOIN_TIMEOUT, || nodes.iter().all(ok)),
+        "cluster_state never ok"
+    );
+}
+
 fn myid(p: &Proc) -> String {
     let f = p.raw().cmd(&["CLUSTER", "MYID"]);
     String::from_utf8_lossy(f.as_bytes().expect("bulk id")).into_owned()
@@ -166,6 +178,7 @@ fn create_check_reshard_while_writing() {
     let nodes: Vec<Proc> = (0..3).map(|_| cluster_node()).collect();
     create(&nodes);
     wait_check_ok(&nodes[0]);
+    wait_state_ok(&nodes);
     // Redirection from a node that does not own the key.
     let owner_of_foo = nodes
         .iter()
@@ -255,6 +268,7 @@ fn add_node_rebalance_del_node() {
     let mut nodes: Vec<Proc> = (0..3).map(|_| cluster_node()).collect();
     create(&nodes);
     wait_check_ok(&nodes[0]);
+    wait_state_ok(&nodes);
     let mut expected = BTreeMap::new();
     {
         let mut c = RawClient::connect(nodes[0].port).expect("connect");
@@ -310,6 +324,7 @@ fn add_node_rebalance_del_node() {
         views(&nodes)
     );
     wait_check_ok(&nodes[0]);
+    wait_state_ok(&nodes);
     // A small weight keeps the test fast (each slot move is ~7 round trips): the new node
     // should get 16384 * 0.1 / 3.1 = 528 slots.
     let id = myid(&nodes[3]);
