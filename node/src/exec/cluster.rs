@@ -163,6 +163,12 @@ impl Server {
     }
 
     fn delete_lost_slots(&mut self, slots: &[u16]) {
+        for &s in slots {
+            // Sharded pub/sub lives with its slot (Redis `removeChannelsInSlot`).
+            if let Some(slot) = shoal_common::slot::Slot::new(i64::from(s)) {
+                self.unsubscribe_shard_channels_in_slot(slot);
+            }
+        }
         let db = &mut self.dbs[0];
         for &s in slots {
             let keys = db.slot_keys(usize::from(s), usize::MAX);
