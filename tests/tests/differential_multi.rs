@@ -73,6 +73,11 @@ fn transaction_errors_and_replies_match_redis() {
         &["SET", "w", "1"],
         &["WAIT", "1", "0"],
         &["EXEC"],
+        // Blocking commands do not block inside EXEC.
+        &["MULTI"],
+        &["BLPOP", "nolist", "0"],
+        &["BZPOPMIN", "nozset", "0"],
+        &["EXEC"],
         // Commands that run at once inside MULTI.
         &["MULTI"],
         &["PING"],
