@@ -63,7 +63,6 @@ fn run_requests(
 
 fn exempt(f: &Frame) -> bool {
     match f {
-        Frame::Double(d) => d.is_nan(),
         Frame::Error(e) => e.windows(2).any(|w| w == b"\r\n"),
         Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => v.iter().any(exempt),
         Frame::Map(v) => v.iter().any(|(k, x)| exempt(k) || exempt(x)),
@@ -92,7 +91,8 @@ proptest! {
     }
 
     /// The reply decoder never panics, consumes nothing when it needs more, consumes a prefix
-    /// when it returns a frame, and that frame survives an encode/decode round trip.
+    /// when it returns a frame, and that frame's encoding decodes to a frame with the same
+    /// encoding (RESP3 cannot tell the null bulk from the null array).
     #[test]
     fn reply_decoder_is_total_and_exact(input in soup()) {
         let mut buf = BytesMut::from(&input[..]);
@@ -103,9 +103,14 @@ proptest! {
                 if !exempt(&frame) {
                     let mut wire = BytesMut::new();
                     encode(&frame, Protocol::Resp3, &mut wire);
-                    let again = decode_reply(&mut wire).expect("our encoding decodes");
-                    prop_assert_eq!(again, Some(frame));
+                    let first = wire.clone();
+                    let again = decode_reply(&mut wire)
+                        .expect("our encoding decodes")
+                        .expect("complete");
                     prop_assert!(wire.is_empty());
+                    let mut second = BytesMut::new();
+                    encode(&again, Protocol::Resp3, &mut second);
+                    prop_assert_eq!(first, second);
                 }
             }
             Err(_) => {}
