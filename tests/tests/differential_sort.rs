@@ -104,3 +104,22 @@ fn sort_on_lists_and_store_match_redis() {
         d.check(cmd);
     }
 }
+
+#[test]
+fn command_getkeys_finds_the_store_destination_as_redis_does() {
+    let mut d = Differ::new(&[]);
+    for cmd in [
+        &["COMMAND", "GETKEYS", "SORT", "k", "STORE", "d", "BY", "w_*"][..],
+        &[
+            "COMMAND", "GETKEYS", "SORT", "k", "STORE", "d", "STORE", "e",
+        ],
+        &[
+            "COMMAND", "GETKEYS", "SORT", "k", "LIMIT", "store", "x", "GET", "store",
+        ],
+        &["COMMAND", "GETKEYS", "SORT", "k", "STORE"],
+        &["COMMAND", "GETKEYS", "SORT_RO", "k", "BY", "x"],
+        &["COMMAND", "GETKEYSANDFLAGS", "SORT", "k", "STORE", "d"],
+    ] {
+        d.check(cmd);
+    }
+}

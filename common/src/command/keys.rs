@@ -29,10 +29,38 @@ pub fn key_indices(
     argv: &[Bytes],
     out: &mut Vec<usize>,
 ) -> Result<(), KeysError> {
+    if spec.id == super::CommandId::Sort {
+        sort_key_indices(argv, out);
+        return Ok(());
+    }
     for ks in spec.key_specs {
         spec_indices(ks, argv, out)?;
     }
     Ok(())
+}
+
+/// SORT's keys (Redis `sortGetKeys`): the sorted key, and the last `STORE` destination.
+/// Its key specs cannot say where STORE is (they are `unknown`), so this is the escape hatch
+/// Redis's `getkeys_proc` is. BY/GET patterns name keys only at run time and are not keys.
+fn sort_key_indices(argv: &[Bytes], out: &mut Vec<usize>) {
+    if argv.len() < 2 {
+        return;
+    }
+    out.push(1);
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let a = &argv[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    out.extend(store);
 }
 
 /// The keys of one spec.

@@ -225,6 +225,17 @@ fn keys_with_flags(argv: &[Bytes]) -> Result<Vec<(Bytes, u32)>, ReplyError> {
         ));
     }
     let mut out = Vec::new();
+    if spec.id == command::CommandId::Sort {
+        // SORT's keys come from its getkeys escape hatch (`keys::key_indices`).
+        use command::key_flags::{ACCESS, OW, RO, UPDATE};
+        let mut idx = Vec::new();
+        let _ = keys::key_indices(spec, sub, &mut idx);
+        let flags = |i: usize| if i == 1 { RO | ACCESS } else { OW | UPDATE };
+        return Ok(idx
+            .into_iter()
+            .map(|i| (sub[i].clone(), flags(i)))
+            .collect());
+    }
     for ks in spec.key_specs {
         let mut idx = Vec::new();
         if keys::spec_indices(ks, sub, &mut idx).is_err() {
