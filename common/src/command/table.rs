@@ -259,6 +259,16 @@ commands! {
 // ---- end string -------------------------------------------------------------------------
 
 // ---- bitmap -----------------------------------------------------------------------------
+    Setbit => "setbit", 4, WRITE | DENYOOM, BITMAP, Bitmap, [key1(RW | ACCESS | UPDATE)], [];
+    Getbit => "getbit", 3, READONLY | FAST, BITMAP, Bitmap, [key1(RO | ACCESS)], [];
+    Bitcount => "bitcount", -2, READONLY, BITMAP, Bitmap, [key1(RO | ACCESS)], [];
+    Bitpos => "bitpos", -3, READONLY, BITMAP, Bitmap, [key1(RO | ACCESS)], [];
+    Bitop => "bitop", -4, WRITE | DENYOOM, BITMAP, Bitmap,
+        [ks(OW | UPDATE, idx(2), range(0, 1, 0)), ks(RO | ACCESS, idx(3), range(-1, 1, 0))], [];
+    Bitfield => "bitfield", -2, WRITE | DENYOOM, BITMAP, Bitmap,
+        [ksn("This command allows both access and modification of the key",
+             RW | ACCESS | UPDATE | VARIABLE_FLAGS, idx(1), range(0, 1, 0))], [];
+    BitfieldRo => "bitfield_ro", -2, READONLY | FAST, BITMAP, Bitmap, [key1(RO | ACCESS)], [];
 // ---- end bitmap -------------------------------------------------------------------------
 
 // ---- hash -------------------------------------------------------------------------------

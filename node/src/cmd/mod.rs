@@ -4,6 +4,7 @@
 //! row without a handler does not compile.
 
 pub mod args;
+pub mod bitmap;
 pub mod cluster;
 pub mod command;
 pub mod connection;
@@ -147,6 +148,13 @@ pub fn handler(id: CommandId) -> Handler {
         // end string
 
         // bitmap
+        C::Setbit => bitmap::setbit,
+        C::Getbit => bitmap::getbit,
+        C::Bitcount => bitmap::bitcount,
+        C::Bitpos => bitmap::bitpos,
+        C::Bitop => bitmap::bitop,
+        C::Bitfield => bitmap::bitfield,
+        C::BitfieldRo => bitmap::bitfield_ro,
         // end bitmap
 
         // hash

@@ -1,6 +1,6 @@
 //! String commands (Redis `t_string.c`).
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use shoal_common::{Frame, ReplyError};
 
 use super::args;
@@ -533,42 +533,22 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
         return Err(ReplyError::other("ERR offset is out of range"));
     }
     let offset = u64::try_from(offset).expect("invariant: offset >= 0");
-    let cur = get_string_for_write(ctx, key)?;
-    let Some(cur) = cur else {
-        if value.is_empty() {
-            return Ok(Frame::Integer(0));
-        }
-        check_string_length(ctx, offset.saturating_add(value.len() as u64))?;
-        let new = splice(&Bytes::new(), offset, value);
-        let len = new.len();
-        ctx.db().set(key.clone(), Value::String(new), NO_EXPIRE);
-        ctx.signal_modified_key(key);
-        ctx.notify(EVENT_STRING, "setrange", key);
-        return Ok(len_frame(len));
-    };
+    let cur_len = get_string_for_write(ctx, key)?.map_or(0, |s| s.len());
     if value.is_empty() {
-        return Ok(len_frame(cur.len()));
+        // Nothing to write: the current length (0 for a missing key, which stays missing).
+        return Ok(len_frame(cur_len));
     }
-    check_string_length(ctx, offset.saturating_add(value.len() as u64))?;
-    let new = splice(&cur, offset, value);
-    let len = new.len();
-    ctx.db().set_keep_ttl(key.clone(), Value::String(new));
+    let end = offset.saturating_add(value.len() as u64);
+    check_string_length(ctx, end)?;
+    let start = usize::try_from(offset).expect("invariant: checked against proto-max-bulk-len");
+    let end = usize::try_from(end).expect("invariant: checked against proto-max-bulk-len");
+    let (len, _) = modify_string(ctx, key, end, |b| {
+        b[start..end].copy_from_slice(value);
+        b.len()
+    })?;
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "setrange", key);
     Ok(len_frame(len))
-}
-
-/// `cur` with `value` written at `offset`, zero-padded as needed. The caller has checked the
-/// result against `proto-max-bulk-len`, so the length fits memory limits.
-fn splice(cur: &[u8], offset: u64, value: &[u8]) -> Bytes {
-    let offset = usize::try_from(offset).expect("invariant: checked against proto-max-bulk-len");
-    let mut v = cur.to_vec();
-    let end = offset + value.len();
-    if v.len() < end {
-        v.resize(end, 0);
-    }
-    v[offset..end].copy_from_slice(value);
-    Bytes::from(v)
 }
 
 fn len_frame(len: usize) -> Frame {
@@ -762,4 +742,43 @@ impl LcsTable {
         }
         (Bytes::from(text), ranges)
     }
+}
+
+/// Changes the string at `key` in place (Redis `lookupStringForBitCommand` +
+/// `dbUnshareStringValue`): creates it empty if missing, zero-pads it to at least `min_len`
+/// bytes, then runs `f` on its bytes. The bytes are reused without a copy when nothing else
+/// holds them, so SETBIT on a large bitmap costs O(1). Returns `f`'s result and whether the
+/// key was created or grew. The TTL is kept.
+pub fn modify_string<R>(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    min_len: usize,
+    f: impl FnOnce(&mut BytesMut) -> R,
+) -> Result<(R, bool), ReplyError> {
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    let created = match db.get(key, now) {
+        None => {
+            db.set(key.clone(), Value::String(Bytes::new()), NO_EXPIRE);
+            true
+        }
+        Some(e) if matches!(e.value, Value::String(_)) => false,
+        Some(_) => return Err(ReplyError::WrongType),
+    };
+    let entry = db
+        .get_mut(key, now)
+        .expect("invariant: the key was found or created above");
+    let Value::String(s) = &mut entry.value else {
+        return Err(ReplyError::WrongType);
+    };
+    let mut buf = std::mem::take(s)
+        .try_into_mut()
+        .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+    let grew = buf.len() < min_len;
+    if grew {
+        buf.resize(min_len, 0);
+    }
+    let r = f(&mut buf);
+    *s = buf.freeze();
+    Ok((r, created || grew))
 }
