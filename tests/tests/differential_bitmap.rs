@@ -528,3 +528,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn wrong_types_match_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["LPUSH", "l", "a", "b"],
+            &["SET", "s", "abc"],
+            &["GETSET", "l", "x"],
+            &["GETDEL", "l"],
+            &["GETEX", "l", "PERSIST"],
+            &["GETEX", "l", "EX", "0"],
+            &["INCRBYFLOAT", "l", "1"],
+            &["GETRANGE", "l", "0", "-1"],
+            &["SUBSTR", "l", "0", "-1"],
+            &["SETRANGE", "l", "0", "x"],
+            &["SETRANGE", "l", "0", ""],
+            &["LCS", "l", "s"],
+            &["LCS", "s", "l", "LEN"],
+            &["MSETNX", "l", "x", "new", "y"],
+            &["SETBIT", "l", "0", "1"],
+            &["SETBIT", "l", "x", "1"],
+            &["GETBIT", "l", "0"],
+            &["BITCOUNT", "l"],
+            &["BITCOUNT", "l", "x", "y"],
+            &["BITPOS", "l", "1"],
+            &["BITPOS", "l", "2"],
+            &["BITOP", "AND", "d", "s", "l"],
+            &["BITFIELD", "l", "GET", "u8", "0"],
+            &["BITFIELD", "l", "SET", "u8", "0", "1"],
+            &["BITFIELD", "l", "GET", "x", "0"],
+            &["BITFIELD_RO", "l", "GET", "u8", "0"],
+            &["OBJECT", "ENCODING", "l"],
+            &["OBJECT", "REFCOUNT", "l"],
+            &["COPY", "l", "l2"],
+            &["LRANGE", "l2", "0", "-1"],
+            &["RENAME", "l2", "l3"],
+            &["LRANGE", "l3", "0", "-1"],
+            &["EXISTS", "new"],
+            // BITOP overwrites a destination of any type.
+            &["BITOP", "AND", "l", "s"],
+            &["TYPE", "l"],
+            &["GET", "l"],
+        ],
+    );
+}
