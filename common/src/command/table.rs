@@ -272,6 +272,23 @@ commands! {
 // ---- end bitmap -------------------------------------------------------------------------
 
 // ---- hash -------------------------------------------------------------------------------
+    Hset => "hset", -4, WRITE | DENYOOM | FAST, HASH, Hash, [key1(RW | UPDATE)], [];
+    Hsetnx => "hsetnx", 4, WRITE | DENYOOM | FAST, HASH, Hash, [key1(RW | INSERT)], [];
+    Hget => "hget", 3, READONLY | FAST, HASH, Hash, [key1(RO | ACCESS)], [];
+    Hmset => "hmset", -4, WRITE | DENYOOM | FAST, HASH, Hash, [key1(RW | UPDATE)], [];
+    Hmget => "hmget", -3, READONLY | FAST, HASH, Hash, [key1(RO | ACCESS)], [];
+    Hgetall => "hgetall", 2, READONLY, HASH, Hash, [key1(RO | ACCESS)], ["nondeterministic_output_order"];
+    Hdel => "hdel", -3, WRITE | FAST, HASH, Hash, [key1(RW | DELETE)], [];
+    Hlen => "hlen", 2, READONLY | FAST, HASH, Hash, [key1(RO)], [];
+    Hstrlen => "hstrlen", 3, READONLY | FAST, HASH, Hash, [key1(RO)], [];
+    Hexists => "hexists", 3, READONLY | FAST, HASH, Hash, [key1(RO)], [];
+    Hkeys => "hkeys", 2, READONLY, HASH, Hash, [key1(RO | ACCESS)], ["nondeterministic_output_order"];
+    Hvals => "hvals", 2, READONLY, HASH, Hash, [key1(RO | ACCESS)], ["nondeterministic_output_order"];
+    Hincrby => "hincrby", 4, WRITE | DENYOOM | FAST, HASH, Hash, [key1(RW | ACCESS | UPDATE)], [];
+    Hincrbyfloat => "hincrbyfloat", 4, WRITE | DENYOOM | FAST, HASH, Hash,
+        [key1(RW | ACCESS | UPDATE)], [];
+    Hrandfield => "hrandfield", -2, READONLY, HASH, Hash, [key1(RO | ACCESS)], ["nondeterministic_output"];
+    Hscan => "hscan", -3, READONLY, HASH, Hash, [key1(RO | ACCESS)], ["nondeterministic_output"];
 // ---- end hash ---------------------------------------------------------------------------
 
 // ---- list -------------------------------------------------------------------------------
@@ -308,6 +325,28 @@ commands! {
 // ---- end list ---------------------------------------------------------------------------
 
 // ---- set --------------------------------------------------------------------------------
+    Sadd => "sadd", -3, WRITE | DENYOOM | FAST, SET, Set, [key1(RW | INSERT)], [];
+    Srem => "srem", -3, WRITE | FAST, SET, Set, [key1(RW | DELETE)], [];
+    Smembers => "smembers", 2, READONLY, SET, Set, [key1(RO | ACCESS)], ["nondeterministic_output_order"];
+    Sismember => "sismember", 3, READONLY | FAST, SET, Set, [key1(RO)], [];
+    Smismember => "smismember", -3, READONLY | FAST, SET, Set, [key1(RO | ACCESS)], [];
+    Scard => "scard", 2, READONLY | FAST, SET, Set, [key1(RO)], [];
+    Spop => "spop", -2, WRITE | FAST, SET, Set, [key1(RW | ACCESS | DELETE)], ["nondeterministic_output"];
+    Srandmember => "srandmember", -2, READONLY, SET, Set, [key1(RO | ACCESS)], ["nondeterministic_output"];
+    Smove => "smove", 4, WRITE | FAST, SET, Set,
+        [key1(RW | ACCESS | DELETE), ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    Sinter => "sinter", -2, READONLY, SET, Set, [keys_all(RO | ACCESS)], ["nondeterministic_output_order"];
+    Sintercard => "sintercard", -3, READONLY, SET, Set,
+        [ks(RO | ACCESS, idx(1), keynum(0, 1, 1))], [];
+    Sinterstore => "sinterstore", -3, WRITE | DENYOOM, SET, Set,
+        [key1(RW | UPDATE), ks(RO | ACCESS, idx(2), range(-1, 1, 0))], [];
+    Sunion => "sunion", -2, READONLY, SET, Set, [keys_all(RO | ACCESS)], ["nondeterministic_output_order"];
+    Sunionstore => "sunionstore", -3, WRITE | DENYOOM, SET, Set,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), range(-1, 1, 0))], [];
+    Sdiff => "sdiff", -2, READONLY, SET, Set, [keys_all(RO | ACCESS)], ["nondeterministic_output_order"];
+    Sdiffstore => "sdiffstore", -3, WRITE | DENYOOM, SET, Set,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), range(-1, 1, 0))], [];
+    Sscan => "sscan", -3, READONLY, SET, Set, [key1(RO | ACCESS)], ["nondeterministic_output"];
 // ---- end set ----------------------------------------------------------------------------
 
 // ---- sorted set -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ pub mod bitmap;
 pub mod cluster;
 pub mod command;
 pub mod connection;
+pub mod hash;
 pub mod keyspace;
 pub mod list;
 pub mod long_double;
@@ -15,6 +16,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod replication;
 pub mod server;
+pub mod set;
 pub mod sort;
 pub mod string;
 pub mod zset;
@@ -158,6 +160,22 @@ pub fn handler(id: CommandId) -> Handler {
         // end bitmap
 
         // hash
+        C::Hset => hash::hset,
+        C::Hsetnx => hash::hsetnx,
+        C::Hget => hash::hget,
+        C::Hmset => hash::hmset,
+        C::Hmget => hash::hmget,
+        C::Hgetall => hash::hgetall,
+        C::Hdel => hash::hdel,
+        C::Hlen => hash::hlen,
+        C::Hstrlen => hash::hstrlen,
+        C::Hexists => hash::hexists,
+        C::Hkeys => hash::hkeys,
+        C::Hvals => hash::hvals,
+        C::Hincrby => hash::hincrby,
+        C::Hincrbyfloat => hash::hincrbyfloat,
+        C::Hrandfield => hash::hrandfield,
+        C::Hscan => hash::hscan,
         // end hash
 
         // list
@@ -186,6 +204,23 @@ pub fn handler(id: CommandId) -> Handler {
         // end list
 
         // set
+        C::Sadd => set::sadd,
+        C::Srem => set::srem,
+        C::Smembers => set::smembers,
+        C::Sismember => set::sismember,
+        C::Smismember => set::smismember,
+        C::Scard => set::scard,
+        C::Spop => set::spop,
+        C::Srandmember => set::srandmember,
+        C::Smove => set::smove,
+        C::Sinter => set::sinter,
+        C::Sintercard => set::sintercard,
+        C::Sinterstore => set::sinterstore,
+        C::Sunion => set::sunion,
+        C::Sunionstore => set::sunionstore,
+        C::Sdiff => set::sdiff,
+        C::Sdiffstore => set::sdiffstore,
+        C::Sscan => set::sscan,
         // end set
 
         // sorted set
