@@ -475,6 +475,10 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
     ClusterSetslot => "cluster|setslot", -4, CADM, NOCAT, Cluster, [], [];
     ClusterShards => "cluster|shards", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
     ClusterSlots => "cluster|slots", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterReplicate => "cluster|replicate", 3, CADM, NOCAT, Cluster, [], [];
+    ClusterReplicas => "cluster|replicas", 3, ADMIN | STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterSlaves => "cluster|slaves", 3, ADMIN | STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
+    ClusterFailover => "cluster|failover", -2, CADM, NOCAT, Cluster, [], [];
     Migrate => "migrate", -6, WRITE, KEYSPACE | DANGEROUS, Generic,
         [ks(RW | ACCESS | DELETE, idx(3), range(0, 1, 0)),
          ks(RW | ACCESS | DELETE | INCOMPLETE, kw("KEYS", -2), range(-1, 1, 0))],

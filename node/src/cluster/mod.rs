@@ -138,6 +138,8 @@ pub struct ClusterNode {
     pub link_connected: bool,
     /// Failure reports: reporting master -> Unix ms of the report.
     pub fail_reports: BTreeMap<NodeId, i64>,
+    /// Its replication offset, as its last message said (replica ranking).
+    pub repl_offset: i64,
 }
 
 impl ClusterNode {
@@ -159,6 +161,7 @@ impl ClusterNode {
             config_epoch: 0,
             link_connected: false,
             fail_reports: BTreeMap::new(),
+            repl_offset: 0,
         }
     }
 
@@ -267,6 +270,12 @@ pub struct ClusterState {
     pub last_random_ping_ms: i64,
     /// Nodes just marked FAIL whose FAIL message is still to be broadcast.
     pub pending_fail_broadcast: Vec<NodeId>,
+    /// Elections, votes and manual failover (issue 6).
+    pub failover: bus::failover::FailoverState,
+    /// Our replication offset, refreshed by the executor before every bus call.
+    pub repl_offset: i64,
+    /// `mflags` for the next message built (PAUSED / FORCEACK), reset after sending.
+    pub next_mflags: u8,
     /// Latest time the state was given (bus tick, message or command), Unix ms.
     pub now_ms: i64,
     /// When this node started, Unix ms (the writable delay counts from here).
@@ -311,6 +320,9 @@ impl ClusterState {
             saved_epochs: (0, 0, 0),
             settings: ClusterSettings::default(),
             last_random_ping_ms: 0,
+            failover: bus::failover::FailoverState::default(),
+            repl_offset: 0,
+            next_mflags: 0,
             pending_fail_broadcast: Vec::new(),
             now_ms,
             start_ms: now_ms,

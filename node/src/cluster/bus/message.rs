@@ -93,6 +93,10 @@ pub struct Header {
     pub slots: Bytes,
     /// Sender's view of `cluster_state`.
     pub state_ok: bool,
+    /// Sender's replication offset (replica ranking, manual failover).
+    pub offset: i64,
+    /// `failover::MFLAG_*` bits.
+    pub mflags: u8,
 }
 
 /// One gossip entry: the sender's view of another node.
@@ -246,6 +250,8 @@ pub fn encode(m: &Message, out: &mut BytesMut) {
     debug_assert_eq!(h.slots.len(), SLOT_BITMAP_BYTES);
     out.put_slice(&h.slots);
     out.put_u8(u8::from(h.state_ok));
+    out.put_i64(h.offset);
+    out.put_u8(h.mflags);
     match &m.body {
         Body::Ping(g) | Body::Pong(g) | Body::Meet(g) => put_gossip(out, g),
         Body::Fail(id) => put_id(out, id),
@@ -377,6 +383,8 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
         myip: r.ip("myip")?,
         slots: r.bytes(SLOT_BITMAP_BYTES, "slots")?,
         state_ok: r.u8("state")? != 0,
+        offset: r.i64("offset")?,
+        mflags: r.u8("mflags")?,
     };
     let body = match kind {
         Kind::Ping => Body::Ping(r.gossip()?),
@@ -427,6 +435,8 @@ mod tests {
                 myip: "127.0.0.1".into(),
                 slots: Bytes::from(vec![0xA5u8; SLOT_BITMAP_BYTES]),
                 state_ok: true,
+                offset: 42,
+                mflags: 2,
             },
             body,
         }

@@ -18,6 +18,7 @@
 //! Checklist for a new message type: a [`Kind`] number as Redis's, encode/decode in
 //! [`message`], a stats label in `cluster::MSG_TYPES`, handling here, a simulation check.
 
+pub mod failover;
 pub mod message;
 pub mod transport;
 
@@ -52,6 +53,10 @@ pub struct Effects {
     pub publish: Vec<(Bytes, Bytes)>,
     /// SPUBLISH messages from shard peers to deliver locally.
     pub publish_shard: Vec<(Bytes, Bytes)>,
+    /// This node's replication role must change (failover, CLUSTER REPLICATE, lost slots).
+    pub role: Option<failover::RoleChange>,
+    /// Pause client writes until this Unix ms (manual failover; 0 = unpause).
+    pub pause_writes_until_ms: Option<i64>,
 }
 
 /// How often the random-node PING runs (Redis: once per second).
@@ -77,6 +82,8 @@ pub fn header(st: &ClusterState) -> Header {
         myip: st.settings.announce_ip.clone(),
         slots: Bytes::from(st.slot_bitmap(&slots_of)),
         state_ok: st.state_ok,
+        offset: st.repl_offset,
+        mflags: st.next_mflags,
     }
 }
 
@@ -293,7 +300,24 @@ pub fn on_message(
                 fx.publish_shard.push((channel.clone(), message.clone()));
             }
         }
-        Body::FailoverAuthRequest | Body::FailoverAuthAck | Body::MfStart => {}
+        Body::FailoverAuthRequest => {
+            if known {
+                failover::on_auth_request(st, &msg.header, now_ms, fx);
+            }
+        }
+        Body::FailoverAuthAck => {
+            if known {
+                failover::on_auth_ack(st, &msg.header);
+            }
+        }
+        Body::MfStart => {
+            if known {
+                failover::on_mfstart(st, &msg.header, now_ms, fx);
+            }
+        }
+    }
+    if known && msg.header.mflags & failover::MFLAG_PAUSED != 0 {
+        failover::on_paused_master(st, &msg.header);
     }
     flush_fail_broadcasts(st, fx);
     st.update_state();
@@ -318,6 +342,7 @@ fn observe_sender(st: &mut ClusterState, h: &Header, ip: &str, now_ms: i64) {
     };
     n.data_recv_ms = now_ms;
     n.link_connected = true;
+    n.repl_offset = h.offset;
     let mut changed = false;
     if n.master_id.is_none() && h.config_epoch > n.config_epoch && h.flags & flags::MASTER != 0 {
         n.config_epoch = h.config_epoch;
@@ -416,6 +441,10 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
     if claimant == st.myself {
         return;
     }
+    // Our shard's master: ourselves, or the master we replicate.
+    let my_master = if st.me().is_master() { Some(st.myself) } else { st.me().master_id };
+    let had_slots = my_master.is_some_and(|m| st.slot_count(&m) > 0);
+    let mut moved_from_my_shard = false;
     for s in 0..SLOT_COUNT {
         if !bit(bm, s) || st.slots[s] == Some(claimant) {
             continue;
@@ -427,6 +456,9 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
         let cur = st.slots[s];
         let cur_epoch = cur.and_then(|c| st.nodes.get(&c)).map(|n| n.config_epoch);
         if cur_epoch.is_none_or(|e| e < epoch) {
+            if cur.is_some() && cur == my_master {
+                moved_from_my_shard = true;
+            }
             if cur == Some(st.myself) {
                 fx.lost_slots.push(s16);
                 info!(slot = s, to = %claimant, epoch, "slot taken by a newer configuration");
@@ -434,6 +466,28 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
             st.set_slot(s, Some(claimant));
         }
     }
+    let emptied = had_slots && my_master.is_some_and(|m| st.slot_count(&m) == 0);
+    if moved_from_my_shard && emptied {
+        become_replica_of(st, claimant, fx);
+    }
+}
+
+/// Our shard lost its last slot to `master` (a failover elsewhere, or our old master came
+/// back to find its slots taken): follow the new owner, as Redis's `clusterSetMaster`.
+pub fn become_replica_of(st: &mut ClusterState, master: NodeId, fx: &mut Effects) {
+    let Some(m) = st.nodes.get(&master) else { return };
+    let (ip, port) = (m.ip.clone(), m.port);
+    let me = st.me_mut();
+    if me.master_id == Some(master) {
+        return;
+    }
+    me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
+    me.master_id = Some(master);
+    st.failover.reset_manual();
+    st.save_pending = true;
+    st.fsync_pending = true;
+    info!(master = %master, "configuration change detected: this node is now a replica");
+    fx.role = Some(failover::RoleChange::ReplicaOf { ip, port });
 }
 
 /// The sender claims slots whose owner has a greater config epoch: tell it (UPDATE).
@@ -628,6 +682,7 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
         mark_failing_if_needed(st, id, now_ms);
     }
     flush_fail_broadcasts(st, fx);
+    failover::tick(st, now_ms, rng, fx);
     st.update_state();
 }
 
