@@ -24,15 +24,23 @@ fn state<'a>(ctx: &'a mut Ctx<'_>) -> Result<&'a mut ClusterState, ReplyError> {
 /// ```
 pub fn replicate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let keys = ctx.srv.dbs.first().map_or(0, |d| d.len());
-    let st = state(ctx)?;
+    let now = ctx.now_ms;
+    let srv = &mut *ctx.srv;
+    let st = srv.cluster.as_mut().ok_or(DISABLED)?;
+    st.now_ms = now;
     let Some(target) = st.lookup(&argv[2]).map(|n| n.id) else {
-        return Err(ReplyError::err(format!("Unknown node {}", String::from_utf8_lossy(&argv[2]))));
+        return Err(ReplyError::err(format!(
+            "Unknown node {}",
+            String::from_utf8_lossy(&argv[2])
+        )));
     };
     if target == st.myself {
         return Err(ReplyError::other("ERR Can't replicate myself"));
     }
     if st.nodes.get(&target).is_some_and(|n| n.has(flags::SLAVE)) {
-        return Err(ReplyError::other("ERR I can only replicate a master, not a replica."));
+        return Err(ReplyError::other(
+            "ERR I can only replicate a master, not a replica.",
+        ));
     }
     if st.me().is_master() && (st.slot_count(&st.myself) > 0 || keys > 0) {
         return Err(ReplyError::other(
@@ -42,7 +50,11 @@ pub fn replicate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError>
     let mut fx = Effects::default();
     // A master leaving its role keeps no slots; become_replica_of needs the shard view, so
     // set the role directly.
-    let (ip, port) = st.nodes.get(&target).map(|n| (n.ip.clone(), n.port)).unwrap_or_default();
+    let (ip, port) = st
+        .nodes
+        .get(&target)
+        .map(|n| (n.ip.clone(), n.port))
+        .unwrap_or_default();
     let me = st.me_mut();
     me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
     me.master_id = Some(target);
@@ -50,8 +62,11 @@ pub fn replicate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError>
     st.save_pending = true;
     st.fsync_pending = true;
     st.update_state();
+    // Tell everyone at once, so tools waiting for the new role see it without waiting for
+    // the next periodic PING.
+    bus::broadcast_pong(st, &mut fx, &mut srv.rng);
     fx.role = Some(RoleChange::ReplicaOf { ip, port });
-    ctx.srv.pending_bus_effects.push(fx);
+    srv.pending_bus_effects.push(fx);
     Ok(Frame::ok())
 }
 
@@ -62,7 +77,10 @@ pub fn replicate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError>
 pub fn replicas(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let st = state(ctx)?;
     let Some(node) = st.lookup(&argv[2]) else {
-        return Err(ReplyError::err(format!("Unknown node {}", String::from_utf8_lossy(&argv[2]))));
+        return Err(ReplyError::err(format!(
+            "Unknown node {}",
+            String::from_utf8_lossy(&argv[2])
+        )));
     };
     if !node.is_master() {
         return Err(ReplyError::other("ERR The specified node is not a master"));
@@ -98,10 +116,14 @@ pub fn failover_cmd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErr
     let st = srv.cluster.as_mut().ok_or(DISABLED)?;
     st.now_ms = now;
     if st.me().is_master() {
-        return Err(ReplyError::other("ERR You should send CLUSTER FAILOVER to a replica"));
+        return Err(ReplyError::other(
+            "ERR You should send CLUSTER FAILOVER to a replica",
+        ));
     }
     let Some(master) = st.me().master_id.and_then(|m| st.nodes.get(&m)) else {
-        return Err(ReplyError::other("ERR I'm a replica but my master is unknown to me"));
+        return Err(ReplyError::other(
+            "ERR I'm a replica but my master is unknown to me",
+        ));
     };
     if !force && !takeover && (master.failing() || !link_up) {
         return Err(ReplyError::other(
@@ -115,6 +137,5 @@ pub fn failover_cmd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErr
         failover::start_manual(st, force, now, &mut fx);
     }
     srv.pending_bus_effects.push(fx);
-    let _ = bus::header;
     Ok(Frame::ok())
 }

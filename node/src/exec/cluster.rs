@@ -67,10 +67,17 @@ impl Server {
                 base
             }
         };
-        let master = st.me().master_id.and_then(|m| st.nodes.get(&m)).map(|m| (m.ip.clone(), m.port));
+        let master = st
+            .me()
+            .master_id
+            .and_then(|m| st.nodes.get(&m))
+            .map(|m| (m.ip.clone(), m.port));
         self.cluster = Some(st);
         if let Some((ip, port)) = master {
-            let fx = Effects { role: Some(bus::failover::RoleChange::ReplicaOf { ip, port }), ..Effects::default() };
+            let fx = Effects {
+                role: Some(bus::failover::RoleChange::ReplicaOf { ip, port }),
+                ..Effects::default()
+            };
             self.pending_bus_effects.push(fx);
         }
         if let Err(e) = self.save_cluster_config() {
@@ -202,7 +209,11 @@ impl Server {
         match role {
             bus::failover::RoleChange::Master => self.stop_replication(),
             bus::failover::RoleChange::ReplicaOf { ip, port } => {
-                let same = self.repl.master.as_ref().is_some_and(|m| m.host == ip && m.port == port);
+                let same = self
+                    .repl
+                    .master
+                    .as_ref()
+                    .is_some_and(|m| m.host == ip && m.port == port);
                 if !same {
                     info!(master = %format!("{ip}:{port}"), "replicating from the cluster master");
                     self.start_replication(ip, port);

@@ -146,11 +146,18 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
             fs.auth_rank = 0;
         } else {
             let r = rank(st, master_id);
-            let delay = ELECTION_DELAY_MS + rng.random_range(0..ELECTION_JITTER_MS) + RANK_DELAY_MS * i64::try_from(r).unwrap_or(0);
+            let delay = ELECTION_DELAY_MS
+                + rng.random_range(0..ELECTION_JITTER_MS)
+                + RANK_DELAY_MS * i64::try_from(r).unwrap_or(0);
             st.failover.auth_time_ms = now_ms + delay;
             st.failover.auth_rank = r;
         }
-        info!(delay_ms = st.failover.auth_time_ms - now_ms, rank = st.failover.auth_rank, manual, "start of election delayed");
+        info!(
+            delay_ms = st.failover.auth_time_ms - now_ms,
+            rank = st.failover.auth_rank,
+            manual,
+            "start of election delayed"
+        );
         // Tell siblings our offset now so their ranks are accurate.
         send_pong_to_siblings(st, master_id, fx, rng);
         return;
@@ -184,13 +191,21 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
     }
     let needed = st.size() / 2 + 1;
     if st.failover.auth_count >= needed {
-        info!(votes = st.failover.auth_count, needed, "failover election won");
+        info!(
+            votes = st.failover.auth_count,
+            needed, "failover election won"
+        );
         let epoch = st.failover.auth_epoch;
         promote(st, epoch, fx, rng);
     }
 }
 
-fn send_pong_to_siblings(st: &mut ClusterState, master: NodeId, fx: &mut Effects, rng: &mut impl Rng) {
+fn send_pong_to_siblings(
+    st: &mut ClusterState,
+    master: NodeId,
+    fx: &mut Effects,
+    rng: &mut impl Rng,
+) {
     let siblings: Vec<(String, u16)> = st
         .nodes
         .values()
@@ -223,7 +238,10 @@ pub fn promote(st: &mut ClusterState, epoch: u64, fx: &mut Effects, rng: &mut im
             st.set_slot(s, Some(me_id));
         }
     }
-    st.failover = FailoverState { voted_time_ms: std::mem::take(&mut st.failover.voted_time_ms), ..FailoverState::default() };
+    st.failover = FailoverState {
+        voted_time_ms: std::mem::take(&mut st.failover.voted_time_ms),
+        ..FailoverState::default()
+    };
     st.failover.reset_manual();
     st.save_pending = true;
     st.fsync_pending = true;
@@ -237,7 +255,10 @@ pub fn promote(st: &mut ClusterState, epoch: u64, fx: &mut Effects, rng: &mut im
 pub fn takeover(st: &mut ClusterState, fx: &mut Effects, rng: &mut impl Rng) {
     st.current_epoch += 1;
     let epoch = st.current_epoch;
-    warn!(epoch, "failover by TAKEOVER: config epoch bumped without consensus");
+    warn!(
+        epoch,
+        "failover by TAKEOVER: config epoch bumped without consensus"
+    );
     promote(st, epoch, fx, rng);
 }
 
@@ -281,7 +302,9 @@ pub fn on_auth_request(st: &mut ClusterState, h: &super::Header, now_ms: i64, fx
         if !super::bit(&h.slots, s) {
             continue;
         }
-        let newer = st.slots[s].and_then(|o| st.nodes.get(&o)).is_some_and(|o| o.config_epoch > h.config_epoch);
+        let newer = st.slots[s]
+            .and_then(|o| st.nodes.get(&o))
+            .is_some_and(|o| o.config_epoch > h.config_epoch);
         if newer {
             info!(node = %h.sender, slot = s, "failover auth denied: a claimed slot has a newer config");
             return;
@@ -298,7 +321,8 @@ pub fn on_auth_request(st: &mut ClusterState, h: &super::Header, now_ms: i64, fx
 
 /// A vote for us.
 pub fn on_auth_ack(st: &mut ClusterState, h: &super::Header) {
-    let voter_is_owner = st.nodes.get(&h.sender).is_some_and(|n| n.is_master()) && st.slot_count(&h.sender) > 0;
+    let voter_is_owner =
+        st.nodes.get(&h.sender).is_some_and(|n| n.is_master()) && st.slot_count(&h.sender) > 0;
     if voter_is_owner && h.current_epoch >= st.failover.auth_epoch && st.failover.auth_sent {
         st.failover.auth_count += 1;
         info!(voter = %h.sender, votes = st.failover.auth_count, "failover auth ack received");
@@ -325,7 +349,10 @@ pub fn start_manual(st: &mut ClusterState, force: bool, now_ms: i64, fx: &mut Ef
 
 /// MFSTART from one of our replicas: pause writes and tell it our offset.
 pub fn on_mfstart(st: &mut ClusterState, h: &super::Header, now_ms: i64, fx: &mut Effects) {
-    let from_my_replica = st.nodes.get(&h.sender).is_some_and(|n| n.master_id == Some(st.myself));
+    let from_my_replica = st
+        .nodes
+        .get(&h.sender)
+        .is_some_and(|n| n.master_id == Some(st.myself));
     if !st.me().is_master() || !from_my_replica {
         return;
     }
@@ -349,9 +376,15 @@ fn ping_mf_replica(st: &mut ClusterState, fx: &mut Effects) {
 
 /// A message from our master with the PAUSED flag: remember its offset.
 pub fn on_paused_master(st: &mut ClusterState, h: &super::Header) {
-    if st.failover.mf_end_ms != 0 && st.me().master_id == Some(h.sender) && st.failover.mf_master_offset < 0 {
+    if st.failover.mf_end_ms != 0
+        && st.me().master_id == Some(h.sender)
+        && st.failover.mf_master_offset < 0
+    {
         st.failover.mf_master_offset = h.offset;
-        info!(offset = h.offset, "received the master's replication offset for manual failover");
+        info!(
+            offset = h.offset,
+            "received the master's replication offset for manual failover"
+        );
     }
 }
 
@@ -371,8 +404,14 @@ fn manual_failover_tick(st: &mut ClusterState, now_ms: i64, fx: &mut Effects) {
         ping_mf_replica(st, fx);
         return;
     }
-    if !st.failover.mf_can_start && st.failover.mf_master_offset >= 0 && st.repl_offset >= st.failover.mf_master_offset {
+    if !st.failover.mf_can_start
+        && st.failover.mf_master_offset >= 0
+        && st.repl_offset >= st.failover.mf_master_offset
+    {
         st.failover.mf_can_start = true;
-        info!(offset = st.repl_offset, "all of the master's data processed: starting the manual failover election");
+        info!(
+            offset = st.repl_offset,
+            "all of the master's data processed: starting the manual failover election"
+        );
     }
 }

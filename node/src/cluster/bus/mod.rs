@@ -59,6 +59,11 @@ pub struct Effects {
     pub pause_writes_until_ms: Option<i64>,
 }
 
+/// Longest gap between PINGs to a healthy node. Redis waits node_timeout/2; pinging at
+/// least this often starts the failure timer within this bound of a node dying, so a failed
+/// primary is detected about node_timeout after it died rather than up to 1.5x that.
+const LIVENESS_PING_MAX_MS: i64 = 500;
+
 /// How often the random-node PING runs (Redis: once per second).
 const RANDOM_PING_INTERVAL_MS: i64 = 1000;
 /// Candidates sampled for the random PING (Redis samples 5).
@@ -442,7 +447,11 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
         return;
     }
     // Our shard's master: ourselves, or the master we replicate.
-    let my_master = if st.me().is_master() { Some(st.myself) } else { st.me().master_id };
+    let my_master = if st.me().is_master() {
+        Some(st.myself)
+    } else {
+        st.me().master_id
+    };
     let had_slots = my_master.is_some_and(|m| st.slot_count(&m) > 0);
     let mut moved_from_my_shard = false;
     for s in 0..SLOT_COUNT {
@@ -475,7 +484,9 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
 /// Our shard lost its last slot to `master` (a failover elsewhere, or our old master came
 /// back to find its slots taken): follow the new owner, as Redis's `clusterSetMaster`.
 pub fn become_replica_of(st: &mut ClusterState, master: NodeId, fx: &mut Effects) {
-    let Some(m) = st.nodes.get(&master) else { return };
+    let Some(m) = st.nodes.get(&master) else {
+        return;
+    };
     let (ip, port) = (m.ip.clone(), m.port);
     let me = st.me_mut();
     if me.master_id == Some(master) {
@@ -654,7 +665,7 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
         let should_ping = if n.has(flags::HANDSHAKE) {
             retry_due
         } else if n.ping_sent_ms == 0 {
-            now_ms - n.pong_recv_ms > timeout / 2
+            now_ms - n.pong_recv_ms > (timeout / 2).min(LIVENESS_PING_MAX_MS)
         } else {
             retry_due
         };
