@@ -265,6 +265,12 @@ impl Server {
     /// The master's side of a manual failover: pause client writes until `until_ms` (0 ends
     /// the pause).
     fn manual_failover_pause(&mut self, until_ms: i64) {
-        let _ = until_ms;
+        if until_ms == 0 {
+            self.unpause_clients();
+        } else {
+            // Writes wait (postponed, not refused) while the replica catches up; the pause ends
+            // by itself at the manual failover deadline, as Redis's `pauseClients`.
+            self.pause_clients(crate::exec::pause::PauseMode::Write, until_ms);
+        }
     }
 }
