@@ -139,10 +139,17 @@ impl Proc {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             // A server with `requirepass` answers NOAUTH: it is up all the same.
-            if let Ok(mut c) = RawClient::connect(self.port)
-                && matches!(c.cmd(&["PING"]), Frame::Simple(_) | Frame::Error(_))
-            {
-                return;
+            // A connection closed before the reply (the server still starting, or the port
+            // briefly taken by another process) is retried, not fatal.
+            if let Ok(mut c) = RawClient::connect(self.port) {
+                c.send(&["PING"]);
+                if matches!(c.try_read(), Some(Frame::Simple(_) | Frame::Error(_))) {
+                    // QUIT, and wait for its reply, so the server has forgotten this
+                    // connection before the test counts clients.
+                    c.send(&["QUIT"]);
+                    let _ = c.try_read();
+                    return;
+                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
