@@ -751,8 +751,13 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     if ttl < 0 {
         return Err(ReplyError::other("ERR Invalid TTL value, must be >= 0"));
     }
-    let value =
+    let mut value =
         crate::db::dump::restore(&argv[3]).map_err(|e| ReplyError::other(e.reply_text()))?;
+    if let crate::db::Value::ZSet(z) = &mut value {
+        // Redis picks a loaded set's encoding from this node's thresholds.
+        let limits = super::zset::limits(ctx);
+        *z = std::mem::take(z).with_limits(limits);
+    }
     let deleted = o.replace && ctx.db().remove(key).is_some();
     let expire_at_ms = match ttl {
         0 => NO_EXPIRE,

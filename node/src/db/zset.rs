@@ -319,6 +319,17 @@ impl ZSet {
         }
     }
 
+    /// The same set in the encoding a loaded set gets under `limits` (RESTORE: listpack when
+    /// it fits, skiplist otherwise).
+    pub fn with_limits(self, limits: Limits) -> ZSet {
+        let fits = self.len() <= limits.max_entries
+            && self.iter().all(|(_, m)| m.len() <= limits.max_value);
+        if fits == self.is_listpack() {
+            return self;
+        }
+        ZSet::from_entries(self.into_vec(), limits)
+    }
+
     fn skiplist_from_sorted(entries: Vec<(f64, Bytes)>) -> ZSet {
         let dict = entries.iter().map(|(s, m)| (m.clone(), *s)).collect();
         ZSet::Skiplist(Box::new(Skiplist {
