@@ -106,3 +106,38 @@ fn client_unblock_and_disconnect() {
     assert_eq!(ctl.cmd(&["RPUSH", "q", "x"]), Frame::Integer(1));
     assert_eq!(ctl.cmd(&["LLEN", "q"]), Frame::Integer(1));
 }
+
+#[test]
+fn wake_up_by_rename_and_by_exec_with_the_transaction_applied_first() {
+    let node = Proc::node(&[]);
+    let mut ctl = node.raw();
+    let mut a = node.raw();
+    let mut b = node.raw();
+    a.send(&["BLPOP", "q", "0"]);
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(ctl.cmd(&["RPUSH", "tmp", "r"]), Frame::Integer(1));
+    assert_eq!(ctl.cmd(&["RENAME", "tmp", "q"]), Frame::ok());
+    assert_eq!(a.read(), pair("q", "r"));
+
+    // Inside MULTI the push and a later pop both run before the waiter is served: the
+    // waiter gets what is left after EXEC, never an element the transaction took back.
+    a.send(&["BLPOP", "q", "0"]);
+    b.send(&["BRPOP", "q", "0"]);
+    wait_blocked(&mut ctl, 2);
+    assert_eq!(ctl.cmd(&["MULTI"]), Frame::simple("OK"));
+    assert_eq!(
+        ctl.cmd(&["RPUSH", "q", "1", "2", "3"]),
+        Frame::simple("QUEUED")
+    );
+    assert_eq!(ctl.cmd(&["LPOP", "q"]), Frame::simple("QUEUED"));
+    assert_eq!(
+        ctl.cmd(&["EXEC"]),
+        Frame::Array(vec![Frame::Integer(3), bulk("1")])
+    );
+    assert_eq!(a.read(), pair("q", "2"));
+    assert_eq!(b.read(), pair("q", "3"));
+    // A blocking command inside MULTI does not block: it answers as on timeout.
+    assert_eq!(ctl.cmd(&["MULTI"]), Frame::simple("OK"));
+    assert_eq!(ctl.cmd(&["BLPOP", "q", "0"]), Frame::simple("QUEUED"));
+    assert_eq!(ctl.cmd(&["EXEC"]), Frame::Array(vec![Frame::NullArray]));
+}
