@@ -13,6 +13,7 @@
 //! - [`cluster`]: cluster mode: the slot map and nodes ([`cluster::ClusterState`]), the
 //!   redirect decision, nodes.conf, and the cluster bus (a sans-I/O state machine plus one
 //!   transport module); `exec::cluster` connects it to the executor.
+//! - `sim` (tests only): the deterministic simulation of the cluster bus.
 //!
 //! # Concurrency model
 //!
@@ -44,3 +45,5 @@ pub mod server;
 /// allocate what the executor frees, and the statistics INFO `used_memory` reports.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+#[cfg(test)]
+pub mod sim;

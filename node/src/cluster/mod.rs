@@ -242,6 +242,8 @@ pub struct ClusterState {
     pub nodes: BTreeMap<NodeId, ClusterNode>,
     /// Owner of each slot.
     pub slots: Vec<Option<NodeId>>,
+    /// Slots whose recorded owner has since sent a slot map without them (bus::update_slots).
+    pub disowned: Vec<bool>,
     /// Slots migrating from here: slot -> target.
     pub migrating: BTreeMap<u16, NodeId>,
     /// Slots importing into here: slot -> source.
@@ -307,6 +309,7 @@ impl ClusterState {
             myself,
             nodes,
             slots: vec![None; SLOT_COUNT],
+            disowned: vec![false; SLOT_COUNT],
             migrating: BTreeMap::new(),
             importing: BTreeMap::new(),
             current_epoch: 0,
@@ -424,6 +427,7 @@ impl ClusterState {
 
     /// Assigns `slot` to `owner` (or unassigns it).
     pub fn set_slot(&mut self, slot: usize, owner: Option<NodeId>) {
+        self.disowned[slot] = false;
         if self.slots[slot] != owner {
             self.slots[slot] = owner;
             self.save_pending = true;

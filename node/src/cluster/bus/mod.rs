@@ -442,6 +442,12 @@ fn bit(bm: &[u8], s: usize) -> bool {
 }
 
 /// Rebinds the slots `claimant` claims with `epoch` (Redis `clusterUpdateSlotsConfigWith`).
+///
+/// One addition to Redis: a slot whose recorded owner sends a slot map without it is marked
+/// *disowned*, and any claim then wins it. Redis keeps such a slot bound to the old owner
+/// until someone claims it with a greater epoch, which never happens when the new owner's
+/// epoch was bumped without consensus below the old owner's (the simulation found this:
+/// `crate::sim`); the nodes would then disagree forever.
 fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], fx: &mut Effects) {
     if claimant == st.myself {
         return;
@@ -455,7 +461,14 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
     let had_slots = my_master.is_some_and(|m| st.slot_count(&m) > 0);
     let mut moved_from_my_shard = false;
     for s in 0..SLOT_COUNT {
-        if !bit(bm, s) || st.slots[s] == Some(claimant) {
+        let claimed = bit(bm, s);
+        if st.slots[s] == Some(claimant) {
+            if !claimed {
+                st.disowned[s] = true;
+            }
+            continue;
+        }
+        if !claimed {
             continue;
         }
         let s16 = u16::try_from(s).expect("invariant: slot < 16384");
@@ -464,7 +477,8 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
         }
         let cur = st.slots[s];
         let cur_epoch = cur.and_then(|c| st.nodes.get(&c)).map(|n| n.config_epoch);
-        if cur_epoch.is_none_or(|e| e < epoch) {
+        let stale = st.disowned[s] && cur != Some(st.myself);
+        if stale || cur_epoch.is_none_or(|e| e < epoch) {
             if cur.is_some() && cur == my_master {
                 moved_from_my_shard = true;
             }
