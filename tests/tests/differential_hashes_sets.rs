@@ -380,3 +380,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn restore_uses_this_nodes_thresholds() {
+    let mut d = Differ::new(&[]);
+    d.check(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+    d.check(&["SADD", "s", "1", "2", "3"]);
+    let dump_h = (d.a.cmd(&["DUMP", "h"]), d.b.cmd(&["DUMP", "h"]));
+    let dump_s = (d.a.cmd(&["DUMP", "s"]), d.b.cmd(&["DUMP", "s"]));
+    d.check(&["CONFIG", "SET", "hash-max-listpack-entries", "2"]);
+    d.check(&["CONFIG", "SET", "set-max-intset-entries", "2"]);
+    for (key, (ours, theirs)) in [("h2", dump_h), ("s2", dump_s)] {
+        let (Some(ours), Some(theirs)) = (ours.as_bytes(), theirs.as_bytes()) else {
+            panic!("DUMP returns a payload");
+        };
+        assert_eq!(
+            d.a.cmd(&[&b"RESTORE"[..], key.as_bytes(), b"0", ours]),
+            Frame::ok()
+        );
+        assert_eq!(
+            d.b.cmd(&[&b"RESTORE"[..], key.as_bytes(), b"0", theirs]),
+            Frame::ok()
+        );
+        d.check(&["OBJECT", "ENCODING", key]);
+    }
+    check_unordered(&mut d, &["HGETALL", "h2"], true);
+    check_unordered(&mut d, &["SMEMBERS", "s2"], false);
+}

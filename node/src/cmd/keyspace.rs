@@ -758,6 +758,11 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         let limits = super::zset::limits(ctx);
         *z = std::mem::take(z).with_limits(limits);
     }
+    match &mut value {
+        crate::db::Value::Hash(h) => *h = std::mem::take(h).with_limits(&super::hash::limits(ctx)),
+        crate::db::Value::Set(s) => *s = std::mem::take(s).with_limits(&super::hash::limits(ctx)),
+        _ => {}
+    }
     let deleted = o.replace && ctx.db().remove(key).is_some();
     let expire_at_ms = match ttl {
         0 => NO_EXPIRE,

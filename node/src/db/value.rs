@@ -254,6 +254,15 @@ impl Hash {
         }
     }
 
+    /// The same hash re-encoded under `limits` (RESTORE picks this node's encoding).
+    pub fn with_limits(self, limits: &Limits) -> Hash {
+        let mut out = Hash::default();
+        for (f, v) in self.iter() {
+            out.set(f, v, limits);
+        }
+        out
+    }
+
     /// The pair at position `i` (random access for HRANDFIELD; linear for a listpack).
     pub fn get_index(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match self {
@@ -359,6 +368,15 @@ impl Set {
             },
             Set::Table(t) => t.swap_remove(m),
         }
+    }
+
+    /// The same set re-encoded under `limits` (RESTORE picks this node's encoding).
+    pub fn with_limits(self, limits: &Limits) -> Set {
+        let mut out = Set::default();
+        for m in self.members() {
+            out.add(&m, limits);
+        }
+        out
     }
 
     /// The member at position `i` (sorted order for an intset).
