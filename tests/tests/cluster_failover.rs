@@ -143,3 +143,125 @@ fn cluster_replication_commands_check_their_arguments() {
     };
     assert_eq!(reps.len(), 1);
 }
+
+/// Writes keys with the tag on whichever node owns them (following MOVED), recording every
+/// acknowledged one, until `stop` is set.
+fn writer(
+    ports: Vec<u16>,
+    tag: &'static str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<String>> {
+    std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        let mut port = ports[0];
+        let mut i = 0u64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok(mut c) = RawClient::connect(port) else {
+                port = ports[(i as usize) % ports.len()];
+                i += 1;
+                continue;
+            };
+            loop {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let k = format!("{{{tag}}}w{i}");
+                c.send(&["SET", &k, "v"]);
+                match c.try_read() {
+                    Some(Frame::Simple(_)) => {
+                        acked.push(k);
+                        i += 1;
+                    }
+                    Some(Frame::Error(e)) if e.starts_with(b"MOVED") => {
+                        let text = String::from_utf8_lossy(&e).into_owned();
+                        port = text
+                            .rsplit(':')
+                            .next()
+                            .and_then(|p| p.parse().ok())
+                            .unwrap_or(port);
+                        break;
+                    }
+                    Some(_) => std::thread::sleep(Duration::from_millis(5)),
+                    None => break,
+                }
+            }
+        }
+        acked
+    })
+}
+
+#[test]
+fn manual_failover_under_write_load_loses_no_acknowledged_write() {
+    let cluster = RedisCluster::start(ServerKind::Shoal);
+    let p = cluster.primary_of(5061);
+    let mut pc = RawClient::connect(cluster.nodes[p].port).expect("primary");
+    let id =
+        String::from_utf8_lossy(pc.cmd(&["CLUSTER", "MYID"]).as_bytes().expect("id")).into_owned();
+    let Frame::Array(reps) = pc.cmd(&["CLUSTER", "REPLICAS", &id]) else {
+        panic!("REPLICAS")
+    };
+    let line = String::from_utf8_lossy(reps[0].as_bytes().expect("line")).into_owned();
+    let rport: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|a| a.split(['@', ':']).nth(1))
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ports: Vec<u16> = cluster.nodes.iter().map(|n| n.port).collect();
+    let w = writer(ports, "bar", stop.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    let mut rc = RawClient::connect(rport).expect("replica");
+    assert_eq!(rc.cmd(&["CLUSTER", "FAILOVER"]), Frame::ok());
+    assert!(wait_until(Duration::from_secs(10), || is_master(&mut rc)));
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked = w.join().expect("writer");
+    assert!(
+        acked.len() > 50,
+        "writer made little progress: {}",
+        acked.len()
+    );
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|k| rc.cmd(&["GET", k]) != bulk("v"))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged writes lost: {missing:?} of {}",
+        acked.len()
+    );
+}
+
+#[test]
+fn replica_no_failover_keeps_the_replica_a_replica() {
+    let mut cluster = RedisCluster::start(ServerKind::Shoal);
+    let p = cluster.primary_of(5061);
+    let mut pc = RawClient::connect(cluster.nodes[p].port).expect("primary");
+    let id =
+        String::from_utf8_lossy(pc.cmd(&["CLUSTER", "MYID"]).as_bytes().expect("id")).into_owned();
+    let Frame::Array(reps) = pc.cmd(&["CLUSTER", "REPLICAS", &id]) else {
+        panic!("REPLICAS")
+    };
+    let line = String::from_utf8_lossy(reps[0].as_bytes().expect("line")).into_owned();
+    let rport: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|a| a.split(['@', ':']).nth(1))
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let mut rc = RawClient::connect(rport).expect("replica");
+    assert_eq!(
+        rc.cmd(&["CONFIG", "SET", "cluster-replica-no-failover", "yes"]),
+        Frame::ok()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(nodes_line_of_myself(&mut rc).contains("nofailover"));
+    cluster.nodes[p].kill();
+    // Well past node timeout (2 s) + election delay: still a replica, slots unserved.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(!is_master(&mut rc), "a nofailover replica was promoted");
+    let info = rc.cmd(&["CLUSTER", "INFO"]);
+    assert!(String::from_utf8_lossy(info.as_bytes().expect("info")).contains("cluster_state:fail"));
+}

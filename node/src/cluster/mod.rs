@@ -214,6 +214,12 @@ pub struct ClusterSettings {
     pub allow_pubsubshard_when_down: bool,
     /// `cluster-announce-ip` (empty: learn from the bus).
     pub announce_ip: String,
+    /// `cluster-replica-no-failover`.
+    pub replica_no_failover: bool,
+    /// `cluster-replica-validity-factor` (0: any data age may fail over).
+    pub replica_validity_factor: i64,
+    /// `repl-ping-replica-period`, ms.
+    pub repl_ping_period_ms: i64,
 }
 
 impl Default for ClusterSettings {
@@ -224,6 +230,9 @@ impl Default for ClusterSettings {
             allow_reads_when_down: false,
             allow_pubsubshard_when_down: true,
             announce_ip: String::new(),
+            replica_no_failover: false,
+            replica_validity_factor: 10,
+            repl_ping_period_ms: 10_000,
         }
     }
 }
@@ -276,6 +285,9 @@ pub struct ClusterState {
     pub failover: bus::failover::FailoverState,
     /// Our replication offset, refreshed by the executor before every bus call.
     pub repl_offset: i64,
+    /// How old our copy of the master's data is, ms (time since the link went down, or since
+    /// the master last spoke), refreshed by the executor like `repl_offset`.
+    pub repl_data_age_ms: i64,
     /// `mflags` for the next message built (PAUSED / FORCEACK), reset after sending.
     pub next_mflags: u8,
     /// Latest time the state was given (bus tick, message or command), Unix ms.
@@ -325,6 +337,7 @@ impl ClusterState {
             last_random_ping_ms: 0,
             failover: bus::failover::FailoverState::default(),
             repl_offset: 0,
+            repl_data_age_ms: 0,
             next_mflags: 0,
             pending_fail_broadcast: Vec::new(),
             now_ms,

@@ -34,6 +34,9 @@ pub fn settings(config: &Config) -> ClusterSettings {
         allow_reads_when_down: config.get_bool("cluster-allow-reads-when-down"),
         allow_pubsubshard_when_down: config.get_bool("cluster-allow-pubsubshard-when-down"),
         announce_ip: config.get_str("cluster-announce-ip").to_string(),
+        replica_no_failover: config.get_bool("cluster-replica-no-failover"),
+        replica_validity_factor: config.get_i64("cluster-replica-validity-factor"),
+        repl_ping_period_ms: config.get_i64("repl-ping-replica-period") * 1000,
     }
 }
 
@@ -249,11 +252,20 @@ impl Server {
         let now = self.clock.now_ms();
         let fresh = settings(&self.config);
         let offset = self.repl.offset();
+        let age = self.repl_data_age_ms(now);
         let Some(st) = self.cluster.as_mut() else {
             return;
         };
         st.settings = fresh;
         st.repl_offset = offset;
+        st.repl_data_age_ms = age;
+        let no_failover = st.settings.replica_no_failover;
+        let me = st.me_mut();
+        if no_failover {
+            me.flags |= crate::cluster::flags::NOFAILOVER;
+        } else {
+            me.flags &= !crate::cluster::flags::NOFAILOVER;
+        }
         let mut fx = Effects::default();
         bus::tick(st, now, &mut self.rng, &mut fx);
         self.pending_bus_effects.push(fx);
@@ -271,6 +283,19 @@ impl Server {
             // Writes wait (postponed, not refused) while the replica catches up; the pause ends
             // by itself at the manual failover deadline, as Redis's `pauseClients`.
             self.pause_clients(crate::exec::pause::PauseMode::Write, until_ms);
+        }
+    }
+}
+
+impl Server {
+    /// How stale our copy of the master's data is (Redis's `data_age` in
+    /// `clusterHandleSlaveFailover`): since the link went down, else since the master last
+    /// sent anything.
+    fn repl_data_age_ms(&self, now_ms: i64) -> i64 {
+        match &self.repl.master {
+            None => 0,
+            Some(m) if m.state == crate::replication::LinkState::Connected => now_ms - m.last_io_ms,
+            Some(m) => now_ms - m.down_since_ms,
         }
     }
 }

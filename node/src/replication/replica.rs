@@ -84,11 +84,15 @@ pub struct LinkParams {
     pub masterauth: Option<String>,
     /// Events to the executor.
     pub events: mpsc::UnboundedSender<Event>,
+    /// `repl-timeout`.
+    pub timeout: Duration,
 }
 
 struct Link {
     stream: TcpStream,
     buf: BytesMut,
+    /// `repl-timeout`: silence from the master this long drops the link.
+    timeout: Duration,
 }
 
 impl Link {
@@ -115,7 +119,7 @@ impl Link {
                 self.buf.advance(pos + 2);
                 return Ok(line);
             }
-            self.read_more(Duration::from_secs(60)).await?;
+            self.read_more(self.timeout).await?;
         }
     }
 
@@ -176,6 +180,7 @@ async fn sync_once(
     let mut link = Link {
         stream,
         buf: BytesMut::new(),
+        timeout: p.timeout,
     };
     send(p, ReplEvent::State(LinkState::Handshake));
     let pong = link.command(&[b"PING"]).await?;
@@ -278,7 +283,7 @@ async fn read_snapshot(p: &LinkParams, link: &mut Link) -> std::io::Result<()> {
             send(p, ReplEvent::Apply { cmds, counted: 0 });
             continue;
         }
-        link.read_more(Duration::from_secs(60)).await?;
+        link.read_more(link.timeout).await?;
     }
 }
 
@@ -331,7 +336,7 @@ async fn stream_commands(
             }
         }
         tokio::select! {
-            r = link.read_more(Duration::from_secs(60)) => r?,
+            r = link.read_more(link.timeout) => r?,
             _ = ack.tick() => send_ack(link, p.applied.load(Ordering::Relaxed)).await?,
             msg = control.recv() => match msg {
                 None => return Ok(()),
@@ -361,6 +366,11 @@ impl Server {
                 applied: self.repl.shared_offset.clone(),
                 masterauth,
                 events,
+                timeout: Duration::from_secs(
+                    u64::try_from(self.config.get_i64("repl-timeout"))
+                        .unwrap_or(60)
+                        .max(1),
+                ),
             };
             tokio::spawn(run_link(params, control_rx));
         }

@@ -135,6 +135,21 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
     if me.has(flags::NOFAILOVER) && !manual {
         return;
     }
+    // Too old a copy of the master's data must not win (cluster-replica-validity-factor).
+    let factor = st.settings.replica_validity_factor;
+    let data_age = st.repl_data_age_ms - st.settings.node_timeout_ms;
+    let max_age = st.settings.repl_ping_period_ms + st.settings.node_timeout_ms * factor;
+    if !manual && factor > 0 && data_age > max_age {
+        if !st.failover.logged_reason {
+            st.failover.logged_reason = true;
+            warn!(
+                data_age_ms = data_age,
+                max_age_ms = max_age,
+                "disconnected from master for longer than allowed: no failover"
+            );
+        }
+        return;
+    }
     let auth_timeout = auth_timeout_ms(st);
     let since = now_ms - st.failover.auth_time_ms;
     if since > 2 * auth_timeout {
