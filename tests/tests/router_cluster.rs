@@ -352,3 +352,32 @@ fn django_cache_through_the_router() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn blpop_blocks_only_its_own_client() {
+    let (_cluster, router) = setup();
+    let mut blocked = router.raw();
+    let mut other = router.raw();
+    // Keys on the same slot as the list, so they share the node and its shared connection.
+    blocked.send(&["BLPOP", "{q}list", "10"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let t = std::time::Instant::now();
+    for i in 0..50 {
+        assert_eq!(other.cmd(&["SET", &format!("{{q}}k{i}"), "v"]), Frame::ok());
+        assert_eq!(other.cmd(&["GET", &format!("k{i}")]), Frame::Null);
+    }
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "others waited for BLPOP"
+    );
+    assert_eq!(other.cmd(&["RPUSH", "{q}list", "job"]), Frame::Integer(1));
+    assert_eq!(
+        blocked.read(),
+        Frame::Array(vec![bulk("{q}list"), bulk("job")])
+    );
+    // A timeout answers the null array; the client's next command runs after it.
+    blocked.send(&["BLPOP", "{q}empty", "0.2"]);
+    blocked.send(&["PING"]);
+    assert_eq!(blocked.read(), Frame::NullArray);
+    assert_eq!(blocked.read(), Frame::simple("PONG"));
+}
