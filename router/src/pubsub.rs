@@ -75,6 +75,15 @@ impl PubSub {
         }
     }
 
+    /// Drops every subscription (RESET): closing the links unsubscribes on the nodes.
+    pub fn reset(&mut self) {
+        self.links.clear();
+        self.global = None;
+        self.channels.clear();
+        self.patterns.clear();
+        self.shard.clear();
+    }
+
     /// True while any subscription is active (RESP2 then restricts commands).
     pub fn subscribed(&self) -> bool {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())

@@ -368,6 +368,22 @@ impl Session {
                     Err(f) => self.reply(f).await,
                 }
             }
+            "reset" => {
+                self.reset();
+                self.reply(Frame::simple("RESET")).await
+            }
+            // Administrative commands without a fan-out tip (SHUTDOWN, MONITOR, DEBUG,
+            // CONFIG GET, ...) would act on one arbitrary node, or turn a connection shared
+            // by every client into something else: they are for the nodes themselves.
+            _ if spec.has(flags::ADMIN)
+                && route::request_policy(spec) == route::RequestPolicy::Default =>
+            {
+                let e = format!(
+                    "ERR router: '{}' is an administrative command; send it to a node directly",
+                    spec.name.replace('|', " ")
+                );
+                self.reply(Frame::error(e)).await
+            }
             _ if spec.group == Group::Cluster || spec.name.starts_with("client|") => {
                 let what = spec.name.replace('|', " ").to_ascii_uppercase();
                 let f = if spec.group == Group::Cluster {
@@ -381,6 +397,17 @@ impl Session {
             }
             _ => self.route(spec, argv).await,
         }
+    }
+
+    /// RESET: back to a fresh connection's state (RESP2, no name, no transaction, no watch,
+    /// no subscriptions, authenticated only if no password is required).
+    fn reset(&mut self) {
+        self.multi = None;
+        self.watch = None;
+        self.name = None;
+        self.protocol = Protocol::Resp2;
+        self.authed = self.router.config.requirepass.is_none();
+        self.pubsub.reset();
     }
 
     fn client_id(&self) -> i64 {

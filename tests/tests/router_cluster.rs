@@ -102,6 +102,13 @@ fn pipelines_errors_and_local_commands() {
         raw.cmd(&["INCR", "s"]),
         Frame::error("ERR value is not an integer or out of range")
     );
+    let e = raw.cmd(&["SHUTDOWN"]);
+    assert!(
+        matches!(&e, Frame::Error(t) if t.starts_with(b"ERR router: 'shutdown'")),
+        "{e:?}"
+    );
+    let e = raw.cmd(&["MONITOR"]);
+    assert!(e.is_error(), "{e:?}");
     let info = raw.cmd(&["INFO"]);
     let text = String::from_utf8_lossy(info.as_bytes().expect("bulk")).into_owned();
     assert!(text.contains("cluster_enabled:0"), "{text}");
@@ -111,6 +118,12 @@ fn pipelines_errors_and_local_commands() {
     let hello = raw.cmd(&["HELLO", "3"]);
     assert!(matches!(hello, Frame::Map(_)), "{hello:?}");
     assert_eq!(raw.cmd(&["GET", "nope"]), Frame::Null);
+    // RESET: back to RESP2 and no name; the shared upstream connections are untouched.
+    assert_eq!(raw.cmd(&["RESET"]), Frame::simple("RESET"));
+    assert_eq!(raw.cmd(&["CLIENT", "GETNAME"]), Frame::Null);
+    let mut resp3 = router.raw();
+    assert!(matches!(resp3.cmd(&["HELLO", "3"]), Frame::Map(_)));
+    assert_eq!(resp3.cmd(&["GET", "nope"]), Frame::Null);
     // A malformed request closes only that connection.
     let mut bad = router.raw();
     bad.send_raw(b"*1\r\n$600000000\r\n");
