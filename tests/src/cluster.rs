@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use shoal_common::topology::SlotMap;
 
-use crate::{Frame, Proc, RawClient, bin, free_port, require_tool};
+use crate::{Frame, Proc, RawClient, bin, require_tool};
 
 /// Which server binary forms the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,26 +195,43 @@ impl RedisCluster {
     }
 }
 
-/// Starts `shoal-router` on a free port in front of `seeds`, with extra arguments; returns
-/// when it answers PING.
+/// Starts `shoal-router` in front of `seeds`, with extra arguments; returns when it answers
+/// PING. The router binds port 0 and the port is read from its log, so two tests starting
+/// routers at once can never race for one port.
 pub fn start_router(seeds: &str, extra: &[&str]) -> Proc {
     let exe: PathBuf = bin("shoal-router");
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-    let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut args: Vec<String> = ["--port", "0", "--bind", "127.0.0.1", "--nodes", seeds]
         .iter()
         .map(|s| (*s).to_string())
         .collect();
-    args.extend(["--nodes".to_string(), seeds.to_string()]);
     args.extend(extra.iter().map(|s| (*s).to_string()));
-    let child = Command::new(&exe)
+    let mut child = Command::new(&exe)
         .args(&args)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,shoal_router::server=info")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let port = loop {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(port) = text
+            .split("port=")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            break port;
+        }
+        if Instant::now() > deadline || matches!(child.try_wait(), Ok(Some(_))) {
+            let _ = child.kill();
+            panic!("shoal-router did not start; log:\n{text}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let p = Proc {
         port,
         dir,
