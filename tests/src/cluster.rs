@@ -65,11 +65,23 @@ fn start_node(kind: ServerKind) -> Proc {
     }
 }
 
+/// `free_port` can hand two tests the same port (it is free when checked, taken a moment
+/// later); a node that loses that race fails to start, and a second try on another port
+/// fixes it.
+fn start_node_retrying(kind: ServerKind) -> Proc {
+    for _ in 0..2 {
+        if let Ok(p) = std::panic::catch_unwind(|| start_node(kind)) {
+            return p;
+        }
+    }
+    start_node(kind)
+}
+
 impl RedisCluster {
     /// Starts six nodes and forms the cluster; returns when every node reports
     /// `cluster_state:ok` and every replica has synced.
     pub fn start(kind: ServerKind) -> RedisCluster {
-        let nodes: Vec<Proc> = (0..6).map(|_| start_node(kind)).collect();
+        let nodes: Vec<Proc> = (0..6).map(|_| start_node_retrying(kind)).collect();
         let cli = require_tool("redis-cli", "redis-tools");
         let mut cmd = Command::new(cli);
         cmd.arg("--cluster").arg("create");
