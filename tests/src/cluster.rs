@@ -24,12 +24,12 @@ pub enum ServerKind {
 }
 
 impl ServerKind {
-    /// From `SHOAL_CLUSTER_SERVER` (`redis` or `shoal`); real Redis by default, until our
-    /// node implements cluster mode.
+    /// From `SHOAL_CLUSTER_SERVER` (`redis` or `shoal`); our own `shoal-node` by default,
+    /// real Redis 7.0 with `SHOAL_CLUSTER_SERVER=redis` (to compare the two).
     pub fn from_env() -> ServerKind {
         match std::env::var("SHOAL_CLUSTER_SERVER").as_deref() {
-            Ok("shoal") => ServerKind::Shoal,
-            _ => ServerKind::Redis,
+            Ok("redis") => ServerKind::Redis,
+            _ => ServerKind::Shoal,
         }
     }
 }
