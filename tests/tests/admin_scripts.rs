@@ -3,8 +3,9 @@
 //! status, stop, down, down again (harmless). After each step both `shoal-admin check` and the
 //! real `redis-cli --cluster check` pass and every key is present exactly once.
 //!
-//! It runs with `SERVER=redis` (real redis-server 7.0 nodes) because shoal-node has no
-//! cluster mode yet; the test's name says so. Keys are written and finally read back through
+//! It runs twice: with `SERVER=shoal` (our own nodes, what `scripts/cluster up` starts by
+//! default) and with `SERVER=redis` (real redis-server 7.0 nodes, proof that the scripts and
+//! the admin tool speak the standard protocol). Keys are written and finally read back through
 //! the router (`shoal-router` on the base port), as a client that does not speak cluster
 //! would.
 
@@ -44,6 +45,8 @@ struct Script {
     base: u16,
     root: PathBuf,
     bin_dir: PathBuf,
+    /// `SERVER` for scripts/cluster: `shoal` or `redis`.
+    server: &'static str,
 }
 
 impl Script {
@@ -52,7 +55,7 @@ impl Script {
             .args(args)
             .env("PORT", self.base.to_string())
             .env("NODES", NODES.to_string())
-            .env("SERVER", "redis")
+            .env("SERVER", self.server)
             .env("SHOAL_BIN_DIR", &self.bin_dir)
             .output()
             .expect("run scripts/cluster");
@@ -122,12 +125,22 @@ fn through_router(port: u16, verb: &str) {
 }
 
 #[test]
-fn scripts_cluster_end_to_end_with_server_redis_until_shoal_node_has_cluster_mode() {
+fn scripts_cluster_end_to_end_on_shoal_nodes() {
+    end_to_end("shoal");
+}
+
+#[test]
+fn scripts_cluster_end_to_end_on_real_redis_nodes() {
+    end_to_end("redis");
+}
+
+fn end_to_end(server: &'static str) {
     let bin_dir = bin("shoal-admin").parent().expect("bin dir").to_path_buf();
     let s = Script {
         base: free_base(),
         root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
         bin_dir,
+        server,
     };
     let out = s.ok(&["up"]);
     assert!(out.contains("Cluster ready"), "{out}");
