@@ -338,6 +338,17 @@ impl Config {
         self.get_str(name) == "yes"
     }
 
+    /// The value CONFIG GET shows: the stored text, except where Redis displays a different
+    /// form than it keeps (`notify-keyspace-events` hides `n` behind `A`).
+    fn shown(&self, name: &str) -> String {
+        let stored = self.get_str(name);
+        if name == "notify-keyspace-events" {
+            crate::exec::notify::display_notify_flags(stored)
+        } else {
+            stored.to_string()
+        }
+    }
+
     /// (name, value) pairs whose name matches any of `patterns` (CONFIG GET), each once. As in
     /// Redis 7.0, a pattern without glob characters is looked up directly and answered under
     /// the name as the client spelled it.
@@ -352,17 +363,14 @@ impl Config {
             let is_glob = p.iter().any(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'));
             if !is_glob {
                 if let Some(d) = std::str::from_utf8(p).ok().and_then(find) {
-                    push(
-                        String::from_utf8_lossy(p).into_owned(),
-                        self.get_str(d.name),
-                    );
+                    push(String::from_utf8_lossy(p).into_owned(), &self.shown(d.name));
                 }
                 continue;
             }
             for d in DIRECTIVES {
                 for n in std::iter::once(d.name).chain(d.alias) {
                     if glob_match(p, n.as_bytes(), true) {
-                        push(n.to_string(), self.get_str(d.name));
+                        push(n.to_string(), &self.shown(d.name));
                     }
                 }
             }

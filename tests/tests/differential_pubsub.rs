@@ -509,3 +509,18 @@ fn subscription_pushes_ignore_client_reply_off() {
     let frames = t.drain(0);
     assert_eq!(frames.len(), 4, "{frames:?}");
 }
+
+/// `A` with `n`: CONFIG GET shows `A` (Redis hides `n`), yet new-key events still fire.
+#[test]
+fn all_classes_with_new_keeps_new_key_events() {
+    let mut d = shoal_tests::Differ::new(&[]);
+    d.check(&["CONFIG", "SET", "notify-keyspace-events", "AnE"]);
+    d.check(&["CONFIG", "GET", "notify-keyspace-events"]);
+    let mut subs = [d.ours.raw(), d.redis.raw()];
+    for s in &mut subs {
+        s.cmd(&["SUBSCRIBE", "__keyevent@0__:new"]);
+    }
+    d.check(&["SET", "fresh", "1"]);
+    let [a, b] = &mut subs;
+    assert_eq!(a.read(), b.read(), "new-key event");
+}

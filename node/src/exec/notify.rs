@@ -126,11 +126,28 @@ pub fn flags_to_string(flags: u32) -> String {
     s
 }
 
-/// The canonicalizer the config table uses for `notify-keyspace-events`.
+/// The stored form: what CONFIG GET shows, plus an `n` after `A` when new-key events are on.
+/// Redis keeps the `n` bit but does not display it with `A`; storing the display form alone
+/// would lose it.
+fn flags_to_storage(flags: u32) -> String {
+    let shown = flags_to_string(flags);
+    if flags & NOTIFY_ALL == NOTIFY_ALL && flags & NOTIFY_NEW != 0 {
+        shown.replacen('A', "An", 1)
+    } else {
+        shown
+    }
+}
+
+/// The canonicalizer the config table uses for `notify-keyspace-events` (stored form).
 pub fn canonical_notify_flags(_old: &str, new: &str) -> Result<String, String> {
     parse_flags(new)
-        .map(flags_to_string)
+        .map(flags_to_storage)
         .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())
+}
+
+/// What CONFIG GET shows for a stored value (Redis `keyspaceEventsFlagsToString`).
+pub fn display_notify_flags(stored: &str) -> String {
+    parse_flags(stored).map(flags_to_string).unwrap_or_default()
 }
 
 fn channel(prefix: &str, db: usize, suffix: &[u8]) -> Bytes {
@@ -221,11 +238,10 @@ mod tests {
             ("n", "n"),
             ("z$g", "g$z"),
         ] {
-            assert_eq!(
-                canonical_notify_flags("", input).unwrap(),
-                canonical,
-                "{input}"
-            );
+            let stored = canonical_notify_flags("", input).unwrap();
+            assert_eq!(display_notify_flags(&stored), canonical, "{input}");
+            // The stored form keeps every class, `n` with `A` included.
+            assert_eq!(parse_flags(&stored), parse_flags(input), "{input}");
         }
         assert!(canonical_notify_flags("", "KEQ").is_err());
         assert_eq!(class_flag(b'$'), NOTIFY_STRING);
