@@ -190,10 +190,10 @@ fn writer(
     })
 }
 
-#[test]
-fn manual_failover_under_write_load_loses_no_acknowledged_write() {
-    let cluster = RedisCluster::start(ServerKind::Shoal);
-    let p = cluster.primary_of(5061);
+/// The index of the primary serving `slot`, and its replica's client port (from CLUSTER
+/// REPLICAS on the primary).
+fn primary_and_replica_port(cluster: &RedisCluster, slot: u16) -> (usize, u16) {
+    let p = cluster.primary_of(slot);
     let mut pc = RawClient::connect(cluster.nodes[p].port).expect("primary");
     let id =
         String::from_utf8_lossy(pc.cmd(&["CLUSTER", "MYID"]).as_bytes().expect("id")).into_owned();
@@ -201,12 +201,19 @@ fn manual_failover_under_write_load_loses_no_acknowledged_write() {
         panic!("REPLICAS")
     };
     let line = String::from_utf8_lossy(reps[0].as_bytes().expect("line")).into_owned();
-    let rport: u16 = line
+    let rport = line
         .split(' ')
         .nth(1)
         .and_then(|a| a.split(['@', ':']).nth(1))
         .and_then(|p| p.parse().ok())
         .expect("port");
+    (p, rport)
+}
+
+#[test]
+fn manual_failover_under_write_load_loses_no_acknowledged_write() {
+    let cluster = RedisCluster::start(ServerKind::Shoal);
+    let (_, rport) = primary_and_replica_port(&cluster, 5061);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let ports: Vec<u16> = cluster.nodes.iter().map(|n| n.port).collect();
     let w = writer(ports, "bar", stop.clone());
@@ -237,20 +244,7 @@ fn manual_failover_under_write_load_loses_no_acknowledged_write() {
 #[test]
 fn replica_no_failover_keeps_the_replica_a_replica() {
     let mut cluster = RedisCluster::start(ServerKind::Shoal);
-    let p = cluster.primary_of(5061);
-    let mut pc = RawClient::connect(cluster.nodes[p].port).expect("primary");
-    let id =
-        String::from_utf8_lossy(pc.cmd(&["CLUSTER", "MYID"]).as_bytes().expect("id")).into_owned();
-    let Frame::Array(reps) = pc.cmd(&["CLUSTER", "REPLICAS", &id]) else {
-        panic!("REPLICAS")
-    };
-    let line = String::from_utf8_lossy(reps[0].as_bytes().expect("line")).into_owned();
-    let rport: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|a| a.split(['@', ':']).nth(1))
-        .and_then(|p| p.parse().ok())
-        .expect("port");
+    let (p, rport) = primary_and_replica_port(&cluster, 5061);
     let mut rc = RawClient::connect(rport).expect("replica");
     assert_eq!(
         rc.cmd(&["CONFIG", "SET", "cluster-replica-no-failover", "yes"]),
