@@ -31,31 +31,18 @@ pub fn limits(ctx: &Ctx<'_>) -> Limits {
 
 /// The hash at `key` for reading (counts keyspace hits and misses).
 fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Hash>, ReplyError> {
-    let now = ctx.now_ms;
-    if ctx.db().get(key, now).is_some() {
-        ctx.srv.stats.keyspace_hits += 1;
-    } else {
-        ctx.key_miss(key);
-    }
-    match ctx.db().get(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Hash(h) => Ok(Some(h)),
-            _ => Err(ReplyError::WrongType),
-        },
-    }
+    super::read_as(ctx, key, |v| match v {
+        Value::Hash(x) => Some(x),
+        _ => None,
+    })
 }
 
 /// The hash at `key` for writing: `None` if missing, WRONGTYPE for another type.
 fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Hash>, ReplyError> {
-    let now = ctx.now_ms;
-    match ctx.db().get_mut(key, now) {
-        None => Ok(None),
-        Some(e) => match &mut e.value {
-            Value::Hash(h) => Ok(Some(h)),
-            _ => Err(ReplyError::WrongType),
-        },
-    }
+    super::write_as(ctx, key, |v| match v {
+        Value::Hash(x) => Some(x),
+        _ => None,
+    })
 }
 
 /// The hash at `key`, created empty if missing (Redis `hashTypeLookupWriteOrCreate`).

@@ -26,6 +26,7 @@ use bytes::Bytes;
 use shoal_common::command::CommandId;
 use shoal_common::{Frame, ReplyError};
 
+use crate::db::Value;
 use crate::exec::Ctx;
 
 /// A command handler: the context and the full argument vector (`argv[0]` is the name).
@@ -362,4 +363,39 @@ pub fn subcommand_syntax(argv: &[Bytes]) -> ReplyError {
     ReplyError::err(format!(
         "unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."
     ))
+}
+
+/// The value at `key` for reading, as the type `pick` accepts: `None` if missing, WRONGTYPE
+/// for another type. Counts a keyspace hit or miss (with its `keymiss` event), as Redis's
+/// `lookupKeyRead`. Shared by every collection type's `read`.
+pub fn read_as<'c, T>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+    pick: fn(&Value) -> Option<&T>,
+) -> Result<Option<&'c T>, ReplyError> {
+    let now = ctx.now_ms;
+    if ctx.db().get(key, now).is_some() {
+        ctx.srv.stats.keyspace_hits += 1;
+    } else {
+        ctx.key_miss(key);
+    }
+    // Lazy expiry ran in `get` above; `peek` sees the same state without repeating it.
+    match ctx.db().peek(key) {
+        None => Ok(None),
+        Some(e) => pick(&e.value).map(Some).ok_or(ReplyError::WrongType),
+    }
+}
+
+/// The value at `key` for writing, as the type `pick` accepts: `None` if missing, WRONGTYPE
+/// for another type (Redis `lookupKeyWrite` plus the type check).
+pub fn write_as<'c, T>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+    pick: fn(&mut Value) -> Option<&mut T>,
+) -> Result<Option<&'c mut T>, ReplyError> {
+    let now = ctx.now_ms;
+    match ctx.db().get_mut(key, now) {
+        None => Ok(None),
+        Some(e) => pick(&mut e.value).map(Some).ok_or(ReplyError::WrongType),
+    }
 }

@@ -24,31 +24,18 @@ pub const EVENT_SET: u8 = b's';
 
 /// The set at `key` for reading (counts keyspace hits and misses).
 fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Set>, ReplyError> {
-    let now = ctx.now_ms;
-    if ctx.db().get(key, now).is_some() {
-        ctx.srv.stats.keyspace_hits += 1;
-    } else {
-        ctx.key_miss(key);
-    }
-    match ctx.db().get(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => Err(ReplyError::WrongType),
-        },
-    }
+    super::read_as(ctx, key, |v| match v {
+        Value::Set(x) => Some(x),
+        _ => None,
+    })
 }
 
 /// The set at `key` for writing: `None` if missing, WRONGTYPE for another type.
 fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Set>, ReplyError> {
-    let now = ctx.now_ms;
-    match ctx.db().get_mut(key, now) {
-        None => Ok(None),
-        Some(e) => match &mut e.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => Err(ReplyError::WrongType),
-        },
-    }
+    super::write_as(ctx, key, |v| match v {
+        Value::Set(x) => Some(x),
+        _ => None,
+    })
 }
 
 fn int(n: usize) -> Frame {

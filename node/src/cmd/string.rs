@@ -194,7 +194,17 @@ pub fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// SETEX key seconds value
 /// ```
 pub fn setex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let at = expire_ms(ctx, &argv[2], ExpireArg::Ex, "setex")?;
+    set_with_expire(ctx, argv, ExpireArg::Ex, "setex")
+}
+
+/// SETEX and PSETEX: `key ttl value`, the TTL in `unit`.
+fn set_with_expire(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    unit: ExpireArg,
+    name: &str,
+) -> Result<Frame, ReplyError> {
+    let at = expire_ms(ctx, &argv[2], unit, name)?;
     let o = SetOptions {
         expire_at_ms: Some(at),
         ..SetOptions::default()
@@ -318,12 +328,7 @@ pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// PSETEX key milliseconds value
 /// ```
 pub fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let at = expire_ms(ctx, &argv[2], ExpireArg::Px, "psetex")?;
-    let o = SetOptions {
-        expire_at_ms: Some(at),
-        ..SetOptions::default()
-    };
-    set_generic(ctx, argv[1].clone(), argv[3].clone(), o)
+    set_with_expire(ctx, argv, ExpireArg::Px, "psetex")
 }
 
 /// ```text

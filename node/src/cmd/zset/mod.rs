@@ -40,34 +40,20 @@ pub fn limits(ctx: &Ctx<'_>) -> Limits {
     }
 }
 
-/// The sorted set at `key` for reading: `None` if missing, WRONGTYPE for another type.
+/// The sorted set at `key` for reading (counts keyspace hits and misses).
 pub fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c ZSet>, ReplyError> {
-    let now = ctx.now_ms;
-    let found = ctx.db().get(key, now).is_some();
-    if found {
-        ctx.srv.stats.keyspace_hits += 1;
-    } else {
-        ctx.key_miss(key);
-    }
-    match ctx.db().get(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(ReplyError::WrongType),
-        },
-    }
+    super::read_as(ctx, key, |v| match v {
+        Value::ZSet(x) => Some(x),
+        _ => None,
+    })
 }
 
 /// The sorted set at `key` for writing: `None` if missing, WRONGTYPE for another type.
 pub fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSet>, ReplyError> {
-    let now = ctx.now_ms;
-    match ctx.db().get_mut(key, now) {
-        None => Ok(None),
-        Some(e) => match &mut e.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(ReplyError::WrongType),
-        },
-    }
+    super::write_as(ctx, key, |v| match v {
+        Value::ZSet(x) => Some(x),
+        _ => None,
+    })
 }
 
 /// Deletes `key` if its sorted set is empty; true if it did (callers then notify `del`).
