@@ -17,12 +17,15 @@ pub mod migrate;
 pub mod nodes_conf;
 pub mod redirect;
 pub mod render;
+pub mod slots;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use rand::Rng;
 use shoal_common::slot::SLOT_COUNT;
+
+pub use slots::{SlotBitmap, SlotTable};
 
 /// A node id: 40 lowercase hex characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -249,10 +252,13 @@ pub struct ClusterState {
     /// Every known node, myself included (ordered so output and simulation are
     /// deterministic).
     pub nodes: BTreeMap<NodeId, ClusterNode>,
-    /// Owner of each slot.
-    pub slots: Vec<Option<NodeId>>,
+    /// Owner of each slot (read `slots[s]`; write through [`ClusterState::set_slot`]).
+    pub slots: SlotTable,
     /// Slots whose recorded owner has since sent a slot map without them (bus::update_slots).
-    pub disowned: Vec<bool>,
+    pub disowned: SlotBitmap,
+    /// Slots this node lost to another node's greater epoch (bus::update_slots): slot ->
+    /// that node. Cleared when the slot is assigned again.
+    pub lost_to: BTreeMap<u16, NodeId>,
     /// Slots migrating from here: slot -> target.
     pub migrating: BTreeMap<u16, NodeId>,
     /// Slots importing into here: slot -> source.
@@ -320,8 +326,9 @@ impl ClusterState {
         ClusterState {
             myself,
             nodes,
-            slots: vec![None; SLOT_COUNT],
-            disowned: vec![false; SLOT_COUNT],
+            slots: SlotTable::default(),
+            disowned: SlotBitmap::default(),
+            lost_to: BTreeMap::new(),
             migrating: BTreeMap::new(),
             importing: BTreeMap::new(),
             current_epoch: 0,
@@ -365,48 +372,25 @@ impl ClusterState {
         self.slots[slot].and_then(|id| self.nodes.get(&id))
     }
 
-    /// Slots owned by `id`, as a bitmap of 2048 bytes (the bus's `myslots`).
-    pub fn slot_bitmap(&self, id: &NodeId) -> Vec<u8> {
-        let mut bm = vec![0u8; SLOT_COUNT / 8];
-        for (s, owner) in self.slots.iter().enumerate() {
-            if owner.as_ref() == Some(id) {
-                bm[s / 8] |= 1 << (s % 8);
-            }
-        }
-        bm
+    /// Slots owned by `id` (the bus's `myslots`).
+    pub fn slot_bitmap(&self, id: &NodeId) -> SlotBitmap {
+        self.slots.bitmap(id)
     }
 
     /// Number of slots owned by `id`.
     pub fn slot_count(&self, id: &NodeId) -> usize {
-        self.slots.iter().filter(|o| o.as_ref() == Some(id)).count()
+        self.slots.count(id)
     }
 
     /// Maximal runs of consecutive slots with the same owner: `(first, last, owner)`,
     /// ascending. One pass over the slot table; every view (NODES, SLOTS, owners) uses it.
     pub fn slot_runs(&self) -> Vec<(usize, usize, NodeId)> {
-        let mut out: Vec<(usize, usize, NodeId)> = Vec::new();
-        let mut start = 0;
-        for s in 1..=SLOT_COUNT {
-            if s < SLOT_COUNT && self.slots[s] == self.slots[start] {
-                continue;
-            }
-            if let Some(o) = self.slots[start] {
-                out.push((start, s - 1, o));
-            }
-            start = s;
-        }
-        out
+        self.slots.runs()
     }
 
     /// The distinct slot owners.
     pub fn owners(&self) -> Vec<NodeId> {
-        let mut out: Vec<NodeId> = Vec::new();
-        for (_, _, o) in self.slot_runs() {
-            if !out.contains(&o) {
-                out.push(o);
-            }
-        }
-        out
+        self.slots.owned().map(|(id, _)| id).collect()
     }
 
     /// Masters that own at least one slot (`cluster_size`).
@@ -440,9 +424,11 @@ impl ClusterState {
 
     /// Assigns `slot` to `owner` (or unassigns it).
     pub fn set_slot(&mut self, slot: usize, owner: Option<NodeId>) {
-        self.disowned[slot] = false;
-        if self.slots[slot] != owner {
-            self.slots[slot] = owner;
+        self.disowned.set(slot, false);
+        if let Ok(s16) = u16::try_from(slot) {
+            self.lost_to.remove(&s16);
+        }
+        if self.slots.set(slot, owner) {
             self.save_pending = true;
         }
     }
@@ -450,11 +436,7 @@ impl ClusterState {
     /// Removes a node: its slots become unassigned, open slots naming it close, and
     /// failure reports it made are dropped (Redis `clusterDelNode`).
     pub fn del_node(&mut self, id: &NodeId) {
-        for s in 0..SLOT_COUNT {
-            if self.slots[s] == Some(*id) {
-                self.slots[s] = None;
-            }
-        }
+        self.slots.remove_owner(id);
         self.migrating.retain(|_, t| t != id);
         self.importing.retain(|_, t| t != id);
         for n in self.nodes.values_mut() {
@@ -478,7 +460,7 @@ impl ClusterState {
         let node = |id: &NodeId| self.nodes.get(id);
         let mut ok = true;
         if self.settings.require_full_coverage {
-            ok = self.slots.iter().all(Option::is_some)
+            ok = self.slots.assigned() == SLOT_COUNT
                 && owners
                     .iter()
                     .all(|id| node(id).is_some_and(|n| !n.has(flags::FAIL)));
@@ -495,7 +477,6 @@ impl ClusterState {
 
     /// Panics if the state is inconsistent (design §9: corruption is a crash, not a reply).
     pub fn check_invariants(&self) {
-        assert_eq!(self.slots.len(), SLOT_COUNT);
         let me = self.me();
         assert!(me.has(flags::MYSELF), "myself lacks the MYSELF flag");
         for n in self.nodes.values() {

@@ -86,7 +86,7 @@ pub fn load(
 pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterState, LoadError> {
     let (my_port, my_cport) = (st.me().port, st.me().cport);
     st.nodes.clear();
-    st.slots.iter_mut().for_each(|s| *s = None);
+    st.slots.clear();
     let mut myself = None;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let corrupt = || LoadError::Corrupt(line.to_string());
@@ -168,7 +168,7 @@ fn parse_slot_token(st: &mut ClusterState, id: NodeId, tok: &str) -> Option<()> 
         return None;
     }
     for s in a..=b {
-        st.slots[s] = Some(id);
+        st.slots.set(s, Some(id));
     }
     Some(())
 }
@@ -190,9 +190,9 @@ mod tests {
         st.me_mut().config_epoch = 3;
         st.me_mut().ip = "127.0.0.1".into();
         for s in 0..100 {
-            st.slots[s] = Some(st.myself);
+            st.set_slot(s, Some(st.myself));
         }
-        st.slots[200] = Some(other);
+        st.set_slot(200, Some(other));
         st.migrating.insert(5, other);
         let dir = tempfile_dir();
         let path = dir.join("nodes.conf");

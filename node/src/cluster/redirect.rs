@@ -186,7 +186,8 @@ mod tests {
             ClusterNode::new(other, "10.0.0.2".into(), 7001, 17001, flags::MASTER, 0),
         );
         for s in 0..16384 {
-            st.slots[s] = Some(if s < 8192 { st.myself } else { other });
+            let owner = if s < 8192 { st.myself } else { other };
+            st.set_slot(s, Some(owner));
         }
         st.update_state();
         Fixture {
@@ -227,7 +228,7 @@ mod tests {
     #[test]
     fn unassigned_and_down() {
         let mut f = fixture();
-        f.st.slots[5061] = None;
+        f.st.set_slot(5061, None);
         f.st.update_state();
         let none = ClientFlags::default();
         assert_eq!(

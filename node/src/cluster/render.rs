@@ -109,12 +109,13 @@ pub fn info(st: &ClusterState) -> String {
     let mut assigned = 0;
     let mut pfail = 0;
     let mut fail = 0;
-    for n in st.slots.iter().flatten().filter_map(|id| st.nodes.get(id)) {
-        assigned += 1;
-        if n.has(flags::FAIL) {
-            fail += 1;
-        } else if n.has(flags::PFAIL) {
-            pfail += 1;
+    for (id, bits) in st.slots.owned() {
+        let count = bits.count();
+        assigned += count;
+        match st.nodes.get(&id) {
+            Some(n) if n.has(flags::FAIL) => fail += count,
+            Some(n) if n.has(flags::PFAIL) => pfail += count,
+            _ => {}
         }
     }
     let me = st.me();

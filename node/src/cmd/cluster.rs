@@ -263,9 +263,7 @@ pub fn flushslots(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyErro
     }
     let st = state(ctx)?;
     let me = st.myself;
-    let mine: Vec<usize> = (0..SLOT_COUNT)
-        .filter(|&s| st.slots[s] == Some(me))
-        .collect();
+    let mine: Vec<usize> = st.slots.bitmap(&me).iter().collect();
     assign(st, &mine, true);
     Ok(Frame::ok())
 }
@@ -473,7 +471,9 @@ pub fn reset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     for id in others {
         st.del_node(&id);
     }
-    st.slots.iter_mut().for_each(|s| *s = None);
+    st.slots.clear();
+    st.disowned = crate::cluster::SlotBitmap::default();
+    st.lost_to.clear();
     st.migrating.clear();
     st.importing.clear();
     let node = st.me_mut();

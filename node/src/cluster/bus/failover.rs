@@ -248,10 +248,8 @@ pub fn promote(st: &mut ClusterState, epoch: u64, fx: &mut Effects, rng: &mut im
             me.config_epoch = epoch;
         }
     }
-    for s in 0..st.slots.len() {
-        if st.slots[s] == Some(old) {
-            st.set_slot(s, Some(me_id));
-        }
+    for s in st.slot_bitmap(&old).iter() {
+        st.set_slot(s, Some(me_id));
     }
     st.failover = FailoverState {
         voted_time_ms: std::mem::take(&mut st.failover.voted_time_ms),
@@ -313,10 +311,7 @@ pub fn on_auth_request(st: &mut ClusterState, h: &super::Header, now_ms: i64, fx
         info!(node = %h.sender, wait_ms = window - (now_ms - t), "failover auth denied: can't vote about this master yet");
         return;
     }
-    for s in 0..st.slots.len() {
-        if !super::bit(&h.slots, s) {
-            continue;
-        }
+    for s in h.slots.iter() {
         let newer = st.slots[s]
             .and_then(|o| st.nodes.get(&o))
             .is_some_and(|o| o.config_epoch > h.config_epoch);

@@ -7,7 +7,7 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use crate::cluster::NodeId;
+use crate::cluster::{NodeId, SlotBitmap};
 
 /// Magic at the start of every message.
 pub const MAGIC: &[u8; 4] = b"SHB1";
@@ -89,8 +89,8 @@ pub struct Header {
     pub cport: u16,
     /// Sender's announced IP (empty: use the connection's address).
     pub myip: String,
-    /// Slots the sender claims (its master's, for a replica): 2048 bytes.
-    pub slots: Bytes,
+    /// Slots the sender claims (its master's, for a replica).
+    pub slots: SlotBitmap,
     /// Sender's view of `cluster_state`.
     pub state_ok: bool,
     /// Sender's replication offset (replica ranking, manual failover).
@@ -149,8 +149,8 @@ pub enum Body {
         id: NodeId,
         /// Its config epoch.
         config_epoch: u64,
-        /// Its slots, 2048 bytes.
-        slots: Bytes,
+        /// Its slots.
+        slots: SlotBitmap,
     },
     /// Reserved for failover (issue 6).
     FailoverAuthRequest,
@@ -247,8 +247,7 @@ pub fn encode(m: &Message, out: &mut BytesMut) {
     out.put_u16(h.port);
     out.put_u16(h.cport);
     put_str(out, h.myip.as_bytes());
-    debug_assert_eq!(h.slots.len(), SLOT_BITMAP_BYTES);
-    out.put_slice(&h.slots);
+    out.put_slice(&h.slots.to_bytes());
     out.put_u8(u8::from(h.state_ok));
     out.put_i64(h.offset);
     out.put_u8(h.mflags);
@@ -266,7 +265,7 @@ pub fn encode(m: &Message, out: &mut BytesMut) {
         } => {
             put_id(out, id);
             out.put_u64(*config_epoch);
-            out.put_slice(slots);
+            out.put_slice(&slots.to_bytes());
         }
         Body::FailoverAuthRequest | Body::FailoverAuthAck | Body::MfStart => {}
     }
@@ -305,6 +304,13 @@ impl Reader<'_> {
         self.need(n, what)?;
         let b = Bytes::copy_from_slice(&self.0[..n]);
         self.0.advance(n);
+        Ok(b)
+    }
+    fn slots(&mut self, what: &'static str) -> Result<SlotBitmap, DecodeError> {
+        self.need(SLOT_BITMAP_BYTES, what)?;
+        let b = SlotBitmap::from_bytes(&self.0[..SLOT_BITMAP_BYTES])
+            .expect("invariant: exactly SLOT_BITMAP_BYTES");
+        self.0.advance(SLOT_BITMAP_BYTES);
         Ok(b)
     }
     fn id(&mut self, what: &'static str) -> Result<NodeId, DecodeError> {
@@ -381,7 +387,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
         port: r.u16("port")?,
         cport: r.u16("cport")?,
         myip: r.ip("myip")?,
-        slots: r.bytes(SLOT_BITMAP_BYTES, "slots")?,
+        slots: r.slots("slots")?,
         state_ok: r.u8("state")? != 0,
         offset: r.i64("offset")?,
         mflags: r.u8("mflags")?,
@@ -403,7 +409,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
         Kind::Update => Body::Update {
             id: r.id("update id")?,
             config_epoch: r.u64("update epoch")?,
-            slots: r.bytes(SLOT_BITMAP_BYTES, "update slots")?,
+            slots: r.slots("update slots")?,
         },
         Kind::FailoverAuthRequest => Body::FailoverAuthRequest,
         Kind::FailoverAuthAck => Body::FailoverAuthAck,
@@ -433,7 +439,7 @@ mod tests {
                 port: 7000,
                 cport: 17000,
                 myip: "127.0.0.1".into(),
-                slots: Bytes::from(vec![0xA5u8; SLOT_BITMAP_BYTES]),
+                slots: SlotBitmap::from_bytes(&[0xA5u8; SLOT_BITMAP_BYTES]).expect("2048 bytes"),
                 state_ok: true,
                 offset: 42,
                 mflags: 2,
@@ -467,7 +473,7 @@ mod tests {
             Body::Update {
                 id,
                 config_epoch: 9,
-                slots: Bytes::from(vec![1u8; SLOT_BITMAP_BYTES]),
+                slots: SlotBitmap::from_bytes(&[1u8; SLOT_BITMAP_BYTES]).expect("2048 bytes"),
             },
             Body::MfStart,
         ] {

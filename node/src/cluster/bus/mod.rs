@@ -25,10 +25,9 @@ pub mod transport;
 use bytes::Bytes;
 use rand::Rng;
 use rand::seq::IndexedRandom;
-use shoal_common::slot::SLOT_COUNT;
 use tracing::info;
 
-use super::{BLACKLIST_TTL_MS, ClusterNode, ClusterState, NodeId, flags};
+use super::{BLACKLIST_TTL_MS, ClusterNode, ClusterState, NodeId, SlotBitmap, flags, slots};
 pub use message::{Body, Gossip, Header, Kind, Message};
 
 /// A message to send to the node listening on `ip:cport`.
@@ -85,7 +84,7 @@ pub fn header(st: &ClusterState) -> Header {
         port: me.port,
         cport: me.cport,
         myip: st.settings.announce_ip.clone(),
-        slots: Bytes::from(st.slot_bitmap(&slots_of)),
+        slots: st.slot_bitmap(&slots_of),
         state_ok: st.state_ok,
         offset: st.repl_offset,
         mflags: st.next_mflags,
@@ -291,7 +290,9 @@ pub fn on_message(
             config_epoch,
             slots,
         } => {
-            if known {
+            if known && *id == st.myself {
+                on_update_about_me(st, &msg.header, slots);
+            } else if known {
                 on_update(st, *id, *config_epoch, slots, fx);
             }
         }
@@ -399,7 +400,7 @@ fn on_pong(st: &mut ClusterState, h: &Header, ip: &str, now_ms: i64) {
     if n.has(flags::PFAIL) {
         n.flags &= !flags::PFAIL;
     } else if n.has(flags::FAIL) {
-        let has_slots = st.slots.contains(&Some(h.sender));
+        let has_slots = st.slot_count(&h.sender) > 0;
         let n = st
             .nodes
             .get_mut(&h.sender)
@@ -430,15 +431,12 @@ fn after_ping_or_pong(
     if sender_master {
         update_slots(st, h.sender, h.config_epoch, &h.slots, fx);
         send_updates_for_stale_claims(st, h, fx);
+        send_update_for_unclaimed(st, h, fx);
         epoch_collision(st, h);
     }
     for e in g {
         process_gossip(st, h, e, sender_master, now_ms);
     }
-}
-
-fn bit(bm: &[u8], s: usize) -> bool {
-    bm.get(s / 8).is_some_and(|b| b & (1 << (s % 8)) != 0)
 }
 
 /// Rebinds the slots `claimant` claims with `epoch` (Redis `clusterUpdateSlotsConfigWith`).
@@ -448,7 +446,13 @@ fn bit(bm: &[u8], s: usize) -> bool {
 /// until someone claims it with a greater epoch, which never happens when the new owner's
 /// epoch was bumped without consensus below the old owner's (the simulation found this:
 /// `crate::sim`); the nodes would then disagree forever.
-fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], fx: &mut Effects) {
+fn update_slots(
+    st: &mut ClusterState,
+    claimant: NodeId,
+    epoch: u64,
+    bm: &SlotBitmap,
+    fx: &mut Effects,
+) {
     if claimant == st.myself {
         return;
     }
@@ -460,33 +464,30 @@ fn update_slots(st: &mut ClusterState, claimant: NodeId, epoch: u64, bm: &[u8], 
     };
     let had_slots = my_master.is_some_and(|m| st.slot_count(&m) > 0);
     let mut moved_from_my_shard = false;
-    for s in 0..SLOT_COUNT {
-        let claimed = bit(bm, s);
-        if st.slots[s] == Some(claimant) {
-            if !claimed {
-                st.disowned[s] = true;
-            }
-            continue;
-        }
-        if !claimed {
-            continue;
-        }
+    let owned = st.slot_bitmap(&claimant);
+    // Word by word: only slots where the claim and our table differ need a look.
+    let (claim, have) = (bm.words(), owned.words());
+    for s in slots::ones(claim.iter().zip(have.iter()).map(|(c, o)| o & !c)) {
+        st.disowned.set(s, true);
+    }
+    for s in slots::ones(claim.iter().zip(have.iter()).map(|(c, o)| c & !o)) {
         let s16 = u16::try_from(s).expect("invariant: slot < 16384");
         if st.importing.contains_key(&s16) {
             continue;
         }
         let cur = st.slots[s];
         let cur_epoch = cur.and_then(|c| st.nodes.get(&c)).map(|n| n.config_epoch);
-        let stale = st.disowned[s] && cur != Some(st.myself);
+        let stale = st.disowned.get(s) && cur != Some(st.myself);
         if stale || cur_epoch.is_none_or(|e| e < epoch) {
             if cur.is_some() && cur == my_master {
                 moved_from_my_shard = true;
             }
+            st.set_slot(s, Some(claimant));
             if cur == Some(st.myself) {
                 fx.lost_slots.push(s16);
+                st.lost_to.insert(s16, claimant);
                 info!(slot = s, to = %claimant, epoch, "slot taken by a newer configuration");
             }
-            st.set_slot(s, Some(claimant));
         }
     }
     let emptied = had_slots && my_master.is_some_and(|m| st.slot_count(&m) == 0);
@@ -518,14 +519,10 @@ pub fn become_replica_of(st: &mut ClusterState, master: NodeId, fx: &mut Effects
 /// The sender claims slots whose owner has a greater config epoch: tell it (UPDATE).
 fn send_updates_for_stale_claims(st: &mut ClusterState, h: &Header, fx: &mut Effects) {
     let mut owner_to_tell = None;
-    for s in 0..SLOT_COUNT {
-        if !bit(&h.slots, s) {
-            continue;
-        }
+    let sender_owns = st.slot_bitmap(&h.sender);
+    let (claim, have) = (h.slots.words(), sender_owns.words());
+    for s in slots::ones(claim.iter().zip(have.iter()).map(|(c, o)| c & !o)) {
         let Some(owner) = st.slots[s] else { continue };
-        if owner == h.sender {
-            continue;
-        }
         if st
             .nodes
             .get(&owner)
@@ -542,13 +539,77 @@ fn send_updates_for_stale_claims(st: &mut ClusterState, h: &Header, fx: &mut Eff
     let body = Body::Update {
         id: owner,
         config_epoch: o.config_epoch,
-        slots: Bytes::from(st.slot_bitmap(&owner)),
+        slots: st.slot_bitmap(&owner),
     };
     let Some(sender) = st.nodes.get(&h.sender) else {
         return;
     };
     let (ip, cport) = (sender.ip.clone(), sender.cport);
     send(st, fx, &ip, cport, body);
+}
+
+/// The sender does not claim slots that our table gives it: tell it what we think it owns
+/// (an UPDATE about itself; see [`on_update_about_me`]).
+fn send_update_for_unclaimed(st: &mut ClusterState, h: &Header, fx: &mut Effects) {
+    let ours = st.slot_bitmap(&h.sender);
+    let unclaimed = ours
+        .words()
+        .iter()
+        .zip(h.slots.words().iter())
+        .any(|(o, c)| o & !c != 0);
+    let Some(sender) = st.nodes.get(&h.sender) else {
+        return;
+    };
+    if !unclaimed {
+        return;
+    }
+    let body = Body::Update {
+        id: h.sender,
+        config_epoch: sender.config_epoch,
+        slots: ours,
+    };
+    let (ip, cport) = (sender.ip.clone(), sender.cport);
+    send(st, fx, &ip, cport, body);
+}
+
+/// An UPDATE about ourselves: the sender's table gives us `slots`. We take back each such
+/// slot that we lost to the sender's greater epoch, while the sender does not claim it.
+///
+/// An addition to Redis, closing a hole the simulation found (seed 16): a reshard target
+/// bumps its epoch without consensus but below a source epoch it has not heard of yet; a
+/// source PING sent before the source's SETSLOT NODE arrives late and, having the greater
+/// epoch, takes the slot back at the target; the source's table gives it to the target.
+/// Then no node claims the slot and both point clients at each other forever (Redis leaves
+/// this to `redis-cli --cluster fix`). The only node whose claim made us give the slot up
+/// now says it is ours, so taking it back restores the operator's assignment. Only slots lost
+/// to the sender's claim qualify (`lost_to`): a late UPDATE must not undo a slot we gave
+/// away ourselves. A wrong retake (an UPDATE older than the sender's claim) is undone by the
+/// sender's next PING, whose epoch is the greater one.
+fn on_update_about_me(st: &mut ClusterState, h: &Header, slots: &SlotBitmap) {
+    if !st.me().is_master() {
+        return;
+    }
+    let mine = st.slot_bitmap(&st.myself);
+    let offered = slots::ones(
+        slots
+            .words()
+            .iter()
+            .zip(mine.words().iter())
+            .map(|(o, m)| o & !m),
+    );
+    let retake: Vec<usize> = offered
+        .filter(|&s| st.slots[s] == Some(h.sender) && !h.slots.get(s))
+        .filter(|&s| {
+            let s16 = u16::try_from(s).expect("invariant: slot < 16384");
+            st.lost_to.get(&s16) == Some(&h.sender) && !st.importing.contains_key(&s16)
+        })
+        .collect();
+    for &s in &retake {
+        st.set_slot(s, Some(st.myself));
+    }
+    if let (Some(&first), n) = (retake.first(), retake.len()) {
+        info!(node = %h.sender, first, slots = n, "took back slots its former owner says are ours");
+    }
 }
 
 /// Two masters with the same config epoch: the one with the smaller id takes a new epoch
@@ -640,7 +701,7 @@ fn on_fail(st: &mut ClusterState, h: &Header, id: NodeId, now_ms: i64) {
     }
 }
 
-fn on_update(st: &mut ClusterState, id: NodeId, epoch: u64, bm: &[u8], fx: &mut Effects) {
+fn on_update(st: &mut ClusterState, id: NodeId, epoch: u64, bm: &SlotBitmap, fx: &mut Effects) {
     let Some(n) = st.nodes.get_mut(&id) else {
         return;
     };
