@@ -265,3 +265,91 @@ fn random_writes_reach_the_replica_identically() {
     assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
     assert_same_data(&mut m, &mut r);
 }
+
+/// Every key and its string value, read with one pipeline.
+fn strings(c: &mut RawClient) -> BTreeMap<Vec<u8>, Frame> {
+    let Frame::Array(keys) = c.cmd(&["KEYS", "*"]) else {
+        panic!("KEYS reply")
+    };
+    let keys: Vec<Vec<u8>> = keys
+        .into_iter()
+        .map(|k| k.as_bytes().expect("bulk key").to_vec())
+        .collect();
+    for k in &keys {
+        c.send(&[b"GET".as_slice(), k]);
+    }
+    keys.into_iter().map(|k| (k, c.read())).collect()
+}
+
+/// A full sync while writers keep changing the keys being snapshotted (appends and
+/// increments, which would show a write applied twice or lost, deletions, new keys), with a
+/// second replica asking while the first snapshot is still running: both end identical to the
+/// primary, so the snapshot is point-in-time and the stream after it applies each write once.
+#[test]
+fn full_sync_under_writes_is_point_in_time() {
+    use rand::{Rng, SeedableRng};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let master = Proc::node(&[]);
+    let (r1, r2) = (Proc::node(&[]), Proc::node(&[]));
+    let mut m = master.raw();
+    for chunk in (0..30_000).collect::<Vec<_>>().chunks(1000) {
+        let mut cmd = vec!["MSET".to_string()];
+        for i in chunk {
+            cmd.extend([format!("k{i}"), format!("v{i}")]);
+        }
+        assert_eq!(m.cmd(&cmd), Frame::ok());
+    }
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, mut w) = (stop.clone(), master.raw());
+        std::thread::spawn(move || {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+            let mut batches = 0;
+            while !stop.load(Ordering::Relaxed) || batches < 20 {
+                let cmds: Vec<Vec<String>> = (0..100)
+                    .map(|i| {
+                        let k = format!("k{}", rng.random_range(0..40_000));
+                        match i % 4 {
+                            0 => vec!["APPEND".into(), k, "+".into()],
+                            1 => vec!["INCR".into(), format!("c{}", rng.random_range(0..500))],
+                            2 => vec!["DEL".into(), k],
+                            _ => vec!["SET".into(), k, format!("n{batches}")],
+                        }
+                    })
+                    .collect();
+                for c in &cmds {
+                    w.send(c);
+                }
+                for _ in &cmds {
+                    w.read();
+                }
+                batches += 1;
+            }
+            batches
+        })
+    };
+    let (mut c1, mut c2) = (r1.raw(), r2.raw());
+    let port = master.port.to_string();
+    c1.cmd(&["REPLICAOF", "127.0.0.1", &port]);
+    c2.cmd(&["REPLICAOF", "127.0.0.1", &port]);
+    assert!(wait_until(SYNC_TIMEOUT * 3, || link_up(&mut c1) && link_up(&mut c2)));
+    stop.store(true, Ordering::Relaxed);
+    let batches = writer.join().expect("writer thread");
+    assert!(batches >= 20);
+    let expected = strings(&mut m);
+    assert!(expected.len() > 20_000);
+    for c in [&mut c1, &mut c2] {
+        assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, c)));
+        let got = strings(c);
+        let diff: Vec<_> = expected
+            .iter()
+            .filter(|(k, v)| got.get(*k) != Some(v))
+            .take(5)
+            .collect();
+        assert!(diff.is_empty() && got.len() == expected.len(), "{diff:?}");
+    }
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full").as_deref(),
+        Some("2")
+    );
+}

@@ -468,6 +468,7 @@ pub fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         ctx.signal_flushed_db(b, Some(a));
     }
     ctx.srv.dbs.swap(a, b);
+    ctx.srv.snapshot_swapdb(a, b);
     Ok(Frame::ok())
 }
 

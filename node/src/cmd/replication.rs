@@ -94,27 +94,13 @@ pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     if id.as_ref() != b"?" {
         srv.repl.sync_partial_err += 1;
     }
-    srv.repl.sync_full += 1;
-    let mark = crate::exec::random_hex40(&mut srv.rng);
-    let header = format!(
-        "+FULLRESYNC {} {}\r\n$EOF:{mark}\r\n",
-        srv.repl.replid,
-        srv.repl.offset()
-    );
-    ctx.client.send(BytesMut::from(header.as_bytes()));
-    srv.repl.replicas.push(ReplicaLink {
+    let waiting = snapshot::Waiting {
         client_id: ctx.client.id,
         ip,
         listening_port,
-        buffered: Some(BytesMut::new()),
-        ack_offset: 0,
-        last_ack_ms: now,
-    });
-    // The next stream bytes must re-select the database after the snapshot's SELECTs.
-    srv.repl.last_db = None;
-    if let Some(events) = srv.events.clone() {
-        let copy: Vec<crate::db::Db> = srv.dbs.clone();
-        snapshot::spawn_sender(copy, mark, ctx.client.output(), ctx.client.id, events);
+    };
+    for (_, header) in srv.begin_full_sync(vec![waiting]) {
+        ctx.client.send(header);
     }
     Ok(Frame::Null)
 }

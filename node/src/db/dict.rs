@@ -60,6 +60,39 @@ pub struct Dict {
     /// Next bucket of `tables[0]` to move, while rehashing.
     rehash_idx: Option<usize>,
     hasher: foldhash::fast::RandomState,
+    /// A point-in-time snapshot in progress (replication full sync); rehashing is paused
+    /// while it lasts.
+    snapshot: Option<Box<Snapshot>>,
+}
+
+/// State of a point-in-time snapshot of a [`Dict`] taken bucket by bucket (as Dragonfly's
+/// snapshotting): a bucket is *done* once its contents as of the snapshot's start have been
+/// handed out. Before any write touches a bucket that is not done, its start-time contents
+/// are saved and it is marked done, so the snapshot sees every key as it was at the start.
+///
+/// Invariants: rehashing is paused, so a start-time key never moves between buckets; a
+/// bucket that is not done holds exactly its start-time keys with their start-time values;
+/// buckets of a table created after the start (index ≥ `sizes[t]`) count as done.
+#[derive(Debug, Clone, Default)]
+struct Snapshot {
+    /// Bucket counts of both tables at the start.
+    sizes: [usize; 2],
+    /// One bit per start-time bucket of each table, set once done.
+    done: [Vec<u64>; 2],
+    /// Next (table, bucket) the cursor visits.
+    cursor: (usize, usize),
+    /// Start-time entries of buckets a write touched before the cursor reached them.
+    saved: Vec<(Bytes, Entry)>,
+}
+
+impl Snapshot {
+    fn is_done(&self, t: usize, b: usize) -> bool {
+        b >= self.sizes[t] || self.done[t][b / 64] & (1 << (b % 64)) != 0
+    }
+
+    fn mark_done(&mut self, t: usize, b: usize) {
+        self.done[t][b / 64] |= 1 << (b % 64);
+    }
 }
 
 fn find_in<'a>(mut cur: Option<&'a Node>, key: &[u8]) -> Option<&'a Node> {
@@ -162,6 +195,7 @@ impl Dict {
         }
         self.rehash_step();
         let h = self.hash(key);
+        self.snapshot_touch(h);
         let in_first = {
             let t = &self.tables[0];
             !t.buckets.is_empty() && find_in(t.buckets[h & t.mask()].as_deref(), key).is_some()
@@ -186,6 +220,7 @@ impl Dict {
         }
         self.expand_if_needed();
         let h = self.hash(&key);
+        self.snapshot_touch(h);
         let t = if self.is_rehashing() {
             &mut self.tables[1]
         } else {
@@ -205,6 +240,7 @@ impl Dict {
         }
         self.rehash_step();
         let h = self.hash(key);
+        self.snapshot_touch(h);
         for ti in 0..2 {
             let t = &mut self.tables[ti];
             if t.buckets.is_empty() {
@@ -220,8 +256,10 @@ impl Dict {
         None
     }
 
-    /// Removes everything.
+    /// Removes everything (a snapshot in progress keeps the start-time entries it has not
+    /// handed out yet).
     pub fn clear(&mut self) {
+        self.snapshot_save_all();
         for t in &mut self.tables {
             for b in &mut t.buckets {
                 drop_chain(b.take());
@@ -258,11 +296,14 @@ impl Dict {
         self.rehash_idx = Some(0);
     }
 
-    /// Moves a few buckets from the old table to the new one.
+    /// Moves a few buckets from the old table to the new one (not while a snapshot runs).
     fn rehash_step(&mut self) {
         let Some(mut idx) = self.rehash_idx else {
             return;
         };
+        if self.snapshot.is_some() {
+            return;
+        }
         let mut moved = 0;
         let mut empty_visits = REHASH_STEP_BUCKETS * REHASH_EMPTY_VISITS;
         while moved < REHASH_STEP_BUCKETS && self.tables[0].used > 0 {
@@ -412,6 +453,119 @@ impl Dict {
     }
 }
 
+/// Point-in-time snapshots (replication full sync without a fork); see [`Snapshot`].
+impl Dict {
+    /// Starts a snapshot of the current contents and pauses rehashing until it ends.
+    pub fn snapshot_begin(&mut self) {
+        let sizes = [self.tables[0].buckets.len(), self.tables[1].buckets.len()];
+        self.snapshot = Some(Box::new(Snapshot {
+            sizes,
+            done: sizes.map(|n| vec![0; n.div_ceil(64)]),
+            cursor: (0, 0),
+            saved: Vec::new(),
+        }));
+    }
+
+    /// Ends (or abandons) the snapshot; rehashing resumes.
+    pub fn snapshot_end(&mut self) {
+        self.snapshot = None;
+    }
+
+    /// True while a snapshot is in progress.
+    pub fn snapshot_active(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// A write is about to touch the bucket(s) of hash `h`: saves their start-time contents
+    /// first if the snapshot has not handed them out yet.
+    fn snapshot_touch(&mut self, h: usize) {
+        let Dict {
+            tables, snapshot, ..
+        } = self;
+        let Some(snap) = snapshot.as_deref_mut() else {
+            return;
+        };
+        for (t, table) in tables.iter().enumerate() {
+            if table.buckets.is_empty() {
+                continue;
+            }
+            let b = h & table.mask();
+            if !snap.is_done(t, b) {
+                snap.mark_done(t, b);
+                let mut cur = table.buckets[b].as_deref();
+                while let Some(n) = cur {
+                    snap.saved.push((n.key.clone(), n.entry.clone()));
+                    cur = n.next.as_deref();
+                }
+            }
+        }
+    }
+
+    /// Moves every start-time entry not handed out yet into the saved list (before a clear).
+    fn snapshot_save_all(&mut self) {
+        let Dict {
+            tables, snapshot, ..
+        } = self;
+        let Some(snap) = snapshot.as_deref_mut() else {
+            return;
+        };
+        for (t, table) in tables.iter_mut().enumerate() {
+            for b in 0..snap.sizes[t] {
+                if snap.is_done(t, b) {
+                    continue;
+                }
+                let mut cur = table.buckets[b].take();
+                while let Some(n) = cur {
+                    let Node { key, entry, next } = *n;
+                    snap.saved.push((key, entry));
+                    cur = next;
+                }
+            }
+        }
+        // Whatever the tables hold from now on was written after the start.
+        snap.sizes = [0, 0];
+    }
+
+    /// Hands the next start-time entries to `f`, about `budget` of them (saved ones first,
+    /// then the buckets at the cursor). Returns true once the snapshot is complete.
+    pub fn snapshot_next(&mut self, budget: usize, f: &mut impl FnMut(&Bytes, &Entry)) -> bool {
+        let Dict {
+            tables, snapshot, ..
+        } = self;
+        let Some(snap) = snapshot.as_deref_mut() else {
+            return true;
+        };
+        let mut work = 0;
+        while work < budget
+            && let Some((k, e)) = snap.saved.pop()
+        {
+            f(&k, &e);
+            work += 1;
+        }
+        while work < budget && snap.cursor.0 < 2 {
+            let (t, b) = snap.cursor;
+            if b >= snap.sizes[t] {
+                snap.cursor = (t + 1, 0);
+                continue;
+            }
+            snap.cursor.1 += 1;
+            // Visiting an empty bucket costs a little too, so a sparse table yields.
+            work += 1;
+            if snap.is_done(t, b) {
+                continue;
+            }
+            snap.mark_done(t, b);
+            let mut cur = tables[t].buckets[b].as_deref();
+            while let Some(n) = cur {
+                f(&n.key, &n.entry);
+                work += 1;
+                cur = n.next.as_deref();
+            }
+        }
+        snap.cursor.0 >= 2 && snap.saved.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,7 +647,78 @@ mod tests {
         }
     }
 
+    /// Runs `ops` (insert/remove/get_mut/clear) interleaved with snapshot steps and checks
+    /// the snapshot holds exactly the start-time contents, each key once.
+    fn check_snapshot(start: u32, ops: &[(u8, u32)], step: usize) {
+        let mut d = Dict::default();
+        for i in 0..start {
+            d.insert(k(i), e(i));
+        }
+        // Leave a resize half done sometimes so both tables are walked.
+        d.rehash_steps(3);
+        let expected: BTreeMap<Bytes, String> = d
+            .iter()
+            .map(|(k, v)| (k.clone(), format!("{:?}", v.value)))
+            .collect();
+        d.snapshot_begin();
+        let mut got: BTreeMap<Bytes, String> = BTreeMap::new();
+        let mut collect = |k: &Bytes, v: &Entry| {
+            assert!(
+                got.insert(k.clone(), format!("{:?}", v.value)).is_none(),
+                "{k:?} twice"
+            );
+        };
+        let mut complete = false;
+        for &(op, key) in ops {
+            match op {
+                0 => {
+                    d.insert(k(key), e(key + 1_000_000));
+                }
+                1 => {
+                    d.remove(&k(key));
+                }
+                2 => {
+                    if let Some((_, en)) = d.get_mut(&k(key)) {
+                        en.value = Value::String(Bytes::from_static(b"changed"));
+                    }
+                }
+                3 => d.clear(),
+                _ => {}
+            }
+            if !complete {
+                complete = d.snapshot_next(step, &mut collect);
+            }
+        }
+        while !d.snapshot_next(step, &mut collect) {}
+        d.snapshot_end();
+        assert_eq!(got, expected);
+        // Rehashing resumes and the table stays a correct map.
+        while d.rehash_steps(100) {}
+        assert_eq!(d.iter().count(), d.len());
+    }
+
+    #[test]
+    fn snapshot_is_point_in_time_under_heavy_writes() {
+        let ops: Vec<(u8, u32)> = (0..20_000u32)
+            .map(|i| ((i % 3) as u8, (i * 7919) % 6000))
+            .collect();
+        check_snapshot(3000, &ops, 5);
+        check_snapshot(0, &ops, 5);
+        let mut with_clear = ops;
+        with_clear.insert(500, (3, 0));
+        check_snapshot(3000, &with_clear, 3);
+    }
+
     proptest! {
+        #[test]
+        fn snapshot_sees_start_time_contents(
+            start in 0u32..300,
+            ops in proptest::collection::vec((0u8..5, 0u32..600), 0..600),
+            step in 1usize..20,
+        ) {
+            check_snapshot(start, &ops, step);
+        }
+
         #[test]
         fn behaves_like_a_map(ops in proptest::collection::vec((0u8..3, 0u32..64), 1..400)) {
             let mut d = Dict::default();

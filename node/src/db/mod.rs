@@ -39,7 +39,7 @@ pub struct Entry {
     pub expire_at_ms: i64,
 }
 
-/// One database. `Clone` gives the consistent copy a replication snapshot is made from.
+/// One database.
 #[derive(Debug, Clone)]
 pub struct Db {
     maps: Vec<Map>,
@@ -54,6 +54,8 @@ pub struct Db {
     pub log_new_keys: bool,
     /// Keys created and not yet reported as `new` events (only while `log_new_keys`).
     pub new_log: Vec<Bytes>,
+    /// Map the point-in-time snapshot in progress is at (maps below it are complete).
+    snapshot_map: Option<usize>,
 }
 
 impl Db {
@@ -68,6 +70,7 @@ impl Db {
             expired_log: Vec::new(),
             log_new_keys: false,
             new_log: Vec::new(),
+            snapshot_map: None,
         }
     }
 
@@ -300,6 +303,64 @@ impl Db {
         }
         let i = rng.random_range(0..self.volatile.len());
         self.volatile.get_index(i).cloned()
+    }
+}
+
+/// Point-in-time snapshots for full synchronisation (no fork, no copy): see
+/// [`dict::Dict::snapshot_begin`]. Writes made after [`Db::snapshot_begin`] never show in it.
+impl Db {
+    /// Starts a snapshot of the whole database as it is now.
+    pub fn snapshot_begin(&mut self) {
+        for m in &mut self.maps {
+            if !m.is_empty() {
+                m.snapshot_begin();
+            }
+        }
+        self.snapshot_map = Some(0);
+    }
+
+    /// Abandons the snapshot in progress, if any.
+    pub fn snapshot_end(&mut self) {
+        for m in &mut self.maps {
+            m.snapshot_end();
+        }
+        self.snapshot_map = None;
+    }
+
+    /// True while a snapshot is in progress.
+    pub fn snapshot_active(&self) -> bool {
+        self.snapshot_map.is_some()
+    }
+
+    /// Hands about `budget` more start-time keys to `f`; true once the snapshot is complete
+    /// (it has then ended).
+    pub fn snapshot_next(&mut self, budget: usize, mut f: impl FnMut(&Bytes, &Entry)) -> bool {
+        let Some(mut i) = self.snapshot_map else {
+            return true;
+        };
+        let mut work = 0;
+        while i < self.maps.len() && work < budget {
+            let m = &mut self.maps[i];
+            if m.snapshot_active() {
+                let before = work;
+                let complete = m.snapshot_next(budget - work, &mut |k, e| {
+                    work += 1;
+                    f(k, e);
+                });
+                work = work.max(before + 1);
+                if !complete {
+                    break;
+                }
+                m.snapshot_end();
+            }
+            i += 1;
+        }
+        if i >= self.maps.len() {
+            self.snapshot_map = None;
+            return true;
+        }
+        self.snapshot_map = Some(i);
+        false
     }
 }
 

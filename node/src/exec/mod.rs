@@ -62,13 +62,6 @@ pub enum Event {
         /// What happened.
         event: crate::replication::replica::ReplEvent,
     },
-    /// A replica's snapshot has been queued to its connection (primary side).
-    SnapshotSent {
-        /// The replica's client.
-        client_id: ClientId,
-        /// False if the connection went away first.
-        ok: bool,
-    },
     /// A message from the cluster bus (cluster mode).
     Bus(Box<crate::cluster::bus::transport::Inbound>),
     /// A MIGRATE transfer finished (cluster::migrate).
@@ -352,7 +345,6 @@ impl Server {
             }
             Event::Batch { id, cmds, error } => self.handle_batch(id, cmds, error),
             Event::Repl { generation, event } => self.handle_repl_event(generation, event),
-            Event::SnapshotSent { client_id, ok } => self.snapshot_sent(client_id, ok),
             Event::Bus(inbound) => self.handle_bus(*inbound),
             Event::MigrateDone(done) => self.migrate_done(*done),
         }
@@ -540,6 +532,14 @@ async fn blocking_timer(srv: &Server) {
     }
 }
 
+/// Ready at once while a full-sync snapshot can take its next slice, in a millisecond while
+/// its replicas' connections drain.
+async fn snapshot_pacer(srv: &Server) {
+    if !srv.snapshot_ready() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// The executor task: owns `srv` and serves events until every sender is gone or SHUTDOWN.
 pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Server {
     let hz = u64::try_from(srv.config.get_i64("hz").clamp(1, 500)).unwrap_or(10);
@@ -558,6 +558,7 @@ pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Ser
             }
             _ = tick.tick() => srv.cron(),
             () = blocking_timer(&srv) => srv.handle_blocked_timeouts(),
+            () = snapshot_pacer(&srv), if srv.repl.snapshot.is_some() => srv.snapshot_tick(),
         }
         if srv.shutdown_requested {
             break;

@@ -5,9 +5,10 @@
 //!   [`propagate`]), with `SELECT` when the database changes, and a `PING` every
 //!   `repl-ping-replica-period`. Its byte count is the replication offset.
 //! - A full synchronisation sends `+FULLRESYNC <replid> <offset>`, then a snapshot as
-//!   `$EOF:<mark>\r\n<RESP commands><mark>` built by a task from a consistent copy of the data
-//!   ([`snapshot`]), so the primary keeps serving while it is produced (no fork), then the
-//!   stream from `<offset>`. A partial one sends `+CONTINUE <replid>` and the backlog tail.
+//!   `$EOF:<mark>\r\n<RESP commands><mark>`, a point-in-time view of the data as of
+//!   `<offset>` walked incrementally by the executor between commands ([`snapshot`]), so the
+//!   primary keeps serving while it is produced (no fork, no copy), then the stream from
+//!   `<offset>`. A partial one sends `+CONTINUE <replid>` and the backlog tail.
 //! - The replica side ([`replica`]) is one task per master link doing the handshake
 //!   (`PING`, `REPLCONF listening-port`, `REPLCONF capa eof capa psync2`, `PSYNC`), feeding
 //!   the executor, and sending `REPLCONF ACK <offset>` every second.
@@ -136,6 +137,10 @@ pub struct ReplState {
     pub generations: u64,
     /// Clients blocked in WAIT.
     pub waits: Vec<Wait>,
+    /// The full-sync snapshot being produced.
+    pub snapshot: Option<snapshot::SnapshotJob>,
+    /// Replicas waiting for the next snapshot.
+    pub snapshot_waiting: Vec<snapshot::Waiting>,
 }
 
 /// A client blocked in WAIT.
@@ -170,6 +175,8 @@ impl ReplState {
             last_ping_ms: 0,
             generations: 0,
             waits: Vec::new(),
+            snapshot: None,
+            snapshot_waiting: Vec::new(),
         }
     }
 

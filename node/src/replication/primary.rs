@@ -11,7 +11,7 @@ use crate::exec::Server;
 
 impl Server {
     /// A snapshot was queued to a replica: release the stream held back for it.
-    pub fn snapshot_sent(&mut self, client_id: crate::exec::ClientId, ok: bool) {
+    pub fn snapshot_sent(&mut self, client_id: crate::exec::ClientId) {
         let Some(pos) = self
             .repl
             .replicas
@@ -20,10 +20,6 @@ impl Server {
         else {
             return;
         };
-        if !ok {
-            self.repl.replicas.remove(pos);
-            return;
-        }
         let buffered = self.repl.replicas[pos].buffered.take().unwrap_or_default();
         if let Some(c) = self.clients.get(&client_id) {
             c.send(buffered);
