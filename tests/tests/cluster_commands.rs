@@ -367,3 +367,63 @@ fn publish_reaches_subscribers_on_other_nodes() {
         Frame::Array(vec![bulk("message"), bulk("news"), bulk("hello")])
     );
 }
+
+/// A second node started with a nodes.conf another node uses exits with Redis's message,
+/// also after the first node rewrote the file (our saves rename a new file into place and
+/// move the lock with it).
+#[test]
+fn nodes_conf_is_locked_like_redis() {
+    let ours = cluster_node();
+    let redis = Proc::redis(&["--cluster-enabled", "yes"]);
+    for (first, exe) in [
+        (&ours, shoal_tests::bin("shoal-node")),
+        (
+            &redis,
+            shoal_tests::require_tool("redis-server", "redis-server"),
+        ),
+    ] {
+        let mut c = first.raw();
+        assert_eq!(c.cmd(&["CLUSTER", "ADDSLOTS", "1", "2"]), Frame::ok());
+        assert_eq!(c.cmd(&["CLUSTER", "SAVECONFIG"]), Frame::ok());
+        let conf = first.dir.path().join("nodes.conf");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = shoal_tests::free_port().to_string();
+        let log_path = dir.path().join("second.log");
+        let log_file = std::fs::File::create(&log_path).expect("log file");
+        let mut second = std::process::Command::new(&exe)
+            .args([
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--cluster-enabled",
+                "yes",
+            ])
+            .args(["--save", "", "--cluster-config-file"])
+            .arg(&conf)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(log_file.try_clone().expect("log file"))
+            .stderr(log_file)
+            .spawn()
+            .expect("start a second node");
+        let mut status = None;
+        let exited = wait_until(Duration::from_secs(10), || {
+            status = second.try_wait().expect("wait").and_then(|s| s.code());
+            status.is_some()
+        });
+        if !exited {
+            let _ = second.kill();
+            let _ = second.wait();
+        }
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        assert_eq!(status, Some(1), "{}: {log}", exe.display());
+        let msg = format!(
+            "Sorry, the cluster configuration file {} is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files.",
+            conf.display()
+        );
+        assert!(log.contains(&msg), "{}: {log}", exe.display());
+        // The first node is unharmed.
+        assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    }
+}

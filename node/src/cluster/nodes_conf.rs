@@ -26,29 +26,60 @@ pub enum LoadError {
     /// A line did not parse.
     #[error("unrecoverable error: corrupted cluster config file \"{0}\"")]
     Corrupt(String),
+    /// Another process holds the file's lock (Redis `clusterLockConfig`'s message).
+    #[error(
+        "Sorry, the cluster configuration file {0} is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files."
+    )]
+    Locked(String),
+}
+
+/// Takes the exclusive lock on `path` (created if missing) for as long as the returned
+/// file stays open, as Redis `clusterLockConfig` does with `flock`: a second node started
+/// with the same file fails with [`LoadError::Locked`]. [`save`] moves the lock to each
+/// new file it renames into place, so the lock outlives every save.
+pub fn lock(path: &Path) -> Result<std::fs::File, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io)?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(LoadError::Locked(path.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
 }
 
 /// Writes `st` to `path` atomically: a temporary file renamed over the target, so a crashed
 /// process leaves the old or the new file. With `fsync` (epoch and vote changes, RESET, lost
 /// slots: what Redis fsyncs) the file and its directory are also flushed to disk before
 /// returning, so the change survives a power loss too.
-pub fn save(st: &ClusterState, path: &Path, fsync: bool) -> std::io::Result<()> {
+///
+/// The new file is locked before it replaces the old one and returned: the caller keeps it
+/// open in place of the old lock ([`lock`]), so no other node can take the file meanwhile.
+pub fn save(st: &ClusterState, path: &Path, fsync: bool) -> std::io::Result<std::fs::File> {
     let mut text = render::nodes(st, true);
     text.push_str(&format!(
         "vars currentEpoch {} lastVoteEpoch {}\n",
         st.current_epoch, st.last_vote_epoch
     ));
     let tmp = path.with_extension("tmp-shoal");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        if fsync {
-            f.sync_all()?;
-        }
+    let mut f = std::fs::File::create(&tmp)?;
+    f.try_lock().map_err(std::io::Error::other)?;
+    f.write_all(text.as_bytes())?;
+    if fsync {
+        f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
     if !fsync {
-        return Ok(());
+        return Ok(f);
     }
     let dir = path
         .parent()
@@ -57,7 +88,7 @@ pub fn save(st: &ClusterState, path: &Path, fsync: bool) -> std::io::Result<()> 
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(f)
 }
 
 /// Loads `path` into a state; `Ok(None)` when the file is missing or empty (a fresh node).

@@ -60,6 +60,7 @@ impl Server {
         };
         let now = self.clock.now_ms();
         let path = self.nodes_conf_path.clone();
+        self.nodes_conf_lock = Some(nodes_conf::lock(&path)?);
         let st = match nodes_conf::load(&path, base.clone(), now)? {
             Some(st) => {
                 info!(id = %st.myself, "Node configuration loaded");
@@ -96,7 +97,9 @@ impl Server {
         };
         let epochs = st.durable_epochs();
         let fsync = st.fsync_pending || epochs != st.saved_epochs;
-        nodes_conf::save(st, Path::new(&self.nodes_conf_path), fsync)?;
+        let locked = nodes_conf::save(st, Path::new(&self.nodes_conf_path), fsync)?;
+        // The old file's lock goes with the old file; the new one is locked already.
+        self.nodes_conf_lock = Some(locked);
         st.save_pending = false;
         st.fsync_pending = false;
         st.saved_epochs = epochs;

@@ -161,6 +161,8 @@ pub struct Server {
     pub cluster: Option<crate::cluster::ClusterState>,
     /// Where nodes.conf lives (cluster mode).
     pub nodes_conf_path: std::path::PathBuf,
+    /// The open, `flock`ed nodes.conf (cluster::nodes_conf::lock), held for the process's life.
+    pub nodes_conf_lock: Option<std::fs::File>,
     /// Bus effects produced by commands, applied after the command (see `exec::cluster`).
     pub pending_bus_effects: Vec<crate::cluster::bus::Effects>,
     /// Outbound bus messages go to the transport through this channel (None in tests and
@@ -260,6 +262,7 @@ impl Server {
         let mut srv = Server {
             cluster: cluster_state,
             nodes_conf_path,
+            nodes_conf_lock: None,
             pending_bus_effects: Vec::new(),
             bus_tx: None,
             migrate_pool: crate::cluster::migrate::Pool::default(),
