@@ -501,6 +501,9 @@ pub fn resolve(argv: &[bytes::Bytes]) -> Resolved {
         return Resolved::Found(top);
     }
     match argv.get(1) {
+        // A container whose arity allows no subcommand runs itself (`COMMAND`, as Redis's
+        // `lookupCommandLogic` returns the base command for argc 1).
+        None if top.arity_ok(argv.len()) => Resolved::Found(top),
         None => Resolved::NoSub(top),
         Some(sub) => lookup_sub(top, sub).map_or(Resolved::UnknownSub, Resolved::Found),
     }
@@ -515,6 +518,20 @@ pub fn top_level() -> impl Iterator<Item = &'static CommandSpec> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn container_without_subcommand() {
+        let argv = |a: &[&'static str]| -> Vec<bytes::Bytes> {
+            a.iter()
+                .map(|s| bytes::Bytes::from_static(s.as_bytes()))
+                .collect()
+        };
+        assert!(matches!(resolve(&argv(&["command"])), Resolved::Found(s) if s.name == "command"));
+        assert!(matches!(resolve(&argv(&["cluster"])), Resolved::NoSub(_)));
+        assert!(
+            matches!(resolve(&argv(&["command", "count"])), Resolved::Found(s) if s.name == "command|count")
+        );
+    }
 
     #[test]
     fn table_is_consistent() {

@@ -164,18 +164,48 @@ pub fn slots(st: &ClusterState) -> Frame {
         let Some(n) = st.nodes.get(&owner) else {
             continue;
         };
-        // Replicas appear once they have synced (issue 6): none can yet.
-        out.push(Frame::Array(vec![
+        let mut entry = vec![
             Frame::Integer(i64::try_from(a).unwrap_or(0)),
             Frame::Integer(i64::try_from(b).unwrap_or(0)),
             node_entry(n),
-        ]));
+        ];
+        // Replicas appear once they have synced and while they are not failed (Redis
+        // `addNodeReplyForClusterSlot`).
+        for r in replicas_of(st, &owner) {
+            if !r.has(flags::FAIL) && repl_offset(st, r) != 0 {
+                entry.push(node_entry(r));
+            }
+        }
+        out.push(Frame::Array(entry));
     }
     Frame::Array(out)
 }
 
-fn shard_node(n: &ClusterNode) -> Frame {
-    let health = if n.has(flags::FAIL) { "fail" } else { "online" };
+/// The replicas of `master`.
+fn replicas_of<'a>(st: &'a ClusterState, master: &NodeId) -> impl Iterator<Item = &'a ClusterNode> {
+    st.nodes
+        .values()
+        .filter(move |r| r.master_id == Some(*master) && r.has(flags::SLAVE))
+}
+
+/// A node's replication offset: our own, or the one its last bus message carried.
+fn repl_offset(st: &ClusterState, n: &ClusterNode) -> i64 {
+    if n.id == st.myself {
+        st.repl_offset
+    } else {
+        n.repl_offset
+    }
+}
+
+fn shard_node(st: &ClusterState, n: &ClusterNode) -> Frame {
+    let offset = repl_offset(st, n);
+    let health = if n.has(flags::FAIL) {
+        "fail"
+    } else if !n.is_master() && offset == 0 {
+        "loading"
+    } else {
+        "online"
+    };
     Frame::Map(vec![
         (Frame::bulk("id"), Frame::bulk(n.id.as_str())),
         (Frame::bulk("port"), Frame::Integer(i64::from(n.port))),
@@ -185,7 +215,7 @@ fn shard_node(n: &ClusterNode) -> Frame {
             Frame::bulk("role"),
             Frame::bulk(if n.is_master() { "master" } else { "replica" }),
         ),
-        (Frame::bulk("replication-offset"), Frame::Integer(0)),
+        (Frame::bulk("replication-offset"), Frame::Integer(offset)),
         (Frame::bulk("health"), Frame::bulk(health)),
     ])
 }
@@ -200,9 +230,9 @@ pub fn shards(st: &ClusterState) -> Frame {
             ranges.push(Frame::Integer(i64::try_from(a).unwrap_or(0)));
             ranges.push(Frame::Integer(i64::try_from(b).unwrap_or(0)));
         }
-        let mut members = vec![shard_node(m)];
+        let mut members = vec![shard_node(st, m)];
         for r in st.nodes.values().filter(|r| r.master_id == Some(m.id)) {
-            members.push(shard_node(r));
+            members.push(shard_node(st, r));
         }
         out.push(Frame::Map(vec![
             (Frame::bulk("slots"), Frame::Array(ranges)),
