@@ -97,6 +97,8 @@ pub struct Config {
     pub maxclients: usize,
     /// Cross-slot transactions.
     pub multi_cross_slot: MultiCrossSlot,
+    /// Lanes: threads, each with a single-threaded runtime and its own upstream connections.
+    pub threads: usize,
 }
 
 impl Default for Config {
@@ -113,6 +115,7 @@ impl Default for Config {
             refresh_interval: Duration::from_secs(5),
             maxclients: 10_000,
             multi_cross_slot: MultiCrossSlot::Refuse,
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         }
     }
 }
@@ -157,6 +160,8 @@ pub struct Router {
     pub next_client_id: AtomicU64,
     /// Start time (INFO uptime).
     pub started: Instant,
+    /// Client slots (`maxclients`).
+    pub clients: Arc<tokio::sync::Semaphore>,
 }
 
 impl Router {
@@ -177,6 +182,7 @@ impl Router {
             stats: Stats::default(),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
+            clients: Arc::new(tokio::sync::Semaphore::new(config.maxclients)),
             config,
         })
     }

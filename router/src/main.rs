@@ -1,6 +1,8 @@
 //! `shoal-router --port P --nodes host:port[,host:port...]`: one Redis endpoint in front of
 //! a cluster. Settings come from the command line or from `--config FILE` (redis.conf-style
 //! `name value` lines using the long option names; the command line wins).
+//!
+//! Threads: `--threads N` lanes (thread per core, see `server`); lane 0 is this thread.
 
 use std::time::Duration;
 
@@ -13,7 +15,8 @@ use tracing_subscriber::EnvFilter;
 #[command(version, about, long_about = None)]
 struct Cli {
     /// Config file: lines `name value` (port, bind, nodes, requirepass, node-user,
-    /// node-password, read-from, timeout-ms, refresh-ms, maxclients, multi-cross-slot);
+    /// node-password, read-from, timeout-ms, refresh-ms, maxclients, multi-cross-slot,
+    /// threads);
     /// `#` comments.
     #[arg(long)]
     config: Option<String>,
@@ -51,6 +54,10 @@ struct Cli {
     /// commands in order, not atomically).
     #[arg(long, value_enum)]
     multi_cross_slot: Option<MultiCrossSlot>,
+    /// Threads serving clients (default: the number of CPUs); each runs its own event loop
+    /// and upstream connections.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
@@ -96,6 +103,9 @@ fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
                     .map_err(|e| bad(&e))?;
                 cli.multi_cross_slot = cli.multi_cross_slot.or(Some(v));
             }
+            "threads" => {
+                cli.threads = cli.threads.or(Some(value.parse().map_err(|e| bad(&e))?));
+            }
             other => anyhow::bail!("line {}: unknown setting '{other}'", n + 1),
         }
     }
@@ -126,6 +136,7 @@ fn config(mut cli: Cli) -> anyhow::Result<Config> {
             .map_or(d.refresh_interval, Duration::from_millis),
         maxclients: cli.maxclients.unwrap_or(d.maxclients),
         multi_cross_slot: cli.multi_cross_slot.unwrap_or(d.multi_cross_slot),
+        threads: cli.threads.unwrap_or(d.threads).max(1),
     })
 }
 
@@ -138,7 +149,8 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let lanes = shoal_router::server::Lanes::start(config.threads)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
@@ -153,7 +165,7 @@ fn main() -> anyhow::Result<()> {
                 _ = term.recv() => {}
             }
         };
-        shoal_router::server::run(listener, router, shutdown).await;
+        shoal_router::server::run(listener, router, lanes, shutdown).await;
         anyhow::Ok(())
     })
 }

@@ -1,12 +1,18 @@
 //! The listener: binds, learns the topology, accepts with backoff and starts a session per
 //! client (the node's `server.rs` pattern, copied rather than abstracted, as design §4 says).
+//!
+//! Threading: the router runs one single-threaded tokio runtime per lane (thread per core,
+//! `--threads`). The accept loop deals clients to the lanes in turn; a session, the upstream
+//! connections it uses and their tasks all live on its lane, so a request hops between tasks
+//! of one thread only (cheap local wake-ups, no futexes, no work stealing) and commands of the
+//! lane's clients that arrive together leave in one upstream write.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tracing::{info, warn};
 
 use crate::{Router, session};
@@ -19,8 +25,65 @@ pub async fn bind(router: &Router) -> std::io::Result<TcpListener> {
     TcpListener::bind((router.config.bind.as_str(), router.config.port)).await
 }
 
+/// The runtimes that serve sessions: lane 0 is the caller's (it also accepts), the others
+/// each run on a thread of their own.
+pub struct Lanes {
+    others: Vec<tokio::runtime::Handle>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Lanes {
+    /// Starts `threads - 1` extra lanes (threads with a single-threaded runtime each).
+    pub fn start(threads: usize) -> std::io::Result<Lanes> {
+        let mut others = Vec::new();
+        for lane in 1..threads.max(1) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            others.push(rt.handle().clone());
+            std::thread::Builder::new()
+                .name(format!("router-lane-{lane}"))
+                .spawn(move || {
+                    crate::upstream::set_lane(lane);
+                    rt.block_on(std::future::pending::<()>());
+                })?;
+        }
+        Ok(Lanes {
+            others,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// Serves `socket` on the next lane in turn.
+    fn serve(&self, router: Arc<Router>, socket: tokio::net::TcpStream, peer: SocketAddr) {
+        let n = self.others.len() + 1;
+        let lane = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
+        if lane == 0 {
+            tokio::spawn(serve_one(router, socket, peer));
+            return;
+        }
+        // A socket belongs to the runtime that registered it: move it over as a std socket.
+        let Ok(std_socket) = socket.into_std() else {
+            return;
+        };
+        self.others[lane - 1].spawn(async move {
+            if let Ok(socket) = tokio::net::TcpStream::from_std(std_socket) {
+                serve_one(router, socket, peer).await;
+            }
+        });
+    }
+}
+
+async fn serve_one(router: Arc<Router>, socket: tokio::net::TcpStream, peer: SocketAddr) {
+    let permit = Arc::clone(&router.clients).try_acquire_owned();
+    match permit {
+        Ok(_permit) => session::serve(router, socket, peer).await,
+        Err(_) => session::refuse(socket).await,
+    }
+}
+
 /// Serves clients until `shutdown` completes.
-pub async fn run(listener: TcpListener, router: Arc<Router>, shutdown: impl Future) {
+pub async fn run(listener: TcpListener, router: Arc<Router>, lanes: Lanes, shutdown: impl Future) {
     if !router.topology.refresh(&router.pool).await {
         warn!(nodes = ?router.config.nodes, "no seed node answered; retrying in the background");
     }
@@ -31,7 +94,6 @@ pub async fn run(listener: TcpListener, router: Arc<Router>, shutdown: impl Futu
     if let Ok(addr) = listener.local_addr() {
         info!(port = addr.port(), "router ready to accept connections");
     }
-    let limit = Arc::new(Semaphore::new(router.config.maxclients));
     let accept = async {
         let mut backoff = Duration::from_millis(1);
         loop {
@@ -39,14 +101,7 @@ pub async fn run(listener: TcpListener, router: Arc<Router>, shutdown: impl Futu
                 Ok((socket, peer)) => {
                     backoff = Duration::from_millis(1);
                     let _ = socket.set_nodelay(true);
-                    let permit = Arc::clone(&limit).try_acquire_owned();
-                    let router = Arc::clone(&router);
-                    tokio::spawn(async move {
-                        match permit {
-                            Ok(_permit) => session::serve(router, socket, peer).await,
-                            Err(_) => session::refuse(socket).await,
-                        }
-                    });
+                    lanes.serve(Arc::clone(&router), socket, peer);
                 }
                 Err(e) => {
                     warn!(error = %e, "accept failed");

@@ -1,6 +1,7 @@
-//! Upstream connections: one pipelined connection per (node, protocol, read-only) shared by
-//! every client session, kept in a [`Pool`] keyed by node address (a `DashMap`, as design §7
-//! suggests: shared state with no transactions).
+//! Upstream connections: one pipelined connection per (node, protocol, read-only, lane)
+//! shared by every client session of the lane, kept in a [`Pool`] keyed by node address (a
+//! `DashMap`, as design §7 suggests: shared state with no transactions). A lane is one
+//! runtime thread (see `server::Lanes`): its sessions and its connections never leave it.
 //!
 //! A connection is two tasks. The writer takes [`Request`]s from a bounded channel (the
 //! back-pressure point: a full channel makes sessions wait), batches everything queued into
@@ -130,10 +131,32 @@ pub async fn wait(addr: &str, rx: oneshot::Receiver<Replies>) -> Replies {
     })
 }
 
-/// Shared connections, one per (address, kind).
+thread_local! {
+    /// The lane (runtime thread) this thread serves; see [`set_lane`].
+    static LANE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread as serving `lane`: [`Pool::get`] then hands out that lane's own
+/// connections, so a session, its upstream connections and their tasks share one thread and
+/// a request never crosses threads (no cross-thread wake-ups on the hot path).
+pub fn set_lane(lane: usize) {
+    LANE.with(|l| l.set(lane));
+}
+
+/// The current thread's lane.
+pub fn lane() -> usize {
+    LANE.with(std::cell::Cell::get)
+}
+
+/// One lane's connection of one kind to a node.
+type Slot = ((Kind, usize), Arc<Upstream>);
+
+/// Shared connections, one per (address, kind, lane).
 #[derive(Default)]
 pub struct Pool {
-    conns: DashMap<(String, Kind), Arc<Upstream>>,
+    /// Keyed by address alone so that a lookup borrows the caller's `&str` (no allocation
+    /// per request); the few (kind, lane) slots of a node are scanned.
+    conns: DashMap<String, Vec<Slot>>,
     opts: ConnOptions,
 }
 
@@ -146,22 +169,28 @@ impl Pool {
         }
     }
 
-    /// The live shared connection to `addr`, opened if needed.
+    /// The live shared connection to `addr` for this thread's lane, opened if needed.
     pub fn get(&self, addr: &str, kind: Kind) -> Arc<Upstream> {
-        let key = (addr.to_string(), kind);
-        if let Some(u) = self.conns.get(&key)
+        let key = (kind, lane());
+        if let Some(slots) = self.conns.get(addr)
+            && let Some((_, u)) = slots.iter().find(|(k, _)| *k == key)
             && !u.is_closed()
         {
-            return Arc::clone(&u);
+            return Arc::clone(u);
         }
-        let mut entry = self
-            .conns
-            .entry(key)
-            .or_insert_with(|| Upstream::spawn(addr, kind, &self.opts));
-        if entry.is_closed() {
-            *entry = Upstream::spawn(addr, kind, &self.opts);
+        let mut slots = self.conns.entry(addr.to_string()).or_default();
+        match slots.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, u)) if !u.is_closed() => Arc::clone(u),
+            Some((_, u)) => {
+                *u = Upstream::spawn(addr, kind, &self.opts);
+                Arc::clone(u)
+            }
+            None => {
+                let u = Upstream::spawn(addr, kind, &self.opts);
+                slots.push((key, Arc::clone(&u)));
+                u
+            }
         }
-        Arc::clone(&entry)
     }
 
     /// A new connection of its own (blocking commands, transactions, subscriptions), with no
@@ -179,7 +208,10 @@ impl Pool {
 
     /// Number of open shared connections (INFO).
     pub fn len(&self) -> usize {
-        self.conns.iter().filter(|e| !e.is_closed()).count()
+        self.conns
+            .iter()
+            .map(|e| e.iter().filter(|(_, u)| !u.is_closed()).count())
+            .sum()
     }
 
     /// True when no shared connection is open.
