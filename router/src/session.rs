@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
-use shoal_common::command::{self, CommandSpec, Group, Resolved, flags};
+use shoal_common::command::{self, CommandSpec, Group, Resolved, flags, reply};
 use shoal_common::resp::Protocol;
 use shoal_common::resp::decode::{RequestDecoder, decode_reply};
 use shoal_common::resp::encode::encode;
@@ -347,6 +347,21 @@ impl Session {
             "client|info" => {
                 let f = Frame::Verbatim(*b"txt", Bytes::from(self.client_info()));
                 self.reply(f).await
+            }
+            // COMMAND is derived from the table the router routes with: answered here, it
+            // is what a node answers (shared code), and costs no upstream round trip.
+            "command" => self.reply(reply::all()).await,
+            "command|count" => self.reply(reply::count()).await,
+            "command|info" => self.reply(reply::info(&argv)).await,
+            "command|docs" => self.reply(reply::docs(&argv)).await,
+            "command|help" => self.reply(reply::help()).await,
+            "command|list" | "command|getkeys" | "command|getkeysandflags" => {
+                let r = match spec.name {
+                    "command|list" => reply::list(&argv),
+                    "command|getkeys" => reply::getkeys(&argv),
+                    _ => reply::getkeysandflags(&argv),
+                };
+                self.reply(r.unwrap_or_else(|e| err_frame(&e))).await
             }
             "info" => {
                 let fut = crate::server::info(Arc::clone(&self.router), argv, self.protocol);

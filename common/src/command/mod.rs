@@ -8,6 +8,7 @@
 
 pub mod docs;
 pub mod keys;
+pub mod reply;
 pub mod table;
 
 use std::collections::HashMap;

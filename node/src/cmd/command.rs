@@ -1,359 +1,64 @@
-//! COMMAND and its subcommands, derived entirely from the command table.
+//! COMMAND and its subcommands: thin handlers over `shoal_common::command::reply`, which
+//! derives every reply from the command table (the router answers COMMAND with it too).
 
 use bytes::Bytes;
-use shoal_common::command::{
-    self, BeginSearch, CommandSpec, FindKeys, Resolved, acl, flags, key_flags, keys,
-};
-use shoal_common::glob::glob_match;
+use shoal_common::command::reply;
 use shoal_common::{Frame, ReplyError};
 
-use super::args;
 use crate::exec::Ctx;
-
-fn statuses<'a>(names: impl IntoIterator<Item = &'a str>) -> Frame {
-    Frame::Set(
-        names
-            .into_iter()
-            .map(|n| Frame::Simple(Bytes::copy_from_slice(n.as_bytes())))
-            .collect(),
-    )
-}
-
-fn kv(k: &'static str, v: Frame) -> (Frame, Frame) {
-    (Frame::bulk_static(k), v)
-}
-
-fn key_spec_frame(ks: &command::KeySpec) -> Frame {
-    let mut m = Vec::new();
-    if !ks.notes.is_empty() {
-        m.push(kv("notes", Frame::bulk(ks.notes)));
-    }
-    m.push(kv(
-        "flags",
-        statuses(
-            key_flags::NAMES
-                .iter()
-                .filter(|(f, _)| ks.flags & f != 0)
-                .map(|(_, n)| *n),
-        ),
-    ));
-    let begin = match ks.begin {
-        BeginSearch::Index(i) => Frame::Map(vec![
-            kv("type", Frame::bulk_static("index")),
-            kv(
-                "spec",
-                Frame::Map(vec![kv("index", Frame::Integer(i64::from(i)))]),
-            ),
-        ]),
-        BeginSearch::Keyword { keyword, startfrom } => Frame::Map(vec![
-            kv("type", Frame::bulk_static("keyword")),
-            kv(
-                "spec",
-                Frame::Map(vec![
-                    kv("keyword", Frame::bulk(keyword)),
-                    kv("startfrom", Frame::Integer(i64::from(startfrom))),
-                ]),
-            ),
-        ]),
-        BeginSearch::Unknown => Frame::Map(vec![
-            kv("type", Frame::bulk_static("unknown")),
-            kv("spec", Frame::Map(vec![])),
-        ]),
-    };
-    m.push(kv("begin_search", begin));
-    let find = match ks.find {
-        FindKeys::Range {
-            lastkey,
-            step,
-            limit,
-        } => Frame::Map(vec![
-            kv("type", Frame::bulk_static("range")),
-            kv(
-                "spec",
-                Frame::Map(vec![
-                    kv("lastkey", Frame::Integer(i64::from(lastkey))),
-                    kv("keystep", Frame::Integer(i64::from(step))),
-                    kv("limit", Frame::Integer(i64::from(limit))),
-                ]),
-            ),
-        ]),
-        FindKeys::KeyNum {
-            keynumidx,
-            firstkey,
-            step,
-        } => Frame::Map(vec![
-            kv("type", Frame::bulk_static("keynum")),
-            kv(
-                "spec",
-                Frame::Map(vec![
-                    kv("keynumidx", Frame::Integer(i64::from(keynumidx))),
-                    kv("firstkey", Frame::Integer(i64::from(firstkey))),
-                    kv("keystep", Frame::Integer(i64::from(step))),
-                ]),
-            ),
-        ]),
-        FindKeys::Unknown => Frame::Map(vec![
-            kv("type", Frame::bulk_static("unknown")),
-            kv("spec", Frame::Map(vec![])),
-        ]),
-    };
-    m.push(kv("find_keys", find));
-    Frame::Map(m)
-}
-
-/// The `COMMAND INFO` entry of one row (Redis `addReplyCommandInfo`).
-pub fn info_frame(spec: &CommandSpec) -> Frame {
-    let ((first, last, step), movable) = keys::legacy_range(spec);
-    let mut flag_names: Vec<&str> = flags::NAMES
-        .iter()
-        .filter(|(f, _)| spec.has(*f))
-        .map(|(_, n)| *n)
-        .collect();
-    if movable {
-        flag_names.push("movablekeys");
-    }
-    if spec.has(flags::ALLOW_BUSY) {
-        flag_names.push("allow_busy");
-    }
-    let cats = spec.acl_categories();
-    let cat_names: Vec<String> = acl::NAMES
-        .iter()
-        .filter(|(c, _)| cats.0 & c != 0)
-        .map(|(_, n)| format!("@{n}"))
-        .collect();
-    Frame::Array(vec![
-        Frame::bulk(spec.name),
-        Frame::Integer(i64::from(spec.arity)),
-        statuses(flag_names),
-        Frame::Integer(first),
-        Frame::Integer(last),
-        Frame::Integer(step),
-        statuses(cat_names.iter().map(String::as_str)),
-        Frame::Set(spec.tips.iter().map(Frame::bulk).collect()),
-        Frame::Set(spec.key_specs.iter().map(key_spec_frame).collect()),
-        Frame::Set(
-            command::subcommands(spec)
-                .into_iter()
-                .map(info_frame)
-                .collect(),
-        ),
-    ])
-}
 
 /// ```text
 /// COMMAND
 /// ```
 pub fn command(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    Ok(Frame::Array(command::top_level().map(info_frame).collect()))
+    Ok(reply::all())
 }
 
 /// ```text
 /// COMMAND COUNT
 /// ```
 pub fn count(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    Ok(Frame::Integer(
-        i64::try_from(command::top_level().count()).unwrap_or(i64::MAX),
-    ))
+    Ok(reply::count())
 }
 
 /// ```text
 /// COMMAND INFO [command-name [command-name ...]]
 /// ```
 pub fn info(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    if argv.len() == 2 {
-        return Ok(Frame::Array(command::top_level().map(info_frame).collect()));
-    }
-    Ok(Frame::Array(
-        argv[2..]
-            .iter()
-            .map(|n| command::lookup_full(n).map_or(Frame::Null, info_frame))
-            .collect(),
-    ))
+    Ok(reply::info(argv))
 }
 
 /// ```text
 /// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
 /// ```
 pub fn list(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let names = command::top_level().map(|c| c.name);
-    match argv.len() {
-        2 => Ok(Frame::bulks(
-            names.map(|n| Bytes::from_static(n.as_bytes())),
-        )),
-        5 if args::is(&argv[2], "filterby") => {
-            let value = &argv[4];
-            let pick: Vec<Bytes> = if args::is(&argv[3], "pattern") {
-                command::COMMANDS
-                    .iter()
-                    .filter(|c| glob_match(value, c.name.as_bytes(), true))
-                    .map(|c| Bytes::from_static(c.name.as_bytes()))
-                    .collect()
-            } else if args::is(&argv[3], "aclcat") {
-                let cat = acl::NAMES
-                    .iter()
-                    .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(value));
-                match cat {
-                    None => vec![],
-                    Some((bit, _)) => command::COMMANDS
-                        .iter()
-                        .filter(|c| c.acl_categories().0 & bit != 0)
-                        .map(|c| Bytes::from_static(c.name.as_bytes()))
-                        .collect(),
-                }
-            } else if args::is(&argv[3], "module") {
-                vec![]
-            } else {
-                return Err(ReplyError::Syntax);
-            };
-            Ok(Frame::bulks(pick))
-        }
-        _ => Err(ReplyError::Syntax),
-    }
-}
-
-/// The keys of the command in `argv[2..]` with each key's spec flags (COMMAND GETKEYS and
-/// GETKEYSANDFLAGS share the checks and the error texts).
-fn keys_with_flags(argv: &[Bytes]) -> Result<Vec<(Bytes, u32)>, ReplyError> {
-    let sub = &argv[2..];
-    let spec = match command::resolve(sub) {
-        Resolved::Found(spec) => spec,
-        _ => return Err(ReplyError::other("ERR Invalid command specified")),
-    };
-    if !spec.arity_ok(sub.len()) {
-        return Err(ReplyError::other(
-            "ERR Invalid number of arguments specified for command",
-        ));
-    }
-    let mut out = Vec::new();
-    if spec.id == command::CommandId::Sort {
-        // SORT's keys come from its getkeys escape hatch (`keys::key_indices`).
-        use command::key_flags::{ACCESS, OW, RO, UPDATE};
-        let mut idx = Vec::new();
-        let _ = keys::key_indices(spec, sub, &mut idx);
-        let flags = |i: usize| if i == 1 { RO | ACCESS } else { OW | UPDATE };
-        return Ok(idx
-            .into_iter()
-            .map(|i| (sub[i].clone(), flags(i)))
-            .collect());
-    }
-    for ks in spec.key_specs {
-        let mut idx = Vec::new();
-        if keys::spec_indices(ks, sub, &mut idx).is_err() {
-            return Err(ReplyError::other(
-                "ERR Invalid arguments specified for command",
-            ));
-        }
-        out.extend(idx.into_iter().map(|i| (sub[i].clone(), ks.flags)));
-    }
-    if out.is_empty() {
-        return Err(ReplyError::other("ERR The command has no key arguments"));
-    }
-    Ok(out)
+    reply::list(argv)
 }
 
 /// ```text
 /// COMMAND GETKEYS command [arg [arg ...]]
 /// ```
 pub fn getkeys(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let keys = keys_with_flags(argv)?;
-    Ok(Frame::bulks(keys.into_iter().map(|(k, _)| k)))
+    reply::getkeys(argv)
 }
 
 /// ```text
 /// COMMAND GETKEYSANDFLAGS command [arg [arg ...]]
 /// ```
 pub fn getkeysandflags(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let keys = keys_with_flags(argv)?;
-    Ok(Frame::Array(
-        keys.into_iter()
-            .map(|(k, f)| {
-                let names = key_flags::NAMES
-                    .iter()
-                    .filter(|(bit, _)| f & bit != 0)
-                    .map(|(_, n)| *n);
-                Frame::Array(vec![Frame::Bulk(k), statuses(names)])
-            })
-            .collect(),
-    ))
-}
-
-/// The `COMMAND DOCS` entry of one row: summary, since, group, complexity and deprecation
-/// from `docs`, subcommands for a container.
-fn docs_frame(spec: &CommandSpec) -> Frame {
-    let mut m = Vec::new();
-    if let Some(d) = command::docs::doc_of(spec.name) {
-        m.push(kv("summary", Frame::bulk(d.summary)));
-        m.push(kv("since", Frame::bulk(d.since)));
-        m.push(kv("group", Frame::bulk(spec.group.name())));
-        if !d.complexity.is_empty() {
-            m.push(kv("complexity", Frame::bulk(d.complexity)));
-        }
-        if !d.deprecated_since.is_empty() {
-            m.push(kv("deprecated_since", Frame::bulk(d.deprecated_since)));
-            m.push(kv("replaced_by", Frame::bulk(d.replaced_by)));
-        }
-    } else {
-        m.push(kv("group", Frame::bulk(spec.group.name())));
-    }
-    let subs = command::subcommands(spec);
-    if !subs.is_empty() {
-        m.push(kv(
-            "subcommands",
-            Frame::Map(
-                subs.into_iter()
-                    .map(|s| (Frame::bulk(s.name), docs_frame(s)))
-                    .collect(),
-            ),
-        ));
-    }
-    Frame::Map(m)
+    reply::getkeysandflags(argv)
 }
 
 /// ```text
 /// COMMAND DOCS [command-name [command-name ...]]
 /// ```
 pub fn docs(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let specs: Vec<&CommandSpec> = if argv.len() == 2 {
-        command::top_level().collect()
-    } else {
-        argv[2..]
-            .iter()
-            .filter_map(|n| command::lookup_full(n))
-            .collect()
-    };
-    Ok(Frame::Map(
-        specs
-            .into_iter()
-            .map(|s| (Frame::bulk(s.name), docs_frame(s)))
-            .collect(),
-    ))
+    Ok(reply::docs(argv))
 }
 
 /// ```text
 /// COMMAND HELP
 /// ```
 pub fn help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    Ok(super::help_lines(
-        "COMMAND",
-        &[
-            "(no subcommand)",
-            "    Return details about all Redis commands.",
-            "COUNT",
-            "    Return the total number of commands in this Redis server.",
-            "LIST",
-            "    Return a list of all commands in this Redis server.",
-            "INFO [<command-name> ...]",
-            "    Return details about multiple Redis commands.",
-            "    If no command names are given, documentation details for all",
-            "    commands are returned.",
-            "DOCS [<command-name> ...]",
-            "    Return documentation details about multiple Redis commands.",
-            "    If no command names are given, documentation details for all",
-            "    commands are returned.",
-            "GETKEYS <full-command>",
-            "    Return the keys from a full Redis command.",
-            "GETKEYSANDFLAGS <full-command>",
-            "    Return the keys and the access flags from a full Redis command.",
-        ],
-    ))
+    Ok(reply::help())
 }

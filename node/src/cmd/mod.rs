@@ -344,16 +344,7 @@ pub fn container_unreachable(argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// A `<CMD> HELP` reply (Redis `addReplyHelp`): the header line, `lines`, then the `HELP`
 /// entry every container has.
 pub fn help_lines(cmd: &str, lines: &[&str]) -> Frame {
-    let mut out = Vec::with_capacity(lines.len() + 3);
-    out.push(Frame::Simple(Bytes::from(format!(
-        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ))));
-    for l in lines {
-        out.push(Frame::Simple(Bytes::copy_from_slice(l.as_bytes())));
-    }
-    out.push(Frame::simple("HELP"));
-    out.push(Frame::simple("    Prints this help."));
-    Frame::Array(out)
+    shoal_common::command::reply::help_lines(cmd, lines)
 }
 
 /// Redis `addReplySubcommandSyntaxError`: a known subcommand with arguments it cannot take.
