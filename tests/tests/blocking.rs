@@ -141,3 +141,34 @@ fn wake_up_by_rename_and_by_exec_with_the_transaction_applied_first() {
     assert_eq!(ctl.cmd(&["BLPOP", "q", "0"]), Frame::simple("QUEUED"));
     assert_eq!(ctl.cmd(&["EXEC"]), Frame::Array(vec![Frame::NullArray]));
 }
+
+#[test]
+fn replicaof_unblocks_and_closes_blocked_clients_on_real_redis_and_ours() {
+    // Redis's `replicationSetMaster` runs `disconnectAllBlockedClients`: a master's blocked
+    // pop can never be served once it is a replica.
+    for kind in ["redis", "ours"] {
+        let start = |extra: &[&str]| match kind {
+            "redis" => Proc::redis(extra),
+            _ => Proc::node(extra),
+        };
+        let master = start(&[]);
+        let node = start(&[]);
+        let mut ctl = node.raw();
+        let mut waiter = node.raw();
+        waiter.send(&["BLPOP", "q", "0"]);
+        waiter.send(&["PING"]);
+        wait_blocked(&mut ctl, 1);
+        let port = master.port.to_string();
+        assert_eq!(ctl.cmd(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
+        assert_eq!(
+            waiter.read(),
+            Frame::error(
+                "UNBLOCKED force unblock from blocking operation, instance state changed \
+                 (master -> replica?)"
+            ),
+            "{kind}"
+        );
+        assert!(waiter.is_closed(Duration::from_secs(5)), "{kind}: closed");
+        wait_blocked(&mut ctl, 0);
+    }
+}

@@ -47,22 +47,24 @@
 //! - be served from the ready key only (use [`keys_to_try`]);
 //! - signal the keys it writes (`ctx.signal_modified_key`), since its pushes (BLMOVE) can make
 //!   another key ready;
-//! - cluster (not done yet, issue of the cluster helper): a blocked client whose key's slot
-//!   moves away (or is deleted from this node) must be unblocked with a `-MOVED` / `-ASK`
-//!   redirection, or `-UNBLOCKED` when the slot is unowned, as Redis 7.0 does in
-//!   `blockedBeforeSleep`/`clusterRedirectBlockedClientIfNeeded`. The hook for it is
-//!   [`Server::unblock_client`] with the redirection error as the reply, called for every id
-//!   in [`Blocking::clients_blocked_in_db`] whose keys hash to the lost slot.
+//! - nothing for the cluster: [`Server::redirect_blocked_clients`] (from the executor's cron,
+//!   as Redis 7.0 runs `clusterRedirectBlockedClientIfNeeded` from `clientsCron`) unblocks a
+//!   client whose keys' slot this node no longer serves with `-MOVED slot ip:port`,
+//!   `-CLUSTERDOWN Hash slot not served` for an unowned slot, or `-CLUSTERDOWN The cluster is
+//!   down` when the cluster state is fail. A slot still owned here but migrating away keeps
+//!   its clients waiting (no ASK), and so does a slot being imported, as in Redis.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use bytes::{Bytes, BytesMut};
-use shoal_common::command::CommandSpec;
+use shoal_common::command::{CommandSpec, flags as cf};
 use shoal_common::resp::ProtocolError;
 use shoal_common::resp::encode::encode;
+use shoal_common::slot::key_hash_slot;
 use shoal_common::{Frame, ReplyError};
 
 use super::{Client, ClientId, Ctx, Server};
+use crate::cluster::{ClusterNode, ClusterState};
 use crate::cmd;
 
 /// What a handler asked for when it decided to block.
@@ -397,6 +399,61 @@ impl Server {
         true
     }
 
+    /// Cluster: unblocks, with a redirection, every client blocked on keys of a slot this
+    /// node no longer serves, or every blocked client when the cluster is down (Redis 7.0
+    /// `clusterRedirectBlockedClientIfNeeded`, which `clientsCron` runs for each blocked
+    /// client). Otherwise a client whose slot moved (resharding, failover, UPDATE from the
+    /// bus) would wait for a write that can no longer happen here.
+    pub fn redirect_blocked_clients(&mut self) {
+        let Some(st) = self.cluster.as_ref() else {
+            return;
+        };
+        if self.blocking.blocked.is_empty() {
+            return;
+        }
+        let mut redirects = Vec::new();
+        for (id, b) in &self.blocking.blocked {
+            let readonly = self.clients.get(id).is_some_and(|c| c.readonly);
+            if let Some(err) = blocked_redirect(st, b, readonly) {
+                redirects.push((*id, err));
+            }
+        }
+        // Deterministic order (the table is a hash map): oldest client id first.
+        redirects.sort_unstable_by_key(|(id, _)| *id);
+        for (id, err) in redirects {
+            self.record_error(&err);
+            self.unblock_client(id, &Frame::error(err.to_string()));
+        }
+        self.process_unblocked_clients();
+    }
+
+    /// Unblocks every blocked client with `-UNBLOCKED ...` and closes its connection after
+    /// the reply (Redis `disconnectAllBlockedClients`, run by `replicationSetMaster` when this
+    /// node starts replicating from a new master: a master's blocked pop can never be served
+    /// once it is a replica). Commands pipelined behind the blocking one are dropped.
+    pub fn disconnect_all_blocked_clients(&mut self) {
+        let mut ids: Vec<ClientId> = self.blocking.blocked.keys().copied().collect();
+        ids.sort_unstable();
+        let err = ReplyError::other(
+            "UNBLOCKED force unblock from blocking operation, instance state changed \
+             (master -> replica?)",
+        );
+        for id in ids {
+            self.blocking.forget(id);
+            let Some(mut client) = self.clients.remove(&id) else {
+                continue;
+            };
+            self.record_error(&err);
+            client.bstate.blocked = false;
+            let mut out = BytesMut::new();
+            encode(&Frame::error(err.to_string()), client.protocol, &mut out);
+            client.send(out);
+            client.close();
+            self.forget_client(&mut client);
+            self.monitors.retain(|m| *m != id);
+        }
+    }
+
     /// Answers every blocked client whose deadline has passed with the timeout reply.
     pub fn handle_blocked_timeouts(&mut self) {
         let now = self.clock.now_ms();
@@ -426,6 +483,34 @@ impl Server {
         }
         self.blocking.draining = false;
     }
+}
+
+/// The redirection owed to a client blocked on `b`'s keys, if any (Redis
+/// `clusterRedirectBlockedClientIfNeeded`; all keys share one slot, so the first decides).
+fn blocked_redirect(st: &ClusterState, b: &Blocked, readonly: bool) -> Option<ReplyError> {
+    if !st.state_ok {
+        return Some(ReplyError::ClusterDown);
+    }
+    let key = b.keys.first()?;
+    let slot = key_hash_slot(key);
+    let owner = st.slots[slot.index()];
+    // A READONLY client's read may stay on the replica of the slot's owner (every blocking
+    // command is a write, so this is Redis's rule kept for completeness).
+    let me = st.me();
+    if readonly && !b.cmd.has(cf::WRITE) && owner.is_some() && me.master_id == owner {
+        return None;
+    }
+    let slot16 = u16::try_from(slot.index()).expect("invariant: slot < 16384");
+    if owner == Some(st.myself) || st.importing.contains_key(&slot16) {
+        return None;
+    }
+    Some(match owner {
+        None => ReplyError::ClusterDownUnbound,
+        Some(id) => ReplyError::Moved {
+            slot,
+            addr: st.nodes.get(&id).map(ClusterNode::addr).unwrap_or_default(),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -598,6 +683,124 @@ mod tests {
         assert_eq!(h.srv.blocking.next_deadline_ms(), None);
         h.send(2, &[&["RPUSH", "q", "v"], &["LLEN", "q"]]);
         assert_eq!(h.replies(2), vec![Frame::Integer(1), Frame::Integer(1)]);
+    }
+
+    /// A cluster view where this node serves every slot and `other` (7001) is known.
+    fn cluster_of_one(h: &mut Harness) -> crate::cluster::NodeId {
+        use crate::cluster::{NodeId, WRITABLE_DELAY_MS, flags};
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let mut st = ClusterState::new(&mut rng, 7000, 17000, 0);
+        st.now_ms = WRITABLE_DELAY_MS;
+        let other = NodeId::random(&mut rng);
+        st.nodes.insert(
+            other,
+            ClusterNode::new(other, "10.0.0.2".into(), 7001, 17001, flags::MASTER, 0),
+        );
+        for s in 0..shoal_common::slot::SLOT_COUNT {
+            st.slots[s] = Some(st.myself);
+        }
+        st.update_state();
+        assert!(st.state_ok);
+        // Tests edit `slots` directly, so nothing asks the executor to write nodes.conf.
+        st.save_pending = false;
+        h.srv.cluster = Some(st);
+        other
+    }
+
+    fn cluster(h: &mut Harness) -> &mut ClusterState {
+        h.srv.cluster.as_mut().expect("cluster set up")
+    }
+
+    #[test]
+    fn cluster_redirects_clients_blocked_on_a_slot_that_moved_away() {
+        let mut h = Harness::new();
+        let other = cluster_of_one(&mut h);
+        for id in 1..=3 {
+            h.connect(id);
+        }
+        let slot = key_hash_slot(b"q").index();
+        let slot16 = u16::try_from(slot).expect("slot");
+        h.send(1, &[&["BLPOP", "q", "0"], &["PING"]]);
+        h.send(2, &[&["BZPOPMIN", "{q}z", "0"]]);
+        h.send(3, &[&["BLPOP", "elsewhere", "0"]]);
+        assert_eq!(h.srv.blocking.blocked_count(), 3);
+        // Migrating away, still owned here: everybody keeps waiting.
+        cluster(&mut h).migrating.insert(slot16, other);
+        h.srv.redirect_blocked_clients();
+        assert_eq!(h.srv.blocking.blocked_count(), 3);
+        // SETSLOT NODE other: MOVED, then the pipelined PING runs.
+        cluster(&mut h).migrating.clear();
+        cluster(&mut h).slots[slot] = Some(other);
+        h.srv.redirect_blocked_clients();
+        let moved = Frame::error(format!("MOVED {slot} 10.0.0.2:7001"));
+        assert_eq!(h.replies(1), vec![moved.clone(), Frame::simple("PONG")]);
+        assert_eq!(h.replies(2), vec![moved]);
+        assert_eq!(h.replies(3), vec![]);
+        assert_eq!(h.srv.blocking.blocked_count(), 1);
+        assert_eq!(h.srv.stats.errors.get("MOVED"), Some(&2));
+    }
+
+    #[test]
+    fn cluster_keeps_importing_slots_and_reports_unowned_slots_and_cluster_down() {
+        let mut h = Harness::new();
+        let other = cluster_of_one(&mut h);
+        h.connect(1);
+        h.connect(2);
+        let slot = key_hash_slot(b"q").index();
+        h.send(1, &[&["BLPOP", "q", "0"]]);
+        // Another node owns it but we are importing it: keep waiting.
+        cluster(&mut h).slots[slot] = Some(other);
+        cluster(&mut h)
+            .importing
+            .insert(u16::try_from(slot).expect("slot"), other);
+        h.srv.redirect_blocked_clients();
+        assert_eq!(h.replies(1), vec![]);
+        cluster(&mut h).importing.clear();
+        cluster(&mut h).slots[slot] = None;
+        h.srv.redirect_blocked_clients();
+        assert_eq!(
+            h.replies(1),
+            vec![Frame::error("CLUSTERDOWN Hash slot not served")]
+        );
+        cluster(&mut h).slots[slot] = Some(other);
+        h.send(2, &[&["BLPOP", "elsewhere", "0"]]);
+        cluster(&mut h).state_ok = false;
+        h.srv.redirect_blocked_clients();
+        assert_eq!(
+            h.replies(2),
+            vec![Frame::error("CLUSTERDOWN The cluster is down")]
+        );
+        assert_eq!(h.srv.blocking.blocked_count(), 0);
+    }
+
+    #[test]
+    fn turning_replica_unblocks_and_closes_blocked_clients() {
+        let mut h = Harness::new();
+        h.connect(1);
+        h.connect(2);
+        h.send(1, &[&["BLPOP", "q", "0"], &["PING"]]);
+        h.srv.disconnect_all_blocked_clients();
+        let rx = h.rx.get_mut(&1).expect("connected");
+        let mut data = BytesMut::new();
+        let mut closed = false;
+        while let Ok(o) = rx.try_recv() {
+            match o {
+                Out::Data(d) => data.extend_from_slice(&d),
+                Out::Close => closed = true,
+            }
+        }
+        assert_eq!(
+            decode_reply(&mut data).expect("valid"),
+            Some(Frame::error(
+                "UNBLOCKED force unblock from blocking operation, instance state changed \
+                 (master -> replica?)"
+            ))
+        );
+        assert!(data.is_empty(), "the pipelined PING is dropped");
+        assert!(closed);
+        assert!(!h.srv.clients.contains_key(&1));
+        assert_eq!(h.srv.blocking.blocked_count(), 0);
     }
 
     #[test]

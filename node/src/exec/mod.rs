@@ -485,6 +485,7 @@ impl Server {
             db.rehash_steps(CRON_REHASH_STEPS);
         }
         self.cluster_cron();
+        self.redirect_blocked_clients();
         let now = self.clock.now_ms();
         self.check_pause(now);
         if !self.active_expire_enabled || self.repl.is_replica() || self.writes_paused(now) {

@@ -349,6 +349,8 @@ async fn stream_commands(
 impl Server {
     /// Makes this node a replica of `host:port` (REPLICAOF), replacing any previous link.
     pub fn start_replication(&mut self, host: String, port: u16) {
+        // Clients blocked in the master we were, now a replica (Redis `replicationSetMaster`).
+        self.disconnect_all_blocked_clients();
         self.repl.generations += 1;
         let generation = self.repl.generations;
         let (control_tx, control_rx) = mpsc::unbounded_channel();
