@@ -225,20 +225,34 @@ fn args(op: &Op) -> Vec<String> {
     }
 }
 
+fn run_sequence(ops: &[Op], extra: &[&str]) -> Result<(), TestCaseError> {
+    let mut d = Differ::new(extra);
+    for op in ops {
+        let a = args(op);
+        let (ours, theirs) = d.both(&a);
+        prop_assert_eq!(ours, theirs, "after {:?}", a);
+    }
+    for k in 0..3u8 {
+        let a = vec!["LRANGE".to_string(), key(k), "0".into(), "-1".into()];
+        let (ours, theirs) = d.both(&a);
+        prop_assert_eq!(ours, theirs, "final {:?}", a);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
     #[test]
     fn random_list_sequences_match_redis(ops in proptest::collection::vec(op(), 1..80)) {
-        let mut d = Differ::new(&[]);
-        for op in &ops {
-            let a = args(op);
-            let (ours, theirs) = d.both(&a);
-            prop_assert_eq!(ours, theirs, "after {:?}", a);
-        }
-        for k in 0..3u8 {
-            let a = vec!["LRANGE".to_string(), key(k), "0".into(), "-1".into()];
-            let (ours, theirs) = d.both(&a);
-            prop_assert_eq!(ours, theirs, "final {:?}", a);
-        }
+        run_sequence(&ops, &[])?;
+    }
+
+    /// Nodes of at most two elements: every list spans several nodes, so inserts, trims,
+    /// removals and ranges cross node boundaries (our quicklist, db/quicklist.rs).
+    #[test]
+    fn random_list_sequences_match_redis_with_two_element_nodes(
+        ops in proptest::collection::vec(op(), 1..80),
+    ) {
+        run_sequence(&ops, &["--list-max-listpack-size", "2"])?;
     }
 }

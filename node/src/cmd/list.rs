@@ -5,20 +5,24 @@
 //! first, then the key lookup), so the error a client sees for a bad command matches. A list
 //! that loses its last element is deleted (`del` event), as in Redis.
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
 use shoal_common::{Frame, ReplyError};
 
 use super::args;
 use super::string::EVENT_GENERIC;
+use crate::db::quicklist::QuickList;
 use crate::db::{Db, NO_EXPIRE, Value};
 use crate::exec::{Ctx, blocking};
 
 /// Keyspace event class for list commands (`l`).
 pub const EVENT_LIST: u8 = b'l';
 
-type List = VecDeque<Bytes>;
+type List = QuickList;
+
+/// `list-max-listpack-size`: the node fill limit new elements are packed under.
+fn fill(ctx: &Ctx<'_>) -> i64 {
+    ctx.srv.config.get_i64("list-max-listpack-size")
+}
 
 /// Which end of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,15 +112,16 @@ fn push_generic(
 ) -> Result<Frame, ReplyError> {
     let key = &argv[1];
     let now = ctx.now_ms;
+    let fill = fill(ctx);
     let len = match list_mut(ctx.db(), key, now)? {
         Some(l) => {
-            push_all(l, &argv[2..], end);
+            push_all(l, &argv[2..], end, fill);
             l.len()
         }
         None if only_existing => return Ok(Frame::Integer(0)),
         None => {
-            let mut l = List::with_capacity(argv.len() - 2);
-            push_all(&mut l, &argv[2..], end);
+            let mut l = List::new();
+            push_all(&mut l, &argv[2..], end, fill);
             let n = l.len();
             ctx.db().set(key.clone(), Value::List(l), NO_EXPIRE);
             n
@@ -127,11 +132,11 @@ fn push_generic(
     Ok(len_frame(len))
 }
 
-fn push_all(l: &mut List, items: &[Bytes], end: End) {
+fn push_all(l: &mut List, items: &[Bytes], end: End, fill: i64) {
     for it in items {
         match end {
-            End::Left => l.push_front(it.clone()),
-            End::Right => l.push_back(it.clone()),
+            End::Left => l.push_front(it, fill),
+            End::Right => l.push_back(it, fill),
         }
     }
 }
@@ -240,7 +245,9 @@ pub fn rpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// LLEN key
 /// ```
 pub fn llen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    Ok(len_frame(list_ref(ctx, &argv[1])?.map_or(0, VecDeque::len)))
+    Ok(len_frame(
+        list_ref(ctx, &argv[1])?.map_or(0, QuickList::len),
+    ))
 }
 
 /// Resolves a Redis list index (negative from the tail) against `len`.
@@ -263,7 +270,7 @@ pub fn lindex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let index = args::int(&argv[2])?;
     Ok(resolve_index(index, l.len())
         .and_then(|i| l.get(i))
-        .map_or(Frame::Null, |v| Frame::Bulk(v.clone())))
+        .map_or(Frame::Null, |v| Frame::Bulk(Bytes::copy_from_slice(v))))
 }
 
 /// ```text
@@ -272,12 +279,13 @@ pub fn lindex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 pub fn lset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
     let key = &argv[1];
+    let fill = fill(ctx);
     let Some(l) = list_mut(ctx.db(), key, now)? else {
         return Err(ReplyError::NoSuchKey);
     };
     let index = args::int(&argv[2])?;
     let i = resolve_index(index, l.len()).ok_or(ReplyError::IndexOutOfRange)?;
-    l[i] = argv[3].clone();
+    l.set(i, &argv[3], fill);
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_LIST, "lset", key);
     Ok(Frame::ok())
@@ -322,7 +330,12 @@ pub fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     };
     Ok(match normalize_range(start, end, l.len()) {
         None => Frame::Array(Vec::new()),
-        Some((s, e)) => Frame::Array(l.range(s..=e).map(|v| Frame::Bulk(v.clone())).collect()),
+        Some((s, e)) => Frame::Array(
+            l.iter_from(s)
+                .take(e - s + 1)
+                .map(|v| Frame::Bulk(Bytes::copy_from_slice(v)))
+                .collect(),
+        ),
     })
 }
 
@@ -339,10 +352,7 @@ pub fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     };
     match normalize_range(start, end, l.len()) {
         None => l.clear(),
-        Some((s, e)) => {
-            l.truncate(e + 1);
-            l.drain(..s);
-        }
+        Some((s, e)) => l.keep_range(s, e),
     }
     ctx.notify(EVENT_LIST, "ltrim", key);
     delete_if_empty(ctx, key);
@@ -366,27 +376,7 @@ pub fn lrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     } else {
         count.unsigned_abs()
     };
-    let mut removed: u64 = 0;
-    if count >= 0 {
-        let mut i = 0;
-        while i < l.len() && removed < limit {
-            if l[i] == *elem {
-                l.remove(i);
-                removed += 1;
-            } else {
-                i += 1;
-            }
-        }
-    } else {
-        let mut i = l.len();
-        while i > 0 && removed < limit {
-            i -= 1;
-            if l[i] == *elem {
-                l.remove(i);
-                removed += 1;
-            }
-        }
-    }
+    let removed = l.remove_matching(elem, limit, count < 0);
     if removed > 0 {
         ctx.notify(EVENT_LIST, "lrem", key);
         delete_if_empty(ctx, key);
@@ -408,13 +398,14 @@ pub fn linsert(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     };
     let key = &argv[1];
     let now = ctx.now_ms;
+    let fill = fill(ctx);
     let Some(l) = list_mut(ctx.db(), key, now)? else {
         return Ok(Frame::Integer(0));
     };
     let Some(pos) = l.iter().position(|v| *v == argv[3]) else {
         return Ok(Frame::Integer(-1));
     };
-    l.insert(pos + usize::from(after), argv[4].clone());
+    l.insert(pos + usize::from(after), &argv[4], fill);
     let n = l.len();
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_LIST, "linsert", key);
@@ -493,13 +484,17 @@ pub fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let len = i64::try_from(l.len()).unwrap_or(i64::MAX);
     let mut matches: i64 = 0;
     let mut found = Vec::new();
-    for index in 0..len {
+    let elems: Box<dyn Iterator<Item = &[u8]>> = if from_tail {
+        Box::new(l.iter_rev())
+    } else {
+        Box::new(l.iter())
+    };
+    for (index, elem) in (0..len).zip(elems) {
         if o.maxlen != 0 && index >= o.maxlen {
             break;
         }
         let pos = if from_tail { len - index - 1 } else { index };
-        let elem = &l[usize::try_from(pos).expect("invariant: 0 <= pos < len")];
-        if *elem != argv[2] {
+        if *elem != argv[2][..] {
             continue;
         }
         matches += 1;
@@ -528,6 +523,7 @@ fn lmove_generic(
     to: End,
 ) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
+    let fill = fill(ctx);
     match list_ref(ctx, src)? {
         None => return Ok(Frame::Null),
         Some(l) if l.is_empty() => return Ok(Frame::Null),
@@ -541,9 +537,9 @@ fn lmove_generic(
     }
     .expect("invariant: non-empty");
     match list_mut(ctx.db(), dst, now)? {
-        Some(d) => push_all(d, std::slice::from_ref(&value), to),
+        Some(d) => push_all(d, std::slice::from_ref(&value), to, fill),
         None => {
-            let d = VecDeque::from([value.clone()]);
+            let d = QuickList::from_items([&value[..]], fill);
             ctx.db().set(dst.clone(), Value::List(d), NO_EXPIRE);
         }
     }

@@ -13,7 +13,7 @@
 
 use std::cmp::Ordering;
 
-use std::collections::VecDeque;
+use crate::db::quicklist::QuickList;
 
 use bytes::Bytes;
 use shoal_common::number;
@@ -28,7 +28,7 @@ use crate::exec::Ctx;
 /// What is being sorted.
 enum Source<'a> {
     Missing,
-    List(&'a VecDeque<Bytes>),
+    List(&'a QuickList),
     Set(&'a Set),
     Z(&'a ZSet),
 }
@@ -66,9 +66,11 @@ impl<'a> Source<'a> {
                 } else {
                     (start.min(len), (start + n).min(len))
                 };
-                let it = l.range(lo..hi).cloned();
+                let it = l.iter_from(lo).take(hi - lo).map(Bytes::copy_from_slice);
                 if desc {
-                    it.rev().collect()
+                    let mut v: Vec<Bytes> = it.collect();
+                    v.reverse();
+                    v
                 } else {
                     it.collect()
                 }
@@ -341,7 +343,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Result<Fra
             ctx.notify(b'g', "del", &dst);
         }
     } else {
-        let list: VecDeque<Bytes> = out.into_iter().map(Option::unwrap_or_default).collect();
+        let fill = ctx.srv.config.get_i64("list-max-listpack-size");
+        let items: Vec<Bytes> = out.into_iter().map(Option::unwrap_or_default).collect();
+        let list = QuickList::from_items(items.iter().map(|b| &b[..]), fill);
         ctx.db()
             .set(dst.clone(), Value::List(list), crate::db::NO_EXPIRE);
         ctx.signal_modified_key(&dst);

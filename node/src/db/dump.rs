@@ -84,7 +84,7 @@ pub fn dump(value: &Value) -> Bytes {
         }
         Value::List(l) => {
             w.put_u8(TYPE_LIST);
-            encode_items(&mut w, l.len(), l.iter().map(|b| &b[..]));
+            encode_items(&mut w, l.len(), l.iter());
         }
         Value::Set(set) => {
             w.put_u8(TYPE_SET);
@@ -146,9 +146,9 @@ fn decode_list(r: &mut Reader<'_>) -> Option<Value> {
     if n == 0 {
         return None;
     }
-    let mut l = std::collections::VecDeque::with_capacity(n);
+    let mut l = super::quicklist::QuickList::new();
     for _ in 0..n {
-        l.push_back(r.bytes()?);
+        l.push_back(&r.bytes()?, super::quicklist::DEFAULT_FILL);
     }
     Some(Value::List(l))
 }
@@ -377,7 +377,10 @@ mod tests {
     #[test]
     fn list_set_hash_round_trip() {
         let limits = crate::db::value::Limits::default();
-        let list = Value::List(["a", "", "b"].map(Bytes::from).into_iter().collect());
+        let list = Value::List(super::super::quicklist::QuickList::from_items(
+            [&b"a"[..], b"", b"b"],
+            super::super::quicklist::DEFAULT_FILL,
+        ));
         let mut set = crate::db::value::Set::default();
         for m in ["1", "-7", "300"] {
             set.add(m.as_bytes(), &limits);

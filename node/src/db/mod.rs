@@ -14,6 +14,7 @@ pub mod dict;
 pub mod dump;
 pub mod expire;
 pub mod listpack;
+pub mod quicklist;
 pub mod value;
 pub mod zset;
 pub mod zset_listpack;

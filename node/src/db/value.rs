@@ -7,7 +7,8 @@
 //! - [`Set`]: a sorted `Vec<i64>` while every member is an integer in Redis's `string2ll`
 //!   form and there are at most `set-max-intset-entries` (`intset`), an `IndexSet` otherwise
 //!   (`hashtable`). Redis 7.0 has no listpack sets (that came in 7.2).
-//! - List: a `VecDeque<Bytes>`; Redis 7.0 always reports `quicklist`.
+//! - List: a [`QuickList`] of packed nodes (`db/quicklist.rs`); Redis 7.0 always reports
+//!   `quicklist`.
 //!
 //! The tables are `IndexMap`/`IndexSet` because random members (SPOP, SRANDMEMBER,
 //! HRANDFIELD) need O(1) access by position and HSCAN/SSCAN need a stable position order:
@@ -17,13 +18,12 @@
 //! Checklist for a new type: add a variant here, its `TYPE` name in [`Value::type_name`], its
 //! `OBJECT ENCODING` in [`Value::encoding`], and its DUMP/RESTORE form.
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use shoal_common::number::parse_i64;
 
 pub use super::listpack::Listpack;
+pub use super::quicklist::QuickList;
 use super::zset::ZSet;
 
 type Hasher = foldhash::fast::RandomState;
@@ -38,7 +38,7 @@ pub enum Value {
     /// A string (also counters and bitmaps).
     String(Bytes),
     /// A list.
-    List(VecDeque<Bytes>),
+    List(QuickList),
     /// A hash.
     Hash(Hash),
     /// A set.
