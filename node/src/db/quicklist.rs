@@ -703,7 +703,7 @@ mod tests {
         let l = QuickList::from_items((0..10).map(|_| &b"x"[..]), 3);
         assert_eq!(l.nodes.len(), 4);
         // fill -1: 4 KiB per node; 100-byte elements (102 bytes encoded) fit 40 per node.
-        let big = vec![b'y'; 100];
+        let big = [b'y'; 100];
         let l = QuickList::from_items((0..100).map(|_| &big[..]), -1);
         assert_eq!(l.nodes[0].count, 40);
         // An element larger than the cap gets a node of its own.

@@ -698,7 +698,8 @@ mod tests {
             ClusterNode::new(other, "10.0.0.2".into(), 7001, 17001, flags::MASTER, 0),
         );
         for s in 0..shoal_common::slot::SLOT_COUNT {
-            st.slots[s] = Some(st.myself);
+            let me = st.myself;
+            st.slots.set(s, Some(me));
         }
         st.update_state();
         assert!(st.state_ok);
@@ -731,7 +732,7 @@ mod tests {
         assert_eq!(h.srv.blocking.blocked_count(), 3);
         // SETSLOT NODE other: MOVED, then the pipelined PING runs.
         cluster(&mut h).migrating.clear();
-        cluster(&mut h).slots[slot] = Some(other);
+        cluster(&mut h).slots.set(slot, Some(other));
         h.srv.redirect_blocked_clients();
         let moved = Frame::error(format!("MOVED {slot} 10.0.0.2:7001"));
         assert_eq!(h.replies(1), vec![moved.clone(), Frame::simple("PONG")]);
@@ -750,20 +751,20 @@ mod tests {
         let slot = key_hash_slot(b"q").index();
         h.send(1, &[&["BLPOP", "q", "0"]]);
         // Another node owns it but we are importing it: keep waiting.
-        cluster(&mut h).slots[slot] = Some(other);
+        cluster(&mut h).slots.set(slot, Some(other));
         cluster(&mut h)
             .importing
             .insert(u16::try_from(slot).expect("slot"), other);
         h.srv.redirect_blocked_clients();
         assert_eq!(h.replies(1), vec![]);
         cluster(&mut h).importing.clear();
-        cluster(&mut h).slots[slot] = None;
+        cluster(&mut h).slots.set(slot, None);
         h.srv.redirect_blocked_clients();
         assert_eq!(
             h.replies(1),
             vec![Frame::error("CLUSTERDOWN Hash slot not served")]
         );
-        cluster(&mut h).slots[slot] = Some(other);
+        cluster(&mut h).slots.set(slot, Some(other));
         h.send(2, &[&["BLPOP", "elsewhere", "0"]]);
         cluster(&mut h).state_ok = false;
         h.srv.redirect_blocked_clients();
