@@ -60,16 +60,13 @@ pub enum RouterError {
         /// The slot.
         slot: u16,
     },
-    /// Redirections or retries exceeded their bound.
-    #[error("too many redirections or retries ({0})")]
-    TooManyRetries(String),
 }
 
 impl RouterError {
     /// Where the error came from.
     pub fn source_side(&self) -> Source {
         match self {
-            RouterError::TooManyRetries(_) | RouterError::NoOwner { .. } => Source::Internal,
+            RouterError::NoOwner { .. } => Source::Internal,
             _ => Source::Upstream,
         }
     }

@@ -89,7 +89,8 @@ pub struct Config {
     pub node_password: Option<String>,
     /// Where reads go.
     pub read_from: ReadFrom,
-    /// Bound on a node's answer before the router gives up on it.
+    /// Bound on a node's answer before the router gives up on it, and on the retries of one
+    /// command (TRYAGAIN, CLUSTERDOWN, an unreachable node: a failover in progress).
     pub timeout: Duration,
     /// Topology refresh period.
     pub refresh_interval: Duration,

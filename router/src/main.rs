@@ -41,7 +41,8 @@ struct Cli {
     /// Where readonly commands go.
     #[arg(long, value_enum)]
     read_from: Option<ReadFrom>,
-    /// Bound on a node's answer, in milliseconds (default 5000).
+    /// Bound on a node's answer, and on the retries of a command while its slot has no
+    /// reachable owner (a failover), in milliseconds (default 5000).
     #[arg(long)]
     timeout_ms: Option<u64>,
     /// Topology refresh period, in milliseconds (default 5000).

@@ -3,7 +3,8 @@
 //! once, on the target; `TRYAGAIN`, `CLUSTERDOWN` and `LOADING` → wait and resend, a bounded
 //! number of times.
 //!
-//! Invariant: every retry loop in the router is bounded by [`ATTEMPTS_MAX`].
+//! Invariant: every retry loop in the router is bounded: by [`ATTEMPTS_MAX`] redirections,
+//! and by the retry deadline (`--timeout-ms` from the first send) for waits and resends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,14 +19,13 @@ use crate::error::RouterError;
 use crate::upstream::{self, Kind, Replies, Upstream};
 use crate::{ReadFrom, Router, Stats};
 
-/// Attempts per command, the first included (redis-rs uses 16 for its cluster client; a
-/// router in front of many clients should give up sooner and say why).
+/// Redirections (MOVED/ASK) per command (redis-rs uses 16 for its cluster client; a router
+/// in front of many clients should give up sooner and say why).
 pub const ATTEMPTS_MAX: u32 = 8;
 /// First backoff for `TRYAGAIN` and friends; doubled per attempt.
 const BACKOFF_START: Duration = Duration::from_millis(10);
-/// Largest single backoff; the total stays under two seconds, long enough for a failover
-/// election with `cluster-node-timeout` of a few seconds to be retried by the client.
-const BACKOFF_MAX: Duration = Duration::from_millis(400);
+/// Largest single backoff: while a failover runs, the router looks again this often.
+const BACKOFF_MAX: Duration = Duration::from_millis(200);
 
 /// The retry decision for one reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,12 +210,26 @@ fn decision(replies: &[Bytes]) -> Retry {
         .unwrap_or(Retry::No)
 }
 
-/// Waits for `sent` and follows MOVED/ASK/TRYAGAIN and safe resends until an answer, at most
-/// [`ATTEMPTS_MAX`] attempts. Returns the replies of `job.cmds` (ASKING's reply removed).
+/// Waits for `sent` and follows MOVED/ASK/TRYAGAIN and safe resends until an answer.
+/// Returns the replies of `job.cmds` (ASKING's reply removed).
+///
+/// Bounds: at most [`ATTEMPTS_MAX`] redirections (MOVED/ASK), and waits (TRYAGAIN,
+/// CLUSTERDOWN, LOADING, an unreachable node, a read lost in flight) only while the next
+/// try starts before the retry deadline, `--timeout-ms` after the first send. So a client
+/// rides through a failover that completes within that bound (the dead primary refuses
+/// connections, then the slot is unserved, then its replica takes over) and sees a pause,
+/// not an error; a write whose fate is unknown is never resent.
 pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
     let pinned = matches!(job.via, Via::Pinned(_));
+    let deadline = tokio::time::Instant::now() + router.config.timeout;
+    // Whether a wait of `backoff(attempt)` still ends before the deadline.
+    let may_wait =
+        |attempt: u32| tokio::time::Instant::now() + backoff(attempt) < deadline && !pinned;
     let mut asking = false;
-    for attempt in 1..=ATTEMPTS_MAX {
+    let mut redirects = 0;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let outcome = match sent.rx {
             Ok(rx) => upstream::wait(&sent.addr, rx).await,
             Err(e) => Err(e),
@@ -226,9 +240,14 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
                 if asking && !replies.is_empty() {
                     replies.remove(0);
                 }
-                match decision(&replies) {
+                let decision = decision(&replies);
+                let redirect = matches!(decision, Retry::Moved { .. } | Retry::Ask { .. });
+                if redirect {
+                    redirects += 1;
+                }
+                match decision {
                     Retry::No => return Ok(replies),
-                    _ if pinned || attempt == ATTEMPTS_MAX => return Ok(replies),
+                    _ if pinned || redirects > ATTEMPTS_MAX => return Ok(replies),
                     Retry::Moved { slot, addr } => {
                         Stats::bump(&router.stats.moved);
                         router.topology.moved(slot, &addr);
@@ -239,6 +258,7 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
                         next_asking = true;
                         addr
                     }
+                    Retry::Wait if !may_wait(attempt) => return Ok(replies),
                     Retry::Wait => {
                         Stats::bump(&router.stats.retries);
                         tokio::time::sleep(backoff(attempt)).await;
@@ -251,10 +271,11 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
             }
             Err(e) => {
                 let resend = e.safe_to_resend() || (!job.write && e.retry_read());
-                if pinned || !resend || attempt == ATTEMPTS_MAX {
+                if !resend || !may_wait(attempt) {
                     Stats::bump(&router.stats.upstream_errors);
                     return Err(e);
                 }
+                Stats::bump(&router.stats.retries);
                 router.topology.request_refresh();
                 tokio::time::sleep(backoff(attempt)).await;
                 match target(&router, &job) {
@@ -273,9 +294,6 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
         asking = next_asking;
         sent = send_to(&router, &job, next_addr, asking).await;
     }
-    Err(RouterError::TooManyRetries(format!(
-        "{ATTEMPTS_MAX} attempts"
-    )))
 }
 
 /// Runs `job` to completion.
