@@ -1,7 +1,11 @@
 """Django's cache framework (django.core.cache.backends.redis.RedisCache) pointed at the
 router: the calls a Django site makes, with their documented results.
 
-Usage: python3 django_cache.py <router port>. Exit status 0 and "ok" on success.
+Usage: python3 django_cache.py <router port> [defaults]. Exit status 0 and "ok" on success.
+
+With `defaults` the router runs with its default `--multi-cross-slot refuse`: set_many (a
+MULTI holding a cross-slot MSET) must then fail with EXECABORT and change nothing, and
+everything else must work.
 """
 
 import sys
@@ -11,6 +15,7 @@ import django
 from django.conf import settings
 
 port = int(sys.argv[1])
+defaults = sys.argv[2:] == ["defaults"]
 settings.configure(
     CACHES={
         "default": {
@@ -42,7 +47,20 @@ check(cache.add("new", 3) is True, "add new")
 check(cache.get("a") == 1, "add did not overwrite")
 
 data = {f"k{i}": i for i in range(50)}
-cache.set_many(data)
+if defaults:
+    import redis  # noqa: E402
+
+    try:
+        cache.set_many(data)
+        check(False, "cross-slot set_many must fail with the default router")
+    except redis.exceptions.ResponseError as e:
+        # redis-py reports the first queued command's error (CROSSSLOT, code stripped).
+        check("don't hash to the same slot" in str(e), f"set_many error {e}")
+    check(cache.get_many(list(data)) == {}, "a refused set_many wrote nothing")
+    for k, v in data.items():
+        cache.set(k, v)
+else:
+    cache.set_many(data)
 got = cache.get_many(list(data) + ["nope"])
 check(got == data, f"get_many {got}")
 cache.delete_many([f"k{i}" for i in range(25)])
