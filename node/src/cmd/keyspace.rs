@@ -43,10 +43,21 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// EXISTS key [key ...]
 /// ```
 pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    count_existing(ctx, argv, false)
+}
+
+/// EXISTS and TOUCH: counts the keys that exist, with hits and misses; only TOUCH records
+/// an access (EXISTS looks up with Redis's `LOOKUP_NOTOUCH`).
+fn count_existing(ctx: &mut Ctx<'_>, argv: &[Bytes], touch: bool) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
     let mut n = 0;
     for k in &argv[1..] {
-        if ctx.db().contains(k, now) {
+        let found = if touch {
+            ctx.db().contains(k, now)
+        } else {
+            ctx.db().contains_untouched(k, now)
+        };
+        if found {
             ctx.srv.stats.keyspace_hits += 1;
             n += 1;
         } else {
@@ -63,7 +74,7 @@ pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
     let name = ctx
         .db()
-        .get(&argv[1], now)
+        .get_untouched(&argv[1], now)
         .map_or("none", |e| e.value.type_name());
     if name == "none" {
         ctx.key_miss(&argv[1]);
@@ -190,7 +201,7 @@ pub fn pexpire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// Remaining TTL in ms: -2 missing, -1 no TTL.
 fn ttl_ms(ctx: &mut Ctx<'_>, key: &[u8]) -> i64 {
     let now = ctx.now_ms;
-    let ms = match ctx.db().get(key, now) {
+    let ms = match ctx.db().get_untouched(key, now) {
         None => -2,
         Some(e) if e.expire_at_ms == NO_EXPIRE => -1,
         Some(e) => (e.expire_at_ms - now).max(0),
@@ -254,7 +265,7 @@ pub fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError>
 /// Absolute expire time in ms: -2 missing, -1 no TTL.
 fn expire_time_ms(ctx: &mut Ctx<'_>, key: &[u8]) -> i64 {
     let now = ctx.now_ms;
-    match ctx.db().get(key, now) {
+    match ctx.db().get_untouched(key, now) {
         None => -2,
         Some(e) if e.expire_at_ms == NO_EXPIRE => -1,
         Some(e) => e.expire_at_ms.max(0),
@@ -281,19 +292,20 @@ pub fn pexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
     Ok(Frame::Integer(expire_time_ms(ctx, &argv[1])))
 }
 
-/// A live entry's value and expire time, cloned (lazy expiry applied).
-fn entry_of(ctx: &mut Ctx<'_>, db: usize, key: &[u8]) -> Option<(Value, i64)> {
+/// A live entry's value, expire time and access clock, cloned (lazy expiry applied; the
+/// lookup records an access, as Redis's `lookupKeyWrite`/`lookupKeyRead`).
+fn entry_of(ctx: &mut Ctx<'_>, db: usize, key: &[u8]) -> Option<(Value, i64, u32)> {
     let now = ctx.now_ms;
     ctx.srv.dbs[db]
         .get(key, now)
-        .map(|e| (e.value.clone(), e.expire_at_ms))
+        .map(|e| (e.value.clone(), e.expire_at_ms, e.lru))
 }
 
 /// The body of RENAME and RENAMENX (Redis `renameGenericCommand`).
 fn rename_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> Result<Frame, ReplyError> {
     let (src, dst) = (&argv[1], &argv[2]);
     let db = ctx.client.db;
-    let Some((value, expire_at_ms)) = entry_of(ctx, db, src) else {
+    let Some((value, expire_at_ms, lru)) = entry_of(ctx, db, src) else {
         return Err(ReplyError::NoSuchKey);
     };
     let done = if nx { Frame::Integer(1) } else { Frame::ok() };
@@ -307,8 +319,10 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> Result<Frame, 
         }
         ctx.db().remove(dst);
     }
-    ctx.db().set(dst.clone(), value, expire_at_ms);
     ctx.db().remove(src);
+    // Redis moves the object itself, clock included.
+    ctx.db().set(dst.clone(), value, expire_at_ms);
+    ctx.db().set_lru(dst, lru);
     ctx.signal_modified_key(src);
     ctx.signal_modified_key(dst);
     ctx.notify(EVENT_GENERIC, "rename_from", src);
@@ -385,7 +399,8 @@ pub fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
             "ERR source and destination objects are the same",
         ));
     }
-    let Some((value, expire_at_ms)) = entry_of(ctx, src_db, src) else {
+    // The copy is a new object with a new clock (Redis duplicates the value).
+    let Some((value, expire_at_ms, _)) = entry_of(ctx, src_db, src) else {
         return Ok(Frame::Integer(0));
     };
     let now = ctx.now_ms;
@@ -420,7 +435,7 @@ pub fn move_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
             "ERR source and destination objects are the same",
         ));
     }
-    let Some((value, expire_at_ms)) = entry_of(ctx, src_db, key) else {
+    let Some((value, expire_at_ms, lru)) = entry_of(ctx, src_db, key) else {
         return Ok(Frame::Integer(0));
     };
     let now = ctx.now_ms;
@@ -428,6 +443,7 @@ pub fn move_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         return Ok(Frame::Integer(0));
     }
     ctx.srv.dbs[dst_db].set(key.clone(), value, expire_at_ms);
+    ctx.srv.dbs[dst_db].set_lru(key, lru);
     ctx.srv.dbs[src_db].remove(key);
     ctx.signal_modified_key_in(src_db, key);
     ctx.signal_modified_key_in(dst_db, key);
@@ -530,7 +546,7 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
             continue;
         }
         // Lazy expiry, as Redis's scan callback does; then the TYPE filter.
-        let Some(entry) = ctx.db().get(&key, now) else {
+        let Some(entry) = ctx.db().get_untouched(&key, now) else {
             continue;
         };
         if type_name.is_some_and(|t| !t.eq_ignore_ascii_case(entry.value.type_name().as_bytes())) {
@@ -566,7 +582,7 @@ pub fn randomkey(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError
 /// TOUCH key [key ...]
 /// ```
 pub fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    exists(ctx, argv)
+    count_existing(ctx, argv, true)
 }
 
 /// `OBJECT` without a known subcommand (the gate answers those; kept for the exhaustive match).
@@ -574,10 +590,19 @@ pub fn object(_ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     super::container_unreachable(argv)
 }
 
-/// The value at `argv[2]` for OBJECT subcommands, lazy expiry applied.
+/// The value at `argv[2]` for OBJECT subcommands, lazy expiry applied, no access recorded
+/// (Redis `objectCommandLookup`).
 fn object_lookup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Option<Value> {
     let now = ctx.now_ms;
-    ctx.db().get(&argv[2], now).map(|e| e.value.clone())
+    ctx.db()
+        .get_untouched(&argv[2], now)
+        .map(|e| e.value.clone())
+}
+
+/// The access clock of the key at `argv[2]`, as [`object_lookup`] finds it.
+fn object_lru(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Option<u32> {
+    let now = ctx.now_ms;
+    ctx.db().get_untouched(&argv[2], now).map(|e| e.lru)
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
@@ -620,13 +645,10 @@ fn shared_integers(ctx: &Ctx<'_>) -> bool {
 /// ```text
 /// OBJECT IDLETIME key
 /// ```
-///
-/// Shoal does not keep a per-key access clock (it would cost 8 bytes per key), so a key's
-/// idle time is reported as 0, as Redis reports it for a key just touched.
 pub fn object_idletime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    if object_lookup(ctx, argv).is_none() {
+    let Some(lru) = object_lru(ctx, argv) else {
         return Ok(Frame::Null);
-    }
+    };
     if lfu_policy(ctx) {
         return Err(ReplyError::other(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that \
@@ -634,19 +656,17 @@ pub fn object_idletime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, Reply
              to adjust.",
         ));
     }
-    Ok(Frame::Integer(0))
+    let idle_s = crate::db::access::estimate_idle_ms(lru, ctx.now_ms) / 1000;
+    Ok(Frame::Integer(i64::try_from(idle_s).unwrap_or(i64::MAX)))
 }
 
 /// ```text
 /// OBJECT FREQ key
 /// ```
-///
-/// Without per-key access counters, a key reports Redis's initial LFU counter
-/// (`LFU_INIT_VAL`, 5).
 pub fn object_freq(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    if object_lookup(ctx, argv).is_none() {
+    let Some(lru) = object_lru(ctx, argv) else {
         return Ok(Frame::Null);
-    }
+    };
     if !lfu_policy(ctx) {
         return Err(ReplyError::other(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
@@ -654,7 +674,8 @@ pub fn object_freq(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
              some time to adjust.",
         ));
     }
-    Ok(Frame::Integer(5))
+    let freq = ctx.db().access.lfu_decr_and_return(lru);
+    Ok(Frame::Integer(i64::from(freq)))
 }
 
 /// ```text
@@ -698,11 +719,14 @@ pub fn dump(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 struct RestoreOptions {
     replace: bool,
     absttl: bool,
+    /// IDLETIME seconds.
+    idle_s: Option<i64>,
+    /// FREQ counter.
+    freq: Option<u8>,
 }
 
 fn parse_restore_options(argv: &[Bytes]) -> Result<RestoreOptions, ReplyError> {
     let mut o = RestoreOptions::default();
-    let (mut idle, mut freq) = (false, false);
     let mut j = 4;
     while j < argv.len() {
         let has_value = j + 1 < argv.len();
@@ -710,21 +734,23 @@ fn parse_restore_options(argv: &[Bytes]) -> Result<RestoreOptions, ReplyError> {
             o.replace = true;
         } else if args::is(&argv[j], "absttl") {
             o.absttl = true;
-        } else if args::is(&argv[j], "idletime") && has_value && !freq {
-            if args::int(&argv[j + 1])? < 0 {
+        } else if args::is(&argv[j], "idletime") && has_value && o.freq.is_none() {
+            let idle = args::int(&argv[j + 1])?;
+            if idle < 0 {
                 return Err(ReplyError::other(
                     "ERR Invalid IDLETIME value, must be >= 0",
                 ));
             }
-            idle = true;
+            o.idle_s = Some(idle);
             j += 1;
-        } else if args::is(&argv[j], "freq") && has_value && !idle {
-            if !(0..=255).contains(&args::int(&argv[j + 1])?) {
+        } else if args::is(&argv[j], "freq") && has_value && o.idle_s.is_none() {
+            let freq = args::int(&argv[j + 1])?;
+            let Ok(freq) = u8::try_from(freq) else {
                 return Err(ReplyError::other(
                     "ERR Invalid FREQ value, must be >= 0 and <= 255",
                 ));
-            }
-            freq = true;
+            };
+            o.freq = Some(freq);
             j += 1;
         } else {
             return Err(ReplyError::Syntax);
@@ -739,8 +765,8 @@ fn parse_restore_options(argv: &[Bytes]) -> Result<RestoreOptions, ReplyError> {
 /// ```
 ///
 /// Also the body of RESTORE-ASKING (the cluster's migration path): its handler can be this
-/// function, since the two differ only in the command flags the gate checks. IDLETIME and
-/// FREQ are validated and then have nothing to set (no per-key access clock).
+/// function, since the two differ only in the command flags the gate checks. IDLETIME sets
+/// the access clock under an LRU policy, FREQ under an LFU one (Redis `objectSetLRUOrLFU`).
 pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let o = parse_restore_options(argv)?;
     let key = &argv[1];
@@ -779,6 +805,10 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         return Ok(Frame::ok());
     }
     ctx.db().set(key.clone(), value, expire_at_ms);
+    let access = ctx.db().access;
+    if let Some(lru) = access.restored(o.freq, o.idle_s) {
+        ctx.db().set_lru(key, lru);
+    }
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_GENERIC, "restore", key);
     Ok(Frame::ok())

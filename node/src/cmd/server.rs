@@ -132,6 +132,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
 pub fn config_resetstat(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
     ctx.srv.stats = crate::exec::Stats::default();
     ctx.srv.stat_reset_ms = ctx.now_ms;
+    ctx.srv.evict.reset_stats();
     Ok(Frame::ok())
 }
 
@@ -335,6 +336,11 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
         &srv.config.get_str("maxmemory-policy"),
     );
     kv(out, "mem_fragmentation_ratio", &"1.00");
+    kv(
+        out,
+        "mem_not_counted_for_evict",
+        &srv.memory_not_counted_for_evict(),
+    );
     kv(out, "mem_allocator", &"jemalloc");
     kv(out, "lazyfree_pending_objects", &0);
 }
@@ -405,7 +411,11 @@ fn info_counters(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "rejected_connections", &srv.stats.rejected_connections);
             let expired: u64 = srv.dbs.iter().map(|d| d.expired_keys).sum();
             kv(out, "expired_keys", &expired);
-            kv(out, "evicted_keys", &0);
+            kv(out, "evicted_keys", &srv.evict.evicted_keys);
+            kv(out, "evicted_clients", &0);
+            let (total_ms, current_ms) = srv.evict.exceeded_time_ms();
+            kv(out, "total_eviction_exceeded_time", &total_ms);
+            kv(out, "current_eviction_exceeded_time", &current_ms);
             kv(out, "keyspace_hits", &srv.stats.keyspace_hits);
             kv(out, "keyspace_misses", &srv.stats.keyspace_misses);
             let (channels, patterns, shard_channels) = srv.pubsub.counts();
@@ -600,10 +610,13 @@ pub fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         return Ok(Frame::ok());
     }
     if args::is(sub, "object") && argv.len() == 3 {
+        // Redis reads the dict directly: no lazy expiry, no access recorded.
         let now = ctx.now_ms;
-        let Some(entry) = ctx.db().get(&argv[2], now) else {
+        let Some(entry) = ctx.db().peek(&argv[2]) else {
             return Err(ReplyError::other("ERR no such key"));
         };
+        let lru = entry.lru;
+        let idle_s = crate::db::access::estimate_idle_ms(lru, now) / 1000;
         let encoding = entry.value.encoding();
         // An estimate of the RDB length: the payload plus its length prefix.
         let serialized = match &entry.value {
@@ -613,7 +626,7 @@ pub fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         };
         return Ok(Frame::Simple(Bytes::from(format!(
             "Value at:0x7f0000000000 refcount:1 encoding:{encoding} serializedlength:{serialized} \
-             lru:0 lru_seconds_idle:0"
+             lru:{lru} lru_seconds_idle:{idle_s}"
         ))));
     }
     Err(super::subcommand_syntax(argv))

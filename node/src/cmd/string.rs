@@ -235,7 +235,11 @@ pub fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     if argv.len().is_multiple_of(2) {
         return Err(ReplyError::WrongArity("mset".into()));
     }
+    let now = ctx.now_ms;
     for pair in argv[1..].chunks_exact(2) {
+        // Redis `setKey` looks the key up for writing first: lazy expiry, and an access
+        // that an LFU counter keeps through the overwrite.
+        ctx.db().contains(&pair[0], now);
         ctx.db()
             .set(pair[0].clone(), Value::String(pair[1].clone()), NO_EXPIRE);
         ctx.signal_modified_key(&pair[0]);
@@ -337,6 +341,9 @@ pub fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 pub fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let key = &argv[1];
     let old = get_string(ctx, key)?;
+    // A second lookup, as Redis's `setKey` does after the read (LFU counts both).
+    let now = ctx.now_ms;
+    ctx.db().contains(key, now);
     ctx.db()
         .set(key.clone(), Value::String(argv[2].clone()), NO_EXPIRE);
     ctx.signal_modified_key(key);

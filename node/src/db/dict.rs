@@ -409,6 +409,61 @@ impl Dict {
         v
     }
 
+    /// Calls `f` on up to `count` keys from a random stretch of consecutive buckets (Redis
+    /// `dictGetSomeKeys`, the eviction pool's sampler): cheaper than `count` random keys,
+    /// at the price of keys that are neighbours in the table. Gives up after `10 × count`
+    /// buckets, so fewer keys may come back; a run of empty buckets jumps elsewhere.
+    pub fn sample(
+        &self,
+        rng: &mut impl rand::Rng,
+        count: usize,
+        mut f: impl FnMut(&Bytes, &Entry),
+    ) {
+        let count = count.min(self.len());
+        if count == 0 {
+            return;
+        }
+        let tables = if self.is_rehashing() { 2 } else { 1 };
+        let max_mask = self.tables[..tables]
+            .iter()
+            .map(Table::mask)
+            .max()
+            .unwrap_or(0);
+        let rehash_idx = self.rehash_idx.unwrap_or(0);
+        let mut i = rng.random::<u64>() as usize & max_mask;
+        let (mut stored, mut empty_run) = (0, 0);
+        for _ in 0..count * 10 {
+            for (j, t) in self.tables[..tables].iter().enumerate() {
+                // Buckets of the old table below the rehash index are empty.
+                if j == 0 && tables == 2 && i < rehash_idx {
+                    continue;
+                }
+                let Some(bucket) = t.buckets.get(i) else {
+                    continue;
+                };
+                let mut cur = bucket.as_deref();
+                if cur.is_none() {
+                    empty_run += 1;
+                    if empty_run >= 5 && empty_run > count {
+                        i = rng.random::<u64>() as usize & max_mask;
+                        empty_run = 0;
+                    }
+                    continue;
+                }
+                empty_run = 0;
+                while let Some(n) = cur {
+                    f(&n.key, &n.entry);
+                    stored += 1;
+                    if stored == count {
+                        return;
+                    }
+                    cur = n.next.as_deref();
+                }
+            }
+            i = (i + 1) & max_mask;
+        }
+    }
+
     /// A random key (Redis `dictGetRandomKey`: a random non-empty bucket, then a random
     /// element of its chain).
     pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&Bytes> {
@@ -577,6 +632,7 @@ mod tests {
         Entry {
             value: Value::String(Bytes::from(v.to_string())),
             expire_at_ms: NO_EXPIRE,
+            lru: 0,
         }
     }
 
@@ -707,6 +763,33 @@ mod tests {
         let mut with_clear = ops;
         with_clear.insert(500, (3, 0));
         check_snapshot(3000, &with_clear, 3);
+    }
+
+    #[test]
+    fn sample_returns_distinct_live_keys() {
+        let mut d = Dict::default();
+        let mut rng = rand::rng();
+        d.sample(&mut rng, 5, |_, _| panic!("empty dict"));
+        for i in 0..1000 {
+            d.insert(k(i), e(i));
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..200 {
+            let mut got = Vec::new();
+            d.sample(&mut rng, 5, |key, _| got.push(key.clone()));
+            assert!(!got.is_empty() && got.len() <= 5);
+            let distinct: HashSet<_> = got.iter().collect();
+            assert_eq!(distinct.len(), got.len());
+            seen.extend(got);
+        }
+        // Random starting points: the samples spread over the table.
+        assert!(seen.len() > 300, "{}", seen.len());
+        for i in 0..990 {
+            d.remove(&k(i));
+        }
+        let mut got = Vec::new();
+        d.sample(&mut rng, 20, |key, _| got.push(key.clone()));
+        assert!(got.iter().all(|key| d.get(key).is_some()));
     }
 
     proptest! {

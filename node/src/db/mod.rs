@@ -10,8 +10,10 @@
 //! sum of the maps' lengths. Lookups through [`Db::get`] / [`Db::get_mut`] apply lazy expiry:
 //! an expired key is deleted on access and reported missing.
 
+pub mod access;
 pub mod dict;
 pub mod dump;
+pub mod evict;
 pub mod expire;
 pub mod listpack;
 pub mod quicklist;
@@ -21,6 +23,8 @@ pub mod zset_listpack;
 
 use bytes::Bytes;
 use indexmap::IndexSet;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
 use shoal_common::slot::{SLOT_COUNT, key_hash_slot};
 
 pub use value::Value;
@@ -31,13 +35,16 @@ type Map = dict::Dict;
 /// No expire time.
 pub const NO_EXPIRE: i64 = -1;
 
-/// A key's value and its absolute expire time in Unix ms ([`NO_EXPIRE`] for none).
+/// A key's value, its absolute expire time in Unix ms ([`NO_EXPIRE`] for none) and its
+/// access clock.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The value.
     pub value: Value,
     /// Absolute expire time in Unix milliseconds, or [`NO_EXPIRE`].
     pub expire_at_ms: i64,
+    /// Redis's 24-bit robj `lru` field: LRU clock or LFU minutes + counter ([`access`]).
+    pub lru: u32,
 }
 
 /// One database.
@@ -57,6 +64,10 @@ pub struct Db {
     pub new_log: Vec<Bytes>,
     /// Map the point-in-time snapshot in progress is at (maps below it are complete).
     snapshot_map: Option<usize>,
+    /// How lookups age keys: set by the executor before every command ([`access`]).
+    pub access: access::AccessClock,
+    /// Randomness of the LFU counter increments.
+    lfu_rng: SmallRng,
 }
 
 impl Db {
@@ -72,6 +83,8 @@ impl Db {
             log_new_keys: false,
             new_log: Vec::new(),
             snapshot_map: None,
+            access: access::AccessClock::default(),
+            lfu_rng: SmallRng::from_os_rng(),
         }
     }
 
@@ -137,35 +150,67 @@ impl Db {
         expired
     }
 
-    /// The live entry of `key` (lazy expiry applied).
+    /// The live entry of `key` (lazy expiry applied), recording the access in its clock
+    /// (Redis `lookupKey`).
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.get_mut(key, now_ms).map(|e| &*e)
+    }
+
+    /// The live entry of `key` without recording an access (Redis `LOOKUP_NOTOUCH`: EXISTS,
+    /// TYPE, the TTL family, OBJECT, SCAN's filters).
+    pub fn get_untouched(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         self.expire_if_needed(key, now_ms);
         self.peek(key)
     }
 
-    /// The live entry of `key`, mutable (lazy expiry applied).
+    /// The live entry of `key`, mutable (lazy expiry applied), recording the access.
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
         let i = self.map_index(key);
-        self.maps[i].get_mut(key).map(|(_, e)| e)
+        let (_, e) = self.maps[i].get_mut(key)?;
+        self.access.touch(&mut e.lru, &mut self.lfu_rng);
+        Some(e)
     }
 
-    /// True if `key` exists (lazy expiry applied).
+    /// True if `key` exists (lazy expiry applied), recording the access as the lookup of a
+    /// write command does.
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.get(key, now_ms).is_some()
+        self.get_mut(key, now_ms).is_some()
     }
 
-    /// Sets `key` to `value` with `expire_at_ms`, replacing any old entry.
+    /// True if `key` exists, without recording an access (EXISTS).
+    pub fn contains_untouched(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.get_untouched(key, now_ms).is_some()
+    }
+
+    /// Sets the access clock of an existing key (RESTORE IDLETIME/FREQ; RENAME and MOVE
+    /// keep the moved value's clock, since Redis moves the object itself).
+    pub fn set_lru(&mut self, key: &[u8], lru: u32) {
+        let i = self.map_index(key);
+        if let Some((_, e)) = self.maps[i].get_mut(key) {
+            e.lru = lru;
+        }
+    }
+
+    /// Sets `key` to `value` with `expire_at_ms`, replacing any old entry. The clock is a
+    /// new value's, except that LFU counters survive an overwrite (Redis `dbSetValue`).
     pub fn set(&mut self, key: Bytes, value: Value, expire_at_ms: i64) {
         let i = self.map_index(&key);
         if expire_at_ms != NO_EXPIRE {
             self.volatile.insert(key.clone());
+        }
+        let mut lru = self.access.fresh();
+        if self.access.lfu
+            && let Some(old) = self.maps[i].get(&key)
+        {
+            lru = old.lru;
         }
         let old = self.maps[i].insert(
             key.clone(),
             Entry {
                 value,
                 expire_at_ms,
+                lru,
             },
         );
         match old {
@@ -187,8 +232,14 @@ impl Db {
     /// Inserts without TTL if the key is missing.
     pub fn set_keep_ttl(&mut self, key: Bytes, value: Value) {
         let i = self.map_index(&key);
+        let access = self.access;
         match self.maps[i].get_mut(&key[..]) {
-            Some((_, e)) => e.value = value,
+            Some((_, e)) => {
+                e.value = value;
+                if !access.lfu {
+                    e.lru = access.fresh();
+                }
+            }
             None => self.set(key, value, NO_EXPIRE),
         }
     }

@@ -9,6 +9,7 @@
 pub mod blocking;
 pub mod client;
 pub mod cluster;
+pub mod evict;
 pub mod monitor;
 pub mod multi;
 pub mod notify;
@@ -172,6 +173,10 @@ pub struct Server {
     pub migrate_pool: crate::cluster::migrate::Pool,
     /// Keys a MIGRATE is moving right now: commands on them get TRYAGAIN.
     pub keys_in_flight: std::collections::HashSet<Bytes>,
+    /// `maxmemory` enforcement (exec::evict).
+    pub evict: evict::Eviction,
+    /// Access-clock rules from the configuration; each command adds its time and client.
+    pub access_base: crate::db::access::AccessClock,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -267,6 +272,8 @@ impl Server {
             bus_tx: None,
             migrate_pool: crate::cluster::migrate::Pool::default(),
             keys_in_flight: std::collections::HashSet::new(),
+            evict: evict::Eviction::default(),
+            access_base: crate::db::access::AccessClock::default(),
             dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
             clients: HashMap::new(),
             stats: Stats::default(),
@@ -307,6 +314,7 @@ impl Server {
         for db in &mut self.dbs {
             db.log_new_keys = flags & notify::NOTIFY_NEW != 0;
         }
+        self.eviction_config_changed();
     }
 
     /// True in cluster mode.
@@ -366,6 +374,7 @@ impl Server {
         let Some(mut client) = self.clients.remove(&id) else {
             return;
         };
+        self.evict.forget_reading();
         if !client.postponed.is_empty() {
             client.postponed.extend(cmds);
             if error.is_some() {
@@ -488,6 +497,7 @@ impl Server {
         self.redirect_blocked_clients();
         let now = self.clock.now_ms();
         self.check_pause(now);
+        self.eviction_cron();
         if !self.active_expire_enabled || self.repl.is_replica() || self.writes_paused(now) {
             return;
         }

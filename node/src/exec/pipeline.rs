@@ -45,6 +45,16 @@ fn is_redirect(err: &ReplyError) -> bool {
     ) || err.to_string().starts_with("CLUSTERDOWN ")
 }
 
+/// Refused over `maxmemory` when nothing can be evicted (Redis `processCommand`): `denyoom`
+/// commands (EXEC with one queued), and inside MULTI anything queued, since the queue
+/// itself grows memory.
+fn denied_on_oom(spec: &CommandSpec, flags: u64, client: &Client) -> bool {
+    if flags & command::flags::DENYOOM != 0 {
+        return true;
+    }
+    client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset")
+}
+
 /// Commands a RESP2 client in pub/sub mode may run.
 fn allowed_in_pubsub_context(spec: &CommandSpec) -> bool {
     matches!(
@@ -155,6 +165,9 @@ impl Server {
         client.last_argv_bytes = argv.iter().map(Bytes::len).sum();
         let started = Instant::now();
         let handler = cmd::handler(spec.id);
+        // Lookups age keys unless the client asked not to (TOUCH always does).
+        let touch = !client.no_touch || spec.id == command::CommandId::Touch;
+        self.prepare_access_clock(now_ms, touch);
         self.blocking.call_depth += 1;
         let (result, no_reply, propagate_as) = {
             let mut ctx = Ctx {
@@ -215,7 +228,7 @@ impl Server {
     #[allow(clippy::type_complexity)]
     fn gate(
         &mut self,
-        client: &Client,
+        client: &mut Client,
         argv: &[Bytes],
     ) -> Result<Pass, (Option<&'static CommandSpec>, ReplyError)> {
         let spec = match command::resolve(argv) {
@@ -262,6 +275,13 @@ impl Server {
             redirect.map_err(|e| (Some(spec), e))?;
             // EXEC is checked with the flags of what it will run (a write, deny-oom, ...).
             let flags = super::multi::gate_flags(spec, client);
+            // Step 5: evict down to maxmemory, or refuse what would grow memory.
+            if self.evict.maxmemory != 0 {
+                let oom = self.perform_evictions(client) == super::evict::Outcome::Fail;
+                if oom && denied_on_oom(spec, flags, client) {
+                    return Err((Some(spec), ReplyError::Oom));
+                }
+            }
             self.replication_gate(flags).map_err(|e| (Some(spec), e))?;
             // Step 7: a RESP2 client in pub/sub mode runs only (un)subscribe commands.
             if client.pubsub_mode
