@@ -121,7 +121,7 @@ pub static DIRECTIVES: &[Directive] = &[
             "noeviction",
         ]),
     ),
-    d("maxmemory-samples", "5", Kind::Int(1, 64)),
+    d("maxmemory-samples", "5", Kind::Int(1, i32::MAX as i64)),
     d("maxmemory-eviction-tenacity", "10", Kind::Int(0, 100)),
     d("lfu-log-factor", "10", Kind::Int(0, i32::MAX as i64)),
     d("lfu-decay-time", "1", Kind::Int(0, i32::MAX as i64)),

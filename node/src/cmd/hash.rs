@@ -45,13 +45,21 @@ fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Hash>, R
     })
 }
 
+/// The Hash at `key` for the second step of a command that looked it up already.
+fn write_again<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Hash>, ReplyError> {
+    super::write_as_again(ctx, key, |v| match v {
+        Value::Hash(x) => Some(x),
+        _ => None,
+    })
+}
+
 /// The hash at `key`, created empty if missing (Redis `hashTypeLookupWriteOrCreate`).
 fn write_or_create<'c>(ctx: &'c mut Ctx<'_>, key: &Bytes) -> Result<&'c mut Hash, ReplyError> {
     if write(ctx, key)?.is_none() {
         ctx.db()
             .set(key.clone(), Value::Hash(Hash::default()), NO_EXPIRE);
     }
-    Ok(write(ctx, key)?.expect("invariant: just created"))
+    Ok(write_again(ctx, key)?.expect("invariant: just created"))
 }
 
 fn int(n: usize) -> Frame {

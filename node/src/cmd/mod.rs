@@ -390,3 +390,16 @@ pub fn write_as<'c, T>(
         Some(e) => pick(&mut e.value).map(Some).ok_or(ReplyError::WrongType),
     }
 }
+
+/// [`write_as`] for a command's second step on a key it has already looked up or just
+/// created: no lazy expiry and no access recorded again (Redis looks a key up once).
+pub fn write_as_again<'c, T>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+    pick: fn(&mut Value) -> Option<&mut T>,
+) -> Result<Option<&'c mut T>, ReplyError> {
+    match ctx.db().peek_mut(key) {
+        None => Ok(None),
+        Some(e) => pick(&mut e.value).map(Some).ok_or(ReplyError::WrongType),
+    }
+}

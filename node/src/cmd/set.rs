@@ -38,6 +38,14 @@ fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Set>, Re
     })
 }
 
+/// The Set at `key` for the second step of a command that looked it up already.
+fn write_again<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Set>, ReplyError> {
+    super::write_as_again(ctx, key, |v| match v {
+        Value::Set(x) => Some(x),
+        _ => None,
+    })
+}
+
 fn int(n: usize) -> Frame {
     Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
@@ -63,7 +71,7 @@ pub fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         ctx.db()
             .set(key.clone(), Value::Set(Set::default()), NO_EXPIRE);
     }
-    let s = write(ctx, key)?.expect("invariant: just created");
+    let s = write_again(ctx, key)?.expect("invariant: just created");
     let added = argv[2..].iter().filter(|m| s.add(m, &l)).count();
     if added > 0 {
         ctx.signal_modified_key(key);
@@ -251,7 +259,7 @@ pub fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         ctx.db()
             .set(dst.clone(), Value::Set(Set::default()), NO_EXPIRE);
     }
-    if write(ctx, dst)?
+    if write_again(ctx, dst)?
         .expect("invariant: just created")
         .add(m, &l)
     {

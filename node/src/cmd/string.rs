@@ -545,7 +545,16 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
         return Err(ReplyError::other("ERR offset is out of range"));
     }
     let offset = u64::try_from(offset).expect("invariant: offset >= 0");
-    let cur_len = get_string_for_write(ctx, key)?.map_or(0, |s| s.len());
+    // The lookup that counts as the access is modify_string's; this one only measures.
+    let now = ctx.now_ms;
+    let cur_len = match ctx.db().get_untouched(key, now) {
+        None => 0,
+        Some(e) => match &e.value {
+            Value::String(s) => s.len(),
+            #[allow(unreachable_patterns)]
+            _ => return Err(ReplyError::WrongType),
+        },
+    };
     if value.is_empty() {
         // Nothing to write: the current length (0 for a missing key, which stays missing).
         return Ok(len_frame(cur_len));
@@ -778,7 +787,7 @@ pub fn modify_string<R>(
         Some(_) => return Err(ReplyError::WrongType),
     };
     let entry = db
-        .get_mut(key, now)
+        .peek_mut(key)
         .expect("invariant: the key was found or created above");
     let Value::String(s) = &mut entry.value else {
         return Err(ReplyError::WrongType);

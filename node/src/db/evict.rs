@@ -182,12 +182,20 @@ impl Db {
                 .expect("invariant: key_count is the sum of the map sizes");
             map.sample(rng, count, |key, e| pool.offer(score(e), key, db));
         } else {
-            for _ in 0..count.min(self.volatile_len()) {
-                let Some(key) = self.random_volatile(rng) else {
-                    break;
-                };
-                if let Some(e) = self.peek(&key) {
-                    pool.offer(score(e), &key, db);
+            // A run of consecutive keys from a random start, like dictGetSomeKeys: with
+            // `count` at least the number of volatile keys, every one is seen.
+            let n = self.volatile_len();
+            if n == 0 {
+                return;
+            }
+            let start = rng.random_range(0..n);
+            for j in 0..count.min(n) {
+                let key = self
+                    .volatile
+                    .get_index((start + j) % n)
+                    .expect("invariant: index below the set's length");
+                if let Some(e) = self.peek(key) {
+                    pool.offer(score(e), key, db);
                 }
             }
         }

@@ -163,6 +163,13 @@ impl Db {
         self.peek(key)
     }
 
+    /// The entry of `key`, mutable, without expiry checks or an access recorded: for a
+    /// command's second step on a key it has just looked up.
+    pub fn peek_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let i = self.map_index(key);
+        self.maps[i].get_mut(key).map(|(_, e)| e)
+    }
+
     /// The live entry of `key`, mutable (lazy expiry applied), recording the access.
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);

@@ -56,6 +56,17 @@ pub fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSet
     })
 }
 
+/// The ZSet at `key` for the second step of a command that looked it up already.
+pub fn write_again<'c>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+) -> Result<Option<&'c mut ZSet>, ReplyError> {
+    super::write_as_again(ctx, key, |v| match v {
+        Value::ZSet(x) => Some(x),
+        _ => None,
+    })
+}
+
 /// Deletes `key` if its sorted set is empty; true if it did (callers then notify `del`).
 pub fn delete_if_empty(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
     let empty =
@@ -264,7 +275,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], incr_cmd: bool) -> Result<Fra
         ctx.db()
             .set(key.clone(), Value::ZSet(z), crate::db::NO_EXPIRE);
     }
-    let z = write(ctx, key)?.expect("invariant: created above");
+    let z = write_again(ctx, key)?.expect("invariant: created above");
     let (mut added, mut updated, mut processed) = (0, 0, 0);
     let mut last = 0.0;
     let mut result = Ok(());
