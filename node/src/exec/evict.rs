@@ -4,9 +4,10 @@
 //!
 //! Memory is jemalloc's `stats.allocated` (`crate::memory`), minus what Redis does not count
 //! for eviction (replica output buffers: `mem_not_counted_for_evict`). Reading it advances
-//! jemalloc's statistics epoch, which costs microseconds, so a reading is reused for
-//! [`MEMORY_READING_COMMANDS`] commands of a batch and refreshed every
-//! [`MEASURE_EVERY_KEYS`] evictions. jemalloc counts memory parked in its thread caches as
+//! jemalloc's statistics epoch, which costs microseconds, so a reading is reused for up to
+//! [`MEMORY_READING_COMMANDS`] commands within the same millisecond (at most about a
+//! thousand readings a second however many clients), and taken after each of the first
+//! [`MEASURE_EVERY_KEYS`] evictions of a pass, then every [`MEASURE_EVERY_KEYS`]. jemalloc counts memory parked in its thread caches as
 //! allocated, so a reading lags frees by a little; eviction may overshoot by a few keys.
 //!
 //! Every evicted key is, as in Redis: counted in `evicted_keys`, a `signalModifiedKey`
@@ -26,7 +27,7 @@ use super::{Client, Server};
 use crate::db::access::AccessClock;
 use crate::db::evict::{EvictionPool, Policy};
 
-/// Commands a memory reading serves before it is refreshed (besides a new batch).
+/// Commands a memory reading serves before it is refreshed (besides a new millisecond).
 pub const MEMORY_READING_COMMANDS: u32 = 16;
 /// Evictions between memory readings while evicting (Redis checks its time limit as often).
 pub const MEASURE_EVERY_KEYS: u64 = 16;
@@ -46,8 +47,8 @@ pub struct Eviction {
     pub pool: EvictionPool,
     /// Where the random policies look next (Redis's static `next_db`).
     next_db: usize,
-    /// A memory reading and the commands it may still serve.
-    reading: Option<(u64, u32)>,
+    /// A memory reading, the commands it may still serve, and when it was taken (Unix ms).
+    reading: Option<(u64, u32, i64)>,
     /// Keys evicted (INFO `evicted_keys`).
     pub evicted_keys: u64,
     /// Since when the node has been over the limit without getting under it.
@@ -153,14 +154,15 @@ impl Server {
     /// Memory compared with `maxmemory` (Redis `getMaxmemoryState`'s logical usage), from a
     /// cached reading when one is still fresh.
     fn memory_for_evict(&mut self, fresh: bool) -> u64 {
+        let now = self.clock.now_ms();
         let used = match self.evict.reading {
-            Some((bytes, left)) if left > 0 && !fresh => {
-                self.evict.reading = Some((bytes, left - 1));
+            Some((bytes, left, at)) if left > 0 && at == now && !fresh => {
+                self.evict.reading = Some((bytes, left - 1, at));
                 bytes
             }
             _ => {
                 let bytes = crate::memory::used_bytes();
-                self.evict.reading = Some((bytes, MEMORY_READING_COMMANDS));
+                self.evict.reading = Some((bytes, MEMORY_READING_COMMANDS, now));
                 bytes
             }
         };
@@ -215,11 +217,13 @@ impl Server {
             };
             self.evict_key(current, db, key);
             freed += 1;
-            if freed.is_multiple_of(MEASURE_EVERY_KEYS) {
+            // Each of the first keys is measured (the usual case: a write just over the
+            // limit costs one or two evictions); a mass eviction measures every 16.
+            if freed < MEASURE_EVERY_KEYS || freed.is_multiple_of(MEASURE_EVERY_KEYS) {
                 if self.memory_for_evict(true) <= max {
                     return Outcome::Ok;
                 }
-                if started.elapsed() > limit {
+                if freed.is_multiple_of(MEASURE_EVERY_KEYS) && started.elapsed() > limit {
                     return Outcome::Running;
                 }
             }

@@ -374,7 +374,6 @@ impl Server {
         let Some(mut client) = self.clients.remove(&id) else {
             return;
         };
-        self.evict.forget_reading();
         if !client.postponed.is_empty() {
             client.postponed.extend(cmds);
             if error.is_some() {
