@@ -3,12 +3,14 @@
 //! (`noeviction`, or nothing evictable) the gate refuses `denyoom` commands with `-OOM`.
 //!
 //! Memory is jemalloc's `stats.allocated` (`crate::memory`), minus what Redis does not count
-//! for eviction (replica output buffers: `mem_not_counted_for_evict`). Reading it advances
-//! jemalloc's statistics epoch, which costs microseconds, so a reading is reused for up to
-//! [`MEMORY_READING_COMMANDS`] commands within the same millisecond (at most about a
-//! thousand readings a second however many clients), and taken after each of the first
-//! [`MEASURE_EVERY_KEYS`] evictions of a pass, then every [`MEASURE_EVERY_KEYS`]. jemalloc counts memory parked in its thread caches as
-//! allocated, so a reading lags frees by a little; eviction may overshoot by a few keys.
+//! for eviction (replica output buffers: `mem_not_counted_for_evict`). A reading costs about
+//! 40 µs (it merges every arena's statistics), so between readings, at most every
+//! [`MEMORY_READING_MS`], the executor follows an estimate: the last reading, plus what the
+//! executor thread itself allocated minus what it freed (jemalloc's per-thread counters, a
+//! few ns), plus the argument bytes of the `denyoom` commands that ran since (their values
+//! were read into buffers by the connection threads). An eviction pass evicts on the
+//! estimate, then confirms with a real reading before it stops (unless one is under
+//! [`CONFIRM_AFTER_MS`] old), so a pass normally ends measured under the limit. The estimate lags other threads' allocations by at most [`MEMORY_READING_MS`].
 //!
 //! Every evicted key is, as in Redis: counted in `evicted_keys`, a `signalModifiedKey`
 //! (WATCH), an `evicted` keyspace event (class `e`), and a `DEL` (`UNLINK` with
@@ -27,10 +29,30 @@ use super::{Client, Server};
 use crate::db::access::AccessClock;
 use crate::db::evict::{EvictionPool, Policy};
 
-/// Commands a memory reading serves before it is refreshed (besides a new millisecond).
-pub const MEMORY_READING_COMMANDS: u32 = 16;
-/// Evictions between memory readings while evicting (Redis checks its time limit as often).
-pub const MEASURE_EVERY_KEYS: u64 = 16;
+/// How long a memory reading is followed by estimates before the next one: 100 readings a
+/// second at most, under 0.5% of the executor's time.
+pub const MEMORY_READING_MS: i64 = 10;
+/// An eviction pass that got under the limit on the estimate confirms it with a reading
+/// when the last one is at least this old: a node writing at its limit reads memory at
+/// most a thousand times a second (about 4% of the executor's time).
+pub const CONFIRM_AFTER_MS: i64 = 1;
+/// Evictions between time-limit checks (Redis checks every 16 keys).
+pub const CHECK_TIME_EVERY_KEYS: u64 = 16;
+
+/// A jemalloc reading and what the estimate starts from.
+#[derive(Debug, Clone)]
+struct Reading {
+    /// `stats.allocated` at the reading.
+    bytes: u64,
+    /// The executor thread's net allocations at the reading.
+    thread_net: i64,
+    /// The thread the executor ran on (a tokio task may move; the counters are per thread).
+    thread: std::thread::ThreadId,
+    /// When it was taken, Unix ms.
+    at_ms: i64,
+    /// Argument bytes of `denyoom` commands since the reading.
+    written: u64,
+}
 
 /// Eviction settings and state kept by the executor.
 #[derive(Debug, Default)]
@@ -47,8 +69,8 @@ pub struct Eviction {
     pub pool: EvictionPool,
     /// Where the random policies look next (Redis's static `next_db`).
     next_db: usize,
-    /// A memory reading, the commands it may still serve, and when it was taken (Unix ms).
-    reading: Option<(u64, u32, i64)>,
+    /// The last memory reading (see the module header).
+    reading: Option<Reading>,
     /// Keys evicted (INFO `evicted_keys`).
     pub evicted_keys: u64,
     /// Since when the node has been over the limit without getting under it.
@@ -59,9 +81,16 @@ pub struct Eviction {
 }
 
 impl Eviction {
-    /// Drops the memory reading (a new batch starts, or memory changed a lot).
+    /// Drops the memory reading: the next check measures.
     pub fn forget_reading(&mut self) {
         self.reading = None;
+    }
+
+    /// Counts the argument bytes of a `denyoom` command into the estimate.
+    pub fn note_write(&mut self, bytes: usize) {
+        if let Some(r) = &mut self.reading {
+            r.written += bytes as u64;
+        }
     }
 
     /// CONFIG RESETSTAT: zeroes the counters.
@@ -151,22 +180,38 @@ impl Server {
             .sum()
     }
 
-    /// Memory compared with `maxmemory` (Redis `getMaxmemoryState`'s logical usage), from a
-    /// cached reading when one is still fresh.
-    fn memory_for_evict(&mut self, fresh: bool) -> u64 {
+    /// Memory compared with `maxmemory` (Redis `getMaxmemoryState`'s logical usage): a
+    /// jemalloc reading when `measure` or the last one is stale, the estimate otherwise.
+    fn memory_for_evict(&mut self, measure: bool) -> u64 {
         let now = self.clock.now_ms();
-        let used = match self.evict.reading {
-            Some((bytes, left, at)) if left > 0 && at == now && !fresh => {
-                self.evict.reading = Some((bytes, left - 1, at));
-                bytes
+        let thread = std::thread::current().id();
+        let net = crate::memory::thread_net_bytes();
+        let used = match &self.evict.reading {
+            Some(r) if !measure && r.thread == thread && now - r.at_ms < MEMORY_READING_MS => {
+                let estimate = i128::from(r.bytes) + i128::from(net - r.thread_net);
+                u64::try_from(estimate.max(0)).unwrap_or(u64::MAX) + r.written
             }
             _ => {
                 let bytes = crate::memory::used_bytes();
-                self.evict.reading = Some((bytes, MEMORY_READING_COMMANDS, now));
+                self.evict.reading = Some(Reading {
+                    bytes,
+                    thread_net: net,
+                    thread,
+                    at_ms: now,
+                    written: 0,
+                });
                 bytes
             }
         };
         used.saturating_sub(self.memory_not_counted_for_evict())
+    }
+
+    /// Milliseconds since the last memory reading (large when there is none).
+    fn reading_age_ms(&self) -> i64 {
+        self.evict
+            .reading
+            .as_ref()
+            .map_or(i64::MAX, |r| self.clock.now_ms() - r.at_ms)
     }
 
     /// Eviction is off on a replica ignoring maxmemory and while clients are paused
@@ -205,6 +250,10 @@ impl Server {
         if self.memory_for_evict(false) <= max {
             return Outcome::Ok;
         }
+        // Over on the estimate: measure before acting on it (same bound as below).
+        if self.reading_age_ms() >= CONFIRM_AFTER_MS && self.memory_for_evict(true) <= max {
+            return Outcome::Ok;
+        }
         if self.evict.policy == Policy::NoEviction {
             return Outcome::Fail;
         }
@@ -217,15 +266,15 @@ impl Server {
             };
             self.evict_key(current, db, key);
             freed += 1;
-            // Each of the first keys is measured (the usual case: a write just over the
-            // limit costs one or two evictions); a mass eviction measures every 16.
-            if freed < MEASURE_EVERY_KEYS || freed.is_multiple_of(MEASURE_EVERY_KEYS) {
-                if self.memory_for_evict(true) <= max {
-                    return Outcome::Ok;
-                }
-                if freed.is_multiple_of(MEASURE_EVERY_KEYS) && started.elapsed() > limit {
-                    return Outcome::Running;
-                }
+            // Under on the estimate: confirm with a reading before stopping, unless one was
+            // taken less than CONFIRM_AFTER_MS ago (bounds readings at the limit).
+            if self.memory_for_evict(false) <= max
+                && (self.reading_age_ms() < CONFIRM_AFTER_MS || self.memory_for_evict(true) <= max)
+            {
+                return Outcome::Ok;
+            }
+            if freed.is_multiple_of(CHECK_TIME_EVERY_KEYS) && started.elapsed() > limit {
+                return Outcome::Running;
             }
         }
     }

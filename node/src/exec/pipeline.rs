@@ -281,6 +281,9 @@ impl Server {
                 if oom && denied_on_oom(spec, flags, client) {
                     return Err((Some(spec), ReplyError::Oom));
                 }
+                if flags & command::flags::DENYOOM != 0 {
+                    self.evict.note_write(argv.iter().map(Bytes::len).sum());
+                }
             }
             self.replication_gate(flags).map_err(|e| (Some(spec), e))?;
             // Step 7: a RESP2 client in pub/sub mode runs only (un)subscribe commands.
