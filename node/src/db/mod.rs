@@ -153,6 +153,11 @@ impl Db {
     /// The live entry of `key` (lazy expiry applied), recording the access in its clock
     /// (Redis `lookupKey`).
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        // No access is recorded while a snapshot runs: it would make every read copy its
+        // bucket for the snapshot (Redis skips it with a saving child, for copy-on-write).
+        if !self.access.touch || self.snapshot_active() {
+            return self.get_untouched(key, now_ms);
+        }
         self.get_mut(key, now_ms).map(|e| &*e)
     }
 
@@ -170,12 +175,16 @@ impl Db {
         self.maps[i].get_mut(key).map(|(_, e)| e)
     }
 
-    /// The live entry of `key`, mutable (lazy expiry applied), recording the access.
+    /// The live entry of `key`, mutable (lazy expiry applied), recording the access (not
+    /// while a snapshot runs, as [`Db::get`]).
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
         let i = self.map_index(key);
+        let snapshot = self.snapshot_map.is_some();
         let (_, e) = self.maps[i].get_mut(key)?;
-        self.access.touch(&mut e.lru, &mut self.lfu_rng);
+        if !snapshot {
+            self.access.touch(&mut e.lru, &mut self.lfu_rng);
+        }
         Some(e)
     }
 
