@@ -8,6 +8,11 @@
 //! Checklist for a new directive: add a row to [`DIRECTIVES`] with Redis's name, default and
 //! kind; read it through [`Config::get_i64`] / [`Config::get_bool`] / [`Config::get_str`]; if
 //! the running node must react to `CONFIG SET`, handle it in `cmd::server::config_set`.
+//!
+//! Directives read on every command (the gate, the slow log, encoding thresholds) are also
+//! kept parsed in [`Hot`] (`Server::hot`), refreshed in one place, `Server::config_changed`,
+//! which runs at start and after every `CONFIG SET`: a by-name lookup plus a parse per command
+//! cost several percent of a pipelined GET.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -238,6 +243,56 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         _ => return None,
     };
     num.parse::<i64>().ok()?.checked_mul(mul)
+}
+
+/// The directives the per-command path reads, parsed once (see the module header).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hot {
+    /// `slowlog-log-slower-than` (microseconds; negative disables the log).
+    pub slowlog_log_slower_than: i64,
+    /// `slowlog-max-len`.
+    pub slowlog_max_len: usize,
+    /// `min-replicas-to-write`.
+    pub min_replicas_to_write: i64,
+    /// `min-replicas-max-lag` (seconds).
+    pub min_replicas_max_lag: i64,
+    /// `replica-read-only`.
+    pub replica_read_only: bool,
+    /// `replica-serve-stale-data`.
+    pub replica_serve_stale_data: bool,
+    /// `proto-max-bulk-len`.
+    pub proto_max_bulk_len: i64,
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+}
+
+impl Hot {
+    /// The hot directives of `c`.
+    pub fn from_config(c: &Config) -> Hot {
+        let size = |name: &str| usize::try_from(c.get_i64(name)).unwrap_or(0);
+        Hot {
+            slowlog_log_slower_than: c.get_i64("slowlog-log-slower-than"),
+            slowlog_max_len: size("slowlog-max-len"),
+            min_replicas_to_write: c.get_i64("min-replicas-to-write"),
+            min_replicas_max_lag: c.get_i64("min-replicas-max-lag"),
+            replica_read_only: c.get_bool("replica-read-only"),
+            replica_serve_stale_data: c.get_bool("replica-serve-stale-data"),
+            proto_max_bulk_len: c.get_i64("proto-max-bulk-len"),
+            hash_max_listpack_entries: size("hash-max-listpack-entries"),
+            hash_max_listpack_value: size("hash-max-listpack-value"),
+            set_max_intset_entries: size("set-max-intset-entries"),
+            zset_max_listpack_entries: size("zset-max-listpack-entries"),
+            zset_max_listpack_value: size("zset-max-listpack-value"),
+        }
+    }
 }
 
 /// The node's configuration.

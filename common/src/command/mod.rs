@@ -375,7 +375,7 @@ impl CommandSpec {
 
     /// True for a container command (`config`, `cluster`, ...).
     pub fn is_container(&self) -> bool {
-        !subcommands(self).is_empty()
+        INDEX.subs.contains_key(self.name)
     }
 
     /// True when the keys cannot be found from a fixed first/last/step (Redis `movablekeys`).
@@ -412,29 +412,33 @@ impl CommandSpec {
     }
 }
 
+/// Command-name maps: looked up once per command, so a fast hasher (foldhash) and byte-string
+/// keys (no UTF-8 check of the name).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 struct Index {
-    top: HashMap<&'static str, usize>,
-    full: HashMap<&'static str, usize>,
-    subs: HashMap<&'static str, Vec<usize>>,
+    top: FastMap<&'static [u8], usize>,
+    full: FastMap<&'static [u8], usize>,
+    subs: FastMap<&'static str, Vec<usize>>,
 }
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
-    let mut top = HashMap::new();
-    let mut full = HashMap::new();
-    let mut subs: HashMap<&'static str, Vec<usize>> = HashMap::new();
+    let mut top = FastMap::default();
+    let mut full = FastMap::default();
+    let mut subs: FastMap<&'static str, Vec<usize>> = FastMap::default();
     for (i, spec) in COMMANDS.iter().enumerate() {
-        full.insert(spec.name, i);
+        full.insert(spec.name.as_bytes(), i);
         match spec.name.split_once('|') {
             Some((parent, _)) => subs.entry(parent).or_default().push(i),
             None => {
-                top.insert(spec.name, i);
+                top.insert(spec.name.as_bytes(), i);
             }
         }
     }
     Index { top, full, subs }
 });
 
-fn lower<'a>(name: &[u8], buf: &'a mut [u8; 64]) -> Option<&'a str> {
+fn lower<'a>(name: &[u8], buf: &'a mut [u8; 64]) -> Option<&'a [u8]> {
     if name.len() > buf.len() {
         return None;
     }
@@ -442,7 +446,7 @@ fn lower<'a>(name: &[u8], buf: &'a mut [u8; 64]) -> Option<&'a str> {
     for (o, &c) in out.iter_mut().zip(name) {
         *o = c.to_ascii_lowercase();
     }
-    std::str::from_utf8(out).ok()
+    Some(out)
 }
 
 /// The top-level command named `name` (any case).
@@ -468,7 +472,7 @@ pub fn lookup_sub(parent: &CommandSpec, sub: &[u8]) -> Option<&'static CommandSp
         .get(parent.name)?
         .iter()
         .map(|&i| &COMMANDS[i])
-        .find(|s| s.name.split_once('|').map(|(_, n)| n) == Some(sub))
+        .find(|s| s.name.split_once('|').map(|(_, n)| n.as_bytes()) == Some(sub))
 }
 
 /// The subcommands of a container, in table order.

@@ -32,7 +32,7 @@ fn bit_offset(ctx: &Ctx<'_>, arg: &[u8], hash_bits: u32) -> Result<u64, ReplyErr
         // when it turns negative, as there.
         v = v.wrapping_mul(i64::from(hash_bits));
     }
-    let max = ctx.srv.config.get_i64("proto-max-bulk-len");
+    let max = ctx.srv.hot.proto_max_bulk_len;
     if v < 0 || (v >> 3) >= max {
         return Err(bit_offset_error());
     }

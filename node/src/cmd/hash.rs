@@ -21,11 +21,11 @@ pub const EVENT_HASH: u8 = b'h';
 
 /// The conversion thresholds of the compact encodings, from the config.
 pub fn limits(ctx: &Ctx<'_>) -> Limits {
-    let get = |name: &str| usize::try_from(ctx.srv.config.get_i64(name)).unwrap_or(0);
+    let hot = &ctx.srv.hot;
     Limits {
-        hash_entries: get("hash-max-listpack-entries"),
-        hash_value: get("hash-max-listpack-value"),
-        set_intset_entries: get("set-max-intset-entries"),
+        hash_entries: hot.hash_max_listpack_entries,
+        hash_value: hot.hash_max_listpack_value,
+        set_intset_entries: hot.set_max_intset_entries,
     }
 }
 

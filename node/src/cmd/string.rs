@@ -33,7 +33,7 @@ pub fn get_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, ReplyE
 
 /// Fails with Redis's error when a string would exceed `proto-max-bulk-len`.
 pub fn check_string_length(ctx: &Ctx<'_>, len: u64) -> Result<(), ReplyError> {
-    let max = u64::try_from(ctx.srv.config.get_i64("proto-max-bulk-len")).unwrap_or(u64::MAX);
+    let max = u64::try_from(ctx.srv.hot.proto_max_bulk_len).unwrap_or(u64::MAX);
     if len > max {
         return Err(ReplyError::other(
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
@@ -635,7 +635,7 @@ pub fn lcs(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let o = parse_lcs_options(argv)?;
     let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
     let cells = (a.len() as u64 + 1).saturating_mul(b.len() as u64 + 1);
-    let max = u64::try_from(ctx.srv.config.get_i64("proto-max-bulk-len")).unwrap_or(0);
+    let max = u64::try_from(ctx.srv.hot.proto_max_bulk_len).unwrap_or(0);
     if cells.saturating_mul(4) > max {
         return Err(ReplyError::other(
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",

@@ -39,6 +39,10 @@ pub use client::{Client, ClientId, Out, Output};
 /// while bounding the tick's cost.
 const CRON_REHASH_STEPS: usize = 100;
 
+/// Replies longer than this end a chain of shared clock readings (`CmdTimes`): the next
+/// command reads the clock itself rather than start before the encoding.
+const CHAIN_MAX_REPLY: usize = 16 * 1024;
+
 /// What connection tasks and timers send to the executor.
 #[derive(Debug)]
 pub enum Event {
@@ -82,6 +86,18 @@ pub struct CommandStats {
     pub failed_calls: u64,
 }
 
+/// Clock readings handed along the command path so that a command costs one clock read
+/// (`pipeline.rs`): each field is taken by its one consumer right after it is set.
+#[derive(Debug, Default)]
+pub struct CmdTimes {
+    /// Set by `drain_pending` to the previous command's end: the next command's start.
+    pub next_start: Option<Instant>,
+    /// Set by `process_one` for the `call` it makes.
+    pub call_start: Option<Instant>,
+    /// Set by a top-level `call` when it finishes.
+    pub last_end: Option<Instant>,
+}
+
 /// Server-wide counters (INFO stats).
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -89,8 +105,8 @@ pub struct Stats {
     pub total_connections_received: u64,
     /// Commands processed.
     pub total_commands_processed: u64,
-    /// Per command, by full name.
-    pub commands: HashMap<&'static str, CommandStats>,
+    /// Per command, by full name (updated on every call: foldhash, not SipHash).
+    pub commands: HashMap<&'static str, CommandStats, foldhash::fast::RandomState>,
     /// Error replies by code (INFO errorstats).
     pub errors: HashMap<String, u64>,
     /// Connections refused over maxclients.
@@ -106,6 +122,8 @@ pub struct Stats {
 pub struct Server {
     /// Configuration (CONFIG GET/SET).
     pub config: Config,
+    /// The directives read per command, parsed; kept current by `config_changed`.
+    pub hot: crate::config::Hot,
     /// Logical databases (16 standalone, 1 in cluster mode).
     pub dbs: Vec<Db>,
     /// Every connected client except the one whose command is running.
@@ -153,6 +171,8 @@ pub struct Server {
     pub monitors: Vec<ClientId>,
     /// The slow log (exec::slowlog).
     pub slowlog: slowlog::SlowLog,
+    /// Clock readings shared along the command path (see [`CmdTimes`]).
+    pub cmd_times: CmdTimes,
     /// Time of the last successful save, Unix seconds (`LASTSAVE`; the start time until
     /// persistence exists).
     pub lastsave_s: i64,
@@ -296,9 +316,11 @@ impl Server {
             postponed_current: false,
             monitors: Vec::new(),
             slowlog: slowlog::SlowLog::default(),
+            cmd_times: CmdTimes::default(),
             lastsave_s: now / 1000,
             blocking: blocking::Blocking::default(),
             clock,
+            hot: crate::config::Hot::from_config(&config),
             config,
         };
         srv.config_changed();
@@ -306,8 +328,9 @@ impl Server {
     }
 
     /// Re-reads the directives the running node caches (call after CONFIG SET):
-    /// `notify-keyspace-events`.
+    /// [`crate::config::Hot`], connection limits, `notify-keyspace-events`.
     pub fn config_changed(&mut self) {
+        self.hot = crate::config::Hot::from_config(&self.config);
         self.limits.update(&self.config);
         let flags = notify::parse_flags(self.config.get_str("notify-keyspace-events")).unwrap_or(0);
         self.notify_flags = flags;
@@ -407,10 +430,15 @@ impl Server {
     /// postponed by `CLIENT PAUSE`; returns the encoded replies.
     fn drain_pending(&mut self, client: &mut Client) -> BytesMut {
         let mut out = BytesMut::new();
+        // Each command starts when the previous one of this run ended (one clock read per
+        // command); only an end recorded in this loop is used, never a stale one.
+        self.cmd_times.last_end = None;
         while !client.bstate.blocked {
             let Some(argv) = client.bstate.pending.pop_front() else {
                 break;
             };
+            self.cmd_times.next_start = self.cmd_times.last_end.take();
+            let out_before = out.len();
             let reply = self.process_command(client, &argv);
             if std::mem::take(&mut self.postponed_current) {
                 client.postponed.push_back(argv);
@@ -429,6 +457,10 @@ impl Server {
                 && !client.reply_skip
             {
                 encode(&reply, client.protocol, &mut out);
+            }
+            if out.len() - out_before > CHAIN_MAX_REPLY {
+                // Encoding a big reply takes time the next command must not be charged.
+                self.cmd_times.last_end = None;
             }
             client.reply_skip = std::mem::take(&mut client.reply_skip_next);
             if client.close_after_reply || self.shutdown_requested {

@@ -203,6 +203,14 @@ impl Server {
     /// WATCH invalidations and `expired` events (Redis `deleteExpiredKeyAndPropagate`), keys
     /// created become `new` events (Redis `dbAdd`).
     pub fn drain_expired(&mut self, current: &mut Client) {
+        // Runs after every command: the common case (nothing logged) is one tight scan.
+        if self
+            .dbs
+            .iter()
+            .all(|d| d.expired_log.is_empty() && d.new_log.is_empty())
+        {
+            return;
+        }
         for db in 0..self.dbs.len() {
             if !self.dbs[db].expired_log.is_empty() {
                 let keys = std::mem::take(&mut self.dbs[db].expired_log);

@@ -84,7 +84,14 @@ impl Server {
     }
 
     fn process_one(&mut self, client: &mut Client, argv: &[Bytes]) -> Option<Frame> {
-        let now_ms = self.clock.now_ms();
+        // The one clock read of this command (or the previous command's end, see
+        // `Server::drain_pending`): its duration starts here and its Unix time derives from it.
+        let start = self
+            .cmd_times
+            .next_start
+            .take()
+            .unwrap_or_else(Instant::now);
+        let now_ms = self.clock.ms_at(start);
         client.last_interaction_ms = now_ms;
         let pass = self.gate(client, argv);
         if let Ok(Pass::Call(spec) | Pass::Queue(spec)) = pass
@@ -133,6 +140,7 @@ impl Server {
                 return Some(Frame::error(err.to_string()));
             }
         };
+        self.cmd_times.call_start = Some(start);
         let reply = self.call(client, spec, argv);
         // Step 12: serve the clients a key made ready by this command (or transaction),
         // before any other client's next command. Nested calls (EXEC) wait for the outer one.
@@ -160,10 +168,14 @@ impl Server {
         spec: &'static CommandSpec,
         argv: &[Bytes],
     ) -> Option<Frame> {
-        let now_ms = self.clock.now_ms();
+        let started = self
+            .cmd_times
+            .call_start
+            .take()
+            .unwrap_or_else(Instant::now);
+        let now_ms = self.clock.ms_at(started);
         client.last_cmd = spec.name;
         client.last_argv_bytes = argv.iter().map(Bytes::len).sum();
-        let started = Instant::now();
         let handler = cmd::handler(spec.id);
         // Lookups age keys unless the client asked not to (TOUCH always does).
         let touch = !client.no_touch || spec.id == command::CommandId::Touch;
@@ -187,7 +199,11 @@ impl Server {
             self.block_client(client, spec, argv);
             return None;
         }
-        let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let ended = Instant::now();
+        if self.blocking.call_depth == 0 {
+            self.cmd_times.last_end = Some(ended);
+        }
+        let usec = u64::try_from((ended - started).as_micros()).unwrap_or(u64::MAX);
         self.stats.total_commands_processed += 1;
         let st = self.stats.commands.entry(spec.name).or_default();
         st.calls += 1;
@@ -347,9 +363,9 @@ impl Server {
         let write = flags & WRITE != 0;
         match &self.repl.master {
             None => {
-                let min = self.config.get_i64("min-replicas-to-write");
+                let min = self.hot.min_replicas_to_write;
                 if write && min > 0 {
-                    let max_lag_ms = self.config.get_i64("min-replicas-max-lag") * 1000;
+                    let max_lag_ms = self.hot.min_replicas_max_lag * 1000;
                     let now = self.clock.now_ms();
                     let good = self
                         .repl
@@ -365,14 +381,11 @@ impl Server {
                 }
             }
             Some(m) => {
-                if write && self.config.get_bool("replica-read-only") {
+                if write && self.hot.replica_read_only {
                     return Err(ReplyError::ReadOnly);
                 }
                 let connected = m.state == crate::replication::LinkState::Connected;
-                if !connected
-                    && !self.config.get_bool("replica-serve-stale-data")
-                    && flags & STALE == 0
-                {
+                if !connected && !self.hot.replica_serve_stale_data && flags & STALE == 0 {
                     return Err(ReplyError::other(
                         "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
                     ));

@@ -91,8 +91,8 @@ impl Server {
         duration_us: u64,
         now_ms: i64,
     ) {
-        let slower_than = self.config.get_i64("slowlog-log-slower-than");
-        let max_len = usize::try_from(self.config.get_i64("slowlog-max-len")).unwrap_or(0);
+        let slower_than = self.hot.slowlog_log_slower_than;
+        let max_len = self.hot.slowlog_max_len;
         let duration_us = i64::try_from(duration_us).unwrap_or(i64::MAX);
         if slower_than < 0
             || max_len == 0

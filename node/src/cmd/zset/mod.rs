@@ -33,10 +33,10 @@ pub const NAN_ERROR: ReplyError = ReplyError::other("ERR resulting score is not 
 
 /// The listpack thresholds from the configuration.
 pub fn limits(ctx: &Ctx<'_>) -> Limits {
-    let get = |name| usize::try_from(ctx.srv.config.get_i64(name)).unwrap_or(0);
+    let hot = &ctx.srv.hot;
     Limits {
-        max_entries: get("zset-max-listpack-entries"),
-        max_value: get("zset-max-listpack-value"),
+        max_entries: hot.zset_max_listpack_entries,
+        max_value: hot.zset_max_listpack_value,
     }
 }
 
