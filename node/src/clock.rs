@@ -53,16 +53,15 @@ impl Clock {
         if let Some(ms) = self.manual_ms {
             return ms;
         }
-        let (at, us) = match self.anchor {
-            Some((at, us)) if t >= at && t - at <= ANCHOR_MAX => (at, us),
-            _ => {
-                let fresh = (t, unix_us());
-                self.anchor = Some(fresh);
-                fresh
-            }
-        };
-        let elapsed = i64::try_from((t - at).as_micros()).unwrap_or(0);
-        (us + elapsed) / 1000
+        if let Some((at, us)) = self.anchor
+            && let Some(elapsed) = t.checked_duration_since(at)
+            && elapsed <= ANCHOR_MAX
+        {
+            return (us + i64::try_from(elapsed.as_micros()).unwrap_or(0)) / 1000;
+        }
+        let us = unix_us();
+        self.anchor = Some((t, us));
+        us / 1000
     }
 
     /// Unix time in microseconds.

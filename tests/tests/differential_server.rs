@@ -588,3 +588,52 @@ impl Pairs for Frame {
             .collect()
     }
 }
+
+/// RESP for a batch of commands, to send them in one write (one executor batch).
+fn resp_batch(cmds: &[&[&str]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for cmd in cmds {
+        out.extend_from_slice(format!("*{}\r\n", cmd.len()).as_bytes());
+        for a in *cmd {
+            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn pipelined_commands_get_their_own_time_and_duration() {
+    // The executor reads the clock once per command (a command starts when the previous one
+    // of its batch ended): a slow command inside a pipeline is logged alone, with its own
+    // duration, and the commands after it see the time after it (lazy expiry).
+    let node = Proc::node(&["--enable-debug-command", "yes"]);
+    let mut c = node.raw();
+    assert_eq!(c.cmd(&["SLOWLOG", "RESET"]), Frame::ok());
+    c.send_raw(&resp_batch(&[
+        &["SET", "k", "v", "PX", "50"],
+        &["PING"],
+        &["DEBUG", "SLEEP", "0.1"],
+        &["GET", "k"],
+        &["PING"],
+        &["PING"],
+    ]));
+    let replies: Vec<Frame> = (0..6).map(|_| c.read()).collect();
+    assert_eq!(replies[0], Frame::ok());
+    assert_eq!(replies[2], Frame::ok());
+    assert_eq!(replies[3], Frame::Null, "k expired during DEBUG SLEEP");
+    let Frame::Array(entries) = c.cmd(&["SLOWLOG", "GET", "-1"]) else {
+        panic!("SLOWLOG GET");
+    };
+    assert_eq!(entries.len(), 1, "only DEBUG SLEEP is slow: {entries:?}");
+    let Frame::Array(fields) = &entries[0] else {
+        panic!("entry");
+    };
+    let Frame::Integer(us) = fields[2] else {
+        panic!("duration");
+    };
+    assert!((100_000..5_000_000).contains(&us), "duration {us}");
+    assert_eq!(
+        fields[3],
+        Frame::Array(vec![bulk("DEBUG"), bulk("SLEEP"), bulk("0.1")])
+    );
+}

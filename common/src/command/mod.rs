@@ -420,6 +420,8 @@ struct Index {
     top: FastMap<&'static [u8], usize>,
     full: FastMap<&'static [u8], usize>,
     subs: FastMap<&'static str, Vec<usize>>,
+    /// By row: true for a container.
+    container: Vec<bool>,
 }
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
@@ -435,7 +437,16 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
             }
         }
     }
-    Index { top, full, subs }
+    let container = COMMANDS
+        .iter()
+        .map(|spec| subs.contains_key(spec.name))
+        .collect();
+    Index {
+        top,
+        full,
+        subs,
+        container,
+    }
 });
 
 fn lower<'a>(name: &[u8], buf: &'a mut [u8; 64]) -> Option<&'a [u8]> {
@@ -499,10 +510,17 @@ pub enum Resolved {
 
 /// Resolves `argv` to a row: the top-level command, or for a container the subcommand.
 pub fn resolve(argv: &[bytes::Bytes]) -> Resolved {
-    let Some(top) = argv.first().and_then(|n| lookup(n)) else {
+    let mut buf = [0u8; 64];
+    let Some(i) = argv
+        .first()
+        .and_then(|n| lower(n, &mut buf))
+        .and_then(|name| INDEX.top.get(name))
+        .copied()
+    else {
         return Resolved::Unknown;
     };
-    if !top.is_container() {
+    let top = &COMMANDS[i];
+    if !INDEX.container[i] {
         return Resolved::Found(top);
     }
     match argv.get(1) {
@@ -536,6 +554,35 @@ mod tests {
         assert!(
             matches!(resolve(&argv(&["command", "count"])), Resolved::Found(s) if s.name == "command|count")
         );
+    }
+
+    #[test]
+    fn ids_are_row_numbers() {
+        // The node indexes per-command statistics by `id as usize`.
+        for (i, c) in COMMANDS.iter().enumerate() {
+            assert_eq!(c.id as usize, i, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn resolve_finds_commands_and_subcommands() {
+        let argv = |a: &[&str]| -> Vec<bytes::Bytes> {
+            a.iter()
+                .map(|s| bytes::Bytes::from(s.to_string()))
+                .collect()
+        };
+        assert!(matches!(resolve(&argv(&["GeT", "k"])), Resolved::Found(s) if s.name == "get"));
+        assert!(
+            matches!(resolve(&argv(&["CONFIG", "get", "x"])), Resolved::Found(s) if s.name == "config|get")
+        );
+        assert!(matches!(resolve(&argv(&["config"])), Resolved::NoSub(s) if s.name == "config"));
+        assert!(matches!(
+            resolve(&argv(&["config", "nope"])),
+            Resolved::UnknownSub
+        ));
+        assert!(matches!(resolve(&argv(&["nope"])), Resolved::Unknown));
+        assert!(lookup(b"config").is_some_and(CommandSpec::is_container));
+        assert!(!lookup(b"get").is_some_and(CommandSpec::is_container));
     }
 
     #[test]

@@ -22,6 +22,9 @@ const BIG_ARG_BYTES: i64 = 32 * 1024;
 pub const UNAUTH_MULTIBULK_MAX: i64 = 10;
 /// Largest bulk a client that must still AUTH may send (Redis 7.0).
 pub const UNAUTH_BULK_MAX: i64 = 16384;
+/// Most arguments a command may have to take the one-pass path of the request decoder
+/// (larger commands are read incrementally).
+const FAST_PATH_ARGS: usize = 16;
 /// Deepest nesting the reply decoder follows; real replies nest a handful of levels.
 pub const REPLY_DEPTH_MAX: usize = 128;
 
@@ -83,6 +86,9 @@ impl RequestDecoder {
                 if buf.is_empty() {
                     return Ok(None);
                 }
+                if let Some(args) = self.decode_whole(buf) {
+                    return Ok(Some(args));
+                }
                 let started = if buf[0] == b'*' {
                     self.read_multibulk_count(buf)?
                 } else {
@@ -103,6 +109,56 @@ impl RequestDecoder {
             }
             return Ok(Some(std::mem::take(&mut self.args)));
         }
+    }
+
+    /// Fast path for the common case, a whole well-formed multibulk already in `buf`: parsed
+    /// with a cursor and consumed with one `advance`. `None` (nothing consumed) for anything
+    /// else (incomplete, empty, malformed, over a limit), which the incremental path then
+    /// handles with its exact errors; so both paths accept the same commands alike.
+    fn decode_whole(&self, buf: &mut BytesMut) -> Option<Vec<Bytes>> {
+        let b = &buf[..];
+        if b.first() != Some(&b'*') {
+            return None;
+        }
+        let cr = find_cr(b)?;
+        let count = parse_i64_strict(&b[1..cr])?;
+        let (count_max, len_max) = if self.unauthenticated {
+            (UNAUTH_MULTIBULK_MAX, self.max_bulk_len.min(UNAUTH_BULK_MAX))
+        } else {
+            (FAST_PATH_ARGS as i64, self.max_bulk_len)
+        };
+        if count <= 0 || count > count_max.min(FAST_PATH_ARGS as i64) {
+            return None;
+        }
+        let count = usize::try_from(count).ok()?;
+        // (start, len) of each argument: nothing is copied before the whole command is known
+        // to be here.
+        let mut spans = [(0usize, 0usize); FAST_PATH_ARGS];
+        let mut pos = cr + 2;
+        for span in &mut spans[..count] {
+            let rest = b.get(pos..)?;
+            if rest.first() != Some(&b'$') {
+                return None;
+            }
+            let cr = find_cr(rest)?;
+            let len = parse_i64_strict(&rest[1..cr])?;
+            if !(0..=len_max).contains(&len) {
+                return None;
+            }
+            let len = usize::try_from(len).ok()?;
+            let start = pos + cr + 2;
+            pos = start.checked_add(len)?.checked_add(2)?;
+            if b.len() < pos {
+                return None;
+            }
+            *span = (start, len);
+        }
+        let args = spans[..count]
+            .iter()
+            .map(|&(s, l)| Bytes::copy_from_slice(&b[s..s + l]))
+            .collect();
+        buf.advance(pos);
+        Some(args)
     }
 
     /// Reads `*N\r\n`. Returns the count, or `None` when the line is incomplete.
@@ -568,5 +624,90 @@ mod tests {
             Frame::Array(vec![Frame::bulk("foo"), Frame::Integer(42)])
         );
         assert!(buf.is_empty());
+    }
+
+    /// Every command of `input`, fed one byte at a time (the incremental path only: a command
+    /// is never whole when its first byte is looked at), with the decoder state `unauth`.
+    fn decode_bytewise(
+        input: &[u8],
+        unauth: bool,
+        max: i64,
+    ) -> (Vec<Vec<Bytes>>, Option<ProtocolError>) {
+        let mut d = RequestDecoder::new(max);
+        d.unauthenticated = unauth;
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for &byte in input {
+            buf.extend_from_slice(&[byte]);
+            loop {
+                match d.decode(&mut buf) {
+                    Ok(Some(cmd)) => out.push(cmd),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e)),
+                }
+            }
+        }
+        (out, None)
+    }
+
+    fn decode_at_once(
+        input: &[u8],
+        unauth: bool,
+        max: i64,
+    ) -> (Vec<Vec<Bytes>>, Option<ProtocolError>) {
+        let mut d = RequestDecoder::new(max);
+        d.unauthenticated = unauth;
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        loop {
+            match d.decode(&mut buf) {
+                Ok(Some(cmd)) => out.push(cmd),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn whole_command_path_matches_incremental_path() {
+        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
+        assert_eq!(
+            decode_at_once(input, false, 100),
+            decode_bytewise(input, false, 100)
+        );
+        assert_eq!(decode_at_once(input, false, 100).0.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// The one-pass path for whole commands and the incremental path agree on commands
+        /// and errors, for valid requests with random corruption, limits and auth state.
+        #[test]
+        fn whole_and_incremental_paths_agree(
+            cmds in proptest::collection::vec(
+                proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20), 1..20),
+                1..5,
+            ),
+            flips in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..3),
+            unauth in proptest::prelude::any::<bool>(),
+            max in 0i64..30,
+        ) {
+            let mut input = Vec::new();
+            for cmd in &cmds {
+                input.extend_from_slice(format!("*{}\r\n", cmd.len()).as_bytes());
+                for a in cmd {
+                    input.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                    input.extend_from_slice(a);
+                    input.extend_from_slice(b"\r\n");
+                }
+            }
+            for (at, byte) in flips {
+                let i = at % input.len();
+                input[i] = byte;
+            }
+            proptest::prop_assert_eq!(
+                decode_at_once(&input, unauth, max),
+                decode_bytewise(&input, unauth, max)
+            );
+        }
     }
 }

@@ -177,6 +177,10 @@ impl Dict {
             return None;
         }
         let h = self.hash(key);
+        if !self.is_rehashing() {
+            let t = &self.tables[0];
+            return find_in(t.buckets[h & t.mask()].as_deref(), key);
+        }
         for t in &self.tables {
             if t.buckets.is_empty() {
                 continue;
@@ -196,6 +200,18 @@ impl Dict {
         self.rehash_step();
         let h = self.hash(key);
         self.snapshot_touch(h);
+        self.get_mut_hashed(h, key)
+    }
+
+    /// [`Dict::get_mut`] with the key's hash already computed (no rehash step).
+    fn get_mut_hashed(&mut self, h: usize, key: &[u8]) -> Option<(&Bytes, &mut Entry)> {
+        if !self.is_rehashing() {
+            // One table: one walk of one chain.
+            let t = &mut self.tables[0];
+            let mask = t.mask();
+            return find_in_mut(t.buckets[h & mask].as_deref_mut(), key)
+                .map(|n| (&n.key, &mut n.entry));
+        }
         let in_first = {
             let t = &self.tables[0];
             !t.buckets.is_empty() && find_in(t.buckets[h & t.mask()].as_deref(), key).is_some()
@@ -215,11 +231,14 @@ impl Dict {
     /// Inserts or replaces; returns the old entry.
     pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
         self.rehash_step();
-        if let Some((_, e)) = self.get_mut(&key) {
+        let h = self.hash(&key);
+        self.snapshot_touch(h);
+        if !self.is_empty()
+            && let Some((_, e)) = self.get_mut_hashed(h, &key)
+        {
             return Some(std::mem::replace(e, entry));
         }
         self.expand_if_needed();
-        let h = self.hash(&key);
         self.snapshot_touch(h);
         let t = if self.is_rehashing() {
             &mut self.tables[1]

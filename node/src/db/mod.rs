@@ -141,6 +141,10 @@ impl Db {
 
     /// Deletes `key` if it has expired; true if it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        // Without any TTL in this database no key can have expired: no lookup.
+        if self.volatile.is_empty() {
+            return false;
+        }
         let expired = self.peek(key).is_some_and(|e| Db::expired(e, now_ms));
         if expired {
             self.remove(key);

@@ -26,6 +26,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use shoal_common::Frame;
 use shoal_common::ReplyError;
+use shoal_common::command::CommandSpec;
 use shoal_common::resp::ProtocolError;
 use shoal_common::resp::encode::encode;
 use tokio::sync::mpsc;
@@ -92,10 +93,40 @@ pub struct CommandStats {
 pub struct CmdTimes {
     /// Set by `drain_pending` to the previous command's end: the next command's start.
     pub next_start: Option<Instant>,
-    /// Set by `process_one` for the `call` it makes.
-    pub call_start: Option<Instant>,
+    /// Set by `process_one` for the `call` it makes: the start and its Unix ms.
+    pub call_start: Option<(Instant, i64)>,
     /// Set by a top-level `call` when it finishes.
     pub last_end: Option<Instant>,
+}
+
+/// [`CommandStats`] of every row of the command table, indexed by row (`CommandId` is the
+/// row number): the per-call update is an index, not a lookup by name.
+#[derive(Debug)]
+pub struct CommandStatsTable(Vec<CommandStats>);
+
+impl Default for CommandStatsTable {
+    fn default() -> Self {
+        CommandStatsTable(vec![
+            CommandStats::default();
+            shoal_common::command::COMMANDS.len()
+        ])
+    }
+}
+
+impl CommandStatsTable {
+    /// The statistics of `spec`.
+    pub fn get_mut(&mut self, spec: &CommandSpec) -> &mut CommandStats {
+        &mut self.0[spec.id as usize]
+    }
+
+    /// (full name, statistics) of every command counted since the last reset, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &CommandStats)> {
+        shoal_common::command::COMMANDS
+            .iter()
+            .zip(&self.0)
+            .filter(|(_, s)| s.calls + s.rejected_calls + s.failed_calls > 0)
+            .map(|(spec, s)| (spec.name, s))
+    }
 }
 
 /// Server-wide counters (INFO stats).
@@ -105,8 +136,8 @@ pub struct Stats {
     pub total_connections_received: u64,
     /// Commands processed.
     pub total_commands_processed: u64,
-    /// Per command, by full name (updated on every call: foldhash, not SipHash).
-    pub commands: HashMap<&'static str, CommandStats, foldhash::fast::RandomState>,
+    /// Per command (updated on every call).
+    pub commands: CommandStatsTable,
     /// Error replies by code (INFO errorstats).
     pub errors: HashMap<String, u64>,
     /// Connections refused over maxclients.
@@ -127,7 +158,8 @@ pub struct Server {
     /// Logical databases (16 standalone, 1 in cluster mode).
     pub dbs: Vec<Db>,
     /// Every connected client except the one whose command is running.
-    pub clients: HashMap<ClientId, Client>,
+    /// (foldhash: looked up twice per batch.)
+    pub clients: HashMap<ClientId, Client, foldhash::fast::RandomState>,
     /// Counters.
     pub stats: Stats,
     /// Time.
@@ -295,7 +327,7 @@ impl Server {
             evict: evict::Eviction::default(),
             access_base: crate::db::access::AccessClock::default(),
             dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             stats: Stats::default(),
             repl: crate::replication::ReplState::new(replid),
             master_client: None,

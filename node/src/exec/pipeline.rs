@@ -114,11 +114,7 @@ impl Server {
             }
             Err((spec, err)) => {
                 if let Some(spec) = spec {
-                    self.stats
-                        .commands
-                        .entry(spec.name)
-                        .or_default()
-                        .rejected_calls += 1;
+                    self.stats.commands.get_mut(spec).rejected_calls += 1;
                 }
                 // A command rejected inside MULTI aborts the transaction (Redis
                 // `flagTransaction`).
@@ -140,7 +136,7 @@ impl Server {
                 return Some(Frame::error(err.to_string()));
             }
         };
-        self.cmd_times.call_start = Some(start);
+        self.cmd_times.call_start = Some((start, now_ms));
         let reply = self.call(client, spec, argv);
         // Step 12: serve the clients a key made ready by this command (or transaction),
         // before any other client's next command. Nested calls (EXEC) wait for the outer one.
@@ -168,12 +164,13 @@ impl Server {
         spec: &'static CommandSpec,
         argv: &[Bytes],
     ) -> Option<Frame> {
-        let started = self
-            .cmd_times
-            .call_start
-            .take()
-            .unwrap_or_else(Instant::now);
-        let now_ms = self.clock.ms_at(started);
+        let (started, now_ms) = match self.cmd_times.call_start.take() {
+            Some(given) => given,
+            None => {
+                let t = Instant::now();
+                (t, self.clock.ms_at(t))
+            }
+        };
         client.last_cmd = spec.name;
         client.last_argv_bytes = argv.iter().map(Bytes::len).sum();
         let handler = cmd::handler(spec.id);
@@ -203,9 +200,10 @@ impl Server {
         if self.blocking.call_depth == 0 {
             self.cmd_times.last_end = Some(ended);
         }
-        let usec = u64::try_from((ended - started).as_micros()).unwrap_or(u64::MAX);
+        let usec =
+            u64::try_from(ended.saturating_duration_since(started).as_micros()).unwrap_or(u64::MAX);
         self.stats.total_commands_processed += 1;
-        let st = self.stats.commands.entry(spec.name).or_default();
+        let st = self.stats.commands.get_mut(spec);
         st.calls += 1;
         st.usec += usec;
         self.slowlog_record(client, spec, argv, usec, now_ms);
@@ -219,11 +217,7 @@ impl Server {
         match result {
             Ok(frame) => Some(frame),
             Err(err) => {
-                self.stats
-                    .commands
-                    .entry(spec.name)
-                    .or_default()
-                    .failed_calls += 1;
+                self.stats.commands.get_mut(spec).failed_calls += 1;
                 self.record_error(&err);
                 Some(Frame::error(err.to_string()))
             }
