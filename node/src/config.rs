@@ -155,6 +155,15 @@ pub static DIRECTIVES: &[Directive] = &[
     d("cluster-announce-ip", "", Kind::Str),
     d("cluster-announce-port", "0", Kind::Int(0, 65535)),
     d("cluster-announce-bus-port", "0", Kind::Int(0, 65535)),
+    // Accepted and shown; without TLS (not supported) it changes nothing, as in Redis with
+    // `tls-cluster no`.
+    d("cluster-announce-tls-port", "0", Kind::Int(0, 65535)),
+    d("cluster-announce-hostname", "", Kind::Str),
+    d(
+        "cluster-preferred-endpoint-type",
+        "ip",
+        Kind::Enum(&["ip", "hostname", "unknown-endpoint"]),
+    ),
     d("cluster-require-full-coverage", "yes", Kind::Bool),
     d("cluster-allow-reads-when-down", "no", Kind::Bool),
     d("cluster-allow-pubsubshard-when-down", "yes", Kind::Bool),

@@ -427,3 +427,65 @@ fn nodes_conf_is_locked_like_redis() {
         assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
     }
 }
+
+/// Sharded pub/sub while the cluster is down follows `cluster-allow-pubsubshard-when-down`
+/// (default yes), key commands get CLUSTERDOWN: same replies as Redis.
+#[test]
+fn sharded_pubsub_when_down_matches_redis() {
+    let mut d = Differ::new(&["--cluster-enabled", "yes"]);
+    let Frame::Integer(slot) = d.check(&["CLUSTER", "KEYSLOT", "news"]) else {
+        panic!("KEYSLOT reply");
+    };
+    // Only the channel's slot is served: not every slot is covered, so the cluster is down.
+    d.check(&["CLUSTER", "ADDSLOTS", &slot.to_string()]);
+    d.check(&["SPUBLISH", "news", "hi"]);
+    d.check(&["GET", "news"]);
+    d.check(&["SET", "news", "v"]);
+    d.check(&["CONFIG", "SET", "cluster-allow-pubsubshard-when-down", "no"]);
+    d.check(&["SPUBLISH", "news", "hi"]);
+    d.check(&["SSUBSCRIBE", "news"]);
+    d.check(&[
+        "CONFIG",
+        "SET",
+        "cluster-allow-pubsubshard-when-down",
+        "yes",
+    ]);
+    d.check(&["CONFIG", "GET", "cluster-allow-pubsubshard-when-down"]);
+    d.check(&["SSUBSCRIBE", "news"]);
+}
+
+/// nodes.conf is rewritten only when the configuration changes (each rewrite is a rename,
+/// which ext4 flushes to disk), and always on CLUSTER SAVECONFIG.
+#[test]
+fn nodes_conf_rewritten_only_on_change() {
+    use std::os::unix::fs::MetadataExt;
+    let (a, _b) = pair();
+    let conf = a.dir.path().join("nodes.conf");
+    let inode = || std::fs::metadata(&conf).expect("nodes.conf").ino();
+    let mut c = a.raw();
+    let me = id(&a);
+    let before = inode();
+    // Slot 0 is a's already: nothing changes, nothing is written.
+    assert_eq!(
+        c.cmd(&["CLUSTER", "SETSLOT", "0", "NODE", &me]),
+        Frame::ok()
+    );
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    assert_eq!(inode(), before);
+    assert_eq!(c.cmd(&["CLUSTER", "SAVECONFIG"]), Frame::ok());
+    let saved = inode();
+    assert_ne!(saved, before);
+    // A real change is written before the reply.
+    let b_id = text(&c.cmd(&["CLUSTER", "NODES"]))
+        .lines()
+        .find(|l| !l.contains("myself"))
+        .and_then(|l| l.split(' ').next().map(str::to_string))
+        .expect("b's line");
+    assert_eq!(
+        c.cmd(&["CLUSTER", "SETSLOT", "1", "MIGRATING", &b_id]),
+        Frame::ok()
+    );
+    let text_now = std::fs::read_to_string(&conf).expect("nodes.conf");
+    assert!(text_now.contains(&format!("[1->-{b_id}]")), "{text_now}");
+    assert_ne!(inode(), saved);
+}

@@ -143,6 +143,8 @@ pub struct ClusterNode {
     pub fail_reports: BTreeMap<NodeId, i64>,
     /// Its replication offset, as its last message said (replica ranking).
     pub repl_offset: i64,
+    /// Its `cluster-announce-hostname` (empty: none).
+    pub hostname: String,
 }
 
 impl ClusterNode {
@@ -165,6 +167,7 @@ impl ClusterNode {
             link_connected: false,
             fail_reports: BTreeMap::new(),
             repl_offset: 0,
+            hostname: String::new(),
         }
     }
 
@@ -183,9 +186,25 @@ impl ClusterNode {
         self.flags & (flags::PFAIL | flags::FAIL) != 0
     }
 
-    /// `ip:port`, as MOVED and ASK print it.
+    /// `ip:port`.
     pub fn addr(&self) -> String {
         format!("{}:{}", self.ip, self.port)
+    }
+
+    /// The address clients are given (Redis `getPreferredEndpoint`): the IP, the hostname
+    /// (`?` if none) or nothing.
+    pub fn endpoint(&self, kind: Endpoint) -> &str {
+        match kind {
+            Endpoint::Ip => &self.ip,
+            Endpoint::Hostname if self.hostname.is_empty() => "?",
+            Endpoint::Hostname => &self.hostname,
+            Endpoint::Unknown => "",
+        }
+    }
+
+    /// `endpoint:port`, as MOVED and ASK print it.
+    pub fn endpoint_addr(&self, kind: Endpoint) -> String {
+        format!("{}:{}", self.endpoint(kind), self.port)
     }
 }
 
@@ -217,6 +236,10 @@ pub struct ClusterSettings {
     pub allow_pubsubshard_when_down: bool,
     /// `cluster-announce-ip` (empty: learn from the bus).
     pub announce_ip: String,
+    /// `cluster-announce-hostname` (empty: none).
+    pub announce_hostname: String,
+    /// `cluster-preferred-endpoint-type`.
+    pub preferred_endpoint: Endpoint,
     /// `cluster-replica-no-failover`.
     pub replica_no_failover: bool,
     /// `cluster-replica-validity-factor` (0: any data age may fail over).
@@ -233,9 +256,34 @@ impl Default for ClusterSettings {
             allow_reads_when_down: false,
             allow_pubsubshard_when_down: true,
             announce_ip: String::new(),
+            announce_hostname: String::new(),
+            preferred_endpoint: Endpoint::Ip,
             replica_no_failover: false,
             replica_validity_factor: 10,
             repl_ping_period_ms: 10_000,
+        }
+    }
+}
+
+/// `cluster-preferred-endpoint-type`: what MOVED, ASK, CLUSTER SLOTS and SHARDS give
+/// clients as a node's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The IP (default).
+    Ip,
+    /// The announced hostname, `?` for a node without one.
+    Hostname,
+    /// Nothing: clients reuse the address they already connected to.
+    Unknown,
+}
+
+impl Endpoint {
+    /// From the configuration value.
+    pub fn parse(s: &str) -> Endpoint {
+        match s {
+            "hostname" => Endpoint::Hostname,
+            "unknown-endpoint" => Endpoint::Unknown,
+            _ => Endpoint::Ip,
         }
     }
 }
@@ -281,6 +329,9 @@ pub struct ClusterState {
     pub fsync_pending: bool,
     /// (currentEpoch, my configEpoch, lastVoteEpoch) at the last save: a change forces fsync.
     pub saved_epochs: (u64, u64, u64),
+    /// `nodes_conf::stable_key` of the last save: an unchanged configuration is not
+    /// written again.
+    pub saved_key: String,
     /// Settings.
     pub settings: ClusterSettings,
     /// Unix ms of the last once-a-second random ping.
@@ -340,6 +391,7 @@ impl ClusterState {
             save_pending: true,
             fsync_pending: true,
             saved_epochs: (0, 0, 0),
+            saved_key: String::new(),
             settings: ClusterSettings::default(),
             last_random_ping_ms: 0,
             failover: bus::failover::FailoverState::default(),

@@ -65,11 +65,11 @@ pub fn lock(path: &Path) -> Result<std::fs::File, LoadError> {
 /// The new file is locked before it replaces the old one and returned: the caller keeps it
 /// open in place of the old lock ([`lock`]), so no other node can take the file meanwhile.
 pub fn save(st: &ClusterState, path: &Path, fsync: bool) -> std::io::Result<std::fs::File> {
-    let mut text = render::nodes(st, true);
-    text.push_str(&format!(
-        "vars currentEpoch {} lastVoteEpoch {}\n",
-        st.current_epoch, st.last_vote_epoch
-    ));
+    write(&content(st), path, fsync)
+}
+
+/// [`save`] of an already rendered [`content`].
+pub fn write(text: &str, path: &Path, fsync: bool) -> std::io::Result<std::fs::File> {
     let tmp = path.with_extension("tmp-shoal");
     let mut f = std::fs::File::create(&tmp)?;
     f.try_lock().map_err(std::io::Error::other)?;
@@ -89,6 +89,32 @@ pub fn save(st: &ClusterState, path: &Path, fsync: bool) -> std::io::Result<std:
         let _ = d.sync_all();
     }
     Ok(f)
+}
+
+/// The text of nodes.conf: CLUSTER NODES without handshake nodes, then the vars line.
+pub fn content(st: &ClusterState) -> String {
+    let mut text = render::nodes(st, true);
+    text.push_str(&format!(
+        "vars currentEpoch {} lastVoteEpoch {}\n",
+        st.current_epoch, st.last_vote_epoch
+    ));
+    text
+}
+
+/// `content` without what changes with every PING and means nothing after a restart
+/// (ping sent, pong received, link state: loading ignores them): two states with the same
+/// key need not be saved twice.
+pub fn stable_key(text: &str) -> String {
+    let mut key = String::with_capacity(text.len());
+    for line in text.lines() {
+        for (i, field) in line.split(' ').enumerate() {
+            let volatile = !line.starts_with("vars ") && matches!(i, 4 | 5 | 7);
+            key.push_str(if volatile { "-" } else { field });
+            key.push(' ');
+        }
+        key.push('\n');
+    }
+    key
 }
 
 /// Loads `path` into a state; `Ok(None)` when the file is missing or empty (a fresh node).
@@ -137,7 +163,7 @@ pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterSta
             return Err(corrupt());
         }
         let id = NodeId::parse(f[0].as_bytes()).ok_or_else(corrupt)?;
-        let (ip, port, cport) = parse_addr(f[1]).ok_or_else(corrupt)?;
+        let (ip, port, cport, hostname) = parse_addr(f[1]).ok_or_else(corrupt)?;
         let mut fl = 0;
         for name in f[2].split(',') {
             if let Some((bit, _)) = flags::NAMES.iter().find(|(_, n)| *n == name) {
@@ -145,6 +171,7 @@ pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterSta
             }
         }
         let mut n = ClusterNode::new(id, ip, port, cport, fl, now_ms);
+        n.hostname = hostname;
         if f[3] != "-" {
             n.master_id = Some(NodeId::parse(f[3].as_bytes()).ok_or_else(corrupt)?);
         }
@@ -170,11 +197,17 @@ pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterSta
     Ok(st)
 }
 
-fn parse_addr(s: &str) -> Option<(String, u16, u16)> {
-    let s = s.split(',').next()?;
+/// `ip:port@cport[,hostname]` (Redis's nodes.conf address field).
+fn parse_addr(s: &str) -> Option<(String, u16, u16, String)> {
+    let (s, hostname) = s.split_once(',').unwrap_or((s, ""));
     let (hp, cport) = s.rsplit_once('@')?;
     let (ip, port) = hp.rsplit_once(':')?;
-    Some((ip.to_string(), port.parse().ok()?, cport.parse().ok()?))
+    Some((
+        ip.to_string(),
+        port.parse().ok()?,
+        cport.parse().ok()?,
+        hostname.to_string(),
+    ))
 }
 
 fn parse_slot_token(st: &mut ClusterState, id: NodeId, tok: &str) -> Option<()> {

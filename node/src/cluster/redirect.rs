@@ -106,7 +106,16 @@ pub fn redirect(
         return Ok(());
     };
     let is_write = cmds.iter().any(|(s, _)| s.has(cf::WRITE));
-    if !st.state_ok {
+    // Sharded pub/sub follows its own setting when the cluster is down (Redis
+    // `getNodeByQuery`'s `is_pubsubshard`).
+    let pubsubshard = cmds
+        .iter()
+        .any(|(s, _)| matches!(s.name, "spublish" | "ssubscribe" | "sunsubscribe"));
+    if !st.state_ok && pubsubshard {
+        if !st.settings.allow_pubsubshard_when_down {
+            return Err(ReplyError::ClusterDown);
+        }
+    } else if !st.state_ok {
         if !st.settings.allow_reads_when_down {
             return Err(ReplyError::ClusterDown);
         }
@@ -128,7 +137,8 @@ pub fn redirect(
             return Err(ReplyError::TryAgain);
         }
         let target = st.migrating[&slot16];
-        let addr = st.nodes.get(&target).map(super::ClusterNode::addr);
+        let kind = st.settings.preferred_endpoint;
+        let addr = st.nodes.get(&target).map(|n| n.endpoint_addr(kind));
         return Err(ReplyError::Ask {
             slot: slot_id,
             addr: addr.unwrap_or_default(),
@@ -147,7 +157,8 @@ pub fn redirect(
         return Ok(());
     }
     if owner != st.myself {
-        let addr = st.nodes.get(&owner).map(super::ClusterNode::addr);
+        let kind = st.settings.preferred_endpoint;
+        let addr = st.nodes.get(&owner).map(|n| n.endpoint_addr(kind));
         return Err(ReplyError::Moved {
             slot: slot_id,
             addr: addr.unwrap_or_default(),

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use shoal_common::Frame;
 
-use super::{ClusterNode, ClusterState, MSG_TYPES, NodeId, flags};
+use super::{ClusterNode, ClusterState, Endpoint, MSG_TYPES, NodeId, flags};
 
 /// Maximal contiguous ranges of slots owned by `id`, ascending.
 pub fn slot_ranges(st: &ClusterState, id: &NodeId) -> Vec<(usize, usize)> {
@@ -58,13 +58,13 @@ fn node_line_with(st: &ClusterState, n: &ClusterNode, runs: &[(usize, usize, Nod
     } else {
         "disconnected"
     };
+    let _ = write!(line, "{} {}:{}@{}", n.id, n.ip, n.port, n.cport);
+    if !n.hostname.is_empty() {
+        let _ = write!(line, ",{}", n.hostname);
+    }
     let _ = write!(
         line,
-        "{} {}:{}@{} {} {} {} {} {} {}",
-        n.id,
-        n.ip,
-        n.port,
-        n.cport,
+        " {} {} {} {} {} {}",
         flag_names(n.flags),
         master,
         n.ping_sent_ms,
@@ -148,12 +148,26 @@ pub fn info(st: &ClusterState) -> String {
     out
 }
 
-fn node_entry(n: &ClusterNode) -> Frame {
+/// One node of a CLUSTER SLOTS entry (Redis `addNodeToNodeReply`): the preferred endpoint,
+/// the port, the id, and the networking details that are not the endpoint.
+fn node_entry(st: &ClusterState, n: &ClusterNode) -> Frame {
+    let kind = st.settings.preferred_endpoint;
+    let endpoint = match kind {
+        Endpoint::Unknown => Frame::Null,
+        _ => Frame::bulk(n.endpoint(kind).as_bytes()),
+    };
+    let mut meta = Vec::new();
+    if kind != Endpoint::Ip {
+        meta.push((Frame::bulk("ip"), Frame::bulk(n.ip.as_bytes())));
+    }
+    if kind != Endpoint::Hostname && !n.hostname.is_empty() {
+        meta.push((Frame::bulk("hostname"), Frame::bulk(n.hostname.as_bytes())));
+    }
     Frame::Array(vec![
-        Frame::bulk(n.ip.as_bytes()),
+        endpoint,
         Frame::Integer(i64::from(n.port)),
         Frame::bulk(n.id.as_str()),
-        Frame::Map(Vec::new()),
+        Frame::Map(meta),
     ])
 }
 
@@ -167,13 +181,13 @@ pub fn slots(st: &ClusterState) -> Frame {
         let mut entry = vec![
             Frame::Integer(i64::try_from(a).unwrap_or(0)),
             Frame::Integer(i64::try_from(b).unwrap_or(0)),
-            node_entry(n),
+            node_entry(st, n),
         ];
         // Replicas appear once they have synced and while they are not failed (Redis
         // `addNodeReplyForClusterSlot`).
         for r in replicas_of(st, &owner) {
             if !r.has(flags::FAIL) && repl_offset(st, r) != 0 {
-                entry.push(node_entry(r));
+                entry.push(node_entry(st, r));
             }
         }
         out.push(Frame::Array(entry));
@@ -206,18 +220,25 @@ fn shard_node(st: &ClusterState, n: &ClusterNode) -> Frame {
     } else {
         "online"
     };
-    Frame::Map(vec![
+    let endpoint = n.endpoint(st.settings.preferred_endpoint);
+    let mut fields = vec![
         (Frame::bulk("id"), Frame::bulk(n.id.as_str())),
         (Frame::bulk("port"), Frame::Integer(i64::from(n.port))),
         (Frame::bulk("ip"), Frame::bulk(n.ip.as_bytes())),
-        (Frame::bulk("endpoint"), Frame::bulk(n.ip.as_bytes())),
+        (Frame::bulk("endpoint"), Frame::bulk(endpoint.as_bytes())),
+    ];
+    if !n.hostname.is_empty() {
+        fields.push((Frame::bulk("hostname"), Frame::bulk(n.hostname.as_bytes())));
+    }
+    fields.extend([
         (
             Frame::bulk("role"),
             Frame::bulk(if n.is_master() { "master" } else { "replica" }),
         ),
         (Frame::bulk("replication-offset"), Frame::Integer(offset)),
         (Frame::bulk("health"), Frame::bulk(health)),
-    ])
+    ]);
+    Frame::Map(fields)
 }
 
 /// CLUSTER SHARDS: one shard per master (a master without slots too), master first.

@@ -380,7 +380,8 @@ pub fn links(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
 /// CLUSTER SAVECONFIG
 /// ```
 pub fn saveconfig(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    state(ctx)?;
+    // Written and fsync'd now, even if unchanged (Redis `clusterSaveConfig(1)`).
+    state(ctx)?.fsync_pending = true;
     ctx.srv
         .save_cluster_config()
         .map_err(|e| ReplyError::err(format!("error saving the cluster node config: {e}")))?;

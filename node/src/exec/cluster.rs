@@ -5,14 +5,17 @@
 //! Order after every batch, bus message and tick: (1) apply pending effects to the keyspace,
 //! (2) save nodes.conf if the configuration changed (fsync'd), (3) hand outbound messages to
 //! the transport. So no peer or client ever sees a configuration that a crash could lose.
+//! Steps (2) and (3) run once per event-loop iteration ([`Iteration`]; Redis saves in
+//! `beforeSleep`), and replies produced after a change wait for (2) with them.
 
 use std::path::Path;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use rand::Rng;
 use tracing::{error, info};
 
 use super::Server;
+use super::client::Output;
 use crate::cluster::bus::{self, Effects, transport::Inbound};
 use crate::cluster::nodes_conf;
 use crate::cluster::{ClusterSettings, ClusterState};
@@ -34,6 +37,10 @@ pub fn settings(config: &Config) -> ClusterSettings {
         allow_reads_when_down: config.get_bool("cluster-allow-reads-when-down"),
         allow_pubsubshard_when_down: config.get_bool("cluster-allow-pubsubshard-when-down"),
         announce_ip: config.get_str("cluster-announce-ip").to_string(),
+        announce_hostname: config.get_str("cluster-announce-hostname").to_string(),
+        preferred_endpoint: crate::cluster::Endpoint::parse(
+            config.get_str("cluster-preferred-endpoint-type"),
+        ),
         replica_no_failover: config.get_bool("cluster-replica-no-failover"),
         replica_validity_factor: config.get_i64("cluster-replica-validity-factor"),
         repl_ping_period_ms: config.get_i64("repl-ping-replica-period") * 1000,
@@ -44,11 +51,57 @@ pub fn settings(config: &Config) -> ClusterSettings {
 pub fn fresh_state(config: &Config, rng: &mut impl Rng, now_ms: i64) -> ClusterState {
     let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
     let mut st = ClusterState::new(rng, port, bus_port(config), now_ms);
-    st.settings = settings(config);
-    if !st.settings.announce_ip.is_empty() {
-        st.me_mut().ip = st.settings.announce_ip.clone();
-    }
+    apply_config(&mut st, config);
     st
+}
+
+/// Refreshes the settings and what this node announces about itself (Redis
+/// `clusterUpdateMyselfAnnouncedPorts`, `clusterUpdateMyselfIp`, `...Hostname`): the
+/// `cluster-announce-*` values replace the real ports, IP and hostname in every message and
+/// every view (CLUSTER NODES/SLOTS/SHARDS, MOVED). Called at start and on CONFIG SET.
+pub fn apply_config(st: &mut ClusterState, config: &Config) {
+    st.settings = settings(config);
+    let announced = |name: &str, real: u16| match config.get_i64(name) {
+        0 => real,
+        p => u16::try_from(p).unwrap_or(real),
+    };
+    let port = announced(
+        "cluster-announce-port",
+        u16::try_from(config.get_i64("port")).unwrap_or(6379),
+    );
+    let cport = announced("cluster-announce-bus-port", bus_port(config));
+    let ip = st.settings.announce_ip.clone();
+    let hostname = st.settings.announce_hostname.clone();
+    let me = st.me_mut();
+    let before = (me.port, me.cport, me.ip.clone(), me.hostname.clone());
+    me.port = port;
+    me.cport = cport;
+    if !ip.is_empty() {
+        me.ip = ip;
+    }
+    me.hostname = hostname;
+    if before != (me.port, me.cport, me.ip.clone(), me.hostname.clone()) {
+        st.save_pending = true;
+    }
+}
+
+/// One event-loop iteration's cluster bookkeeping (Redis's `clusterBeforeSleep` flags):
+/// configuration changes made by any event of the iteration are saved once at its end,
+/// before the bus messages and replies that depend on them leave.
+#[derive(Default)]
+pub struct Iteration {
+    /// Inside an iteration (set by `exec::run` while it drains queued events).
+    pub active: bool,
+    /// Bus effects applied to the node but not sent yet.
+    pub unsent: Vec<Effects>,
+    /// Replies waiting for the save, in order.
+    pub held: Vec<(Output, BytesMut)>,
+}
+
+impl std::fmt::Debug for Iteration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Iteration({} held)", self.held.len())
+    }
 }
 
 impl Server {
@@ -71,6 +124,8 @@ impl Server {
                 base
             }
         };
+        let mut st = st;
+        apply_config(&mut st, &self.config);
         let master = st
             .me()
             .master_id
@@ -90,14 +145,23 @@ impl Server {
         Ok(())
     }
 
-    /// Writes nodes.conf now (CLUSTER SAVECONFIG, and after every change).
+    /// Writes nodes.conf now (CLUSTER SAVECONFIG, and after every change) unless it would
+    /// write what is on disk already. Each write costs a rename, which ext4 turns into a
+    /// data flush (`auto_da_alloc`): several milliseconds per SETSLOT on a busy disk.
     pub fn save_cluster_config(&mut self) -> std::io::Result<()> {
         let Some(st) = self.cluster.as_mut() else {
             return Ok(());
         };
         let epochs = st.durable_epochs();
         let fsync = st.fsync_pending || epochs != st.saved_epochs;
-        let locked = nodes_conf::save(st, Path::new(&self.nodes_conf_path), fsync)?;
+        let text = nodes_conf::content(st);
+        let key = nodes_conf::stable_key(&text);
+        if !fsync && key == st.saved_key {
+            st.save_pending = false;
+            return Ok(());
+        }
+        let locked = nodes_conf::write(&text, Path::new(&self.nodes_conf_path), fsync)?;
+        st.saved_key = key;
         // The old file's lock goes with the old file; the new one is locked already.
         self.nodes_conf_lock = Some(locked);
         st.save_pending = false;
@@ -107,12 +171,13 @@ impl Server {
     }
 
     /// Applies effects, persists, then sends: see the module docs for why in this order.
+    /// Inside an event-loop iteration the save and the sends wait for its end
+    /// ([`Server::flush_cluster_changes`]).
     pub fn after_cluster_change(&mut self) {
-        let Some(st) = self.cluster.as_ref() else {
+        if self.cluster.is_none() {
             return;
-        };
+        }
         let effects = std::mem::take(&mut self.pending_bus_effects);
-        let save = st.save_pending;
         for fx in &effects {
             if let Some(role) = &fx.role {
                 self.apply_role_change(role.clone());
@@ -127,6 +192,19 @@ impl Server {
                 }
             }
         }
+        self.cluster_iter.unsent.extend(effects);
+        if !self.cluster_iter.active {
+            self.flush_cluster_changes();
+        }
+    }
+
+    /// Saves nodes.conf if the configuration changed, then sends the bus messages and the
+    /// client replies that waited for it.
+    pub fn flush_cluster_changes(&mut self) {
+        let Some(st) = self.cluster.as_ref() else {
+            return;
+        };
+        let save = st.save_pending;
         if save && let Err(e) = self.save_cluster_config() {
             // Redis exits here: a node that cannot persist its configuration must not
             // pretend it did.
@@ -137,9 +215,27 @@ impl Server {
         if save && let Some(st) = self.cluster.as_ref() {
             st.check_invariants();
         }
-        for fx in effects {
+        for fx in std::mem::take(&mut self.cluster_iter.unsent) {
             self.send_bus(fx);
         }
+        for (out, data) in std::mem::take(&mut self.cluster_iter.held) {
+            out.send(data);
+        }
+    }
+
+    /// True when a reply produced now must wait for this iteration's nodes.conf save: the
+    /// configuration changed and is not saved yet, or an earlier reply of the iteration
+    /// already waits (so each client's replies keep their order). Hold it with
+    /// [`Server::hold_reply`].
+    pub fn must_hold_reply(&self) -> bool {
+        let it = &self.cluster_iter;
+        it.active
+            && (!it.held.is_empty() || self.cluster.as_ref().is_some_and(|st| st.save_pending))
+    }
+
+    /// Keeps a reply until the end of the iteration.
+    pub fn hold_reply(&mut self, out: Output, data: BytesMut) {
+        self.cluster_iter.held.push((out, data));
     }
 
     fn send_bus(&mut self, fx: Effects) {
@@ -253,13 +349,12 @@ impl Server {
     /// The bus's periodic work (Redis `clusterCron`), from the executor's tick.
     pub fn cluster_cron(&mut self) {
         let now = self.clock.now_ms();
-        let fresh = settings(&self.config);
         let offset = self.repl.offset();
         let age = self.repl_data_age_ms(now);
         let Some(st) = self.cluster.as_mut() else {
             return;
         };
-        st.settings = fresh;
+        apply_config(st, &self.config);
         st.repl_offset = offset;
         st.repl_data_age_ms = age;
         let no_failover = st.settings.replica_no_failover;

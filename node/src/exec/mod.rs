@@ -218,6 +218,9 @@ pub struct Server {
     pub nodes_conf_lock: Option<std::fs::File>,
     /// Bus effects produced by commands, applied after the command (see `exec::cluster`).
     pub pending_bus_effects: Vec<crate::cluster::bus::Effects>,
+    /// Cluster persistence batching (exec::cluster::Iteration): one nodes.conf save per
+    /// event-loop iteration, with the replies and bus messages that must wait for it.
+    pub cluster_iter: cluster::Iteration,
     /// Outbound bus messages go to the transport through this channel (None in tests and
     /// standalone mode: messages are dropped).
     pub bus_tx: Option<mpsc::UnboundedSender<crate::cluster::bus::Outbound>>,
@@ -321,6 +324,7 @@ impl Server {
             nodes_conf_path,
             nodes_conf_lock: None,
             pending_bus_effects: Vec::new(),
+            cluster_iter: cluster::Iteration::default(),
             bus_tx: None,
             migrate_pool: crate::cluster::migrate::Pool::default(),
             keys_in_flight: std::collections::HashSet::new(),
@@ -370,6 +374,9 @@ impl Server {
             db.log_new_keys = flags & notify::NOTIFY_NEW != 0;
         }
         self.eviction_config_changed();
+        if let Some(st) = self.cluster.as_mut() {
+            cluster::apply_config(st, &self.config);
+        }
     }
 
     /// True in cluster mode.
@@ -512,9 +519,17 @@ impl Server {
 
     /// Sends `out` to `client` and puts it back in the table (or closes it).
     fn finish_client_run(&mut self, mut client: Client, out: BytesMut) {
-        // Cluster changes are persisted before any reply leaves (design §8).
+        // Cluster changes are persisted before any reply leaves (design §8): inside an
+        // event-loop iteration the reply waits for the iteration's save.
         self.after_cluster_change();
-        client.send(out);
+        if client.close_after_reply {
+            self.flush_cluster_changes();
+        }
+        if self.must_hold_reply() {
+            self.hold_reply(client.output(), out);
+        } else {
+            client.send(out);
+        }
         client.publish_auth();
         if client.close_after_reply {
             client.close();
@@ -544,7 +559,12 @@ impl Server {
         client.bstate.blocked = false;
         let mut out = BytesMut::new();
         encode(&reply, client.protocol, &mut out);
-        client.send(out);
+        let output = client.output();
+        if self.must_hold_reply() {
+            self.hold_reply(output, out);
+        } else {
+            output.send(out);
+        }
         self.handle_batch(id, Vec::new(), None);
     }
 
@@ -626,12 +646,16 @@ pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Ser
         tokio::select! {
             ev = rx.recv() => {
                 let Some(ev) = ev else { break };
+                // One iteration: what is queued runs before the timer is looked at again,
+                // and cluster changes are saved once at its end (Redis `beforeSleep`).
+                srv.cluster_iter.active = true;
                 srv.handle(ev);
-                // Drain what is already queued before looking at the timer again.
                 while let Ok(ev) = rx.try_recv() {
                     srv.handle(ev);
                     if srv.shutdown_requested { break; }
                 }
+                srv.cluster_iter.active = false;
+                srv.flush_cluster_changes();
             }
             _ = tick.tick() => srv.cron(),
             () = blocking_timer(&srv) => srv.handle_blocked_timeouts(),

@@ -18,6 +18,8 @@ pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 pub const MAX_GOSSIP: usize = 1024;
 /// Longest IP string.
 const MAX_IP_LEN: usize = 46;
+/// Longest hostname (Redis limits `cluster-announce-hostname` to 255 characters).
+const MAX_HOSTNAME_LEN: usize = 255;
 /// Bytes of a slot bitmap.
 pub const SLOT_BITMAP_BYTES: usize = 2048;
 
@@ -89,6 +91,9 @@ pub struct Header {
     pub cport: u16,
     /// Sender's announced IP (empty: use the connection's address).
     pub myip: String,
+    /// Sender's `cluster-announce-hostname` (empty: none; Redis sends it in a PING
+    /// extension).
+    pub hostname: String,
     /// Slots the sender claims (its master's, for a replica).
     pub slots: SlotBitmap,
     /// Sender's view of `cluster_state`.
@@ -247,6 +252,7 @@ pub fn encode(m: &Message, out: &mut BytesMut) {
     out.put_u16(h.port);
     out.put_u16(h.cport);
     put_str(out, h.myip.as_bytes());
+    put_str(out, h.hostname.as_bytes());
     out.put_slice(&h.slots.to_bytes());
     out.put_u8(u8::from(h.state_ok));
     out.put_i64(h.offset);
@@ -331,6 +337,10 @@ impl Reader<'_> {
         let b = self.string(MAX_IP_LEN, what)?;
         String::from_utf8(b.to_vec()).map_err(|_| DecodeError::Field(what))
     }
+    fn hostname(&mut self) -> Result<String, DecodeError> {
+        let b = self.string(MAX_HOSTNAME_LEN, "hostname")?;
+        String::from_utf8(b.to_vec()).map_err(|_| DecodeError::Field("hostname"))
+    }
     fn gossip(&mut self) -> Result<Vec<Gossip>, DecodeError> {
         let n = usize::from(self.u16("gossip count")?);
         if n > MAX_GOSSIP {
@@ -387,6 +397,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
         port: r.u16("port")?,
         cport: r.u16("cport")?,
         myip: r.ip("myip")?,
+        hostname: r.hostname()?,
         slots: r.slots("slots")?,
         state_ok: r.u8("state")? != 0,
         offset: r.i64("offset")?,
@@ -439,6 +450,7 @@ mod tests {
                 port: 7000,
                 cport: 17000,
                 myip: "127.0.0.1".into(),
+                hostname: "node1.example".into(),
                 slots: SlotBitmap::from_bytes(&[0xA5u8; SLOT_BITMAP_BYTES]).expect("2048 bytes"),
                 state_ok: true,
                 offset: 42,

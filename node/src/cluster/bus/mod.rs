@@ -84,6 +84,7 @@ pub fn header(st: &ClusterState) -> Header {
         port: me.port,
         cport: me.cport,
         myip: st.settings.announce_ip.clone(),
+        hostname: me.hostname.clone(),
         slots: st.slot_bitmap(&slots_of),
         state_ok: st.state_ok,
         offset: st.repl_offset,
@@ -367,6 +368,10 @@ fn observe_sender(st: &mut ClusterState, h: &Header, ip: &str, now_ms: i64) {
     }
     if n.master_id != h.master {
         n.master_id = h.master;
+        changed = true;
+    }
+    if n.hostname != h.hostname {
+        n.hostname.clone_from(&h.hostname);
         changed = true;
     }
     st.save_pending |= changed;
