@@ -85,12 +85,16 @@ pub fn apply_config(st: &mut ClusterState, config: &Config) {
     }
 }
 
+/// Events after which `exec::run` saves and flushes even if more are queued.
+pub const ITERATION_MAX_EVENTS: usize = 64;
+
 /// One event-loop iteration's cluster bookkeeping (Redis's `clusterBeforeSleep` flags):
 /// configuration changes made by any event of the iteration are saved once at its end,
 /// before the bus messages and replies that depend on them leave.
 #[derive(Default)]
 pub struct Iteration {
-    /// Inside an iteration (set by `exec::run` while it drains queued events).
+    /// Inside an iteration (set by `exec::run` while it drains queued events; it flushes
+    /// every [`ITERATION_MAX_EVENTS`] events too, so a change never waits long).
     pub active: bool,
     /// Bus effects applied to the node but not sent yet.
     pub unsent: Vec<Effects>,
@@ -193,7 +197,10 @@ impl Server {
             }
         }
         self.cluster_iter.unsent.extend(effects);
-        if !self.cluster_iter.active {
+        // Only an unsaved change makes messages and replies wait: bus traffic must never
+        // queue behind a busy iteration (peers would time us out).
+        let dirty = self.cluster.as_ref().is_some_and(|st| st.save_pending);
+        if !self.cluster_iter.active || !dirty {
             self.flush_cluster_changes();
         }
     }

@@ -650,9 +650,14 @@ pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Ser
                 // and cluster changes are saved once at its end (Redis `beforeSleep`).
                 srv.cluster_iter.active = true;
                 srv.handle(ev);
+                let mut handled = 1;
                 while let Ok(ev) = rx.try_recv() {
                     srv.handle(ev);
                     if srv.shutdown_requested { break; }
+                    handled += 1;
+                    if handled % cluster::ITERATION_MAX_EVENTS == 0 {
+                        srv.flush_cluster_changes();
+                    }
                 }
                 srv.cluster_iter.active = false;
                 srv.flush_cluster_changes();
