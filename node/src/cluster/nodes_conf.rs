@@ -117,6 +117,29 @@ pub fn stable_key(text: &str) -> String {
     key
 }
 
+/// Closes a replaced nodes.conf (the previous lock holder) on a background thread. The file
+/// was renamed over, so this close frees its inode, and ext4 first waits for the writeback
+/// its rename started (`auto_da_alloc`): tens of milliseconds on a busy disk, which the
+/// executor must not spend (it stalled every SETSLOT of a reshard).
+pub fn close_in_background(f: std::fs::File) {
+    static CLOSER: std::sync::OnceLock<std::sync::mpsc::Sender<std::fs::File>> =
+        std::sync::OnceLock::new();
+    let tx = CLOSER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<std::fs::File>();
+        let spawned = std::thread::Builder::new()
+            .name("nodes-conf-close".into())
+            .spawn(move || rx.into_iter().for_each(drop));
+        if spawned.is_err() {
+            tracing::warn!("can't start the nodes.conf closer thread: closing inline");
+        }
+        tx
+    });
+    // If the thread is gone the file comes back in the error and is closed here.
+    if let Err(std::sync::mpsc::SendError(f)) = tx.send(f) {
+        drop(f);
+    }
+}
+
 /// Loads `path` into a state; `Ok(None)` when the file is missing or empty (a fresh node).
 pub fn load(
     path: &Path,

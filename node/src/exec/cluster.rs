@@ -167,7 +167,9 @@ impl Server {
         let locked = nodes_conf::write(&text, Path::new(&self.nodes_conf_path), fsync)?;
         st.saved_key = key;
         // The old file's lock goes with the old file; the new one is locked already.
-        self.nodes_conf_lock = Some(locked);
+        if let Some(old) = self.nodes_conf_lock.replace(locked) {
+            nodes_conf::close_in_background(old);
+        }
         st.save_pending = false;
         st.fsync_pending = false;
         st.saved_epochs = epochs;
