@@ -353,3 +353,42 @@ fn full_sync_under_writes_is_point_in_time() {
         Some("2")
     );
 }
+
+/// Replicas do not expire keys themselves (Redis `expireIfNeeded` on a replica): a key whose
+/// TTL passed reads as missing on the replica but still counts in DBSIZE until the primary's
+/// DEL arrives. Checked against real Redis 7.0 (same replies, same counts).
+#[test]
+fn replica_hides_expired_keys_until_the_primary_deletes_them() {
+    let master = Proc::node(&["--enable-debug-command", "yes"]);
+    let replica = Proc::node(&[]);
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut r)));
+    assert_eq!(m.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), Frame::ok());
+    m.cmd(&["SET", "k", "v", "PX", "100"]);
+    m.cmd(&["SET", "k2", "v"]);
+    m.cmd(&["SET", "k3", "v", "PX", "100"]);
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(r.cmd(&["GET", "k"]), Frame::Null);
+    assert_eq!(r.cmd(&["EXISTS", "k"]), Frame::Integer(0));
+    assert_eq!(r.cmd(&["TTL", "k"]), Frame::Integer(-2));
+    assert_eq!(r.cmd(&["TYPE", "k"]), Frame::simple("none"));
+    assert_eq!(r.cmd(&["STRLEN", "k"]), Frame::Integer(0));
+    assert_eq!(r.cmd(&["KEYS", "*"]), Frame::Array(vec![bulk("k2")]));
+    assert_eq!(r.cmd(&["RANDOMKEY"]), bulk("k2"));
+    // Still there: the replica deleted nothing.
+    assert_eq!(r.cmd(&["DBSIZE"]), Frame::Integer(3));
+    assert_eq!(
+        info_field(&mut r, "keyspace", "db0").as_deref(),
+        Some("keys=3,expires=2,avg_ttl=0")
+    );
+    assert_eq!(
+        info_field(&mut r, "stats", "expired_keys").as_deref(),
+        Some("0")
+    );
+    // The primary's lazy expiry of k sends a DEL; k3 stays until the primary touches it.
+    assert_eq!(m.cmd(&["GET", "k"]), Frame::Null);
+    assert!(wait_until(SYNC_TIMEOUT, || r.cmd(&["DBSIZE"]) == Frame::Integer(2)));
+    assert_eq!(m.cmd(&["DBSIZE"]), Frame::Integer(2));
+}

@@ -566,14 +566,23 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 pub fn randomkey(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
     let db = ctx.client.db;
+    // A replica does not delete expired keys: as Redis, it gives up after 100 expired picks
+    // and returns the last one.
+    let mut tries = 100;
     loop {
         let srv = &mut *ctx.srv;
         let Some(key) = srv.dbs[db].random_key(&mut srv.rng) else {
             return Ok(Frame::Null);
         };
-        // Each expired pick is deleted, so the loop ends even if every key has expired.
         if !srv.dbs[db].expire_if_needed(&key, now) {
             return Ok(Frame::Bulk(key));
+        }
+        // On a primary each expired pick was deleted, so the loop ends.
+        if srv.dbs[db].expiry_mode != crate::db::ExpiryMode::Delete {
+            tries -= 1;
+            if tries == 0 {
+                return Ok(Frame::Bulk(key));
+            }
         }
     }
 }

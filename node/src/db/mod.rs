@@ -7,8 +7,9 @@
 //! also kept in `volatile` so the active expiry cycle can sample them.
 //!
 //! Invariants: a key is in `volatile` iff its entry has an expire time; `key_count` equals the
-//! sum of the maps' lengths. Lookups through [`Db::get`] / [`Db::get_mut`] apply lazy expiry:
-//! an expired key is deleted on access and reported missing.
+//! sum of the maps' lengths. Lookups through [`Db::get`] / [`Db::get_mut`] apply lazy expiry
+//! as [`ExpiryMode`] says: on a primary an expired key is deleted on access and reported
+//! missing; on a replica it is reported missing but kept (the primary's DEL removes it).
 
 pub mod access;
 pub mod dict;
@@ -34,6 +35,18 @@ type Map = dict::Dict;
 
 /// No expire time.
 pub const NO_EXPIRE: i64 = -1;
+
+/// How lookups treat a key whose expire time has passed (Redis `expireIfNeeded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpiryMode {
+    /// A primary: delete it and report it missing.
+    #[default]
+    Delete,
+    /// A replica serving a client: report it missing but keep it (the primary's DEL comes).
+    Hide,
+    /// A replica applying its master's stream: the key exists until the master deletes it.
+    Keep,
+}
 
 /// A key's value, its absolute expire time in Unix ms ([`NO_EXPIRE`] for none) and its
 /// access clock.
@@ -68,6 +81,8 @@ pub struct Db {
     pub access: access::AccessClock,
     /// Randomness of the LFU counter increments.
     lfu_rng: SmallRng,
+    /// What lookups do with expired keys (set per command by the executor).
+    pub expiry_mode: ExpiryMode,
 }
 
 impl Db {
@@ -85,6 +100,7 @@ impl Db {
             snapshot_map: None,
             access: access::AccessClock::default(),
             lfu_rng: SmallRng::from_os_rng(),
+            expiry_mode: ExpiryMode::Delete,
         }
     }
 
@@ -139,19 +155,26 @@ impl Db {
         entry.expire_at_ms != NO_EXPIRE && entry.expire_at_ms <= now_ms
     }
 
-    /// Deletes `key` if it has expired; true if it did.
+    /// True if `key` has expired and must be treated as missing; deletes it too when
+    /// [`ExpiryMode::Delete`].
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         // Without any TTL in this database no key can have expired: no lookup.
         if self.volatile.is_empty() {
             return false;
         }
-        let expired = self.peek(key).is_some_and(|e| Db::expired(e, now_ms));
-        if expired {
-            self.remove(key);
-            self.expired_keys += 1;
-            self.expired_log.push(Bytes::copy_from_slice(key));
+        if !self.peek(key).is_some_and(|e| Db::expired(e, now_ms)) {
+            return false;
         }
-        expired
+        match self.expiry_mode {
+            ExpiryMode::Keep => false,
+            ExpiryMode::Hide => true,
+            ExpiryMode::Delete => {
+                self.remove(key);
+                self.expired_keys += 1;
+                self.expired_log.push(Bytes::copy_from_slice(key));
+                true
+            }
+        }
     }
 
     /// The live entry of `key` (lazy expiry applied), recording the access in its clock
@@ -168,7 +191,9 @@ impl Db {
     /// The live entry of `key` without recording an access (Redis `LOOKUP_NOTOUCH`: EXISTS,
     /// TYPE, the TTL family, OBJECT, SCAN's filters).
     pub fn get_untouched(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
         self.peek(key)
     }
 
@@ -182,7 +207,9 @@ impl Db {
     /// The live entry of `key`, mutable (lazy expiry applied), recording the access (not
     /// while a snapshot runs, as [`Db::get`]).
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
         let i = self.map_index(key);
         let snapshot = self.snapshot_map.is_some();
         let (_, e) = self.maps[i].get_mut(key)?;
@@ -454,6 +481,22 @@ mod tests {
         assert_eq!(db.len(), 0);
         assert_eq!(db.volatile_len(), 0);
         assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn replica_expiry_hides_or_keeps_without_deleting() {
+        let mut db = Db::new(false);
+        db.set(Bytes::from("k"), s("v"), 100);
+        db.expiry_mode = ExpiryMode::Hide;
+        assert!(db.get(b"k", 100).is_none());
+        assert!(db.get_mut(b"k", 100).is_none());
+        assert_eq!((db.len(), db.expired_keys), (1, 0));
+        db.expiry_mode = ExpiryMode::Keep;
+        assert!(db.get(b"k", 100).is_some());
+        assert!(!db.expire_if_needed(b"k", 100));
+        db.expiry_mode = ExpiryMode::Delete;
+        assert!(db.get(b"k", 100).is_none());
+        assert_eq!((db.len(), db.expired_keys), (0, 1));
     }
 
     #[test]

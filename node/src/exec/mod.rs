@@ -585,16 +585,9 @@ impl Server {
             return;
         }
         let deadline = Instant::now() + crate::db::expire::ACTIVE_EXPIRE_BUDGET;
-        for i in 0..self.dbs.len() {
-            let deleted = crate::db::expire::active_expire_cycle(
-                &mut self.dbs[i],
-                now,
-                &mut self.rng,
-                deadline,
-            );
-            for key in deleted {
-                self.propagate(i, &[Bytes::from_static(b"DEL"), key]);
-            }
+        for db in &mut self.dbs {
+            // The deleted keys are in each db's expired log: drained (and propagated) below.
+            crate::db::expire::active_expire_cycle(db, now, &mut self.rng, deadline);
         }
         if self.dbs.iter().any(|db| !db.expired_log.is_empty()) {
             // No client runs a command here; a detached placeholder stands in as "current".

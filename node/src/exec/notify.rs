@@ -200,7 +200,8 @@ impl Server {
     }
 
     /// Reports what the databases logged while a command ran: keys deleted on expiry become
-    /// WATCH invalidations and `expired` events (Redis `deleteExpiredKeyAndPropagate`), keys
+    /// `DEL`s in the replication stream, WATCH invalidations and `expired` events (Redis
+    /// `deleteExpiredKeyAndPropagate`), keys
     /// created become `new` events (Redis `dbAdd`).
     pub fn drain_expired(&mut self, current: &mut Client) {
         // Runs after every command: the common case (nothing logged) is one tight scan.
@@ -215,6 +216,11 @@ impl Server {
             if !self.dbs[db].expired_log.is_empty() {
                 let keys = std::mem::take(&mut self.dbs[db].expired_log);
                 for key in keys {
+                    // Replicas learn of the deletion from us (Redis
+                    // `deleteExpiredKeyAndPropagate`), before the command that found it.
+                    if !self.repl.is_replica() {
+                        self.propagate(db, &[Bytes::from_static(b"DEL"), key.clone()]);
+                    }
                     self.touch_watched_key(current, db, &key);
                     self.notify_keyspace_event(Some(current), NOTIFY_EXPIRED, "expired", &key, db);
                 }

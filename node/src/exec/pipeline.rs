@@ -177,6 +177,7 @@ impl Server {
         // Lookups age keys unless the client asked not to (TOUCH always does).
         let touch = !client.no_touch || spec.id == command::CommandId::Touch;
         self.prepare_access_clock(now_ms, touch);
+        self.set_expiry_mode(client, spec);
         self.blocking.call_depth += 1;
         let (result, no_reply, propagate_as) = {
             let mut ctx = Ctx {

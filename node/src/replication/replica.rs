@@ -415,6 +415,34 @@ impl Server {
         info!(new_replid = %self.repl.replid, second_offset = offset + 1, "promoted to master");
     }
 
+    /// Sets how the command about to run treats expired keys (Redis `expireIfNeeded`): a
+    /// primary deletes them; a replica hides them from its clients without deleting (the
+    /// primary's DEL follows), except for writes on a writable replica, which delete; the
+    /// master's own stream sees them until it deletes them.
+    pub fn set_expiry_mode(
+        &mut self,
+        client: &crate::exec::Client,
+        spec: &shoal_common::command::CommandSpec,
+    ) {
+        use crate::db::ExpiryMode;
+        let mode = if !self.repl.is_replica() {
+            ExpiryMode::Delete
+        } else if client.is_master {
+            ExpiryMode::Keep
+        } else if spec.has(shoal_common::command::flags::WRITE)
+            && !self.config.get_bool("replica-read-only")
+        {
+            ExpiryMode::Delete
+        } else {
+            ExpiryMode::Hide
+        };
+        if self.dbs.first().is_some_and(|db| db.expiry_mode != mode) {
+            for db in &mut self.dbs {
+                db.expiry_mode = mode;
+            }
+        }
+    }
+
     /// Handles a link task's report.
     pub fn handle_repl_event(&mut self, generation: u64, event: ReplEvent) {
         let Some(master) = self.repl.master.as_mut() else {
