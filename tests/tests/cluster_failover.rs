@@ -259,3 +259,111 @@ fn replica_no_failover_keeps_the_replica_a_replica() {
     let info = rc.cmd(&["CLUSTER", "INFO"]);
     assert!(String::from_utf8_lossy(info.as_bytes().expect("info")).contains("cluster_state:fail"));
 }
+
+fn my_id(port: u16) -> String {
+    let mut c = RawClient::connect(port).expect("node");
+    String::from_utf8_lossy(c.cmd(&["CLUSTER", "MYID"]).as_bytes().expect("id")).into_owned()
+}
+
+/// `CLUSTER REPLICAS id` as `node`'s view: (client port, failing) per replica.
+fn replicas_of(node: u16, id: &str) -> Vec<(u16, bool)> {
+    let Ok(mut c) = RawClient::connect(node) else {
+        return Vec::new();
+    };
+    let Frame::Array(lines) = c.cmd(&["CLUSTER", "REPLICAS", id]) else {
+        return Vec::new();
+    };
+    lines
+        .iter()
+        .filter_map(|l| {
+            let l = String::from_utf8_lossy(l.as_bytes()?).into_owned();
+            let f: Vec<&str> = l.split(' ').collect();
+            let port = f.get(1)?.split(['@', ':']).nth(1)?.parse().ok()?;
+            Some((port, f.get(2)?.contains("fail")))
+        })
+        .collect()
+}
+
+/// Replica migration (cluster-migration-barrier 1, cluster-allow-replica-migration yes): one
+/// primary has two replicas, another loses its only one; a spare replica moves to the orphan
+/// (after the orphan stayed orphaned 5 s, as Redis), and the donor keeps one.
+/// `SHOAL_CLUSTER_SERVER=redis` runs it against real Redis 7.0.
+#[test]
+fn an_orphaned_primary_receives_a_spare_replica() {
+    let kind = ServerKind::from_env();
+    let mut cluster = RedisCluster::start(kind);
+    let (a, _) = primary_and_replica_port(&cluster, 0);
+    let (b, b_replica) = primary_and_replica_port(&cluster, 16383);
+    let (a_port, b_port) = (cluster.nodes[a].port, cluster.nodes[b].port);
+    let (a_id, b_id) = (my_id(a_port), my_id(b_port));
+    let timeout = shoal_tests::cluster::NODE_TIMEOUT_MS.to_string();
+    let args = [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        &timeout,
+    ];
+    let extra = match kind {
+        ServerKind::Redis => shoal_tests::Proc::redis(&args),
+        ServerKind::Shoal => shoal_tests::Proc::node(&args),
+    };
+    let extra_port = extra.port;
+    cluster.cli_cluster(&[
+        "add-node",
+        &format!("127.0.0.1:{extra_port}"),
+        &format!("127.0.0.1:{a_port}"),
+        "--cluster-slave",
+        "--cluster-master-id",
+        &a_id,
+    ]);
+    cluster.nodes.push(extra);
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            let r = replicas_of(a_port, &a_id);
+            r.len() == 2 && r.iter().all(|(_, failing)| !failing)
+        }),
+        "the new node did not become A's second replica"
+    );
+    let donors: Vec<u16> = replicas_of(a_port, &a_id).iter().map(|r| r.0).collect();
+    let b_replica_index = cluster
+        .nodes
+        .iter()
+        .position(|n| n.port == b_replica)
+        .expect("B's replica");
+    cluster.nodes[b_replica_index].kill();
+    assert!(
+        wait_until(Duration::from_secs(40), || replicas_of(b_port, &b_id)
+            .iter()
+            .any(|(port, failing)| !failing && donors.contains(port))),
+        "no spare replica migrated to the orphaned primary: {:?}",
+        replicas_of(b_port, &b_id)
+    );
+    // The donor kept one; the moved replica replicates its new primary's data.
+    let left: Vec<_> = replicas_of(a_port, &a_id)
+        .into_iter()
+        .filter(|r| !r.1)
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let moved = donors
+        .iter()
+        .find(|p| !left.iter().any(|l| l.0 == **p))
+        .copied()
+        .expect("the moved replica");
+    let key = (0..)
+        .map(|i| format!("migrated{i}"))
+        .find(|k| {
+            let slot = shoal_common::slot::key_hash_slot(k.as_bytes()).index();
+            cluster.primary_of(u16::try_from(slot).expect("slot")) == b
+        })
+        .expect("a key of B");
+    let mut bc = RawClient::connect(b_port).expect("B");
+    assert_eq!(bc.cmd(&["SET", &key, "yes"]), Frame::ok());
+    assert_eq!(bc.cmd(&["WAIT", "1", "5000"]), Frame::Integer(1));
+    let mut mc = RawClient::connect(moved).expect("moved replica");
+    assert_eq!(mc.cmd(&["READONLY"]), Frame::ok());
+    assert!(wait_until(Duration::from_secs(5), || mc
+        .cmd(&["GET", &key])
+        == bulk("yes")));
+}

@@ -94,6 +94,9 @@ pub mod flags {
     pub const NOADDR: u16 = 1 << 6;
     /// Replica that never fails over.
     pub const NOFAILOVER: u16 = 1 << 7;
+    /// A master worth giving a spare replica if it is orphaned: it had a replica, or was
+    /// one (Redis `CLUSTER_NODE_MIGRATE_TO`; internal, never printed or saved).
+    pub const MIGRATE_TO: u16 = 1 << 8;
 
     /// (flag, name) in CLUSTER NODES order.
     pub const NAMES: &[(u16, &str)] = &[
@@ -246,6 +249,10 @@ pub struct ClusterSettings {
     pub replica_validity_factor: i64,
     /// `repl-ping-replica-period`, ms.
     pub repl_ping_period_ms: i64,
+    /// `cluster-migration-barrier`.
+    pub migration_barrier: i64,
+    /// `cluster-allow-replica-migration`.
+    pub allow_replica_migration: bool,
 }
 
 impl Default for ClusterSettings {
@@ -261,6 +268,8 @@ impl Default for ClusterSettings {
             replica_no_failover: false,
             replica_validity_factor: 10,
             repl_ping_period_ms: 10_000,
+            migration_barrier: 1,
+            allow_replica_migration: true,
         }
     }
 }

@@ -44,6 +44,8 @@ pub fn settings(config: &Config) -> ClusterSettings {
         replica_no_failover: config.get_bool("cluster-replica-no-failover"),
         replica_validity_factor: config.get_i64("cluster-replica-validity-factor"),
         repl_ping_period_ms: config.get_i64("repl-ping-replica-period") * 1000,
+        migration_barrier: config.get_i64("cluster-migration-barrier"),
+        allow_replica_migration: config.get_bool("cluster-allow-replica-migration"),
     }
 }
 

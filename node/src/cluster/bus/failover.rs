@@ -86,6 +86,8 @@ pub struct FailoverState {
     pub mf_replica: Option<NodeId>,
     /// Replica side: how the election was requested is logged once.
     pub logged_reason: bool,
+    /// Orphaned masters and since when (replica migration), Unix ms.
+    pub orphaned_since: BTreeMap<NodeId, i64>,
 }
 
 impl FailoverState {

@@ -20,6 +20,7 @@
 
 pub mod failover;
 pub mod message;
+pub mod replica_migration;
 pub mod transport;
 
 use bytes::Bytes;
@@ -363,6 +364,9 @@ fn observe_sender(st: &mut ClusterState, h: &Header, ip: &str, now_ms: i64) {
     }
     let role = h.flags & (flags::MASTER | flags::SLAVE);
     if role != 0 && n.flags & (flags::MASTER | flags::SLAVE) != role {
+        if n.has(flags::SLAVE) && role == flags::MASTER {
+            n.flags |= flags::MIGRATE_TO;
+        }
         n.flags = (n.flags & !(flags::MASTER | flags::SLAVE)) | role;
         changed = true;
     }
@@ -375,6 +379,9 @@ fn observe_sender(st: &mut ClusterState, h: &Header, ip: &str, now_ms: i64) {
         changed = true;
     }
     st.save_pending |= changed;
+    if let Some(m) = h.master.and_then(|m| st.nodes.get_mut(&m)) {
+        m.flags |= flags::MIGRATE_TO;
+    }
 }
 
 /// A PONG: completes a handshake (the temporary id becomes the real one) and clears
@@ -774,6 +781,7 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
     }
     flush_fail_broadcasts(st, fx);
     failover::tick(st, now_ms, rng, fx);
+    replica_migration::tick(st, now_ms, rng, fx);
     st.update_state();
 }
 
