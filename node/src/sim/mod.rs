@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use shoal_common::slot::SLOT_COUNT;
 
 use crate::cluster::bus::{self, Effects, Message};
-use crate::cluster::{ClusterState, NodeId, SlotBitmap};
+use crate::cluster::{ClusterState, NodeId, SlotBitmap, flags};
 use crate::cmd::cluster::bump_epoch_without_consensus;
 
 /// Node timeout in the simulation, ms.
@@ -71,6 +71,12 @@ struct Sim {
     faults: Faults,
     /// `side[i]`: partition side of node i; messages cross sides only when equal.
     side: Vec<u8>,
+    /// `crashed[i]`: node i is dead (kill -9): it neither runs nor receives.
+    crashed: Vec<bool>,
+    /// Failover winners: (config epoch, node) of every replica that turned master.
+    winners: Vec<(u64, usize)>,
+    /// Whether each node was a replica at the last step.
+    was_replica: Vec<bool>,
 }
 
 impl Sim {
@@ -104,6 +110,9 @@ impl Sim {
             seq: 0,
             faults: CALM,
             side: vec![0; n],
+            crashed: vec![false; n],
+            winners: Vec::new(),
+            was_replica: vec![false; n],
         }
     }
 
@@ -120,7 +129,10 @@ impl Sim {
             let Some(to) = self.index_of(&ob.ip) else {
                 continue;
             };
-            if self.side[to] != self.side[from] || self.rng.random_bool(self.faults.loss) {
+            if self.side[to] != self.side[from]
+                || self.crashed[to]
+                || self.rng.random_bool(self.faults.loss)
+            {
                 continue;
             }
             let copies = if self.rng.random_bool(self.faults.dup) {
@@ -153,6 +165,9 @@ impl Sim {
             let Some(m) = self.in_flight[slot].take() else {
                 continue;
             };
+            if self.crashed[m.to] {
+                continue;
+            }
             let node = &mut self.nodes[m.to];
             let local_ip = node.ip.clone();
             let mut fx = Effects::default();
@@ -171,6 +186,9 @@ impl Sim {
             self.in_flight.clear();
         }
         for i in 0..self.nodes.len() {
+            if self.crashed[i] {
+                continue;
+            }
             if self.nodes[i].next_tick_ms <= self.now_ms {
                 self.nodes[i].next_tick_ms += TICK_MS;
                 let node = &mut self.nodes[i];
@@ -183,6 +201,20 @@ impl Sim {
     }
 
     fn check_safety(&mut self) {
+        // At most one failover winner per epoch.
+        for i in 0..self.nodes.len() {
+            let is_replica = self.nodes[i].st.me().master_id.is_some();
+            if self.was_replica[i] && !is_replica {
+                let epoch = self.nodes[i].st.me().config_epoch;
+                if let Some((_, other)) = self.winners.iter().find(|(e, _)| *e == epoch) {
+                    let what =
+                        format!("nodes {other} and {i} both won a failover in epoch {epoch}");
+                    self.fail(&what);
+                }
+                self.winners.push((epoch, i));
+            }
+            self.was_replica[i] = is_replica;
+        }
         for i in 0..self.nodes.len() {
             let n = &mut self.nodes[i];
             n.st.check_invariants();
@@ -346,6 +378,148 @@ impl Sim {
     }
 }
 
+/// How long a failover may take once a majority of primaries and the replica can talk
+/// (no message lost; delays, reordering and duplicates allowed): detection (a PING within
+/// half a node timeout, PFAIL a node timeout later, the FAIL quorum by gossip), the election
+/// delay (≤ 1 s at rank 0), the vote round trip, propagation of the new owner.
+const FAILOVER_BOUND_MS: i64 = 3 * NODE_TIMEOUT_MS + 2000;
+/// A primary cut off in a minority must refuse writes (cluster state fail) within node
+/// timeout plus this (its PING to each peer is sent within half a second, PFAIL follows a
+/// node timeout later, the state is recomputed every cron tick).
+const MINORITY_SLACK_MS: i64 = 1000;
+
+impl Sim {
+    /// As `redis-cli --cluster create --cluster-replicas 1`: the first `masters` nodes split
+    /// the slots (epochs 1..masters), every node meets the first.
+    fn create_masters(&mut self, masters: usize) {
+        for (i, node) in self.nodes.iter_mut().enumerate().take(masters) {
+            let (a, b) = (i * SLOT_COUNT / masters, (i + 1) * SLOT_COUNT / masters);
+            let me = node.st.myself;
+            for s in a..b {
+                node.st.set_slot(s, Some(me));
+            }
+            node.st.me_mut().config_epoch = i as u64 + 1;
+            node.st.current_epoch = i as u64 + 1;
+        }
+        let first_ip = self.nodes[0].ip.clone();
+        let now = self.now_ms;
+        for node in self.nodes.iter_mut().skip(1) {
+            bus::meet(&mut node.st, &first_ip, 7000, 17000, now, &mut node.rng);
+        }
+    }
+
+    /// CLUSTER REPLICATE on node `masters + i` for master `i`, announced by PONG.
+    fn attach_replicas(&mut self, masters: usize) {
+        for r in masters..self.nodes.len() {
+            let target = self.nodes[r - masters].st.myself;
+            let node = &mut self.nodes[r];
+            let me = node.st.me_mut();
+            me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
+            me.master_id = Some(target);
+            node.st.update_state();
+            let mut fx = Effects::default();
+            bus::broadcast_pong(&mut node.st, &mut fx, &mut node.rng);
+            self.dispatch(r, fx);
+            self.was_replica[r] = true;
+        }
+    }
+
+    /// Steps until `done` holds, failing after `bound_ms`.
+    fn run_until(&mut self, bound_ms: i64, what: &str, done: impl Fn(&Sim) -> bool) {
+        let end = self.now_ms + bound_ms;
+        while !done(self) {
+            if self.now_ms >= end {
+                let views: Vec<String> = self
+                    .nodes
+                    .iter()
+                    .map(|n| crate::cluster::render::nodes(&n.st, false))
+                    .collect();
+                self.fail(&format!(
+                    "{what}: not within {bound_ms} ms\n{}",
+                    views.join("--\n")
+                ));
+            }
+            self.step();
+        }
+    }
+
+    /// True if every node in `who` sees `owner` serving `slot`.
+    fn all_see_owner(&self, who: &[usize], slot: usize, owner: NodeId) -> bool {
+        who.iter()
+            .all(|&i| self.nodes[i].st.owner(slot).map(|n| n.id) == Some(owner))
+    }
+}
+
+/// One failover seed: 3 primaries and 3 replicas under a lossy network; then one of: the
+/// primary of a shard crashes (its replica must win, alone in its epoch, within
+/// [`FAILOVER_BOUND_MS`]); its replica is cut off alone (no failover while the primary is
+/// reachable by a majority); the primary is cut off alone (it must stop accepting writes
+/// within node timeout, and the majority side fails over). Then everything heals and the
+/// old primary must come back as a replica of the winner.
+pub fn run_failover_seed(seed: u64) {
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0xfa11);
+    let masters = 3;
+    let mut sim = Sim::new(seed, 2 * masters);
+    sim.create_masters(masters);
+    sim.run_until_converged(CONVERGE_BOUND_MS, "formation");
+    sim.attach_replicas(masters);
+    sim.run_for(2000);
+    // Lost messages make a failover's time unbounded (an election whose votes are lost is
+    // retried after 2 × auth timeout, as Redis): the bound is checked on a network that
+    // delays, reorders and duplicates but delivers.
+    sim.faults = Faults {
+        loss: 0.0,
+        dup: rng.random_range(0.0..0.05),
+        max_delay_ms: rng.random_range(1..100),
+    };
+    let p = rng.random_range(0..masters);
+    let r = p + masters;
+    let (p_id, r_id) = (sim.nodes[p].st.myself, sim.nodes[r].st.myself);
+    let slot = p * SLOT_COUNT / masters;
+    let others: Vec<usize> = (0..sim.nodes.len()).filter(|&i| i != p).collect();
+    let failed_over = match rng.random_range(0..3) {
+        0 => {
+            sim.crashed[p] = true;
+            sim.run_until(FAILOVER_BOUND_MS, "failover after a primary crash", |s| {
+                s.all_see_owner(&others, slot, r_id)
+            });
+            true
+        }
+        1 => {
+            sim.side[r] = 1;
+            sim.run_for(4 * NODE_TIMEOUT_MS);
+            if sim.nodes[r].st.me().master_id != Some(p_id)
+                || !sim.all_see_owner(&others, slot, p_id)
+            {
+                sim.fail("failover while the primary was reachable by a majority");
+            }
+            false
+        }
+        _ => {
+            sim.side[p] = 1;
+            sim.run_until(
+                NODE_TIMEOUT_MS + MINORITY_SLACK_MS,
+                "a primary in a minority stops accepting writes",
+                |s| !s.nodes[p].st.state_ok,
+            );
+            sim.run_until(FAILOVER_BOUND_MS, "failover on the majority side", |s| {
+                s.all_see_owner(&others, slot, r_id)
+            });
+            true
+        }
+    };
+    sim.heal();
+    sim.crashed.iter_mut().for_each(|c| *c = false);
+    sim.run_until_converged(CONVERGE_BOUND_MS, "heal after failover");
+    if failed_over {
+        sim.run_until(
+            CONVERGE_BOUND_MS,
+            "old primary rejoins as a replica of the winner",
+            |s| s.nodes[p].st.me().master_id == Some(r_id),
+        );
+    }
+}
+
 /// One seed: form a cluster under faults, then partitions and slot moves, then heal.
 pub fn run_seed(seed: u64) {
     let mut rng = SmallRng::seed_from_u64(seed ^ 0x5eed);
@@ -409,6 +583,15 @@ mod tests {
         let base = env_u64("SIM_BASE_SEED", 1);
         for seed in base..base + env_u64("SIM_SEEDS", 64) {
             run_seed(seed);
+        }
+    }
+
+    /// Failover scenarios on every `cargo test` (`SIM_FAILOVER_SEEDS` for more).
+    #[test]
+    fn sim_failover_seeds() {
+        let base = env_u64("SIM_BASE_SEED", 1);
+        for seed in base..base + env_u64("SIM_FAILOVER_SEEDS", 24) {
+            run_failover_seed(seed);
         }
     }
 
