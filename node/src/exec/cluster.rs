@@ -357,6 +357,18 @@ impl Server {
         self.after_cluster_change();
     }
 
+    /// A node closed its bus link to us: time its silence from now (see
+    /// [`bus::on_link_closed`]).
+    pub fn bus_link_closed(&mut self, id: crate::cluster::NodeId) {
+        let now = self.clock.now_ms();
+        let Some(st) = self.cluster.as_mut() else {
+            return;
+        };
+        let mut fx = Effects::default();
+        bus::on_link_closed(st, id, now, &mut self.rng, &mut fx);
+        self.pending_bus_effects.push(fx);
+    }
+
     /// The bus's periodic work (Redis `clusterCron`), from the executor's tick.
     pub fn cluster_cron(&mut self) {
         let now = self.clock.now_ms();

@@ -70,6 +70,8 @@ pub enum Event {
     },
     /// A message from the cluster bus (cluster mode).
     Bus(Box<crate::cluster::bus::transport::Inbound>),
+    /// A node's inbound cluster bus link closed (cluster mode).
+    BusLinkClosed(crate::cluster::NodeId),
     /// A MIGRATE transfer finished (cluster::migrate).
     MigrateDone(Box<crate::cluster::migrate::Done>),
 }
@@ -419,6 +421,7 @@ impl Server {
             Event::Batch { id, cmds, error } => self.handle_batch(id, cmds, error),
             Event::Repl { generation, event } => self.handle_repl_event(generation, event),
             Event::Bus(inbound) => self.handle_bus(*inbound),
+            Event::BusLinkClosed(id) => self.bus_link_closed(id),
             Event::MigrateDone(done) => self.migrate_done(*done),
         }
     }

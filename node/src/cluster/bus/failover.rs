@@ -206,8 +206,14 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
         st.next_mflags = 0;
         return;
     }
+    try_win(st, fx, rng);
+}
+
+/// Promotes us if the election in progress has its majority (Redis checks right after each
+/// vote, `CLUSTER_TODO_HANDLE_FAILOVER`, rather than at the next cron).
+pub fn try_win(st: &mut ClusterState, fx: &mut Effects, rng: &mut impl Rng) {
     let needed = st.size() / 2 + 1;
-    if st.failover.auth_count >= needed {
+    if st.failover.auth_sent && st.failover.auth_count >= needed && !st.me().is_master() {
         info!(
             votes = st.failover.auth_count,
             needed, "failover election won"

@@ -316,6 +316,7 @@ pub fn on_message(
         Body::FailoverAuthAck => {
             if known {
                 failover::on_auth_ack(st, &msg.header);
+                failover::try_win(st, fx, rng);
             }
         }
         Body::MfStart => {
@@ -726,6 +727,27 @@ fn on_update(st: &mut ClusterState, id: NodeId, epoch: u64, bm: &SlotBitmap, fx:
     update_slots(st, id, epoch, bm, fx);
 }
 
+/// `id` closed its link to us (a crashed process closes all its sockets at once): unless a
+/// PING is already pending, PING it now, so its silence is timed from this moment rather
+/// than from our next scheduled PING (up to half a node timeout later). PFAIL still needs a
+/// whole node timeout without an answer; a live node answers the PING and nothing changes.
+pub fn on_link_closed(
+    st: &mut ClusterState,
+    id: NodeId,
+    now_ms: i64,
+    rng: &mut impl Rng,
+    fx: &mut Effects,
+) {
+    st.now_ms = now_ms;
+    let known = st
+        .nodes
+        .get(&id)
+        .is_some_and(|n| id != st.myself && n.ping_sent_ms == 0 && !n.has(flags::HANDSHAKE));
+    if known {
+        send_ping(st, fx, id, now_ms, rng);
+    }
+}
+
 /// Periodic work (Redis `clusterCron`, run every 100 ms).
 pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Effects) {
     st.now_ms = now_ms;
@@ -742,6 +764,7 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
         st.del_node(&id);
     }
     random_ping(st, now_ms, rng, fx);
+    let mut new_pfail = false;
     let ids: Vec<NodeId> = st.nodes.keys().copied().collect();
     for id in ids {
         if id == st.myself {
@@ -767,7 +790,17 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
         {
             n.flags |= flags::PFAIL;
             n.link_connected = false;
+            new_pfail = true;
             info!(node = %id, "node possibly failing (no PONG within node timeout)");
+        }
+    }
+    if new_pfail {
+        // Our report travels in PING gossip: send it to everyone now rather than with the
+        // next scheduled PINGs, so the other masters reach the FAIL quorum sooner.
+        for id in peers(st) {
+            if st.nodes.get(&id).is_some_and(|n| !n.failing()) {
+                send_ping(st, fx, id, now_ms, rng);
+            }
         }
     }
     let pfail: Vec<NodeId> = st

@@ -71,10 +71,13 @@ async fn read_link(
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    // The node talking on this link, once a message said so.
+    let mut peer = None;
     loop {
         loop {
             match message::decode(&mut buf) {
                 Ok(Some(msg)) => {
+                    peer = Some(msg.header.sender);
                     let ev = Event::Bus(Box::new(Inbound {
                         from_ip: from_ip.clone(),
                         local_ip: local_ip.clone(),
@@ -93,7 +96,13 @@ async fn read_link(
         }
         buf.reserve(READ_CHUNK_BYTES);
         match socket.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => {
+                // The peer closed its link (it may have died): the bus starts timing it.
+                if let Some(id) = peer {
+                    let _ = events.send(Event::BusLinkClosed(id));
+                }
+                return;
+            }
             Ok(_) => {}
         }
     }
