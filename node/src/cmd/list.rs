@@ -330,12 +330,7 @@ pub fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     };
     Ok(match normalize_range(start, end, l.len()) {
         None => Frame::Array(Vec::new()),
-        Some((s, e)) => Frame::Array(
-            l.iter_from(s)
-                .take(e - s + 1)
-                .map(|v| Frame::Bulk(Bytes::copy_from_slice(v)))
-                .collect(),
-        ),
+        Some((s, e)) => Frame::bulks(l.range_bytes(s, e - s + 1)),
     })
 }
 

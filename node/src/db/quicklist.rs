@@ -19,7 +19,7 @@
 //! exactly `count` well-formed entries, kept at its exact size (`reserve_exact`), trading a
 //! reallocation per write for memory, as Redis's listpack does.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Redis's `SIZE_SAFETY_LIMIT`: the byte cap of a node under a positive fill.
 const SIZE_SAFETY_LIMIT: usize = 8192;
@@ -57,25 +57,41 @@ fn entry_size(n: usize) -> usize {
     head + leb_len(head)
 }
 
-/// Appends the encoding of `item` to `out`.
-fn encode_into(out: &mut Vec<u8>, item: &[u8]) {
-    let mut v = item.len();
+/// Longest LEB128 encoding of a `usize`.
+const MAX_LEB: usize = 10;
+
+/// Writes the length header and the back-length of an element of `n` bytes into `out`
+/// (header first, then back-length); returns their sizes.
+fn frame(n: usize, out: &mut [u8; 2 * MAX_LEB]) -> (usize, usize) {
+    let mut v = n;
+    let mut h = 0;
     loop {
         let b = u8::try_from(v & 0x7f).expect("invariant: masked to 7 bits");
         v >>= 7;
         if v == 0 {
-            out.push(b);
+            out[h] = b;
+            h += 1;
             break;
         }
-        out.push(b | 0x80);
+        out[h] = b | 0x80;
+        h += 1;
     }
-    out.extend_from_slice(item);
-    let head = leb_len(item.len()) + item.len();
+    let head = h + n;
     let groups = leb_len(head);
-    for i in (0..groups).rev() {
+    for (k, i) in (0..groups).rev().enumerate() {
         let b = u8::try_from((head >> (7 * i)) & 0x7f).expect("invariant: masked to 7 bits");
-        out.push(if i == groups - 1 { b } else { b | 0x80 });
+        out[h + k] = if i == groups - 1 { b } else { b | 0x80 };
     }
+    (h, groups)
+}
+
+/// Appends the encoding of `item` to `out`.
+fn encode_into(out: &mut Vec<u8>, item: &[u8]) {
+    let mut head = [0u8; 2 * MAX_LEB];
+    let (h, t) = frame(item.len(), &mut head);
+    out.extend_from_slice(&head[..h]);
+    out.extend_from_slice(item);
+    out.extend_from_slice(&head[h..h + t]);
 }
 
 fn encode(item: &[u8]) -> Vec<u8> {
@@ -85,7 +101,16 @@ fn encode(item: &[u8]) -> Vec<u8> {
 }
 
 /// The entry starting at `at`: (payload start, payload end, next entry's offset).
+#[inline]
 fn next_entry(buf: &[u8], at: usize) -> (usize, usize, usize) {
+    let first = buf[at];
+    if first < 0x80 {
+        // Fast path: an element shorter than 128 bytes has a one-byte header, and its
+        // back-length (header + payload) takes one byte below 128, two from there.
+        let len = usize::from(first);
+        let end = at + 1 + len;
+        return (at + 1, end, end + 1 + usize::from(len >= 127));
+    }
     let (mut len, mut shift, mut i) = (0usize, 0, at);
     loop {
         let b = buf[i];
@@ -160,10 +185,25 @@ impl Node {
         new_sz <= SIZE_SAFETY_LIMIT && i64::from(self.count) < fill
     }
 
+    /// Inserts `item` at byte offset `at`: one exact-size growth, one move of the bytes
+    /// after `at`, no temporary buffer.
     fn insert_bytes(&mut self, at: usize, item: &[u8]) {
-        let enc = encode(item);
-        self.buf.reserve_exact(enc.len());
-        self.buf.splice(at..at, enc);
+        let n = entry_size(item.len());
+        let old = self.buf.len();
+        if at == old {
+            self.buf.reserve_exact(n);
+            encode_into(&mut self.buf, item);
+        } else {
+            let mut head = [0u8; 2 * MAX_LEB];
+            let (h, t) = frame(item.len(), &mut head);
+            self.buf.reserve_exact(n);
+            self.buf.resize(old + n, 0);
+            self.buf.copy_within(at..old, at + n);
+            let dst = &mut self.buf[at..at + n];
+            dst[..h].copy_from_slice(&head[..h]);
+            dst[h..h + item.len()].copy_from_slice(item);
+            dst[h + item.len()..].copy_from_slice(&head[h..h + t]);
+        }
         self.count += 1;
     }
 
@@ -441,6 +481,35 @@ impl QuickList {
         removed
     }
 
+    /// Elements `start..start + n` (clamped) as slices of one shared copy of the node bytes
+    /// holding them: one allocation and one copy per node touched instead of one per element
+    /// (LRANGE replies).
+    pub fn range_bytes(&self, start: usize, n: usize) -> Vec<Bytes> {
+        let n = n.min(self.len.saturating_sub(start));
+        if n == 0 {
+            return Vec::new();
+        }
+        let (mut ni, j) = self.locate(start);
+        let mut off = self.nodes[ni].offset_of(j);
+        let mut copy = BytesMut::new();
+        let mut spans = Vec::with_capacity(n);
+        while spans.len() < n {
+            let buf = &self.nodes[ni].buf;
+            let base = copy.len();
+            let mut p = off;
+            while p < buf.len() && spans.len() < n {
+                let (s, e, next) = next_entry(buf, p);
+                spans.push((base + s - off, base + e - off));
+                p = next;
+            }
+            copy.extend_from_slice(&buf[off..p]);
+            ni += 1;
+            off = 0;
+        }
+        let copy = copy.freeze();
+        spans.into_iter().map(|(s, e)| copy.slice(s..e)).collect()
+    }
+
     /// Elements from the head.
     pub fn iter(&self) -> Iter<'_> {
         self.iter_from(0)
@@ -690,6 +759,9 @@ mod tests {
             prop_assert_eq!(back, m.iter().rev().cloned().collect::<Vec<_>>());
             for i in 0..m.len() {
                 prop_assert_eq!(l.get(i), Some(&m[i][..]));
+                let want: Vec<&[u8]> = m.iter().skip(i).take(7).map(Vec::as_slice).collect();
+                let got = l.range_bytes(i, 7);
+                prop_assert_eq!(got.iter().map(|b| &b[..]).collect::<Vec<_>>(), want);
                 let from: Vec<Vec<u8>> = l.iter_from(i).map(<[u8]>::to_vec).collect();
                 prop_assert_eq!(from, m.iter().skip(i).cloned().collect::<Vec<_>>());
             }
