@@ -138,6 +138,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d("lazyfree-lazy-eviction", "no", Kind::Bool),
     d("hz", "10", Kind::Int(1, 500)),
+    alias("busy-reply-threshold", "lua-time-limit", "5000", NONNEG),
     immutable("tcp-backlog", "511", NONNEG),
     immutable("pidfile", "", Kind::Str),
     d("slowlog-log-slower-than", "10000", I),

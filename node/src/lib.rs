@@ -13,6 +13,7 @@
 //! - [`cluster`]: cluster mode: the slot map and nodes ([`cluster::ClusterState`]), the
 //!   redirect decision, nodes.conf, and the cluster bus (a sans-I/O state machine plus one
 //!   transport module); `exec::cluster` connects it to the executor.
+//! - [`script`]: Lua scripting (EVAL, SCRIPT): the VM, the script cache, `redis.call`.
 //! - `sim` (tests only): the deterministic simulation of the cluster bus.
 //!
 //! # Concurrency model
@@ -39,6 +40,7 @@ pub mod db;
 pub mod exec;
 pub mod memory;
 pub mod replication;
+pub mod script;
 pub mod server;
 
 /// jemalloc as the process allocator: less fragmentation than glibc's when connection threads

@@ -422,7 +422,7 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
     Unsubscribe => "unsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
     Psubscribe => "psubscribe", -2, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
     Punsubscribe => "punsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
-    Publish => "publish", 3, PUBSUB | LS | FAST, NOCAT, Pubsub, [], [];
+    Publish => "publish", 3, PUBSUB | LS | FAST | MAY_REPLICATE, NOCAT, Pubsub, [], [];
     Pubsub => "pubsub", -2, NONE, NOCAT, Pubsub, [], [];
     PubsubChannels => "pubsub|channels", -2, PUBSUB | LS, NOCAT, Pubsub, [], [];
     PubsubNumsub => "pubsub|numsub", -2, PUBSUB | LS, NOCAT, Pubsub, [], [];
@@ -434,7 +434,7 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
         [ks(NOT_KEY, idx(1), range(-1, 1, 0))], [];
     Sunsubscribe => "sunsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub,
         [ks(NOT_KEY, idx(1), range(-1, 1, 0))], [];
-    Spublish => "spublish", 3, PUBSUB | LS | FAST, NOCAT, Pubsub, [key1(NOT_KEY)], [];
+    Spublish => "spublish", 3, PUBSUB | LS | FAST | MAY_REPLICATE, NOCAT, Pubsub, [key1(NOT_KEY)], [];
 // ---- end pubsub -------------------------------------------------------------------------
 
 // ---- transactions -----------------------------------------------------------------------
@@ -496,4 +496,28 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
         ["request_policy:all_shards", "response_policy:agg_min"];
     Role => "role", 1, NOSCRIPT | LS | FAST, ADMIN_CAT | DANGEROUS, Server, [], [];
 // ---- end replication --------------------------------------------------------------------
+
+// ---- scripting --------------------------------------------------------------------------
+    Eval => "eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, SCRIPTING, Scripting,
+        [ksn("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE",
+            RW | ACCESS | UPDATE, idx(2), keynum(0, 1, 1))], [];
+    Evalsha => "evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, SCRIPTING,
+        Scripting, [ks(RW | ACCESS | UPDATE, idx(2), keynum(0, 1, 1))], [];
+    EvalRo => "eval_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS,
+        SCRIPTING, Scripting,
+        [ksn("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
+            RO | ACCESS, idx(2), keynum(0, 1, 1))], [];
+    EvalshaRo => "evalsha_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS,
+        SCRIPTING, Scripting, [ks(RO | ACCESS, idx(2), keynum(0, 1, 1))], [];
+    Script => "script", -2, NONE, NOCAT, Scripting, [], [];
+    ScriptExists => "script|exists", -3, NOSCRIPT, SCRIPTING, Scripting, [],
+        ["request_policy:all_shards", "response_policy:agg_logical_and"];
+    ScriptFlush => "script|flush", -2, NOSCRIPT, SCRIPTING, Scripting, [],
+        ["request_policy:all_nodes", "response_policy:all_succeeded"];
+    ScriptHelp => "script|help", 2, LS, SCRIPTING, Scripting, [], [];
+    ScriptKill => "script|kill", 2, NOSCRIPT | ALLOW_BUSY, SCRIPTING, Scripting, [],
+        ["request_policy:all_shards", "response_policy:one_succeeded"];
+    ScriptLoad => "script|load", 3, NOSCRIPT | STALE, SCRIPTING, Scripting, [],
+        ["request_policy:all_nodes", "response_policy:all_succeeded"];
+// ---- end scripting ----------------------------------------------------------------------
 }

@@ -16,6 +16,7 @@ pub mod long_double;
 pub mod multi;
 pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -332,6 +333,19 @@ pub fn handler(id: CommandId) -> Handler {
         C::Wait => replication::wait,
         C::Role => replication::role,
         // end replication
+
+        // scripting
+        C::Eval => scripting::eval,
+        C::Evalsha => scripting::evalsha,
+        C::EvalRo => scripting::eval_ro,
+        C::EvalshaRo => scripting::evalsha_ro,
+        C::Script => scripting::container,
+        C::ScriptExists => scripting::script_exists,
+        C::ScriptFlush => scripting::script_flush,
+        C::ScriptHelp => scripting::script_help,
+        C::ScriptKill => scripting::script_kill,
+        C::ScriptLoad => scripting::script_load,
+        // end scripting
     }
 }
 

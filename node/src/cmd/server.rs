@@ -335,6 +335,21 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
         "maxmemory_policy",
         &srv.config.get_str("maxmemory-policy"),
     );
+    let lua = srv.scripting.used_memory();
+    kv(out, "used_memory_lua", &lua);
+    kv(out, "used_memory_lua_human", &bytes_to_human(lua as u64));
+    kv(out, "used_memory_scripts_eval", &srv.scripting.bodies_bytes);
+    kv(
+        out,
+        "number_of_cached_scripts",
+        &srv.scripting.scripts.len(),
+    );
+    kv(out, "used_memory_scripts", &srv.scripting.bodies_bytes);
+    kv(
+        out,
+        "used_memory_scripts_human",
+        &bytes_to_human(srv.scripting.bodies_bytes as u64),
+    );
     kv(out, "mem_fragmentation_ratio", &"1.00");
     kv(
         out,

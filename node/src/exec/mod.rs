@@ -234,6 +234,11 @@ pub struct Server {
     pub evict: evict::Eviction,
     /// Access-clock rules from the configuration; each command adds its time and client.
     pub access_base: crate::db::access::AccessClock,
+    /// The Lua VM and the script cache (`crate::script`).
+    pub scripting: crate::script::Scripting,
+    /// The executor's event receiver while [`run`] owns the node (a long script serves
+    /// events through it, `script::busy`).
+    pub inbox: Option<mpsc::UnboundedReceiver<Event>>,
 }
 
 /// What a command handler gets: the node and the calling client.
@@ -332,6 +337,8 @@ impl Server {
             keys_in_flight: std::collections::HashSet::new(),
             evict: evict::Eviction::default(),
             access_base: crate::db::access::AccessClock::default(),
+            scripting: crate::script::Scripting::new(),
+            inbox: None,
             dbs: (0..ndb).map(|_| Db::new(cluster)).collect(),
             clients: HashMap::default(),
             stats: Stats::default(),
@@ -633,23 +640,46 @@ async fn snapshot_pacer(srv: &Server) {
     }
 }
 
+/// What woke the executor loop.
+enum Wake {
+    Event(Option<Event>),
+    Tick,
+    Timer,
+    Snapshot,
+}
+
 /// The executor task: owns `srv` and serves events until every sender is gone or SHUTDOWN.
-pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Server {
+/// The receiver lives in `srv.inbox` so that a long script can serve events while it runs
+/// (`script::busy`).
+pub async fn run(mut srv: Server, rx: mpsc::UnboundedReceiver<Event>) -> Server {
     let hz = u64::try_from(srv.config.get_i64("hz").clamp(1, 500)).unwrap_or(10);
     let mut tick = tokio::time::interval(Duration::from_millis(1000 / hz));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    srv.inbox = Some(rx);
     loop {
-        tokio::select! {
-            ev = rx.recv() => {
-                let Some(ev) = ev else { break };
+        let Some(mut rx) = srv.inbox.take() else {
+            break;
+        };
+        let wake = tokio::select! {
+            ev = rx.recv() => Wake::Event(ev),
+            _ = tick.tick() => Wake::Tick,
+            () = blocking_timer(&srv) => Wake::Timer,
+            () = snapshot_pacer(&srv), if srv.repl.snapshot.is_some() => Wake::Snapshot,
+        };
+        srv.inbox = Some(rx);
+        match wake {
+            Wake::Event(None) => break,
+            Wake::Event(Some(ev)) => {
                 // One iteration: what is queued runs before the timer is looked at again,
                 // and cluster changes are saved once at its end (Redis `beforeSleep`).
                 srv.cluster_iter.active = true;
                 srv.handle(ev);
                 let mut handled = 1;
-                while let Ok(ev) = rx.try_recv() {
+                while let Some(ev) = srv.inbox.as_mut().and_then(|rx| rx.try_recv().ok()) {
                     srv.handle(ev);
-                    if srv.shutdown_requested { break; }
+                    if srv.shutdown_requested {
+                        break;
+                    }
                     handled += 1;
                     if handled % cluster::ITERATION_MAX_EVENTS == 0 {
                         srv.flush_cluster_changes();
@@ -658,9 +688,9 @@ pub async fn run(mut srv: Server, mut rx: mpsc::UnboundedReceiver<Event>) -> Ser
                 srv.cluster_iter.active = false;
                 srv.flush_cluster_changes();
             }
-            _ = tick.tick() => srv.cron(),
-            () = blocking_timer(&srv) => srv.handle_blocked_timeouts(),
-            () = snapshot_pacer(&srv), if srv.repl.snapshot.is_some() => srv.snapshot_tick(),
+            Wake::Tick => srv.cron(),
+            Wake::Timer => srv.handle_blocked_timeouts(),
+            Wake::Snapshot => srv.snapshot_tick(),
         }
         if srv.shutdown_requested {
             break;

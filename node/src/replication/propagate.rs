@@ -96,6 +96,14 @@ impl Server {
         if !self.replication_active() {
             return;
         }
+        if let Some(run) = self.scripting.running.as_mut() {
+            // A script's writes go out together when it ends (script::run), unless
+            // `redis.set_repl` turned replication off.
+            if run.repl_flags & 2 != 0 {
+                run.propagated.push((db, argv.to_vec()));
+            }
+            return;
+        }
         let mut out = BytesMut::new();
         if self.repl.last_db != Some(db) {
             encode_request(&[b"SELECT".as_slice(), db.to_string().as_bytes()], &mut out);

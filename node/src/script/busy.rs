@@ -1,0 +1,99 @@
+//! Long scripts: BUSY replies, SCRIPT KILL (Redis `scriptInterrupt`, `luaMaskCountHook`,
+//! `processEventsWhileBlocked`).
+//!
+//! A Lua count hook fires every [`HOOK_INSTRUCTIONS`] instructions. Once the script has run
+//! longer than `busy-reply-threshold` (alias `lua-time-limit`), each hook call serves the
+//! events already queued for the executor: other clients' commands then meet the gate's BUSY
+//! check (only `allow_busy` commands such as SCRIPT KILL and SHUTDOWN run), connections come
+//! and go; everything else (the running client's own commands, replication and bus events)
+//! is sent back to the executor's channel to be handled after the script. SCRIPT KILL marks
+//! the script killed, and the next hook call stops it with an error.
+
+use shoal_common::{Frame, ReplyError};
+
+use crate::exec::{ClientId, Event, Server};
+
+/// Lua instructions between two hook calls (Redis: 100000).
+pub const HOOK_INSTRUCTIONS: u32 = 100_000;
+
+/// The error a killed script ends with.
+pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// The BUSY error of the gate.
+pub const BUSY: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+impl Server {
+    /// True while a script has been running longer than `busy-reply-threshold`.
+    pub fn script_timed_out(&self) -> bool {
+        self.scripting.running.as_ref().is_some_and(|r| r.timed_out)
+    }
+
+    /// The hook's periodic work while `current` runs a script that is at `line`: returns true
+    /// when the script must stop (SCRIPT KILL, SHUTDOWN).
+    pub fn script_busy_tick(&mut self, current: ClientId, line: i64) -> bool {
+        let threshold = u128::try_from(self.config.get_i64("busy-reply-threshold")).unwrap_or(0);
+        let Some(run) = self.scripting.running.as_mut() else {
+            return false;
+        };
+        run.line = line;
+        if !run.timed_out {
+            if run.started.elapsed().as_millis() < threshold {
+                return false;
+            }
+            run.timed_out = true;
+            tracing::warn!(
+                "Slow script detected: still in execution after {} milliseconds. \
+                 You can try killing the script using the SCRIPT KILL command.",
+                run.started.elapsed().as_millis()
+            );
+        }
+        self.serve_events_while_busy(current);
+        self.shutdown_requested || self.scripting.running.as_ref().is_some_and(|r| r.kill)
+    }
+
+    /// Handles the events queued for the executor that may run during a script.
+    fn serve_events_while_busy(&mut self, current: ClientId) {
+        let Some(mut inbox) = self.inbox.take() else {
+            return;
+        };
+        let mut later = Vec::new();
+        while let Ok(ev) = inbox.try_recv() {
+            match ev {
+                Event::Connect(_) => self.handle(ev),
+                Event::Batch { id, .. } | Event::Disconnect(id) if id != current => self.handle(ev),
+                other => later.push(other),
+            }
+        }
+        self.inbox = Some(inbox);
+        if let Some(tx) = &self.events {
+            for ev in later {
+                let _ = tx.send(ev);
+            }
+        }
+    }
+}
+
+/// SCRIPT KILL (Redis `scriptKill`).
+pub fn kill(srv: &mut Server) -> Result<Frame, ReplyError> {
+    let Some(run) = srv.scripting.running.as_mut() else {
+        return Err(ReplyError::other(
+            "NOTBUSY No scripts in execution right now.",
+        ));
+    };
+    if run.from_master {
+        return Err(ReplyError::other(
+            "UNKILLABLE The busy script was sent by a master instance in the context of \
+             replication and cannot be killed.",
+        ));
+    }
+    if run.wrote {
+        return Err(ReplyError::other(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. \
+             You can either wait the script termination or kill the server in a hard way using \
+             the SHUTDOWN NOSAVE command.",
+        ));
+    }
+    run.kill = true;
+    Ok(Frame::ok())
+}

@@ -1,0 +1,195 @@
+//! Lua scripting: the embedded Lua 5.1 VM, the script cache and EVAL (Redis `eval.c`,
+//! `script_lua.c`, `script.c`).
+//!
+//! One VM per node, owned by the executor ([`Scripting`] lives in `Server`), so a script runs
+//! atomically: nothing else touches the node until it returns. The VM is built as Redis
+//! builds its own: base, table, string, math and coroutine libraries, plus `bit` ([`libs`]),
+//! the `redis` table and a read-only global view (`prelude.lua`): creating globals or
+//! changing a library fails with `Attempt to modify a readonly table`, reading a missing
+//! global fails with `Script attempted to access nonexistent global variable`.
+//!
+//! Invariants: every cached script was compiled in the current VM (SCRIPT FLUSH replaces the
+//! VM and empties the cache together); `running` is `Some` only while a script runs.
+
+pub mod api;
+pub mod busy;
+pub mod convert;
+pub mod libs;
+pub mod run;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use bytes::Bytes;
+use mlua::{Function, Lua, LuaOptions, StdLib, Table};
+use shoal_common::ReplyError;
+
+/// The prelude that builds the `redis` table and the sandbox.
+const PRELUDE: &str = include_str!("prelude.lua");
+
+/// A compiled script.
+pub struct Script {
+    /// The compiled body (run in the read-only environment).
+    pub func: Function,
+    /// The source, as given to EVAL or SCRIPT LOAD.
+    pub body: Bytes,
+}
+
+/// The scripting engine of one node.
+pub struct Scripting {
+    /// The VM.
+    pub lua: Lua,
+    /// Compiled scripts by lowercase SHA-1 hex.
+    pub scripts: HashMap<String, Script>,
+    /// Total size of the cached bodies (INFO `used_memory_scripts_eval`).
+    pub bodies_bytes: usize,
+    /// The read-only global view scripts run in.
+    env: Table,
+    /// `xpcall(f, __redis__err__handler)`.
+    runner: Function,
+    /// The table the prelude's `redis.call` wrappers look their Rust side up in.
+    hooks: Table,
+    /// lrand48 state of `math.random` (process-wide in Redis: never reseeded per script).
+    rand: Arc<AtomicU64>,
+    /// The script running now, if any.
+    pub running: Option<run::Running>,
+}
+
+impl std::fmt::Debug for Scripting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripting")
+            .field("scripts", &self.scripts.len())
+            .field("running", &self.running.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Scripting {
+    fn default() -> Self {
+        Scripting::new()
+    }
+}
+
+/// Lowercase SHA-1 hex of `body` (Redis `sha1hex`).
+pub fn sha1_hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+impl Scripting {
+    /// A fresh VM with an empty cache.
+    pub fn new() -> Scripting {
+        Self::with_rand(Arc::new(AtomicU64::new(libs::LRAND48_INITIAL)))
+    }
+
+    /// A fresh VM whose `math.random` continues the generator `rand`.
+    fn with_rand(rand: Arc<AtomicU64>) -> Scripting {
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
+        let lua = Lua::new_with(libs, LuaOptions::new())
+            .expect("invariant: the Lua VM and its standard libraries load");
+        let (env, runner, hooks) =
+            Self::init(&lua, &rand).expect("invariant: the scripting prelude runs");
+        Scripting {
+            lua,
+            scripts: HashMap::new(),
+            bodies_bytes: 0,
+            env,
+            runner,
+            hooks,
+            rand,
+            running: None,
+        }
+    }
+
+    fn init(lua: &Lua, rand: &Arc<AtomicU64>) -> mlua::Result<(Table, Function, Table)> {
+        libs::load_bit(lua)?;
+        let hooks = lua.create_table()?;
+        hooks.raw_set("version", crate::cmd::connection::REDIS_VERSION)?;
+        hooks.raw_set("version_num", libs::version_num())?;
+        hooks.raw_set("resp", 2)?;
+        hooks.raw_set("repl", 3)?;
+        let rust = lua.create_table()?;
+        rust.raw_set("err_handler", lua.create_function(run::err_handler)?)?;
+        rust.raw_set("call", api::redis_call(lua, &hooks, false)?)?;
+        rust.raw_set("pcall", api::redis_call(lua, &hooks, true)?)?;
+        rust.raw_set("setresp", api::setresp(lua, &hooks)?)?;
+        rust.raw_set("set_repl", api::set_repl(lua, &hooks)?)?;
+        rust.raw_set("log", api::log(lua)?)?;
+        rust.raw_set("sha1hex", api::sha1hex(lua)?)?;
+        rust.raw_set("random", api::random(lua, rand)?)?;
+        rust.raw_set("randomseed", api::randomseed(lua, rand)?)?;
+        rust.raw_set("pcall_error", api::pcall_error_value(lua)?)?;
+        let (env, runner): (Table, Function) = lua
+            .load(PRELUDE)
+            .set_name(run::INTERNAL_SOURCE)
+            .call((hooks.clone(), rust))?;
+        Ok((env, runner, hooks))
+    }
+
+    /// Compiles `body` and caches it under its SHA-1 (Redis `luaCreateFunction`); returns the
+    /// SHA-1. A body already cached is not compiled again.
+    pub fn create(&mut self, body: &Bytes) -> Result<String, ReplyError> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let func = self
+            .lua
+            .load(body.as_ref())
+            .set_name("@user_script")
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| {
+                let msg = match e {
+                    mlua::Error::SyntaxError { message, .. } => message,
+                    other => other.to_string(),
+                };
+                ReplyError::err(format!("Error compiling script (new function): {msg}"))
+            })?;
+        self.bodies_bytes += body.len();
+        self.scripts.insert(
+            sha.clone(),
+            Script {
+                func,
+                body: body.clone(),
+            },
+        );
+        Ok(sha)
+    }
+
+    /// SCRIPT FLUSH: a new VM and an empty cache (Redis `scriptingReset`); `math.random`
+    /// goes on with the same generator, as Redis's is process-wide.
+    pub fn flush(&mut self) {
+        *self = Scripting::with_rand(Arc::clone(&self.rand));
+    }
+
+    /// Bytes the VM uses (INFO `used_memory_lua`).
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vm_builds_and_caches_scripts() {
+        let mut s = Scripting::new();
+        let sha = s
+            .create(&Bytes::from_static(b"return 1"))
+            .expect("compiles");
+        assert_eq!(sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        assert!(s.scripts.contains_key(&sha));
+        let err = s
+            .create(&Bytes::from_static(b"return ("))
+            .expect_err("syntax error");
+        assert!(
+            err.to_string()
+                .starts_with("ERR Error compiling script (new function): user_script:1:"),
+            "{err}"
+        );
+        s.flush();
+        assert!(s.scripts.is_empty());
+    }
+}

@@ -1,0 +1,120 @@
+-- Shoal's scripting prelude (Redis `script_lua.c` / `eval.c` initialisation), run once per VM.
+-- Builds the `redis` table, the error handler and the read-only view scripts run in.
+-- Arguments: the hooks table (Rust sets hooks.call while a script runs; hooks.resp and
+-- hooks.repl are the script's redis.setresp / redis.set_repl state) and the table of Rust
+-- functions (script::api).
+local hooks, rust = ...
+local G = _G
+local setfenv, loadstring, load, pcall = setfenv, loadstring, load, pcall
+local type, tostring, error, select = type, tostring, error, select
+local rawget, rawset, setmetatable, xpcall, ipairs = rawget, rawset, setmetatable, xpcall, ipairs
+
+-- Redis `__redis__err__handler` is `rust.err_handler` (script::run): string errors become
+-- {err='ERR ...'}, and the error gets the position of the user's code.
+local err_handler = rust.err_handler
+rawset(G, '__redis__err__handler', err_handler)
+
+-- Redis `luaPushErrorBuff`: "-CODE msg" keeps its code, anything else gets ERR.
+local function error_table(s)
+  local code, msg = 'ERR', s
+  if s:sub(1, 1) == '-' then
+    local sp = s:find(' ', 1, true)
+    if sp then
+      code, msg = s:sub(2, sp - 1), s:sub(sp + 1)
+    else
+      msg = s:sub(2)
+    end
+  end
+  msg = msg:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+  return {err = code .. ' ' .. msg}
+end
+
+local redis = {}
+redis.call, redis.pcall = rust.call, rust.pcall
+redis.error_reply = function(...)
+  local e = ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then
+    return error_table('wrong number or type of arguments')
+  end
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  return error_table(e)
+end
+redis.status_reply = function(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then
+    return error_table('wrong number or type of arguments')
+  end
+  return {ok = s}
+end
+redis.sha1hex, redis.log = rust.sha1hex, rust.log
+redis.setresp, redis.set_repl = rust.setresp, rust.set_repl
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = hooks.version, hooks.version_num
+rawset(G, 'redis', redis)
+
+-- Redis's patched math.random: its own lrand48 (process-wide state).
+math.random, math.randomseed = rust.random, rust.randomseed
+
+-- Globals Redis removes.
+for _, name in ipairs({'print', 'dofile', 'loadfile', 'setfenv', 'getfenv', 'newproxy',
+                       'module', 'require', 'debug', 'package', 'io', 'os'}) do
+  rawset(G, name, nil)
+end
+
+-- The read-only view (Redis 7.0 makes _G and the libraries read-only tables).
+local function readonly_error()
+  error('Attempt to modify a readonly table', 2)
+end
+local function readonly(t)
+  return setmetatable({}, {__index = t, __newindex = readonly_error, __metatable = false})
+end
+local visible = {}
+local env = setmetatable({}, {
+  __index = function(_, n)
+    local v = visible[n]
+    if v ~= nil then return v end
+    v = rawget(G, n)
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly_error,
+  __metatable = false,
+})
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson',
+                       'struct', 'cmsgpack'}) do
+  local t = rawget(G, name)
+  if t ~= nil then visible[name] = readonly(t) end
+end
+visible._G = env
+visible.loadstring = function(...)
+  local f, e = loadstring(...)
+  if f then setfenv(f, env) end
+  return f, e
+end
+-- Redis's pcall (`luaRedisPcall`): a caught error table gives its `err` text.
+local pcall_error = rust.pcall_error
+local function caught(ok, ...)
+  if ok then return true, ... end
+  return false, pcall_error((...))
+end
+visible.pcall = function(...)
+  return caught(pcall(...))
+end
+visible.load = function(...)
+  local f, e = load(...)
+  if f then setfenv(f, env) end
+  return f, e
+end
+
+-- Runs a compiled script with the error handler (Redis `luaCallFunction`).
+local function run(f)
+  return xpcall(f, err_handler)
+end
+
+return env, run

@@ -1,0 +1,351 @@
+//! Differential tests of scripting (EVAL, EVALSHA, EVAL_RO, SCRIPT): the same scripts to real
+//! Redis 7.0 and to our node, replies (values and error texts) compared exactly.
+
+use shoal_tests::Differ;
+
+/// `EVAL script 0 args...` as an argument vector.
+fn eval0(script: &str) -> Vec<String> {
+    vec!["EVAL".into(), script.into(), "0".into()]
+}
+
+/// Scripts compared one by one, each with no keys.
+const SCRIPTS: &[&str] = &[
+    // Reply conversions, Lua -> Redis.
+    "return 1",
+    "return 3.99",
+    "return -3.99",
+    "return 1e30",
+    "return -1e30",
+    "return 0/0",
+    "return 'hello'",
+    "return ''",
+    "return true",
+    "return false",
+    "return nil",
+    "return {}",
+    "return {1, 2, 3, nil, 4}",
+    "return {1, 'two', {3, {4}}, true, false, 5}",
+    "return {'a', false, 'b'}",
+    "return {ok = 'FINE'}",
+    "return {ok = 'multi\\r\\nline'}",
+    "return {err = 'boom'}",
+    "return {err = 'MYCODE boom'}",
+    "return {err = 'with\\nnewline'}",
+    "return {err = 1}",
+    "return {ok = 1}",
+    "return {1, {err = 'inner'}, 3}",
+    "return {double = 3.5}",
+    "return {big_number = '123456789012345678901234567890'}",
+    "return {map = {a = 1}}",
+    "return {set = {a = true}}",
+    "return {x = 1, y = 2}",
+    "return redis.status_reply('PONG')",
+    "return redis.error_reply('My err')",
+    "return redis.error_reply('boom')",
+    "return redis.error_reply('-WRONG thing')",
+    "return redis.error_reply(1)",
+    "return redis.error_reply()",
+    "return redis.status_reply()",
+    "return redis.status_reply('a', 'b')",
+    // Redis -> Lua.
+    "redis.call('set', 'k', 'v') return redis.call('get', 'k')",
+    "return redis.call('get', 'nosuchkey')",
+    "return type(redis.call('get', 'nosuchkey'))",
+    "return redis.call('set', 'k', 'v')",
+    "return type(redis.call('set', 'k', 'v'))",
+    "return redis.call('set', 'k', 'v')['ok']",
+    "return redis.call('incr', 'counter')",
+    "return redis.call('incrbyfloat', 'fl', 1.5)",
+    "redis.call('set', 'n', 0.1) return redis.call('get', 'n')",
+    "redis.call('set', 'n', 100) return redis.call('get', 'n')",
+    "redis.call('set', 'n', 1e20) return redis.call('get', 'n')",
+    "redis.call('set', 'n', -0.5) return redis.call('get', 'n')",
+    "redis.call('rpush', 'l', 'a', 'b', 'c') return redis.call('lrange', 'l', 0, -1)",
+    "redis.call('hset', 'h', 'f', 'v', 'g', 'w') return redis.call('hgetall', 'h')",
+    "return redis.call('exists', 'k', 'l', 'none')",
+    "return redis.pcall('incr', 'k')",
+    "return redis.pcall('incr', 'k')['err']",
+    "local r = redis.pcall('nosuchcmd') return r['err']",
+    "return redis.call('incr', 'k')",
+    "return redis.call('lpush', 'k', 'x')",
+    // redis.call errors.
+    "return redis.call('nosuchcmd')",
+    "return redis.call('get')",
+    "return redis.call('config')",
+    "return redis.call('config', 'nosuchsub')",
+    "return redis.call()",
+    "return redis.pcall()",
+    "return redis.call('get', {})",
+    "return redis.call('get', nil)",
+    "return redis.call('blpop', 'l', 0)",
+    "return redis.call('subscribe', 'c')",
+    "return redis.call('multi')",
+    "return redis.call('eval', 'return 1', 0)",
+    "return redis.call('script', 'load', 'return 1')",
+    "return redis.call('client', 'id')",
+    // Errors raised by the script.
+    "error('boom')",
+    "error('boom', 0)",
+    "error({err = 'X boom'})",
+    "error({err = 'ERR table error'})",
+    // (`error({})` is left out: it crashes Redis 7.0.15.)
+    "error(42)",
+    "local t = nil; return t.x",
+    "return 1 + {}",
+    "return #nil",
+    "local function f() error('deep') end\nlocal function g() f() end\ng()",
+    "\n\nerror('third line')",
+    "return string.rep()",
+    "return nosuchfunction()",
+    "local ok, e = pcall(redis.call, 'nosuchcmd') return e['err']",
+    "local ok, e = pcall(error, 'x') return e",
+    "return {pcall(redis.call, 'incr', 'k')}",
+    // Sandbox.
+    "x = 5",
+    "return y",
+    "redis = nil",
+    "string.foo = 1 return 1",
+    "math.huge = 1",
+    "_G.x = 1",
+    "return os",
+    "return io",
+    "return loadfile",
+    "return dofile",
+    "return print",
+    "return debug",
+    "return require",
+    "return setfenv",
+    "return getfenv",
+    "return module",
+    "return newproxy",
+    "return type(_G)",
+    "return type(load)",
+    "return type(loadstring)",
+    "return loadstring('return 1 + 1')()",
+    "return type(coroutine)",
+    "return type(unpack)",
+    "return type(gcinfo)",
+    "return type(__redis__err__handler)",
+    "return type(KEYS)",
+    "return #ARGV",
+    "return _VERSION",
+    "local x = 5 return x",
+    "local t = {} t.a = 1 return t.a",
+    // The redis library.
+    "return redis.sha1hex('')",
+    "return redis.sha1hex('hello')",
+    "return redis.sha1hex()",
+    "return redis.REDIS_VERSION",
+    "return redis.REDIS_VERSION_NUM",
+    "return redis.LOG_WARNING",
+    "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}",
+    "return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}",
+    "redis.log(redis.LOG_WARNING, 'hello from a script') return 1",
+    "redis.log(redis.LOG_WARNING) return 1",
+    "redis.log('x', 'y') return 1",
+    "redis.log(7, 'y') return 1",
+    "return redis.replicate_commands()",
+    "return redis.set_repl(redis.REPL_ALL)",
+    "return redis.set_repl(9)",
+    "return redis.set_repl()",
+    "return redis.setresp(4)",
+    "return redis.setresp()",
+    "return redis.breakpoint()",
+    // RESP3 conversions inside the script.
+    "redis.setresp(3) return redis.call('get', 'nosuchkey')",
+    "redis.setresp(3) return type(redis.call('get', 'nosuchkey'))",
+    "redis.setresp(3) redis.call('hset', 'h3', 'a', '1') return redis.call('hgetall', 'h3')",
+    "redis.setresp(3) redis.call('hset', 'h3', 'a', '1') return redis.call('hgetall', 'h3')['map']['a']",
+    "redis.setresp(3) redis.call('sadd', 's3', 'm') return redis.call('smembers', 's3')",
+    "redis.setresp(3) redis.call('zadd', 'z3', 1.5, 'm') return redis.call('zscore', 'z3', 'm')",
+    "redis.setresp(3) redis.call('zadd', 'z3', 1.5, 'm') return redis.call('zscore', 'z3', 'm')['double']",
+    "redis.call('zadd', 'z2', 1.5, 'm') return redis.call('zscore', 'z2', 'm')",
+    "redis.setresp(3) return true",
+    "redis.setresp(3) return false",
+    "redis.setresp(3) return redis.call('exists', 'h3')",
+    // Libraries.
+    "return math.random(100)",
+    "return tostring(math.random())",
+    "return {math.random(10), math.random(10), math.random(1, 1000)}",
+    "math.randomseed(42) return math.random(1000000)",
+    "return math.random(0)",
+    "return math.random(5, 1)",
+    "return math.floor(3.7)",
+    "return string.format('%d-%s', 5, 'x')",
+    "return string.upper('abc')",
+    "return table.concat({'a', 'b'}, ',')",
+    "return tonumber('42') + 1",
+    "return tostring(1/3)",
+    "return bit.band(0xFF, 0x0F)",
+    "return bit.bor(1, 2, 4)",
+    "return bit.bxor(5, 3)",
+    "return bit.bnot(0)",
+    "return bit.lshift(1, 31)",
+    "return bit.rshift(-1, 28)",
+    "return bit.arshift(-256, 4)",
+    "return bit.tohex(255)",
+    "return bit.tohex(-1, -4)",
+    "return bit.tobit(4294967296 + 5)",
+    "return bit.rol(1, 33)",
+    "return bit.bswap(0x12345678)",
+    // Syntax errors.
+    "syntax error here",
+    "return (",
+    "local x = 'unfinished",
+];
+
+#[test]
+fn scripts_match_redis() {
+    let mut d = Differ::new(&[]);
+    for script in SCRIPTS {
+        d.check(&eval0(script));
+    }
+}
+
+#[test]
+fn keys_argv_and_eval_errors_match_redis() {
+    let mut d = Differ::new(&[]);
+    let cases: &[&[&str]] = &[
+        &[
+            "EVAL",
+            "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2]}",
+            "2",
+            "a",
+            "b",
+            "c",
+            "d",
+        ],
+        &["EVAL", "return #KEYS + #ARGV", "1", "a", "b", "c"],
+        &[
+            "EVAL",
+            "return redis.call('set', KEYS[1], ARGV[1])",
+            "1",
+            "k",
+            "v",
+        ],
+        &["EVAL", "return redis.call('get', KEYS[1])", "1", "k"],
+        &["EVAL", "return 1", "-1"],
+        &["EVAL", "return 1", "2", "a"],
+        &["EVAL", "return 1", "x"],
+        &["EVAL", "return 1"],
+        &["EVAL"],
+        &["EVALSHA", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0"],
+        &["EVALSHA", "abc", "0"],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        &["SCRIPT", "LOAD", "return 1"],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        &["EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"],
+        &[
+            "EVALSHA_RO",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            "0",
+        ],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            "nope",
+        ],
+        &["SCRIPT", "EXISTS"],
+        &["SCRIPT", "LOAD", "syntax error"],
+        &["SCRIPT", "LOAD"],
+        &["SCRIPT", "LOAD", "a", "b"],
+        &["EVAL", "return 'cached by eval'", "0"],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "fd4a0444fc6d87da49683765d56f05403bc78066",
+        ],
+        &["SCRIPT", "FLUSH", "BAD"],
+        &["SCRIPT", "FLUSH", "ASYNC", "SYNC"],
+        &["SCRIPT", "FLUSH", "ASYNC"],
+        &["SCRIPT", "FLUSH"],
+        &["SCRIPT", "FLUSH", "sync"],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+        ],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        &["SCRIPT", "KILL"],
+        &["SCRIPT", "NOSUCH"],
+        &["SCRIPT"],
+        &["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"],
+        &[
+            "EVAL_RO",
+            "return redis.call('set', KEYS[1], 'x')",
+            "1",
+            "k",
+        ],
+        &["EVAL_RO", "return redis.pcall('del', KEYS[1])", "1", "k"],
+        &["EVAL_RO", "return redis.call('publish', 'c', 'm')", "0"],
+        &["EVAL", "return redis.call('publish', 'c', 'm')", "0"],
+        &[
+            "EVAL",
+            "redis.call('select', 5) return redis.call('set', 'indb5', 1)",
+            "0",
+        ],
+        &["EXISTS", "indb5"],
+        &["SELECT", "5"],
+        &["EXISTS", "indb5"],
+        &[
+            "EVAL",
+            "return redis.call('lmpop', 1, 'emptylist', 'LEFT')",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "return redis.call('blmpop', 0, 1, 'emptylist', 'LEFT')",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "return redis.call('bzmpop', 0, 1, 'emptyz', 'MIN')",
+            "0",
+        ],
+    ];
+    for cmd in cases {
+        d.check(cmd);
+    }
+}
+
+#[test]
+fn resp3_callers_see_resp3_replies() {
+    let mut d = Differ::new(&[]);
+    let _ = d.both(&["HELLO", "3"]);
+    for script in [
+        "return {double = 3.5}",
+        "return {map = {a = 1}}",
+        "return {set = {a = true}}",
+        "return {big_number = '12345'}",
+        "return nil",
+        "return false",
+        "return true",
+        "redis.setresp(3) return true",
+        "redis.setresp(3) return false",
+        "redis.setresp(3) return redis.call('hgetall', 'none')",
+        "redis.call('hset', 'h', 'a', '1') return redis.call('hgetall', 'h')",
+    ] {
+        d.check(&eval0(script));
+    }
+}
+
+#[test]
+fn scripts_inside_multi_match_redis() {
+    let mut d = Differ::new(&[]);
+    let cases: &[&[&str]] = &[
+        &["MULTI"],
+        &["EVAL", "return redis.call('incr', KEYS[1])", "1", "c"],
+        &["EVAL", "return redis.call('incr', KEYS[1])", "1", "c"],
+        &["EVAL", "error('in multi')", "0"],
+        &["EXEC"],
+        &["WATCH", "w"],
+        &["EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "w"],
+        &["MULTI"],
+        &["GET", "w"],
+        &["EXEC"],
+    ];
+    for cmd in cases {
+        d.check(cmd);
+    }
+}
