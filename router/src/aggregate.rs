@@ -53,6 +53,36 @@ pub fn merge_fanout(policy: ResponsePolicy, replies: Vec<Frame>) -> Frame {
                 _ => ints.iter().copied().max().unwrap_or(0),
             })
         }
+        ResponsePolicy::AggLogicalAnd | ResponsePolicy::AggLogicalOr
+            if replies.first().is_some_and(is_array) =>
+        {
+            // Element by element (SCRIPT EXISTS: one 0/1 per SHA-1).
+            let and = policy == ResponsePolicy::AggLogicalAnd;
+            let mut acc: Vec<bool> = Vec::new();
+            for (i, r) in replies.iter().enumerate() {
+                let Frame::Array(items) = r else {
+                    return bad("array expected");
+                };
+                if i == 0 {
+                    acc = vec![and; items.len()];
+                } else if items.len() != acc.len() {
+                    return bad("arrays of one length expected");
+                }
+                for (a, item) in acc.iter_mut().zip(items) {
+                    let v = match item {
+                        Frame::Integer(n) => *n != 0,
+                        Frame::Boolean(b) => *b,
+                        _ => return bad("integer expected"),
+                    };
+                    *a = if and { *a && v } else { *a || v };
+                }
+            }
+            Frame::Array(
+                acc.into_iter()
+                    .map(|v| Frame::Integer(i64::from(v)))
+                    .collect(),
+            )
+        }
         ResponsePolicy::AggLogicalAnd | ResponsePolicy::AggLogicalOr => {
             let and = policy == ResponsePolicy::AggLogicalAnd;
             let mut acc = and;

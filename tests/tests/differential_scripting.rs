@@ -1,7 +1,7 @@
 //! Differential tests of scripting (EVAL, EVALSHA, EVAL_RO, SCRIPT): the same scripts to real
 //! Redis 7.0 and to our node, replies (values and error texts) compared exactly.
 
-use shoal_tests::Differ;
+use shoal_tests::{Differ, Frame};
 
 /// `EVAL script 0 args...` as an argument vector.
 fn eval0(script: &str) -> Vec<String> {
@@ -348,4 +348,197 @@ fn scripts_inside_multi_match_redis() {
     for cmd in cases {
         d.check(cmd);
     }
+}
+
+const LIB: &str = "#!lua name=mylib
+redis.register_function('echo1', function(keys, args) return args[1] end)
+redis.register_function{function_name='getk', callback=function(keys, args) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads a key'}
+redis.register_function('setk', function(keys, args) return redis.call('set', keys[1], args[1]) end)
+redis.register_function('boom', function(keys, args)
+  error('boom')
+end)
+redis.register_function('calls', function(keys, args) return redis.call('incr', keys[1]) end)
+redis.register_function('globals', function(keys, args) return KEYS end)";
+
+#[test]
+fn functions_match_redis() {
+    let mut d = Differ::new(&[]);
+    let lib2 = "#!lua name=lib2\nredis.register_function('two', function() return 2 end)";
+    let cases: &[&[&str]] = &[
+        &["FUNCTION", "LIST"],
+        &["FUNCTION", "LOAD", LIB],
+        &["FUNCTION", "LOAD", LIB],
+        &["FUNCTION", "LOAD", "REPLACE", LIB],
+        &["FUNCTION", "LOAD", "BADOPT", LIB],
+        &["FUNCTION", "LIST"],
+        &["FUNCTION", "LIST", "WITHCODE"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "my*"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"],
+        &["FUNCTION", "LIST", "LIBRARYNAME"],
+        &["FUNCTION", "LIST", "BAD"],
+        &["FUNCTION", "LIST", "WITHCODE", "WITHCODE"],
+        &["FCALL", "echo1", "0", "hello"],
+        &["FCALL", "setk", "1", "k", "v"],
+        &["FCALL", "getk", "1", "k"],
+        &["FCALL_RO", "getk", "1", "k"],
+        &["FCALL_RO", "setk", "1", "k", "v"],
+        &["FCALL", "boom", "0"],
+        &["FCALL", "calls", "1", "k"],
+        &["FCALL", "globals", "0"],
+        &["FCALL", "nosuch", "0"],
+        &["FCALL", "echo1", "x"],
+        &["FCALL", "echo1", "-1"],
+        &["FCALL", "echo1", "5", "a"],
+        &["FCALL", "echo1"],
+        &["FUNCTION", "LOAD", lib2],
+        &["FCALL", "two", "0"],
+        &["FUNCTION", "STATS"],
+        &["FUNCTION", "KILL"],
+        &["FUNCTION", "DELETE", "lib2"],
+        &["FUNCTION", "DELETE", "lib2"],
+        &["FCALL", "two", "0"],
+        // Load errors.
+        &["FUNCTION", "LOAD", "return 1"],
+        &["FUNCTION", "LOAD", "#!lua"],
+        &["FUNCTION", "LOAD", "#!lua\nreturn 1"],
+        &["FUNCTION", "LOAD", "#!lua name=x foo=bar\nreturn 1"],
+        &["FUNCTION", "LOAD", "#!lua name=x name=y\nreturn 1"],
+        &["FUNCTION", "LOAD", "#!nosuch name=x\nreturn 1"],
+        &["FUNCTION", "LOAD", "#!lua name=bad-name\nreturn 1"],
+        &["FUNCTION", "LOAD", "#!lua name=x\nreturn 1"],
+        &["FUNCTION", "LOAD", "#!lua name=x\nsyntax error"],
+        &["FUNCTION", "LOAD", "#!lua name=x\nredis.call('ping')"],
+        &["FUNCTION", "LOAD", "#!lua name=x\nlocal _ = string"],
+        &["FUNCTION", "LOAD", "#!lua name=x\nx = 1"],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function('echo1', function() end)",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function('a', function() end)\nredis.register_function('a', function() end)",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function('bad name', function() end)",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function('f')",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function('f', 1)",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function({}, function() end)",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function(1)",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function{function_name='f'}",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function{callback=function() end}",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, flags={'bad'}}",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, other=1}",
+        ],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, flags={'no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'}, description='all'}",
+        ],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "x"],
+        &["FCALL_RO", "f", "0"],
+        &["FUNCTION", "FLUSH", "BAD"],
+        &["FUNCTION", "FLUSH", "SYNC"],
+        &["FUNCTION", "LIST"],
+        &["FUNCTION", "STATS"],
+        &["FUNCTION", "RESTORE", "garbage"],
+        &["FUNCTION", "RESTORE", "garbage", "BADPOLICY"],
+        &["FUNCTION", "NOSUCH"],
+    ];
+    for cmd in cases {
+        if cmd[..2] == ["FUNCTION", "LIST"] {
+            // Redis lists a library's functions in hash order: compared as sets.
+            let (ours, theirs) = d.both(cmd);
+            assert_eq!(sort_functions(ours), sort_functions(theirs), "{cmd:?}");
+        } else {
+            d.check(cmd);
+        }
+    }
+}
+
+/// A FUNCTION LIST reply with each library's functions sorted.
+fn sort_functions(reply: Frame) -> Frame {
+    let Frame::Array(libs) = reply else {
+        return reply;
+    };
+    let libs = libs
+        .into_iter()
+        .map(|lib| {
+            let Frame::Array(mut fields) = lib else {
+                return lib;
+            };
+            for f in fields.iter_mut() {
+                if let Frame::Array(items) = f
+                    && items.first().is_some_and(|i| matches!(i, Frame::Array(_)))
+                {
+                    items.sort_by_key(|i| format!("{i:?}"));
+                }
+            }
+            Frame::Array(fields)
+        })
+        .collect();
+    Frame::Array(libs)
+}
+
+#[test]
+fn function_dump_and_restore_round_trip() {
+    let d = Differ::new(&[]);
+    let mut c = d.ours.raw();
+    c.cmd(&["FUNCTION", "LOAD", LIB]);
+    let dump = c.cmd(&["FUNCTION", "DUMP"]);
+    let Frame::Bulk(payload) = dump else {
+        panic!("FUNCTION DUMP reply {dump:?}")
+    };
+    assert_eq!(
+        c.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &payload]),
+        Frame::error("ERR Library mylib already exists")
+    );
+    assert_eq!(
+        c.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &payload, b"REPLACE"]),
+        Frame::ok()
+    );
+    assert_eq!(c.cmd(&["FUNCTION", "FLUSH"]), Frame::ok());
+    assert_eq!(
+        c.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &payload]),
+        Frame::ok()
+    );
+    assert_eq!(
+        c.cmd(&["FCALL", "echo1", "0", "back"]),
+        shoal_tests::bulk("back")
+    );
 }

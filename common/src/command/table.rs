@@ -519,5 +519,29 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
         ["request_policy:all_shards", "response_policy:one_succeeded"];
     ScriptLoad => "script|load", 3, NOSCRIPT | STALE, SCRIPTING, Scripting, [],
         ["request_policy:all_nodes", "response_policy:all_succeeded"];
+    Fcall => "fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS, SCRIPTING, Scripting,
+        [ksn("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE",
+            RW | ACCESS | UPDATE, idx(2), keynum(0, 1, 1))], [];
+    FcallRo => "fcall_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS,
+        SCRIPTING, Scripting,
+        [ksn("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
+            RO | ACCESS, idx(2), keynum(0, 1, 1))], [];
+    Function => "function", -2, NONE, NOCAT, Scripting, [], [];
+    FunctionDelete => "function|delete", 3, WRITE | NOSCRIPT, SCRIPTING, Scripting, [],
+        ["request_policy:all_shards", "response_policy:all_succeeded"];
+    FunctionDump => "function|dump", 2, NOSCRIPT, SCRIPTING, Scripting, [], [];
+    FunctionFlush => "function|flush", -2, WRITE | NOSCRIPT, SCRIPTING, Scripting, [],
+        ["request_policy:all_shards", "response_policy:all_succeeded"];
+    FunctionHelp => "function|help", 2, LS, SCRIPTING, Scripting, [], [];
+    FunctionKill => "function|kill", 2, NOSCRIPT | ALLOW_BUSY, SCRIPTING, Scripting, [],
+        ["request_policy:all_shards", "response_policy:one_succeeded"];
+    FunctionList => "function|list", -2, NOSCRIPT, SCRIPTING, Scripting, [],
+        ["nondeterministic_output_order"];
+    FunctionLoad => "function|load", -3, WRITE | DENYOOM | NOSCRIPT, SCRIPTING, Scripting, [],
+        ["request_policy:all_shards", "response_policy:all_succeeded"];
+    FunctionRestore => "function|restore", -3, WRITE | DENYOOM | NOSCRIPT, SCRIPTING, Scripting,
+        [], ["request_policy:all_shards", "response_policy:all_succeeded"];
+    FunctionStats => "function|stats", 2, NOSCRIPT | ALLOW_BUSY, SCRIPTING, Scripting, [],
+        ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
 // ---- end scripting ----------------------------------------------------------------------
 }

@@ -345,6 +345,18 @@ pub fn handler(id: CommandId) -> Handler {
         C::ScriptHelp => scripting::script_help,
         C::ScriptKill => scripting::script_kill,
         C::ScriptLoad => scripting::script_load,
+        C::Fcall => scripting::fcall,
+        C::FcallRo => scripting::fcall_ro,
+        C::Function => scripting::container,
+        C::FunctionDelete => scripting::function_delete,
+        C::FunctionDump => scripting::function_dump,
+        C::FunctionFlush => scripting::function_flush,
+        C::FunctionHelp => scripting::function_help,
+        C::FunctionKill => scripting::function_kill,
+        C::FunctionList => scripting::function_list,
+        C::FunctionLoad => scripting::function_load,
+        C::FunctionRestore => scripting::function_restore,
+        C::FunctionStats => scripting::function_stats,
         // end scripting
     }
 }

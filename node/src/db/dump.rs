@@ -261,7 +261,8 @@ impl Writer {
     }
 
     /// Appends the version and the checksum.
-    fn finish(mut self) -> Bytes {
+    /// The payload: the body, the version and the CRC-64 trailer.
+    pub fn finish(mut self) -> Bytes {
         self.buf.extend_from_slice(&DUMP_VERSION.to_le_bytes());
         let crc = CRC64.checksum(&self.buf);
         self.buf.extend_from_slice(&crc.to_le_bytes());

@@ -278,10 +278,11 @@ impl Server {
         // Redis writes `*N` and then whatever each command emits, pushes included; a
         // command that emits several frames (SUBSCRIBE a b) shifts the rest past the array.
         // Replicas get the writes wrapped in MULTI/EXEC so they apply them atomically too.
-        let wraps = state
-            .queued
-            .iter()
-            .any(|(spec, _)| spec.has(shoal_common::command::flags::WRITE));
+        // Scripts (EVAL, FCALL: neither write nor readonly flagged) may write too.
+        let wraps = state.queued.iter().any(|(spec, _)| {
+            use shoal_common::command::{Group, flags};
+            spec.has(flags::WRITE) || (spec.group == Group::Scripting && !spec.has(flags::READONLY))
+        });
         if wraps {
             self.propagate(client.db, &[Bytes::from_static(b"MULTI")]);
         }

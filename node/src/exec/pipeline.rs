@@ -314,8 +314,10 @@ impl Server {
         }
         // A script running past busy-reply-threshold: only `allow_busy` commands (Redis
         // `isInsideYieldingLongCommand`, script::busy).
-        if self.script_timed_out() && !spec.has(command::flags::ALLOW_BUSY) {
-            return Err((Some(spec), ReplyError::other(crate::script::busy::BUSY)));
+        if let Some(busy) = self.script_busy_error()
+            && !spec.has(command::flags::ALLOW_BUSY)
+        {
+            return Err((Some(spec), ReplyError::other(busy)));
         }
         // Step 9: inside MULTI everything but the transaction commands is queued (the
         // primary's stream included: it wraps transactions in MULTI/EXEC).

@@ -19,14 +19,23 @@ pub const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// The error a killed script ends with.
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
-/// The BUSY error of the gate.
+/// The BUSY error of the gate while an EVAL script runs.
 pub const BUSY: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
+/// The BUSY error of the gate while a function runs.
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
 impl Server {
-    /// True while a script has been running longer than `busy-reply-threshold`.
-    pub fn script_timed_out(&self) -> bool {
-        self.scripting.running.as_ref().is_some_and(|r| r.timed_out)
+    /// The BUSY error while a script has been running longer than `busy-reply-threshold`.
+    pub fn script_busy_error(&self) -> Option<&'static str> {
+        let run = self.scripting.running.as_ref().filter(|r| r.timed_out)?;
+        Some(if run.function.is_some() {
+            BUSY_FUNCTION
+        } else {
+            BUSY
+        })
     }
 
     /// The hook's periodic work while `current` runs a script that is at `line`: returns true
@@ -74,8 +83,20 @@ impl Server {
     }
 }
 
-/// SCRIPT KILL (Redis `scriptKill`).
-pub fn kill(srv: &mut Server) -> Result<Frame, ReplyError> {
+/// Runs `f` (a script) telling the runtime that this worker thread may be held for long:
+/// its other tasks (connections) move to another thread, so that the replies a long script
+/// sends while it serves events (BUSY) are written at once (tokio `block_in_place`).
+pub fn holding_worker<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// SCRIPT KILL, or FUNCTION KILL when `function` (Redis `scriptKill`).
+pub fn kill(srv: &mut Server, function: bool) -> Result<Frame, ReplyError> {
     let Some(run) = srv.scripting.running.as_mut() else {
         return Err(ReplyError::other(
             "NOTBUSY No scripts in execution right now.",
@@ -93,6 +114,11 @@ pub fn kill(srv: &mut Server) -> Result<Frame, ReplyError> {
              You can either wait the script termination or kill the server in a hard way using \
              the SHUTDOWN NOSAVE command.",
         ));
+    }
+    match (function, run.function.is_some()) {
+        (false, true) => return Err(ReplyError::other(BUSY_FUNCTION)),
+        (true, false) => return Err(ReplyError::other(BUSY)),
+        _ => {}
     }
     run.kill = true;
     Ok(Frame::ok())

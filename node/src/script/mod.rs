@@ -14,6 +14,7 @@
 pub mod api;
 pub mod busy;
 pub mod convert;
+pub mod function;
 pub mod libs;
 pub mod run;
 
@@ -50,10 +51,18 @@ pub struct Scripting {
     runner: Function,
     /// The table the prelude's `redis.call` wrappers look their Rust side up in.
     hooks: Table,
-    /// lrand48 state of `math.random` (process-wide in Redis: never reseeded per script).
-    rand: Arc<AtomicU64>,
     /// The script running now, if any.
     pub running: Option<run::Running>,
+    /// The loaded function libraries.
+    pub functions: function::Functions,
+    /// The view functions run in.
+    fenv: Table,
+    /// Runs a library body with the load API in view.
+    load_runner: Function,
+    /// Calls a function with `(keys, args)` under the error handler.
+    fn_runner: Function,
+    /// What `redis.register_function` collects during FUNCTION LOAD.
+    registry: function::Registry,
 }
 
 impl std::fmt::Debug for Scripting {
@@ -71,6 +80,16 @@ impl Default for Scripting {
     }
 }
 
+/// What the prelude returns.
+struct Views {
+    env: Table,
+    runner: Function,
+    hooks: Table,
+    fenv: Table,
+    load_runner: Function,
+    fn_runner: Function,
+}
+
 /// Lowercase SHA-1 hex of `body` (Redis `sha1hex`).
 pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
@@ -79,29 +98,34 @@ pub fn sha1_hex(body: &[u8]) -> String {
 impl Scripting {
     /// A fresh VM with an empty cache.
     pub fn new() -> Scripting {
-        Self::with_rand(Arc::new(AtomicU64::new(libs::LRAND48_INITIAL)))
-    }
-
-    /// A fresh VM whose `math.random` continues the generator `rand`.
-    fn with_rand(rand: Arc<AtomicU64>) -> Scripting {
+        // lrand48 state of `math.random`: Redis never reseeds it per script or on SCRIPT FLUSH.
+        let rand = Arc::new(AtomicU64::new(libs::LRAND48_INITIAL));
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
         let lua = Lua::new_with(libs, LuaOptions::new())
             .expect("invariant: the Lua VM and its standard libraries load");
-        let (env, runner, hooks) =
-            Self::init(&lua, &rand).expect("invariant: the scripting prelude runs");
+        let registry = function::Registry::default();
+        let v = Self::init(&lua, &rand, &registry).expect("invariant: the scripting prelude runs");
         Scripting {
             lua,
             scripts: HashMap::new(),
             bodies_bytes: 0,
-            env,
-            runner,
-            hooks,
-            rand,
+            env: v.env,
+            runner: v.runner,
+            hooks: v.hooks,
             running: None,
+            functions: function::Functions::default(),
+            fenv: v.fenv,
+            load_runner: v.load_runner,
+            fn_runner: v.fn_runner,
+            registry,
         }
     }
 
-    fn init(lua: &Lua, rand: &Arc<AtomicU64>) -> mlua::Result<(Table, Function, Table)> {
+    fn init(
+        lua: &Lua,
+        rand: &Arc<AtomicU64>,
+        registry: &function::Registry,
+    ) -> mlua::Result<Views> {
         libs::load_bit(lua)?;
         let hooks = lua.create_table()?;
         hooks.raw_set("version", crate::cmd::connection::REDIS_VERSION)?;
@@ -119,11 +143,22 @@ impl Scripting {
         rust.raw_set("random", api::random(lua, rand)?)?;
         rust.raw_set("randomseed", api::randomseed(lua, rand)?)?;
         rust.raw_set("pcall_error", api::pcall_error_value(lua)?)?;
-        let (env, runner): (Table, Function) = lua
+        rust.raw_set(
+            "register_function",
+            function::register_function(lua, registry)?,
+        )?;
+        let (env, runner, fenv, load_runner, fn_runner) = lua
             .load(PRELUDE)
             .set_name(run::INTERNAL_SOURCE)
             .call((hooks.clone(), rust))?;
-        Ok((env, runner, hooks))
+        Ok(Views {
+            env,
+            runner,
+            hooks,
+            fenv,
+            load_runner,
+            fn_runner,
+        })
     }
 
     /// Compiles `body` and caches it under its SHA-1 (Redis `luaCreateFunction`); returns the
@@ -157,10 +192,12 @@ impl Scripting {
         Ok(sha)
     }
 
-    /// SCRIPT FLUSH: a new VM and an empty cache (Redis `scriptingReset`); `math.random`
-    /// goes on with the same generator, as Redis's is process-wide.
+    /// SCRIPT FLUSH: an empty script cache (the compiled scripts are collected; functions
+    /// stay).
     pub fn flush(&mut self) {
-        *self = Scripting::with_rand(Arc::clone(&self.rand));
+        self.scripts.clear();
+        self.bodies_bytes = 0;
+        let _ = self.lua.gc_collect();
     }
 
     /// Bytes the VM uses (INFO `used_memory_lua`).

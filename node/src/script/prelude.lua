@@ -112,9 +112,62 @@ visible.load = function(...)
   return f, e
 end
 
+-- Functions (FUNCTION LOAD, FCALL) run in their own view. While a library loads it sees
+-- only `redis` with register_function, log and the constants (Redis's library API); its
+-- functions later see what scripts see, without KEYS and ARGV.
+local load_redis_fields = {
+  register_function = rust.register_function, log = rust.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = hooks.version, REDIS_VERSION_NUM = hooks.version_num,
+}
+local load_redis = setmetatable({}, {
+  __index = function(_, n)
+    local v = load_redis_fields[n]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly_error,
+  __metatable = false,
+})
+local loading = false
+local fenv
+fenv = setmetatable({}, {
+  __index = function(_, n)
+    if loading then
+      if n == 'redis' then return load_redis end
+      error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+    end
+    if n == '_G' then return fenv end
+    local v = visible[n]
+    if v ~= nil then return v end
+    if n ~= 'KEYS' and n ~= 'ARGV' then v = rawget(G, n) end
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly_error,
+  __metatable = false,
+})
+
 -- Runs a compiled script with the error handler (Redis `luaCallFunction`).
 local function run(f)
   return xpcall(f, err_handler)
 end
 
-return env, run
+-- Loads a library body: run with the library API in view.
+local function run_load(f)
+  loading = true
+  local r = {xpcall(f, err_handler)}
+  loading = false
+  return r[1], r[2]
+end
+
+-- Calls a registered function with its keys and arguments.
+local function run_function(f, keys, args)
+  return xpcall(function() return f(keys, args) end, err_handler)
+end
+
+return env, run, fenv, run_load, run_function

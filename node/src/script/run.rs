@@ -16,7 +16,9 @@ use std::cell::RefCell;
 use std::time::Instant;
 
 use bytes::Bytes;
-use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, Variadic, VmState};
+use mlua::{
+    Function, HookTriggers, IntoLuaMulti, Lua, MultiValue, Table, Value, Variadic, VmState,
+};
 use shoal_common::command::{self, Resolved, flags};
 use shoal_common::number::format_g;
 use shoal_common::resp::Protocol;
@@ -50,6 +52,13 @@ pub struct Running {
     pub line: i64,
     /// Sent by our primary (SCRIPT KILL answers UNKILLABLE).
     pub from_master: bool,
+    /// The function's name when FCALL runs one.
+    pub function: Option<String>,
+    /// The command that runs it (FUNCTION STATS).
+    pub command: Vec<Bytes>,
+    /// Keys of several slots may be touched (EVAL scripts, which run in Redis's
+    /// compatibility mode; functions flagged `allow-cross-slot-keys`).
+    pub allow_cross_slot: bool,
 }
 
 /// The chunk name of the prelude: its frames are skipped when an error gets its position.
@@ -145,9 +154,53 @@ pub fn eval_command(
         }
         scripting.create(&argv[1])?;
     }
-    let func = scripting.scripts[&sha].func.clone();
-    let (keys, args) = argv[3..].split_at(numkeys);
-    run_script(ctx, &sha, &func, keys, args, read_only)
+    let target = Target::Script(scripting.scripts[&sha].func.clone());
+    run_script(ctx, &target, &sha, argv, numkeys, read_only)
+}
+
+/// FCALL and FCALL_RO (Redis `fcallCommandGeneric`).
+pub fn fcall_command(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    read_only: bool,
+) -> Result<Frame, ReplyError> {
+    use super::function::{NO_CLUSTER, NO_WRITES};
+    let name = String::from_utf8_lossy(&argv[1]).into_owned();
+    let Some(def) = ctx.srv.scripting.functions.get(&name) else {
+        return Err(ReplyError::err("Function not found"));
+    };
+    let (callback, flags) = (def.callback.clone(), def.flags);
+    let numkeys = shoal_common::number::parse_i64(&argv[2])
+        .ok_or_else(|| ReplyError::err("Bad number of keys provided"))?;
+    if numkeys > i64::try_from(argv.len() - 3).unwrap_or(i64::MAX) {
+        return Err(ReplyError::err(
+            "Number of keys can't be greater than number of args",
+        ));
+    }
+    let numkeys = usize::try_from(numkeys)
+        .map_err(|_| ReplyError::err("Number of keys can't be negative"))?;
+    let writes = flags & NO_WRITES == 0;
+    if read_only && writes {
+        return Err(ReplyError::err(
+            "Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    if flags & NO_CLUSTER != 0 && ctx.srv.cluster_enabled() {
+        return Err(ReplyError::err(
+            "Can not run script on cluster, 'no-cluster' flag is set.",
+        ));
+    }
+    if writes
+        && !ctx.client.is_master
+        && ctx.srv.repl.is_replica()
+        && ctx.srv.config.get_bool("replica-read-only")
+    {
+        return Err(ReplyError::other(
+            "READONLY Can not run script with write flag on readonly replica",
+        ));
+    }
+    let target = Target::Function(callback, name.clone());
+    run_script(ctx, &target, &name, argv, numkeys, read_only || !writes)
 }
 
 /// What the caller's client had before the script switched it.
@@ -170,26 +223,68 @@ fn set_keys_argv(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> 
     Ok(())
 }
 
-/// Runs a compiled script with `keys` and `args` (Redis `luaCallFunction`).
-fn run_script(
-    ctx: &mut Ctx<'_>,
-    sha: &str,
-    func: &Function,
+/// What a run calls.
+pub enum Target {
+    /// An EVAL script: KEYS and ARGV are globals.
+    Script(Function),
+    /// A function (FCALL), named: called with `(keys, args)`.
+    Function(Function, String),
+}
+
+/// The runner and its arguments for `target`.
+fn prepare(
+    lua: &Lua,
+    sc: &super::Scripting,
+    target: &Target,
     keys: &[Bytes],
     args: &[Bytes],
+) -> mlua::Result<(Function, MultiValue)> {
+    sc.hooks.raw_set("resp", 2)?;
+    sc.hooks.raw_set("repl", 3)?;
+    match target {
+        Target::Script(f) => {
+            set_keys_argv(lua, keys, args)?;
+            Ok((sc.runner.clone(), (f.clone(),).into_lua_multi(lua)?))
+        }
+        Target::Function(f, _) => {
+            let table = |items: &[Bytes]| -> mlua::Result<Table> {
+                let t = lua.create_table_with_capacity(items.len(), 0)?;
+                for (i, b) in items.iter().enumerate() {
+                    t.raw_set(i + 1, lua.create_string(b)?)?;
+                }
+                Ok(t)
+            };
+            let call_args = (f.clone(), table(keys)?, table(args)?).into_lua_multi(lua)?;
+            Ok((sc.fn_runner.clone(), call_args))
+        }
+    }
+}
+
+/// Runs a script or function with `keys` and `args` (Redis `luaCallFunction`); `name` is
+/// what errors say it was (the SHA-1, or the function name).
+fn run_script(
+    ctx: &mut Ctx<'_>,
+    target: &Target,
+    name: &str,
+    argv: &[Bytes],
+    numkeys: usize,
     read_only: bool,
 ) -> Result<Frame, ReplyError> {
-    let sc = &mut ctx.srv.scripting;
-    let lua = sc.lua.clone();
-    let runner = sc.runner.clone();
-    let hooks = sc.hooks.clone();
-    let prepared = set_keys_argv(&lua, keys, args)
-        .and_then(|()| hooks.raw_set("resp", 2))
-        .and_then(|()| hooks.raw_set("repl", 3));
-    if let Err(e) = prepared {
-        return Err(ReplyError::err(format!("Error running script: {e}")));
-    }
-    sc.running = Some(Running {
+    let (keys, args) = argv[3..].split_at(numkeys);
+    let allow_cross_slot = match target {
+        Target::Script(_) => true,
+        Target::Function(_, n) => ctx
+            .srv
+            .scripting
+            .functions
+            .get(n)
+            .is_some_and(|d| d.flags & super::function::ALLOW_CROSS_SLOT != 0),
+    };
+    let lua = ctx.srv.scripting.lua.clone();
+    let hooks = ctx.srv.scripting.hooks.clone();
+    let (runner, call_args) = prepare(&lua, &ctx.srv.scripting, target, keys, args)
+        .map_err(|e| ReplyError::err(format!("Error running script: {e}")))?;
+    ctx.srv.scripting.running = Some(Running {
         started: Instant::now(),
         read_only,
         wrote: false,
@@ -200,6 +295,12 @@ fn run_script(
         timed_out: false,
         line: 0,
         from_master: ctx.client.is_master,
+        function: match target {
+            Target::Script(_) => None,
+            Target::Function(_, n) => Some(n.clone()),
+        },
+        command: argv.to_vec(),
+        allow_cross_slot,
     });
     let saved = Saved {
         db: ctx.client.db,
@@ -209,40 +310,45 @@ fn run_script(
     };
     ctx.client.bstate.deny_blocking = true;
     install_hook(&lua, &hooks);
-    let outcome = call_in_scope(ctx, &lua, &runner, &hooks, func);
+    let outcome =
+        super::busy::holding_worker(|| call_in_scope(ctx, &lua, &runner, &hooks, call_args));
     lua.remove_hook();
     ctx.client.db = saved.db;
     ctx.client.protocol = saved.protocol;
     ctx.client.bstate.deny_blocking = saved.deny_blocking;
     ctx.client.last_cmd = saved.last_cmd;
-    let running = ctx.srv.scripting.running.take();
-    let mut running_killed = None;
-    if let Some(run) = running {
-        if run.kill || (run.timed_out && ctx.srv.shutdown_requested) {
-            running_killed = Some(run.line);
-        }
-        flush_propagation(ctx, run.propagated);
-    }
+    let killed_at = finish_run(ctx);
     let resp3 = hooks.raw_get::<i64>("resp").unwrap_or(2) == 3;
     let _ = hooks.raw_set("call", Value::Nil);
     let _ = hooks.raw_set("busy", Value::Nil);
-    if let Some(run) = running_killed {
+    let source = match target {
+        Target::Script(_) => "@user_script",
+        Target::Function(..) => "@user_function",
+    };
+    if let Some(line) = killed_at {
         // Stopped by SCRIPT KILL (or SHUTDOWN) from the hook.
-        return Err(ReplyError::Other(
-            format!(
-                "{} script: {sha}, on @user_script:{}.",
-                super::busy::KILLED,
-                run
-            )
-            .into(),
-        ));
+        let text = format!(
+            "{} script: {name}, on {source}:{line}.",
+            super::busy::KILLED
+        );
+        return Err(ReplyError::Other(text.into()));
     }
     match outcome {
-        Ok(values) => script_outcome(&values, sha, resp3),
+        Ok(values) => script_outcome(&values, name, resp3),
         Err(e) => Err(ReplyError::err(format!(
-            "Error running script (call to f_{sha}): {e}"
+            "Error running script {name}, {}",
+            super::api::innermost_message(&e)
         ))),
     }
+}
+
+/// Ends the run: its writes go to replicas. Returns the line it was stopped at when SCRIPT
+/// KILL (or SHUTDOWN) stopped it.
+fn finish_run(ctx: &mut Ctx<'_>) -> Option<i64> {
+    let run = ctx.srv.scripting.running.take()?;
+    let killed = run.kill || (run.timed_out && ctx.srv.shutdown_requested);
+    flush_propagation(ctx, run.propagated);
+    killed.then_some(run.line)
 }
 
 /// The count hook (Redis `luaMaskCountHook`): every [`HOOK_INSTRUCTIONS`] instructions it
@@ -274,7 +380,7 @@ fn call_in_scope(
     lua: &Lua,
     runner: &Function,
     hooks: &Table,
-    func: &Function,
+    call_args: MultiValue,
 ) -> mlua::Result<MultiValue> {
     let cell = RefCell::new(ctx);
     lua.scope(|scope| {
@@ -294,7 +400,7 @@ fn call_in_scope(
             Ok(ctx.srv.script_busy_tick(id, line))
         })?;
         hooks.raw_set("busy", busy)?;
-        runner.call::<MultiValue>(func.clone())
+        runner.call::<MultiValue>(call_args)
     })
 }
 
@@ -448,6 +554,7 @@ fn script_cluster_check(
         .as_mut()
         .expect("invariant: redis.call runs inside a script");
     match run.slot {
+        _ if run.allow_cross_slot => {}
         None => run.slot = Some(slot),
         Some(s) if s != slot => {
             return Err("Script attempted to access keys that do not hash to the same slot".into());
