@@ -228,6 +228,26 @@ impl Dict {
         find_in_mut(t.buckets[h & mask].as_deref_mut(), key).map(|n| (&n.key, &mut n.entry))
     }
 
+    /// Applies `f` to the entry of `key` in place, returning its result (None if missing):
+    /// one walk, no rehash step and no snapshot bookkeeping, for updates that are not
+    /// writes of the value (the access clock on a read).
+    pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        for t in &mut self.tables {
+            if t.buckets.is_empty() {
+                continue;
+            }
+            let mask = t.mask();
+            if let Some(n) = find_in_mut(t.buckets[h & mask].as_deref_mut(), key) {
+                return Some(f(&mut n.entry));
+            }
+        }
+        None
+    }
+
     /// Inserts or replaces; returns the old entry.
     pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
         self.rehash_step();
@@ -782,6 +802,27 @@ mod tests {
         let mut with_clear = ops;
         with_clear.insert(500, (3, 0));
         check_snapshot(3000, &with_clear, 3);
+    }
+
+    #[test]
+    fn update_changes_an_entry_in_place() {
+        let mut d = Dict::default();
+        assert_eq!(d.update(b"nosuch", |_| 1), None);
+        for i in 0..100 {
+            d.insert(k(i), e(i));
+        }
+        // Mid-rehash too: keys live in either table.
+        d.insert(k(1000), e(1000));
+        for i in (0..100).chain([1000]) {
+            assert_eq!(
+                d.update(&k(i), |en| {
+                    en.lru = i;
+                    7
+                }),
+                Some(7)
+            );
+            assert_eq!(d.get(&k(i)).map(|en| en.lru), Some(i));
+        }
     }
 
     #[test]

@@ -185,7 +185,22 @@ impl Db {
         if !self.access.touch || self.snapshot_active() {
             return self.get_untouched(key, now_ms);
         }
-        self.get_mut(key, now_ms).map(|e| &*e)
+        // One walk checks expiry and records the access; the second returns the entry (the
+        // same two walks as a lookup without the clock).
+        let i = self.map_index(key);
+        let (access, rng) = (self.access, &mut self.lfu_rng);
+        let live = self.maps[i].update(key, |e| {
+            let live = !Db::expired(e, now_ms);
+            if live {
+                access.touch(&mut e.lru, rng);
+            }
+            live
+        })?;
+        if !live {
+            self.expire_if_needed(key, now_ms);
+            return None;
+        }
+        self.peek(key)
     }
 
     /// The live entry of `key` without recording an access (Redis `LOOKUP_NOTOUCH`: EXISTS,
