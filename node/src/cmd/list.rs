@@ -525,14 +525,18 @@ fn lmove_generic(
         Some(_) => {}
     }
     list_mut(ctx.db(), dst, now)?;
-    let l = list_mut(ctx.db(), src, now)?.expect("invariant: checked above");
+    // Both keys were looked up (and their accesses recorded) above: no second access.
+    let Some(Value::List(l)) = ctx.db().peek_mut(src).map(|e| &mut e.value) else {
+        unreachable!("invariant: src holds a non-empty list, checked above")
+    };
     let value = match from {
         End::Left => l.pop_front(),
         End::Right => l.pop_back(),
     }
     .expect("invariant: non-empty");
-    match list_mut(ctx.db(), dst, now)? {
-        Some(d) => push_all(d, std::slice::from_ref(&value), to, fill),
+    match ctx.db().peek_mut(dst).map(|e| &mut e.value) {
+        Some(Value::List(d)) => push_all(d, std::slice::from_ref(&value), to, fill),
+        Some(_) => unreachable!("invariant: dst type checked above"),
         None => {
             let d = QuickList::from_items([&value[..]], fill);
             ctx.db().set(dst.clone(), Value::List(d), NO_EXPIRE);

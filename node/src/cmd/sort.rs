@@ -316,7 +316,9 @@ fn sorted_window(
 fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Result<Frame, ReplyError> {
     let mut o = parse(ctx, argv, readonly)?;
     let now = ctx.now_ms;
-    ctx.db().expire_if_needed(&argv[1], now);
+    // Lazy expiry and the access of Redis's `lookupKeyRead` on the sorted key (BY and GET
+    // patterns are read without recording accesses).
+    ctx.db().get(&argv[1], now);
     let db = &*ctx.db();
     let elems = sorted_window(db, now, &argv[1], &mut o)?;
     let mut out = Vec::with_capacity(elems.len() * o.gets.len().max(1));
