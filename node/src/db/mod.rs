@@ -196,8 +196,8 @@ impl Db {
             }
             live
         })?;
-        if !live {
-            self.expire_if_needed(key, now_ms);
+        // An expired key: deleted, hidden or kept by the expiry mode (a replica's rules).
+        if !live && self.expire_if_needed(key, now_ms) {
             return None;
         }
         self.peek(key)
