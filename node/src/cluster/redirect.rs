@@ -269,7 +269,7 @@ mod tests {
         );
         f.db.set(
             Bytes::from("bar"),
-            Value::String(Bytes::from("v")),
+            Value::String(b"v"[..].into()),
             NO_EXPIRE,
         );
         assert_eq!(run(&f, none, &["GET", "bar"]), Ok(()));
@@ -278,7 +278,7 @@ mod tests {
             Err(ReplyError::TryAgain)
         );
         // An expired key counts as missing but is not deleted by the check.
-        f.db.set(Bytes::from("{bar}e"), Value::String(Bytes::from("v")), 1);
+        f.db.set(Bytes::from("{bar}e"), Value::String(b"v"[..].into()), 1);
         let a = argv(&["GET", "{bar}e"]);
         let spec = lookup(b"get").expect("get");
         assert!(matches!(

@@ -296,7 +296,7 @@ pub fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         })
         .collect();
     ctx.db()
-        .set(dest.clone(), Value::String(Bytes::from(out)), NO_EXPIRE);
+        .set(dest.clone(), Value::String(out.into()), NO_EXPIRE);
     ctx.signal_modified_key(dest);
     ctx.notify(EVENT_STRING, "set", dest);
     Ok(Frame::Integer(i64::try_from(maxlen).unwrap_or(i64::MAX)))

@@ -96,7 +96,7 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         .iter()
         .filter(|(_, e)| e.expire_at_ms == NO_EXPIRE || e.expire_at_ms > now)
         .filter(|(k, _)| all || glob_match(pattern, k, false))
-        .map(|(k, _)| Frame::Bulk(k.clone()))
+        .map(|(k, _)| Frame::Bulk(Bytes::copy_from_slice(k)))
         .collect();
     Ok(Frame::Array(out))
 }

@@ -188,7 +188,7 @@ fn lookup_by_pattern(db: &Db, now_ms: i64, pattern: &[u8], subst: &Bytes) -> Opt
         return None;
     }
     match (&e.value, field) {
-        (Value::String(s), None) => Some(s.clone()),
+        (Value::String(s), None) => Some(s.to_bytes()),
         (Value::Hash(h), Some(f)) => h.get(f).map(Bytes::copy_from_slice),
         _ => None,
     }

@@ -4,7 +4,7 @@ use bytes::{Bytes, BytesMut};
 use shoal_common::{Frame, ReplyError};
 
 use super::args;
-use crate::db::{NO_EXPIRE, Value};
+use crate::db::{CompactBytes, NO_EXPIRE, Value};
 use crate::exec::Ctx;
 
 /// Keyspace event class for string commands (`$`).
@@ -18,7 +18,7 @@ pub fn get_string(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, ReplyE
     let found = match ctx.db().get(key, now) {
         None => None,
         Some(e) => match &e.value {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => Some(s.to_bytes()),
             #[allow(unreachable_patterns)]
             _ => return Err(ReplyError::WrongType),
         },
@@ -159,7 +159,7 @@ pub fn set_generic(
             Frame::Null
         });
     }
-    let value = Value::String(value);
+    let value = Value::String(value.into());
     if o.keep_ttl {
         ctx.db().set_keep_ttl(key.clone(), value);
     } else {
@@ -241,7 +241,7 @@ pub fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         // that an LFU counter keeps through the overwrite.
         ctx.db().contains(&pair[0], now);
         ctx.db()
-            .set(pair[0].clone(), Value::String(pair[1].clone()), NO_EXPIRE);
+            .set(pair[0].clone(), Value::String((&pair[1]).into()), NO_EXPIRE);
         ctx.signal_modified_key(&pair[0]);
         ctx.notify(EVENT_STRING, "set", &pair[0]);
     }
@@ -257,7 +257,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Frame, ReplyError>
     let new = cur.checked_add(by).ok_or(ReplyError::Overflow)?;
     ctx.db().set_keep_ttl(
         key.clone(),
-        Value::String(Frame::bulk_i64(new).as_bytes().cloned().unwrap_or_default()),
+        Value::String(itoa::Buffer::new().format(new).as_bytes().into()),
     );
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "incrby", key);
@@ -314,7 +314,8 @@ pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         }
     };
     let len = new.len();
-    ctx.db().set_keep_ttl(key.clone(), Value::String(new));
+    ctx.db()
+        .set_keep_ttl(key.clone(), Value::String(new.into()));
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "append", key);
     Ok(Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
@@ -345,7 +346,7 @@ pub fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let now = ctx.now_ms;
     ctx.db().contains(key, now);
     ctx.db()
-        .set(key.clone(), Value::String(argv[2].clone()), NO_EXPIRE);
+        .set(key.clone(), Value::String((&argv[2]).into()), NO_EXPIRE);
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "set", key);
     Ok(old.map_or(Frame::Null, Frame::Bulk))
@@ -476,7 +477,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
     let cur = match ctx.db().get(key, now) {
         None => None,
         Some(e) => match &e.value {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => Some(s.to_bytes()),
             #[allow(unreachable_patterns)]
             _ => return Err(ReplyError::WrongType),
         },
@@ -492,7 +493,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
         .ok_or_else(|| ReplyError::other("ERR increment would produce NaN or Infinity"))?;
     let text = Bytes::from(sum.to_human_string());
     ctx.db()
-        .set_keep_ttl(key.clone(), Value::String(text.clone()));
+        .set_keep_ttl(key.clone(), Value::String((&text).into()));
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "incrbyfloat", key);
     Ok(Frame::Bulk(text))
@@ -582,7 +583,7 @@ pub fn get_string_for_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Byte
     match ctx.db().get(key, now) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::String(s) => Ok(Some(s.clone())),
+            Value::String(s) => Ok(Some(s.to_bytes())),
             #[allow(unreachable_patterns)]
             _ => Err(ReplyError::WrongType),
         },
@@ -780,7 +781,7 @@ pub fn modify_string<R>(
     let db = ctx.db();
     let created = match db.get(key, now) {
         None => {
-            db.set(key.clone(), Value::String(Bytes::new()), NO_EXPIRE);
+            db.set(key.clone(), Value::String(CompactBytes::new()), NO_EXPIRE);
             true
         }
         Some(e) if matches!(e.value, Value::String(_)) => false,
@@ -792,14 +793,12 @@ pub fn modify_string<R>(
     let Value::String(s) = &mut entry.value else {
         return Err(ReplyError::WrongType);
     };
-    let mut buf = std::mem::take(s)
-        .try_into_mut()
-        .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+    let mut buf = s.take_mut();
     let grew = buf.len() < min_len;
     if grew {
         buf.resize(min_len, 0);
     }
     let r = f(&mut buf);
-    *s = buf.freeze();
+    *s = buf.into();
     Ok((r, created || grew))
 }

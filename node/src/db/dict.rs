@@ -17,6 +17,7 @@ use bytes::Bytes;
 use std::hash::BuildHasher;
 
 use super::Entry;
+use super::compact::CompactBytes;
 
 /// Buckets moved per rehash step (each mutating operation does one step, as Redis).
 const REHASH_STEP_BUCKETS: usize = 1;
@@ -27,9 +28,12 @@ const INITIAL_SIZE: usize = 4;
 /// Shrink when fewer than 1 in this many buckets is used (Redis `HASHTABLE_MIN_FILL`).
 const MIN_FILL_RATIO: usize = 10;
 
+/// Size of one chain node (one allocation per key), for memory reports.
+pub const NODE_SIZE: usize = std::mem::size_of::<Node>();
+
 #[derive(Debug, Clone)]
 struct Node {
-    key: Bytes,
+    key: CompactBytes,
     entry: Entry,
     next: Option<Box<Node>>,
 }
@@ -82,7 +86,7 @@ struct Snapshot {
     /// Next (table, bucket) the cursor visits.
     cursor: (usize, usize),
     /// Start-time entries of buckets a write touched before the cursor reached them.
-    saved: Vec<(Bytes, Entry)>,
+    saved: Vec<(CompactBytes, Entry)>,
 }
 
 impl Snapshot {
@@ -168,8 +172,8 @@ impl Dict {
     }
 
     /// The stored key and entry of `key`.
-    pub fn get_key_value(&self, key: &[u8]) -> Option<(&Bytes, &Entry)> {
-        self.get_node(key).map(|n| (&n.key, &n.entry))
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &Entry)> {
+        self.get_node(key).map(|n| (&n.key[..], &n.entry))
     }
 
     fn get_node(&self, key: &[u8]) -> Option<&Node> {
@@ -193,7 +197,7 @@ impl Dict {
     }
 
     /// The entry of `key`, mutable, with its stored key.
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<(&Bytes, &mut Entry)> {
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<(&[u8], &mut Entry)> {
         if self.is_empty() {
             return None;
         }
@@ -204,13 +208,13 @@ impl Dict {
     }
 
     /// [`Dict::get_mut`] with the key's hash already computed (no rehash step).
-    fn get_mut_hashed(&mut self, h: usize, key: &[u8]) -> Option<(&Bytes, &mut Entry)> {
+    fn get_mut_hashed(&mut self, h: usize, key: &[u8]) -> Option<(&[u8], &mut Entry)> {
         if !self.is_rehashing() {
             // One table: one walk of one chain.
             let t = &mut self.tables[0];
             let mask = t.mask();
             return find_in_mut(t.buckets[h & mask].as_deref_mut(), key)
-                .map(|n| (&n.key, &mut n.entry));
+                .map(|n| (&n.key[..], &mut n.entry));
         }
         let in_first = {
             let t = &self.tables[0];
@@ -225,7 +229,7 @@ impl Dict {
             return None;
         }
         let mask = t.mask();
-        find_in_mut(t.buckets[h & mask].as_deref_mut(), key).map(|n| (&n.key, &mut n.entry))
+        find_in_mut(t.buckets[h & mask].as_deref_mut(), key).map(|n| (&n.key[..], &mut n.entry))
     }
 
     /// Applies `f` to the entry of `key` in place, returning its result (None if missing):
@@ -249,12 +253,12 @@ impl Dict {
     }
 
     /// Inserts or replaces; returns the old entry.
-    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         self.rehash_step();
-        let h = self.hash(&key);
+        let h = self.hash(key);
         self.snapshot_touch(h);
         if !self.is_empty()
-            && let Some((_, e)) = self.get_mut_hashed(h, &key)
+            && let Some((_, e)) = self.get_mut_hashed(h, key)
         {
             return Some(std::mem::replace(e, entry));
         }
@@ -267,7 +271,11 @@ impl Dict {
         };
         let i = h & t.mask();
         let next = t.buckets[i].take();
-        t.buckets[i] = Some(Box::new(Node { key, entry, next }));
+        t.buckets[i] = Some(Box::new(Node {
+            key: CompactBytes::from_slice(key),
+            entry,
+            next,
+        }));
         t.used += 1;
         None
     }
@@ -390,7 +398,7 @@ impl Dict {
     }
 
     /// Every key and entry.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         self.tables
             .iter()
             .flat_map(|t| t.buckets.iter())
@@ -399,7 +407,7 @@ impl Dict {
                 std::iter::from_fn(move || {
                     let n = cur?;
                     cur = n.next.as_deref();
-                    Some((&n.key, &n.entry))
+                    Some((&n.key[..], &n.entry))
                 })
             })
     }
@@ -407,7 +415,7 @@ impl Dict {
     fn chain_keys(slot: &Option<Box<Node>>, out: &mut Vec<Bytes>) {
         let mut cur = slot.as_deref();
         while let Some(n) = cur {
-            out.push(n.key.clone());
+            out.push(n.key.to_bytes());
             cur = n.next.as_deref();
         }
     }
@@ -452,12 +460,7 @@ impl Dict {
     /// `dictGetSomeKeys`, the eviction pool's sampler): cheaper than `count` random keys,
     /// at the price of keys that are neighbours in the table. Gives up after `10 × count`
     /// buckets, so fewer keys may come back; a run of empty buckets jumps elsewhere.
-    pub fn sample(
-        &self,
-        rng: &mut impl rand::Rng,
-        count: usize,
-        mut f: impl FnMut(&Bytes, &Entry),
-    ) {
+    pub fn sample(&self, rng: &mut impl rand::Rng, count: usize, mut f: impl FnMut(&[u8], &Entry)) {
         let count = count.min(self.len());
         if count == 0 {
             return;
@@ -505,7 +508,7 @@ impl Dict {
 
     /// A random key (Redis `dictGetRandomKey`: a random non-empty bucket, then a random
     /// element of its chain).
-    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&Bytes> {
+    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&[u8]> {
         if self.is_empty() {
             return None;
         }
@@ -543,7 +546,7 @@ impl Dict {
             cur = cur.next.as_deref().expect("invariant: pick < chain length");
             pick -= 1;
         }
-        Some(&cur.key)
+        Some(&cur.key[..])
     }
 }
 
@@ -622,7 +625,7 @@ impl Dict {
 
     /// Hands the next start-time entries to `f`, about `budget` of them (saved ones first,
     /// then the buckets at the cursor). Returns true once the snapshot is complete.
-    pub fn snapshot_next(&mut self, budget: usize, f: &mut impl FnMut(&Bytes, &Entry)) -> bool {
+    pub fn snapshot_next(&mut self, budget: usize, f: &mut impl FnMut(&[u8], &Entry)) -> bool {
         let Dict {
             tables, snapshot, ..
         } = self;
@@ -669,7 +672,7 @@ mod tests {
 
     fn e(v: u32) -> Entry {
         Entry {
-            value: Value::String(Bytes::from(v.to_string())),
+            value: Value::String(v.to_string().as_bytes().into()),
             expire_at_ms: NO_EXPIRE,
             lru: 0,
         }
@@ -680,13 +683,21 @@ mod tests {
     }
 
     #[test]
+    fn node_fits_its_allocation_class() {
+        // key (inline up to 22 bytes) + entry (value, expire, access clock) + next: one
+        // 96-byte jemalloc allocation per key. A regression here costs memory on every key.
+        assert_eq!(std::mem::size_of::<CompactBytes>(), 24);
+        assert!(NODE_SIZE <= 88, "Node is {NODE_SIZE} bytes");
+    }
+
+    #[test]
     fn grows_shrinks_and_finds() {
         let mut d = Dict::default();
         for i in 0..10_000 {
-            assert!(d.insert(k(i), e(i)).is_none());
+            assert!(d.insert(&k(i), e(i)).is_none());
         }
         assert_eq!(d.len(), 10_000);
-        assert!(d.insert(k(5), e(55)).is_some());
+        assert!(d.insert(&k(5), e(55)).is_some());
         for i in 0..10_000 {
             assert!(d.get(&k(i)).is_some(), "k{i}");
         }
@@ -697,7 +708,7 @@ mod tests {
         assert_eq!(d.iter().count(), 10);
         while d.rehash_steps(100) {}
         for i in 0..200 {
-            d.insert(k(100_000 + i), e(i));
+            d.insert(&k(100_000 + i), e(i));
         }
         while d.rehash_steps(100) {}
         assert!(d.tables[0].buckets.len() <= 1024);
@@ -707,7 +718,7 @@ mod tests {
     fn scan_returns_every_stable_key_across_resizes() {
         let mut d = Dict::default();
         for i in 0..2000 {
-            d.insert(k(i), e(i));
+            d.insert(&k(i), e(i));
         }
         let mut seen = HashSet::new();
         let mut cursor = 0;
@@ -722,7 +733,7 @@ mod tests {
             if (step / 50).is_multiple_of(2) {
                 for j in 0..100 {
                     let t = 100_000 + step * 100 + j;
-                    d.insert(k(t), e(t));
+                    d.insert(&k(t), e(t));
                     temp.push(t);
                 }
             } else {
@@ -747,19 +758,20 @@ mod tests {
     fn check_snapshot(start: u32, ops: &[(u8, u32)], step: usize) {
         let mut d = Dict::default();
         for i in 0..start {
-            d.insert(k(i), e(i));
+            d.insert(&k(i), e(i));
         }
         // Leave a resize half done sometimes so both tables are walked.
         d.rehash_steps(3);
         let expected: BTreeMap<Bytes, String> = d
             .iter()
-            .map(|(k, v)| (k.clone(), format!("{:?}", v.value)))
+            .map(|(k, v)| (Bytes::copy_from_slice(k), format!("{:?}", v.value)))
             .collect();
         d.snapshot_begin();
         let mut got: BTreeMap<Bytes, String> = BTreeMap::new();
-        let mut collect = |k: &Bytes, v: &Entry| {
+        let mut collect = |k: &[u8], v: &Entry| {
             assert!(
-                got.insert(k.clone(), format!("{:?}", v.value)).is_none(),
+                got.insert(Bytes::copy_from_slice(k), format!("{:?}", v.value))
+                    .is_none(),
                 "{k:?} twice"
             );
         };
@@ -767,14 +779,14 @@ mod tests {
         for &(op, key) in ops {
             match op {
                 0 => {
-                    d.insert(k(key), e(key + 1_000_000));
+                    d.insert(&k(key), e(key + 1_000_000));
                 }
                 1 => {
                     d.remove(&k(key));
                 }
                 2 => {
                     if let Some((_, en)) = d.get_mut(&k(key)) {
-                        en.value = Value::String(Bytes::from_static(b"changed"));
+                        en.value = Value::String(b"changed"[..].into());
                     }
                 }
                 3 => d.clear(),
@@ -831,12 +843,12 @@ mod tests {
         let mut rng = rand::rng();
         d.sample(&mut rng, 5, |_, _| panic!("empty dict"));
         for i in 0..1000 {
-            d.insert(k(i), e(i));
+            d.insert(&k(i), e(i));
         }
         let mut seen = HashSet::new();
         for _ in 0..200 {
             let mut got = Vec::new();
-            d.sample(&mut rng, 5, |key, _| got.push(key.clone()));
+            d.sample(&mut rng, 5, |key, _| got.push(key.to_vec()));
             assert!(!got.is_empty() && got.len() <= 5);
             let distinct: HashSet<_> = got.iter().collect();
             assert_eq!(distinct.len(), got.len());
@@ -848,7 +860,7 @@ mod tests {
             d.remove(&k(i));
         }
         let mut got = Vec::new();
-        d.sample(&mut rng, 20, |key, _| got.push(key.clone()));
+        d.sample(&mut rng, 20, |key, _| got.push(key.to_vec()));
         assert!(got.iter().all(|key| d.get(key).is_some()));
     }
 
@@ -868,7 +880,7 @@ mod tests {
             let mut model = BTreeMap::new();
             for (op, key) in ops {
                 match op {
-                    0 => { prop_assert_eq!(d.insert(k(key), e(key)).is_some(), model.insert(key, ()).is_some()); }
+                    0 => { prop_assert_eq!(d.insert(&k(key), e(key)).is_some(), model.insert(key, ()).is_some()); }
                     1 => { prop_assert_eq!(d.remove(&k(key)).is_some(), model.remove(&key).is_some()); }
                     _ => { prop_assert_eq!(d.get(&k(key)).is_some(), model.contains_key(&key)); }
                 }
@@ -877,7 +889,7 @@ mod tests {
             prop_assert_eq!(d.iter().count(), model.len());
             let mut rng = rand::rng();
             if !model.is_empty() {
-                let r = d.random_key(&mut rng).expect("non-empty").clone();
+                let r = d.random_key(&mut rng).expect("non-empty").to_vec();
                 prop_assert!(d.get(&r).is_some());
             }
         }

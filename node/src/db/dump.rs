@@ -187,12 +187,12 @@ fn decode_hash(r: &mut Reader<'_>) -> Option<Value> {
     Some(Value::Hash(h))
 }
 
-fn encode_string(w: &mut Writer, s: &Bytes) {
+fn encode_string(w: &mut Writer, s: &[u8]) {
     w.put_bytes(s);
 }
 
 fn decode_string(r: &mut Reader<'_>) -> Option<Value> {
-    Some(Value::String(r.bytes()?))
+    Some(Value::String(r.bytes()?.into()))
 }
 
 /// `count`, then `(member, score)` in ascending order.
@@ -350,7 +350,7 @@ mod tests {
             &[0u8, 255, 10, 13][..],
             &[b'a'; 300][..],
         ] {
-            let v = Value::String(Bytes::copy_from_slice(s));
+            let v = Value::String(s.into());
             assert_eq!(restore(&dump(&v)), Ok(v));
         }
     }
@@ -402,7 +402,7 @@ mod tests {
 
     #[test]
     fn corrupt_payloads_are_refused() {
-        let p = dump(&Value::String(Bytes::from("hello")));
+        let p = dump(&Value::String(b"hello"[..].into()));
         for i in 0..p.len() {
             let mut bad = p.to_vec();
             bad[i] ^= 0x01;

@@ -97,18 +97,18 @@ pub struct EvictionPool {
 impl EvictionPool {
     /// Offers a candidate; kept if the pool has room or it beats the worst one (Redis's
     /// insertion rule: when full, the lowest score is dropped).
-    pub fn offer(&mut self, score: u64, key: &Bytes, db: usize) {
+    pub fn offer(&mut self, score: u64, key: &[u8], db: usize) {
         let k = self.entries.partition_point(|c| c.score < score);
-        let c = Candidate {
+        let c = || Candidate {
             score,
-            key: key.clone(),
+            key: Bytes::copy_from_slice(key),
             db,
         };
         if self.entries.len() < EVPOOL_SIZE {
-            self.entries.insert(k, c);
+            self.entries.insert(k, c());
         } else if k > 0 {
             self.entries.remove(0);
-            self.entries.insert(k - 1, c);
+            self.entries.insert(k - 1, c());
         }
     }
 
@@ -241,9 +241,13 @@ mod tests {
     fn volatile_ttl_prefers_the_nearest_expire() {
         let mut db = Db::new(false);
         for i in 0..10 {
-            db.set(b(&format!("k{i}")), Value::String(b("v")), 1_000 + i);
+            db.set(
+                b(&format!("k{i}")),
+                Value::String(b"v"[..].into()),
+                1_000 + i,
+            );
         }
-        db.set(b("persistent"), Value::String(b("v")), NO_EXPIRE);
+        db.set(b("persistent"), Value::String(b"v"[..].into()), NO_EXPIRE);
         let mut rng = rand::rng();
         let mut pool = EvictionPool::default();
         for _ in 0..50 {
@@ -261,7 +265,11 @@ mod tests {
             let t0 = 1_700_000_000_000;
             for i in 0..20i64 {
                 db.access.now_ms = t0 + i * 1000;
-                db.set(b(&format!("k{i}")), Value::String(b("v")), NO_EXPIRE);
+                db.set(
+                    b(&format!("k{i}")),
+                    Value::String(b"v"[..].into()),
+                    NO_EXPIRE,
+                );
             }
             db.access.now_ms = t0 + 100_000;
             let mut rng = rand::rng();

@@ -59,11 +59,11 @@ mod tests {
         for i in 0..1000 {
             db.set(
                 Bytes::from(format!("k{i}")),
-                Value::String(Bytes::from("v")),
+                Value::String(b"v"[..].into()),
                 50,
             );
         }
-        db.set(Bytes::from("live"), Value::String(Bytes::from("v")), 10_000);
+        db.set(Bytes::from("live"), Value::String(b"v"[..].into()), 10_000);
         let mut rng = rand::rng();
         let deadline = Instant::now() + Duration::from_secs(5);
         let deleted = active_expire_cycle(&mut db, 100, &mut rng, deadline);

@@ -12,6 +12,7 @@
 //! missing; on a replica it is reported missing but kept (the primary's DEL removes it).
 
 pub mod access;
+pub mod compact;
 pub mod dict;
 pub mod dump;
 pub mod evict;
@@ -28,6 +29,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use shoal_common::slot::{SLOT_COUNT, key_hash_slot};
 
+pub use compact::CompactBytes;
 pub use value::Value;
 
 type Hasher = foldhash::fast::RandomState;
@@ -64,7 +66,7 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Db {
     maps: Vec<Map>,
-    volatile: IndexSet<Bytes, Hasher>,
+    volatile: IndexSet<CompactBytes, Hasher>,
     key_count: usize,
     /// Keys deleted because they had expired (INFO `expired_keys`).
     pub expired_keys: u64,
@@ -141,7 +143,12 @@ impl Db {
     pub fn slot_keys(&self, slot: usize, count: usize) -> Vec<Bytes> {
         self.maps
             .get(slot)
-            .map(|m| m.iter().take(count).map(|(k, _)| k.clone()).collect())
+            .map(|m| {
+                m.iter()
+                    .take(count)
+                    .map(|(k, _)| Bytes::copy_from_slice(k))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -259,7 +266,7 @@ impl Db {
     pub fn set(&mut self, key: Bytes, value: Value, expire_at_ms: i64) {
         let i = self.map_index(&key);
         if expire_at_ms != NO_EXPIRE {
-            self.volatile.insert(key.clone());
+            self.volatile.insert(CompactBytes::from_slice(&key));
         }
         let mut lru = self.access.fresh();
         if self.access.lfu
@@ -268,7 +275,7 @@ impl Db {
             lru = old.lru;
         }
         let old = self.maps[i].insert(
-            key.clone(),
+            &key,
             Entry {
                 value,
                 expire_at_ms,
@@ -319,7 +326,7 @@ impl Db {
                 self.volatile.swap_remove(key);
             }
         } else if !had {
-            self.volatile.insert(k.clone());
+            self.volatile.insert(CompactBytes::from_slice(k));
         }
         true
     }
@@ -346,7 +353,7 @@ impl Db {
     }
 
     /// Every key (KEYS): callers filter and check expiry.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         self.maps.iter().flat_map(|m| m.iter())
     }
 
@@ -359,7 +366,7 @@ impl Db {
         let mut n = rng.random_range(0..self.key_count);
         for m in &self.maps {
             if n < m.len() {
-                return m.random_key(rng).cloned();
+                return m.random_key(rng).map(Bytes::copy_from_slice);
             }
             n -= m.len();
         }
@@ -416,7 +423,7 @@ impl Db {
             return None;
         }
         let i = rng.random_range(0..self.volatile.len());
-        self.volatile.get_index(i).cloned()
+        self.volatile.get_index(i).map(CompactBytes::to_bytes)
     }
 }
 
@@ -448,7 +455,7 @@ impl Db {
 
     /// Hands about `budget` more start-time keys to `f`; true once the snapshot is complete
     /// (it has then ended).
-    pub fn snapshot_next(&mut self, budget: usize, mut f: impl FnMut(&Bytes, &Entry)) -> bool {
+    pub fn snapshot_next(&mut self, budget: usize, mut f: impl FnMut(&[u8], &Entry)) -> bool {
         let Some(mut i) = self.snapshot_map else {
             return true;
         };
@@ -483,7 +490,7 @@ mod tests {
     use super::*;
 
     fn s(v: &str) -> Value {
-        Value::String(Bytes::from(v.to_string()))
+        Value::String(v.as_bytes().into())
     }
 
     #[test]

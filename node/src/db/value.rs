@@ -22,6 +22,7 @@ use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use shoal_common::number::parse_i64;
 
+use super::compact::CompactBytes;
 pub use super::listpack::Listpack;
 pub use super::quicklist::QuickList;
 use super::zset::ZSet;
@@ -35,8 +36,8 @@ pub type SetTable = IndexSet<Bytes, Hasher>;
 /// A key's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// A string (also counters and bitmaps).
-    String(Bytes),
+    /// A string (also counters and bitmaps), inline when short.
+    String(CompactBytes),
     /// A list.
     List(QuickList),
     /// A hash.

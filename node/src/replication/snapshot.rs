@@ -69,7 +69,7 @@ pub struct Waiting {
 
 /// The commands that recreate `key` with `entry`: `RESTORE key <abs-ms|0> <payload> ABSTTL
 /// REPLACE`, the DUMP payload carrying any value type.
-pub fn entry_commands(key: &Bytes, entry: &Entry) -> Vec<Vec<Bytes>> {
+pub fn entry_commands(key: &[u8], entry: &Entry) -> Vec<Vec<Bytes>> {
     let ttl = if entry.expire_at_ms == NO_EXPIRE {
         0
     } else {
@@ -77,7 +77,7 @@ pub fn entry_commands(key: &Bytes, entry: &Entry) -> Vec<Vec<Bytes>> {
     };
     vec![vec![
         Bytes::from_static(b"RESTORE"),
-        key.clone(),
+        Bytes::copy_from_slice(key),
         Bytes::from(ttl.to_string()),
         dump(&entry.value),
         Bytes::from_static(b"ABSTTL"),
