@@ -686,8 +686,8 @@ mod tests {
     fn node_fits_its_allocation_class() {
         // key (inline up to 22 bytes) + entry (value, expire, access clock) + next: one
         // 96-byte jemalloc allocation per key. A regression here costs memory on every key.
-        assert_eq!(std::mem::size_of::<CompactBytes>(), 24);
-        assert!(NODE_SIZE <= 88, "Node is {NODE_SIZE} bytes");
+        const { assert!(std::mem::size_of::<CompactBytes>() == 24) };
+        const { assert!(NODE_SIZE <= 88, "Node outgrew its 96-byte allocation class") };
     }
 
     #[test]
