@@ -6,15 +6,25 @@
 //! about what Redis pays. Each entry is a LEB128 length followed by the bytes. Operations are
 //! linear scans, which is fine because the owner converts to a table past a small size.
 //!
-//! Invariants: `buf` is a concatenation of exactly `len` well-formed entries; the buffer is
-//! kept at its exact size (`reserve_exact`), trading a reallocation per write for memory, as
-//! Redis's listpack does.
+//! The entry count is kept in the buffer (a 4-byte little-endian header, as Redis's listpack
+//! header holds its element count), so a `Listpack` is a bare 24-byte `Vec` and a [`Hash`]
+//! holding one fits in a 32-byte [`Value`].
+//!
+//! Invariants: `buf` is empty (no entries, no allocation) or a [`HEADER`]-byte entry count
+//! followed by a concatenation of exactly that many well-formed entries; the buffer is kept at
+//! its exact size (`reserve_exact`), trading a reallocation per write for memory, as Redis's
+//! listpack does. Offsets handed out are byte positions in `buf` (entries start at [`HEADER`]).
+//!
+//! [`Hash`]: super::value::Hash
+//! [`Value`]: super::value::Value
+
+/// Bytes of the entry-count header at the start of a non-empty buffer.
+const HEADER: usize = 4;
 
 /// A sequence of byte strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
     buf: Vec<u8>,
-    len: u32,
 }
 
 fn write_varint(out: &mut Vec<u8>, mut v: usize) {
@@ -84,15 +94,37 @@ impl Listpack {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.len as usize
+        match self.buf.first_chunk::<HEADER>() {
+            Some(h) => u32::from_le_bytes(*h) as usize,
+            None => 0,
+        }
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.is_empty()
     }
 
-    /// Bytes used by the encoded entries.
+    /// Records `n` entries (the buffer has its header); an empty listpack frees its buffer.
+    fn set_len(&mut self, n: usize) {
+        if n == 0 {
+            self.buf = Vec::new();
+            return;
+        }
+        let n = u32::try_from(n).expect("invariant: listpacks stay small");
+        self.buf[..HEADER].copy_from_slice(&n.to_le_bytes());
+    }
+
+    /// Gives an empty buffer its header; returns the first entry offset.
+    fn ensure_header(&mut self) -> usize {
+        if self.buf.is_empty() {
+            self.buf.reserve_exact(HEADER);
+            self.buf.extend_from_slice(&[0; HEADER]);
+        }
+        HEADER
+    }
+
+    /// Byte offset just past the last entry (where [`Listpack::insert_at`] appends).
     pub fn bytes(&self) -> usize {
         self.buf.len()
     }
@@ -101,7 +133,7 @@ impl Listpack {
     pub fn iter_at(&self) -> Iter<'_> {
         Iter {
             buf: &self.buf,
-            at: 0,
+            at: HEADER.min(self.buf.len()),
         }
     }
 
@@ -118,10 +150,14 @@ impl Listpack {
 
     /// Appends an entry.
     pub fn push(&mut self, item: &[u8]) {
-        self.buf.reserve_exact(varint_len(item.len()) + item.len());
+        let n = self.len();
+        let header = if self.buf.is_empty() { HEADER } else { 0 };
+        self.buf
+            .reserve_exact(header + varint_len(item.len()) + item.len());
+        self.ensure_header();
         write_varint(&mut self.buf, item.len());
         self.buf.extend_from_slice(item);
-        self.len += 1;
+        self.set_len(n + 1);
     }
 
     /// Inserts entries at byte `offset` (which must be an entry boundary or the end).
@@ -131,9 +167,11 @@ impl Listpack {
             write_varint(&mut enc, it.len());
             enc.extend_from_slice(it);
         }
+        let n = self.len();
+        let offset = offset.max(self.ensure_header());
         self.buf.reserve_exact(enc.len());
         self.buf.splice(offset..offset, enc);
-        self.len += u32::try_from(items.len()).expect("invariant: listpacks stay small");
+        self.set_len(n + items.len());
     }
 
     /// Removes `count` entries starting at byte `offset`.
@@ -143,7 +181,7 @@ impl Listpack {
             end = entry_at(&self.buf, end).1;
         }
         self.buf.drain(offset..end);
-        self.len -= u32::try_from(count).expect("invariant: listpacks stay small");
+        self.set_len(self.len() - count);
         if self.buf.capacity() > self.buf.len() + 64 {
             self.buf.shrink_to_fit();
         }
@@ -187,6 +225,23 @@ mod tests {
 
     fn offset_of(lp: &Listpack, i: usize) -> usize {
         lp.iter_at().nth(i).map_or(lp.bytes(), |(o, _)| o)
+    }
+
+    #[test]
+    fn count_header_and_empty_buffer() {
+        let mut lp = Listpack::new();
+        assert_eq!((lp.len(), lp.bytes()), (0, 0));
+        lp.insert_at(lp.bytes(), &[b"ab", b""]);
+        lp.push(b"c");
+        assert_eq!(lp.len(), 3);
+        // 4-byte count, then varint length + bytes per entry, at exact size.
+        assert_eq!(lp.bytes(), HEADER + 3 + 1 + 2);
+        assert_eq!(lp.iter().collect::<Vec<_>>(), [&b"ab"[..], b"", b"c"]);
+        let first = lp.iter_at().next().map(|(o, _)| o);
+        assert_eq!(first, Some(HEADER));
+        lp.remove_at(HEADER, 3);
+        assert!(lp.is_empty());
+        assert_eq!(lp.buf.capacity(), 0, "an empty listpack keeps no buffer");
     }
 
     proptest! {

@@ -422,6 +422,19 @@ mod tests {
     }
 
     #[test]
+    fn value_is_32_bytes() {
+        // Every variant but the list fits in 24 bytes next to the tag, and the 32-byte list
+        // holds the tag in a niche: a bigger variant would grow every key's node (see
+        // `dict`), so box it instead.
+        use std::mem::size_of;
+        const { assert!(size_of::<Value>() <= 32) };
+        const { assert!(size_of::<CompactBytes>() <= 24) };
+        const { assert!(size_of::<Hash>() <= 24) };
+        const { assert!(size_of::<Set>() <= 24) };
+        const { assert!(size_of::<ZSet>() <= 24) };
+    }
+
+    #[test]
     fn hash_converts_past_entries_and_value_length() {
         let l = small();
         let mut h = Hash::default();

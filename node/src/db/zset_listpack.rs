@@ -7,8 +7,13 @@
 //! walks the buffer, which is what Redis does too: the encoding is only used up to
 //! `zset-max-listpack-entries` members.
 //!
-//! Invariants: entries are sorted by (score, member) and members are unique (the owner,
-//! [`super::zset::ZSet`], guarantees it); `len` counts the entries; a negative zero is stored
+//! The entry count lives in the buffer (a 4-byte little-endian header, as in Redis's
+//! listpack), so a `Packed` is a bare 24-byte `Vec` and a [`super::zset::ZSet`] fits in a
+//! 32-byte [`super::value::Value`].
+//!
+//! Invariants: `buf` is empty (no entries, no allocation) or a [`HEADER`]-byte entry count
+//! followed by exactly that many entries; entries are sorted by (score, member) and members
+//! are unique (the owner, [`super::zset::ZSet`], guarantees it); a negative zero is stored
 //! as 0 (Redis's listpack reads `-0` back as the integer 0).
 
 use std::cmp::Ordering;
@@ -20,11 +25,13 @@ use super::zset::cmp_entry;
 /// Largest magnitude stored as an integer (doubles are exact up to 2^53).
 const INT_MAX: f64 = 9_007_199_254_740_992.0;
 
+/// Bytes of the entry-count header at the start of a non-empty buffer.
+const HEADER: usize = 4;
+
 /// A packed sorted sequence of (score, member).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Packed {
     buf: Vec<u8>,
-    len: usize,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -112,12 +119,32 @@ impl<'a> Iterator for Iter<'a> {
 impl Packed {
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.len
+        match self.buf.first_chunk::<HEADER>() {
+            Some(h) => u32::from_le_bytes(*h) as usize,
+            None => 0,
+        }
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.is_empty()
+    }
+
+    /// Records `n` entries (the buffer has its header); an empty set frees its buffer.
+    fn set_len(&mut self, n: usize) {
+        if n == 0 {
+            self.buf = Vec::new();
+            return;
+        }
+        let n = u32::try_from(n).expect("invariant: packed sorted sets stay small");
+        self.buf[..HEADER].copy_from_slice(&n.to_le_bytes());
+    }
+
+    /// Gives an empty buffer its header.
+    fn ensure_header(&mut self) {
+        if self.buf.is_empty() {
+            self.buf.extend_from_slice(&[0; HEADER]);
+        }
     }
 
     /// Bytes used by the encoded entries.
@@ -129,24 +156,27 @@ impl Packed {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             buf: &self.buf,
-            pos: 0,
+            pos: HEADER,
         }
     }
 
     /// Builds from entries already sorted and unique.
     pub fn from_sorted<'a>(entries: impl Iterator<Item = (f64, &'a [u8])>) -> Packed {
         let mut p = Packed::default();
+        p.ensure_header();
+        let mut n = 0;
         for (s, m) in entries {
             encode(&mut p.buf, s, m);
-            p.len += 1;
+            n += 1;
         }
+        p.set_len(n);
         p.buf.shrink_to_fit();
         p
     }
 
     /// (byte offset, end offset, score) of `member`.
     fn find(&self, member: &[u8]) -> Option<(usize, usize, f64)> {
-        let mut pos = 0;
+        let mut pos = HEADER;
         while pos < self.buf.len() {
             let (s, a, b, next) = decode(&self.buf, pos);
             if &self.buf[a..b] == member {
@@ -164,7 +194,9 @@ impl Packed {
 
     /// Inserts a member that is not present, at its sorted place.
     pub fn insert(&mut self, score: f64, member: &[u8]) {
-        let mut pos = 0;
+        let n = self.len();
+        self.ensure_header();
+        let mut pos = HEADER;
         while pos < self.buf.len() {
             let (s, a, b, next) = decode(&self.buf, pos);
             if cmp_entry(s, &self.buf[a..b], score, member) == Ordering::Greater {
@@ -178,7 +210,7 @@ impl Packed {
         // small set up to half empty (10 members: 110 bytes in a 176-byte block).
         self.buf.reserve_exact(enc.len());
         self.buf.splice(pos..pos, enc);
-        self.len += 1;
+        self.set_len(n + 1);
     }
 
     /// Removes `member`, returning its score.
@@ -186,18 +218,18 @@ impl Packed {
         let (start, end, s) = self.find(member)?;
         self.buf.drain(start..end);
         self.buf.shrink_to_fit();
-        self.len -= 1;
+        self.set_len(self.len() - 1);
         Some(s)
     }
 
     /// Removes the entries at ranks `start..end`, returning them in order.
     pub fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, Bytes)> {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         if start >= end {
             return Vec::new();
         }
         let mut out = Vec::with_capacity(end - start);
-        let (mut pos, mut from) = (0, 0);
+        let (mut pos, mut from) = (HEADER, HEADER);
         for i in 0..end {
             let (s, a, b, next) = decode(&self.buf, pos);
             if i == start {
@@ -210,7 +242,7 @@ impl Packed {
         }
         self.buf.drain(from..pos);
         self.buf.shrink_to_fit();
-        self.len -= out.len();
+        self.set_len(self.len() - out.len());
         out
     }
 }
@@ -245,6 +277,11 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!(p.len(), scores.len() - 2);
         assert_eq!(p.iter().count(), p.len());
+        let n = p.len();
+        assert_eq!(p.drain(0, n).len(), n);
+        assert!(p.is_empty());
+        assert_eq!(p.buf.capacity(), 0, "an empty set keeps no buffer");
+        assert!(Packed::from_sorted(std::iter::empty()).is_empty());
     }
 
     #[test]
