@@ -291,7 +291,7 @@ mod tests {
             p.insert(f64::from(i), format!("member:{i}").as_bytes());
             assert_eq!(p.buf.capacity(), p.buf.len());
         }
-        assert_eq!(p.bytes_len(), 110);
+        assert_eq!(p.bytes_len(), HEADER + 110);
         p.remove(b"member:3");
         p.drain(0, 2);
         assert_eq!(p.buf.capacity(), p.buf.len());
