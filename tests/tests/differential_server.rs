@@ -501,6 +501,12 @@ fn info_sections_and_fields_match_redis() {
     assert!(cpu >= 0.0);
     let cmdstat = field(&ours, "cmdstat_set").unwrap();
     assert!(cmdstat.starts_with("calls=1,usec="), "{cmdstat}");
+    // The fragmentation ratio is measured (RSS over allocated), not a constant.
+    let num = |name: &str| -> f64 { field(&ours, name).unwrap().parse().unwrap() };
+    let (used, rss) = (num("used_memory"), num("used_memory_rss"));
+    let ratio = num("mem_fragmentation_ratio");
+    assert!((ratio - rss / used).abs() < 0.01, "{ratio} vs {rss}/{used}");
+    assert_eq!(num("mem_fragmentation_bytes"), rss - used);
 }
 
 /// Kills the child on drop.

@@ -350,7 +350,18 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
         "used_memory_scripts_human",
         &bytes_to_human(srv.scripting.bodies_bytes as u64),
     );
-    kv(out, "mem_fragmentation_ratio", &"1.00");
+    // Redis: process RSS over allocator-counted bytes, and their difference.
+    let ratio = if used == 0 {
+        0.0
+    } else {
+        rss as f64 / used as f64
+    };
+    kv(out, "mem_fragmentation_ratio", &format!("{ratio:.2}"));
+    kv(
+        out,
+        "mem_fragmentation_bytes",
+        &(i128::from(rss) - i128::from(used)),
+    );
     kv(
         out,
         "mem_not_counted_for_evict",
