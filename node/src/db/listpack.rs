@@ -19,7 +19,34 @@
 //! [`Value`]: super::value::Value
 
 /// Bytes of the entry-count header at the start of a non-empty buffer.
-const HEADER: usize = 4;
+pub(crate) const HEADER: usize = 4;
+
+/// The entry count a counted buffer's header records (0 for an empty buffer). Shared by
+/// [`Listpack`] and the sorted-set listpack, which use the same header.
+pub(crate) fn counted_len(buf: &[u8]) -> usize {
+    match buf.first_chunk::<HEADER>() {
+        Some(h) => u32::from_le_bytes(*h) as usize,
+        None => 0,
+    }
+}
+
+/// Records `n` entries in a counted buffer that has its header; an empty one frees its buffer.
+pub(crate) fn set_counted_len(buf: &mut Vec<u8>, n: usize) {
+    if n == 0 {
+        *buf = Vec::new();
+        return;
+    }
+    let n = u32::try_from(n).expect("invariant: listpacks stay small");
+    buf[..HEADER].copy_from_slice(&n.to_le_bytes());
+}
+
+/// Gives an empty counted buffer its (zero) header, allocated exactly.
+pub(crate) fn ensure_counted_header(buf: &mut Vec<u8>) {
+    if buf.is_empty() {
+        buf.reserve_exact(HEADER);
+        buf.extend_from_slice(&[0; HEADER]);
+    }
+}
 
 /// A sequence of byte strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,10 +121,7 @@ impl Listpack {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        match self.buf.first_chunk::<HEADER>() {
-            Some(h) => u32::from_le_bytes(*h) as usize,
-            None => 0,
-        }
+        counted_len(&self.buf)
     }
 
     /// True when empty.
@@ -107,20 +131,12 @@ impl Listpack {
 
     /// Records `n` entries (the buffer has its header); an empty listpack frees its buffer.
     fn set_len(&mut self, n: usize) {
-        if n == 0 {
-            self.buf = Vec::new();
-            return;
-        }
-        let n = u32::try_from(n).expect("invariant: listpacks stay small");
-        self.buf[..HEADER].copy_from_slice(&n.to_le_bytes());
+        set_counted_len(&mut self.buf, n);
     }
 
     /// Gives an empty buffer its header; returns the first entry offset.
     fn ensure_header(&mut self) -> usize {
-        if self.buf.is_empty() {
-            self.buf.reserve_exact(HEADER);
-            self.buf.extend_from_slice(&[0; HEADER]);
-        }
+        ensure_counted_header(&mut self.buf);
         HEADER
     }
 

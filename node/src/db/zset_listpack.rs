@@ -25,8 +25,8 @@ use super::zset::cmp_entry;
 /// Largest magnitude stored as an integer (doubles are exact up to 2^53).
 const INT_MAX: f64 = 9_007_199_254_740_992.0;
 
-/// Bytes of the entry-count header at the start of a non-empty buffer.
-const HEADER: usize = 4;
+// The entry-count header at the start of a non-empty buffer is the hash listpack's.
+use super::listpack::{HEADER, counted_len, ensure_counted_header, set_counted_len};
 
 /// A packed sorted sequence of (score, member).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -119,10 +119,7 @@ impl<'a> Iterator for Iter<'a> {
 impl Packed {
     /// Number of entries.
     pub fn len(&self) -> usize {
-        match self.buf.first_chunk::<HEADER>() {
-            Some(h) => u32::from_le_bytes(*h) as usize,
-            None => 0,
-        }
+        counted_len(&self.buf)
     }
 
     /// True when empty.
@@ -132,19 +129,12 @@ impl Packed {
 
     /// Records `n` entries (the buffer has its header); an empty set frees its buffer.
     fn set_len(&mut self, n: usize) {
-        if n == 0 {
-            self.buf = Vec::new();
-            return;
-        }
-        let n = u32::try_from(n).expect("invariant: packed sorted sets stay small");
-        self.buf[..HEADER].copy_from_slice(&n.to_le_bytes());
+        set_counted_len(&mut self.buf, n);
     }
 
     /// Gives an empty buffer its header.
     fn ensure_header(&mut self) {
-        if self.buf.is_empty() {
-            self.buf.extend_from_slice(&[0; HEADER]);
-        }
+        ensure_counted_header(&mut self.buf);
     }
 
     /// Bytes used by the encoded entries.
