@@ -25,6 +25,16 @@ pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
+/// True when the optional arguments of a FLUSHALL/FLUSHDB/SCRIPT FLUSH/FUNCTION FLUSH are
+/// valid: none, or one `ASYNC` or `SYNC`.
+pub fn flush_mode_ok(rest: &[Bytes]) -> bool {
+    match rest {
+        [] => true,
+        [mode] => is(mode, "async") || is(mode, "sync"),
+        _ => false,
+    }
+}
+
 /// A copy of `arg` as an owned `Bytes` (arguments already are; this documents intent).
 pub fn owned(arg: &Bytes) -> Bytes {
     arg.clone()

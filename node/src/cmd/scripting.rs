@@ -72,12 +72,7 @@ pub fn script_exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyEr
 /// SCRIPT FLUSH [ASYNC|SYNC]
 /// ```
 pub fn script_flush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let ok = match argv.len() {
-        2 => true,
-        3 => argv[2].eq_ignore_ascii_case(b"sync") || argv[2].eq_ignore_ascii_case(b"async"),
-        _ => false,
-    };
-    if !ok {
+    if !super::args::flush_mode_ok(&argv[2..]) {
         return Err(ReplyError::err(
             "SCRIPT FLUSH only support SYNC|ASYNC option",
         ));
@@ -189,12 +184,7 @@ pub fn function_delete(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, Reply
 /// FUNCTION FLUSH [ASYNC|SYNC]
 /// ```
 pub fn function_flush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let ok = match argv.len() {
-        2 => true,
-        3 => argv[2].eq_ignore_ascii_case(b"sync") || argv[2].eq_ignore_ascii_case(b"async"),
-        _ => false,
-    };
-    if !ok {
+    if !super::args::flush_mode_ok(&argv[2..]) {
         return Err(ReplyError::err(
             "FUNCTION FLUSH only supports SYNC|ASYNC option",
         ));

@@ -24,10 +24,10 @@ pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
 }
 
 fn parse_flush_mode(argv: &[Bytes]) -> Result<(), ReplyError> {
-    match argv.len() {
-        1 => Ok(()),
-        2 if args::is(&argv[1], "async") || args::is(&argv[1], "sync") => Ok(()),
-        _ => Err(ReplyError::Syntax),
+    if args::flush_mode_ok(&argv[1..]) {
+        Ok(())
+    } else {
+        Err(ReplyError::Syntax)
     }
 }
 
