@@ -459,7 +459,9 @@ impl Dict {
     /// Calls `f` on up to `count` keys from a random stretch of consecutive buckets (Redis
     /// `dictGetSomeKeys`, the eviction pool's sampler): cheaper than `count` random keys,
     /// at the price of keys that are neighbours in the table. Gives up after `10 × count`
-    /// buckets, so fewer keys may come back; a run of empty buckets jumps elsewhere.
+    /// buckets, so fewer keys may come back; a run of empty buckets jumps elsewhere. Unlike
+    /// Redis's, no key comes back twice: a bucket already visited (after a jump or a
+    /// wrap-around) is skipped.
     pub fn sample(&self, rng: &mut impl rand::Rng, count: usize, mut f: impl FnMut(&[u8], &Entry)) {
         let count = count.min(self.len());
         if count == 0 {
@@ -474,7 +476,13 @@ impl Dict {
         let rehash_idx = self.rehash_idx.unwrap_or(0);
         let mut i = rng.random::<u64>() as usize & max_mask;
         let (mut stored, mut empty_run) = (0, 0);
+        let mut visited: Vec<usize> = Vec::with_capacity(count * 10);
         for _ in 0..count * 10 {
+            if visited.contains(&i) {
+                i = (i + 1) & max_mask;
+                continue;
+            }
+            visited.push(i);
             for (j, t) in self.tables[..tables].iter().enumerate() {
                 // Buckets of the old table below the rehash index are empty.
                 if j == 0 && tables == 2 && i < rehash_idx {
@@ -486,10 +494,6 @@ impl Dict {
                 let mut cur = bucket.as_deref();
                 if cur.is_none() {
                     empty_run += 1;
-                    if empty_run >= 5 && empty_run > count {
-                        i = rng.random::<u64>() as usize & max_mask;
-                        empty_run = 0;
-                    }
                     continue;
                 }
                 empty_run = 0;
@@ -502,7 +506,13 @@ impl Dict {
                     cur = n.next.as_deref();
                 }
             }
-            i = (i + 1) & max_mask;
+            // The jump happens between buckets, never halfway through one index's tables.
+            if empty_run >= 5 && empty_run > count {
+                i = rng.random::<u64>() as usize & max_mask;
+                empty_run = 0;
+            } else {
+                i = (i + 1) & max_mask;
+            }
         }
     }
 
@@ -847,17 +857,23 @@ mod tests {
             d.insert(&k(i), e(i));
         }
         let mut seen = HashSet::new();
-        for _ in 0..200 {
+        for round in 0..2000 {
+            // Half the rounds sample mid-rehash, where the jumps used to repeat buckets.
+            if round % 2 == 0 {
+                d.insert(&k(100_000 + round), e(round));
+            }
             let mut got = Vec::new();
-            d.sample(&mut rng, 5, |key, _| got.push(key.to_vec()));
-            assert!(!got.is_empty() && got.len() <= 5);
+            d.sample(&mut rng, 5 + round as usize % 12, |key, _| {
+                got.push(key.to_vec());
+            });
+            assert!(!got.is_empty() && got.len() <= 16);
             let distinct: HashSet<_> = got.iter().collect();
             assert_eq!(distinct.len(), got.len());
             seen.extend(got);
         }
         // Random starting points: the samples spread over the table.
         assert!(seen.len() > 300, "{}", seen.len());
-        for i in 0..990 {
+        for i in (0..990).chain(100_000..102_000) {
             d.remove(&k(i));
         }
         let mut got = Vec::new();
