@@ -1,10 +1,13 @@
-//! `COMMAND INFO` compatibility: for every row of the command table, our reply must equal real
-//! Redis 7.0's, over RESP3 (so maps, sets and arrays are compared as types too).
+//! `COMMAND INFO` and `COMMAND DOCS` compatibility: for every row of the command table, our
+//! reply must equal real Redis 7.0's. INFO over RESP3 (so maps, sets and arrays are compared as
+//! types too); DOCS over RESP3 and RESP2 (the whole entry: summary, since, group, complexity,
+//! doc flags, deprecation, history and the full `arguments` tree).
 //!
-//! Normalised, and nothing else: the order of the flags, of the ACL categories and of the
-//! subcommands (Redis keeps them in hash/dict order; they are sets). For a container row, the
-//! subcommand list of the real server is cut down to the subcommands we implement: a row exists
-//! only when the node implements it, so a container is compared on what it advertises.
+//! Normalised, and nothing else: the order of the flags, of the ACL categories (INFO) and of the
+//! subcommands (INFO and DOCS; Redis keeps them in a dict whose order depends on a per-process
+//! hash seed; they are sets). For a container row, the subcommands of the real server are cut
+//! down to those we implement: a row exists only when the node implements it, so a container
+//! is compared on what it advertises.
 //!
 //! Rows that real 7.0.15 does not know (7.2 additions the issue asks for, see
 //! `REDIS_72_ONLY`) are skipped by design, each with its reason. The failure message lists
@@ -89,6 +92,111 @@ fn command_info_matches_redis_for_every_row() {
     assert!(
         mismatches.is_empty(),
         "{} of {compared} rows differ from Redis 7.0:\n  {}",
+        mismatches.len(),
+        mismatches.join("\n  ")
+    );
+}
+
+/// True for a subcommand's full name (`client|id`) that is a row both servers have.
+fn compared_row(name: &[u8]) -> bool {
+    COMMANDS
+        .iter()
+        .filter(|c| !REDIS_72_ONLY.contains(&c.name))
+        .any(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// The (key, value) pairs of a map: a RESP3 map or a RESP2 flat array.
+fn pairs(f: &Frame) -> Vec<(Frame, Frame)> {
+    match f {
+        Frame::Map(p) => p.clone(),
+        Frame::Array(items) => items
+            .chunks(2)
+            .map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or(Frame::Null)))
+            .collect(),
+        other => panic!("not a map: {other:?}"),
+    }
+}
+
+/// Rebuilds a map in the shape of `like` (RESP3 map or RESP2 flat array).
+fn rebuild(like: &Frame, p: Vec<(Frame, Frame)>) -> Frame {
+    match like {
+        Frame::Map(_) => Frame::Map(p),
+        _ => Frame::Array(p.into_iter().flat_map(|(k, v)| [k, v]).collect()),
+    }
+}
+
+/// Normalises one `COMMAND DOCS` entry: its subcommands (a dict in Redis) are cut down to the
+/// compared rows and sorted; everything else is left exactly as sent.
+fn normalise_docs(entry: &Frame) -> Frame {
+    let fields = pairs(entry)
+        .into_iter()
+        .map(|(k, v)| {
+            if k != Frame::bulk("subcommands") {
+                return (k, v);
+            }
+            let mut subs: Vec<(Frame, Frame)> = pairs(&v)
+                .into_iter()
+                .filter(|(n, _)| n.as_bytes().is_some_and(|n| compared_row(n)))
+                .map(|(n, d)| (n, normalise_docs(&d)))
+                .collect();
+            subs.sort_by_key(|(n, _)| format!("{n:?}"));
+            (k, rebuild(&v, subs))
+        })
+        .collect();
+    rebuild(entry, fields)
+}
+
+#[test]
+fn command_docs_matches_redis_for_every_row() {
+    let mut d = Differ::new(&[]);
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for resp3 in [false, true] {
+        if resp3 {
+            d.both(&["HELLO", "3"]);
+        }
+        for spec in COMMANDS {
+            if REDIS_72_ONLY.contains(&spec.name) {
+                continue;
+            }
+            let (ours, theirs) = d.both(&["COMMAND", "DOCS", spec.name]);
+            let norm = |reply: &Frame| -> Vec<(Frame, Frame)> {
+                pairs(reply)
+                    .into_iter()
+                    .map(|(n, e)| (n, normalise_docs(&e)))
+                    .collect()
+            };
+            let (ours, theirs) = (norm(&ours), norm(&theirs));
+            compared += 1;
+            if ours.len() != 1 || ours != theirs {
+                mismatches.push(format!(
+                    "{} (RESP{}):\n    ours:  {ours:?}\n    redis: {theirs:?}",
+                    spec.name,
+                    if resp3 { 3 } else { 2 }
+                ));
+            }
+        }
+        // Several names at once: one entry per known name, in request order, unknown skipped.
+        let several = [
+            "COMMAND",
+            "DOCS",
+            "get",
+            "nosuch",
+            "set",
+            "GETRANGE",
+            "client|id",
+        ];
+        let (ours, theirs) = d.both(&several);
+        if ours != theirs {
+            mismatches.push(format!(
+                "{several:?}:\n    ours:  {ours:?}\n    redis: {theirs:?}"
+            ));
+        }
+    }
+    assert!(compared > 2 * 200, "compared {compared} rows");
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} COMMAND DOCS replies differ from Redis 7.0:\n  {}",
         mismatches.len(),
         mismatches.join("\n  ")
     );

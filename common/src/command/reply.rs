@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 
+use super::docs::{Arg, Doc, arg_flags, doc_flags};
 use super::{BeginSearch, CommandSpec, FindKeys, Resolved, acl, flags, key_flags, keys};
 use crate::glob::glob_match;
 use crate::{Frame, ReplyError};
@@ -268,23 +269,77 @@ pub fn getkeysandflags(argv: &[Bytes]) -> Result<Frame, ReplyError> {
     ))
 }
 
-/// The `COMMAND DOCS` entry of one row: summary, since, group, complexity and deprecation
-/// from `docs`, subcommands for a container.
+/// The `arguments` list of `COMMAND DOCS` (Redis `addReplyCommandArgList`).
+fn args_frame(args: &[Arg]) -> Frame {
+    Frame::Array(
+        args.iter()
+            .map(|a| {
+                let mut m = vec![
+                    kv("name", Frame::Bulk(Bytes::from(a.name().into_owned()))),
+                    kv("type", Frame::bulk_static(a.kind.name())),
+                ];
+                if let Some(i) = a.key_spec_index {
+                    m.push(kv("key_spec_index", Frame::Integer(i64::from(i))));
+                }
+                if let Some(t) = a.token {
+                    m.push(kv("token", Frame::bulk(t)));
+                }
+                if !a.since.is_empty() {
+                    m.push(kv("since", Frame::bulk(a.since)));
+                }
+                if !a.deprecated_since.is_empty() {
+                    m.push(kv("deprecated_since", Frame::bulk(a.deprecated_since)));
+                }
+                if a.flags != 0 {
+                    let names = arg_flags::NAMES.iter().filter(|(f, _)| a.flags & f != 0);
+                    m.push(kv("flags", statuses(names.map(|(_, n)| *n))));
+                }
+                if !a.args.is_empty() {
+                    m.push(kv("arguments", args_frame(a.args)));
+                }
+                Frame::Map(m)
+            })
+            .collect(),
+    )
+}
+
+/// The documented fields of one command, in Redis's order (`addReplyCommandDocs`).
+fn doc_fields(d: &Doc, group: &'static str, m: &mut Vec<(Frame, Frame)>) {
+    m.push(kv("summary", Frame::bulk(d.summary)));
+    m.push(kv("since", Frame::bulk(d.since)));
+    m.push(kv("group", Frame::bulk(group)));
+    if !d.complexity.is_empty() {
+        m.push(kv("complexity", Frame::bulk(d.complexity)));
+    }
+    if d.doc_flags != 0 {
+        let names = doc_flags::NAMES
+            .iter()
+            .filter(|(f, _)| d.doc_flags & f != 0);
+        m.push(kv("doc_flags", statuses(names.map(|(_, n)| *n))));
+    }
+    if !d.deprecated_since.is_empty() {
+        m.push(kv("deprecated_since", Frame::bulk(d.deprecated_since)));
+        m.push(kv("replaced_by", Frame::bulk(d.replaced_by)));
+    }
+    if !d.history.is_empty() {
+        let entries = d
+            .history
+            .iter()
+            .map(|(version, change)| Frame::Array(vec![Frame::bulk(version), Frame::bulk(change)]));
+        m.push(kv("history", Frame::Set(entries.collect())));
+    }
+    if !d.args.is_empty() {
+        m.push(kv("arguments", args_frame(d.args)));
+    }
+}
+
+/// The `COMMAND DOCS` entry of one row: its declaration in `docs` (group from the row), then
+/// the subcommands of a container.
 fn docs_frame(spec: &CommandSpec) -> Frame {
     let mut m = Vec::new();
-    if let Some(d) = super::docs::doc_of(spec.name) {
-        m.push(kv("summary", Frame::bulk(d.summary)));
-        m.push(kv("since", Frame::bulk(d.since)));
-        m.push(kv("group", Frame::bulk(spec.group.name())));
-        if !d.complexity.is_empty() {
-            m.push(kv("complexity", Frame::bulk(d.complexity)));
-        }
-        if !d.deprecated_since.is_empty() {
-            m.push(kv("deprecated_since", Frame::bulk(d.deprecated_since)));
-            m.push(kv("replaced_by", Frame::bulk(d.replaced_by)));
-        }
-    } else {
-        m.push(kv("group", Frame::bulk(spec.group.name())));
+    match super::docs::doc_of(spec.name) {
+        Some(d) => doc_fields(d, spec.group.name(), &mut m),
+        None => m.push(kv("group", Frame::bulk(spec.group.name()))),
     }
     let subs = super::subcommands(spec);
     if !subs.is_empty() {
