@@ -9,6 +9,10 @@
 //! down to those we implement: a row exists only when the node implements it, so a container
 //! is compared on what it advertises.
 //!
+//! `docs.rs` also declares the Redis 7.0 commands that have no row yet; those declarations are
+//! compared with Redis's entries directly (`declarations_without_a_row_match_redis`), so a new
+//! row arrives with checked docs.
+//!
 //! Rows that real 7.0.15 does not know (7.2 additions the issue asks for, see
 //! `REDIS_72_ONLY`) are skipped by design, each with its reason. The failure message lists
 //! every mismatching row at once, so rows added in parallel are all reported in one run.
@@ -224,5 +228,73 @@ fn command_docs_matches_redis_for_every_row() {
         "{} of {compared} COMMAND DOCS replies differ from Redis 7.0:\n  {}",
         mismatches.len(),
         mismatches.join("\n  ")
+    );
+}
+
+/// The declarations of commands we have no row for yet (they are there so that a new row needs
+/// no docs work) equal Redis's entries too, and Redis has no command without a declaration.
+#[test]
+fn declarations_without_a_row_match_redis() {
+    use shoal_common::command::docs::{DOCS, doc_of};
+    use shoal_common::command::reply::doc_fields;
+    let redis = shoal_tests::Proc::redis(&[]);
+    let mut c = redis.raw();
+    c.cmd(&["HELLO", "3"]);
+    let mut problems = Vec::new();
+    // Every command and subcommand Redis knows is declared.
+    let mut names = Vec::new();
+    let mut pending = vec![c.cmd(&["COMMAND", "DOCS"])];
+    while let Some(reply) = pending.pop() {
+        for (name, entry) in pairs(&reply) {
+            let name = String::from_utf8(name.as_bytes().expect("name").to_vec()).expect("utf8");
+            for (k, v) in pairs(&entry) {
+                if k == Frame::bulk("subcommands") {
+                    pending.push(v);
+                }
+            }
+            names.push(name);
+        }
+    }
+    assert!(names.len() > 300, "Redis lists {} commands", names.len());
+    for name in &names {
+        if doc_of(name).is_none() {
+            problems.push(format!("{name}: no declaration"));
+        }
+    }
+    let mut compared = 0;
+    for d in DOCS {
+        if COMMANDS.iter().any(|c| c.name == d.name) || REDIS_72_ONLY.contains(&d.name) {
+            continue;
+        }
+        let reply = c.cmd(&["COMMAND", "DOCS", d.name]);
+        let Some((_, theirs)) = pairs(&reply).into_iter().next() else {
+            problems.push(format!("{}: Redis does not know it", d.name));
+            continue;
+        };
+        let theirs: Vec<(Frame, Frame)> = pairs(&theirs)
+            .into_iter()
+            .filter(|(k, _)| *k != Frame::bulk("subcommands"))
+            .collect();
+        let group = theirs
+            .iter()
+            .find(|(k, _)| *k == Frame::bulk("group"))
+            .and_then(|(_, g)| g.as_bytes())
+            .map(|g| String::from_utf8_lossy(g).into_owned())
+            .unwrap_or_default();
+        let mut ours = Vec::new();
+        doc_fields(d, &group, &mut ours);
+        compared += 1;
+        if ours != theirs {
+            problems.push(format!(
+                "{}:\n    ours:  {ours:?}\n    redis: {theirs:?}",
+                d.name
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems ({compared} declarations without a row compared):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
     );
 }
