@@ -508,7 +508,7 @@ pub static DOCS: &[Doc] = &[
     doc("client|no-evict", "Set client eviction mode for the current connection", "7.0.0", "O(1)")
         .args(&[oneof("enabled").of(&[tok("ON"), tok("OFF")])]),
     // Redis 7.2 (7.0.15 lacks it): texts and arguments of 7.2.0.
-    doc("client|no-touch", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys", "7.2.0", "O(1)")
+    doc("client|no-touch", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "O(1)")
         .args(&[oneof("enabled").of(&[tok("ON"), tok("OFF")])]),
     doc("client|pause", "Stop processing commands from clients for some time", "2.9.50", "O(1)")
         .history(&[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")])
