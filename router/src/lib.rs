@@ -32,6 +32,7 @@
 
 pub mod admin;
 pub mod aggregate;
+pub mod batch;
 pub mod error;
 pub mod pubsub;
 pub mod retry;

@@ -113,11 +113,31 @@ pub struct Job {
     pub via: Via,
 }
 
-/// A job's first attempt, already queued on its connection.
+/// A job's first attempt, already queued on its connection (or already answered).
 pub struct Sent {
     addr: String,
-    rx: Result<oneshot::Receiver<Replies>, RouterError>,
+    rx: Outcome,
     _conn: Option<Arc<Upstream>>,
+}
+
+/// Where an attempt stands.
+enum Outcome {
+    /// Queued; the replies come through the receiver.
+    Waiting(oneshot::Receiver<Replies>),
+    /// Answered (or failed before it could be sent).
+    Done(Replies),
+}
+
+impl Sent {
+    /// An attempt already answered by `addr`: a command sent as part of a batch (see
+    /// `session`), whose reply asks for a redirection or a retry, continues from here.
+    pub fn answered(addr: String, outcome: Replies) -> Sent {
+        Sent {
+            addr,
+            rx: Outcome::Done(outcome),
+            _conn: None,
+        }
+    }
 }
 
 static REPLICA_TURN: AtomicUsize = AtomicUsize::new(0);
@@ -180,7 +200,7 @@ async fn send_to(router: &Router, job: &Job, addr: String, asking: bool) -> Sent
     let rx = conn.send(wire(&job.cmds, asking), n).await;
     Sent {
         addr,
-        rx: Ok(rx),
+        rx: Outcome::Waiting(rx),
         _conn: Some(conn),
     }
 }
@@ -193,11 +213,7 @@ pub async fn start(router: &Router, job: &Job) -> Sent {
     };
     match addr {
         Ok(addr) => send_to(router, job, addr, false).await,
-        Err(e) => Sent {
-            addr: String::new(),
-            rx: Err(e),
-            _conn: None,
-        },
+        Err(e) => Sent::answered(String::new(), Err(e)),
     }
 }
 
@@ -231,8 +247,8 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
     loop {
         attempt += 1;
         let outcome = match sent.rx {
-            Ok(rx) => upstream::wait(&sent.addr, rx).await,
-            Err(e) => Err(e),
+            Outcome::Waiting(rx) => upstream::wait(&sent.addr, rx).await,
+            Outcome::Done(r) => r,
         };
         let mut next_asking = false;
         let next_addr = match outcome {
@@ -281,11 +297,7 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
                 match target(&router, &job) {
                     Ok(a) => a,
                     Err(e) => {
-                        sent = Sent {
-                            addr: String::new(),
-                            rx: Err(e),
-                            _conn: None,
-                        };
+                        sent = Sent::answered(String::new(), Err(e));
                         continue;
                     }
                 }

@@ -132,6 +132,12 @@ pub fn common_slot(spec: &CommandSpec, argv: &[Bytes]) -> Result<Option<u16>, Cr
 
 /// Decides where `argv` (already arity-checked against `spec`) goes.
 pub fn route(spec: &CommandSpec, argv: &[Bytes]) -> Route {
+    route_in(spec, argv, &mut Vec::new())
+}
+
+/// [`route`] with a scratch vector for the key positions, so that a session routing many
+/// commands allocates it once.
+pub fn route_in(spec: &CommandSpec, argv: &[Bytes], idx: &mut Vec<usize>) -> Route {
     let req = request_policy(spec);
     let resp = response_policy(spec);
     match req {
@@ -143,8 +149,8 @@ pub fn route(spec: &CommandSpec, argv: &[Bytes]) -> Route {
         }
         _ => {}
     }
-    let mut idx = Vec::new();
-    if keys::key_indices(spec, argv, &mut idx).is_err() || idx.is_empty() {
+    idx.clear();
+    if keys::key_indices(spec, argv, idx).is_err() || idx.is_empty() {
         return Route::AnyPrimary;
     }
     let first = key_hash_slot(&argv[idx[0]]).get();
@@ -153,7 +159,7 @@ pub fn route(spec: &CommandSpec, argv: &[Bytes]) -> Route {
     }
     if req == RequestPolicy::MultiShard {
         Route::Split {
-            keys: idx,
+            keys: idx.clone(),
             policy: resp,
         }
     } else {

@@ -4,18 +4,19 @@
 //! checks run in Redis's order (lookup, arity, auth, pub/sub context, MULTI queueing), so
 //! errors take the same precedence.
 //!
-//! Ordering invariant: a command is *queued on its upstream connection* before the next
-//! command of the same client is looked at, and replies are written in request order by the
-//! writer task, which awaits one [`Pending`] at a time. Commands answered locally become
-//! ready [`Pending`]s in the same queue, so they never overtake earlier routed replies.
+//! Ordering invariant: every reply slot of a client goes into one ordered queue (the
+//! current [`Chunk`], handed to the writer task after each read), and the writer answers
+//! the slots in order. Single-slot commands are grouped per node (see [`crate::batch`]);
+//! a group is queued on its upstream connection before any later command of the client
+//! goes upstream another way ([`Session::send_open`]), so each node sees the client's
+//! commands in order. Commands answered locally become ready slots in the same queue, so
+//! they never overtake earlier routed replies.
 //!
 //! Checklist for a new stateful command: transactions queue it (or refuse it) here; a
 //! blocking command is awaited inline so the client's later commands run after it, as on a
 //! node.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -31,15 +32,21 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
 use crate::aggregate::{merge_fanout, merge_split};
+use crate::batch::Chunk;
+pub use crate::batch::{Pending, ReplyFuture};
 use crate::pubsub::PubSub;
 use crate::retry::{self, Job, Via};
 use crate::route::{self, ResponsePolicy, Route};
 use crate::upstream::Upstream;
 use crate::{MultiCrossSlot, Router, Stats, split};
 
-/// Replies waiting to be written per client: past this the session stops reading its socket
-/// (back-pressure on a client that pipelines without reading).
-const PENDING_REPLIES_MAX: usize = 1024;
+/// Replies per chunk: a read that decodes more commands hands them to the writer in
+/// chunks of this many.
+const CHUNK_REPLIES_MAX: usize = 128;
+/// Chunks waiting to be written per client: past this the session stops reading its
+/// socket (back-pressure on a client that pipelines without reading); with
+/// [`CHUNK_REPLIES_MAX`], at most 1024 replies wait.
+const PENDING_CHUNKS_MAX: usize = 8;
 /// Bytes written to a client in one go before flushing.
 const WRITE_BATCH_BYTES_MAX: usize = 64 * 1024;
 /// Largest query buffer (Redis `client-query-buffer-limit` default: 1 GB; a router holding
@@ -47,19 +54,6 @@ const WRITE_BATCH_BYTES_MAX: usize = 64 * 1024;
 const QUERY_BUFFER_BYTES_MAX: usize = 512 * 1024 * 1024;
 /// The Redis version the router presents (HELLO, INFO), that of the nodes it fronts.
 pub const REDIS_VERSION: &str = "7.0.15";
-
-/// A future reply.
-pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
-
-/// One reply slot in the client's ordered reply queue.
-pub enum Pending {
-    /// Encoded and ready.
-    Now(Bytes),
-    /// Being computed (upstream replies, merges).
-    Later(ReplyFuture),
-    /// Write this, then close the connection.
-    Close(Bytes),
-}
 
 /// A transaction being queued by the router (MULTI ... EXEC).
 #[derive(Default)]
@@ -91,7 +85,15 @@ pub struct Session {
     multi: Option<Multi>,
     watch: Option<Watch>,
     pubsub: PubSub,
-    out: mpsc::Sender<Pending>,
+    out: mpsc::Sender<Chunk>,
+    /// Reply slots (and node groups) of the commands decoded since the last flush.
+    chunk: Chunk,
+    /// The slot map snapshot used for the current chunk's groups.
+    map: Option<Arc<shoal_common::topology::SlotMap>>,
+    /// Commands counted since the last flush (added to the shared counter per chunk).
+    commands: u64,
+    /// Scratch key positions for routing.
+    keys: Vec<usize>,
 }
 
 /// Serves one client until it disconnects.
@@ -102,9 +104,9 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
     let span = tracing::debug_span!("client", client_id = id, %peer);
     let _enter = span.enter();
     let (rd, wr) = socket.into_split();
-    let (tx, rx) = mpsc::channel(PENDING_REPLIES_MAX);
+    let (tx, rx) = mpsc::channel(PENDING_CHUNKS_MAX);
     let (push_tx, push_rx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_loop(wr, rx, push_rx));
+    let writer = tokio::spawn(write_loop(Arc::clone(&router), wr, rx, push_rx));
     let mut session = Session {
         authed: router.config.requirepass.is_none(),
         router: Arc::clone(&router),
@@ -116,8 +118,13 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
         watch: None,
         pubsub: PubSub::new(push_tx),
         out: tx,
+        chunk: Chunk::default(),
+        map: None,
+        commands: 0,
+        keys: Vec::new(),
     };
     session.read_loop(rd).await;
+    session.flush().await;
     drop(session);
     let _ = writer.await;
     router.stats.connected.fetch_sub(1, Ordering::Relaxed);
@@ -131,8 +138,9 @@ pub async fn refuse(mut socket: TcpStream) {
 }
 
 async fn write_loop(
+    router: Arc<Router>,
     mut wr: OwnedWriteHalf,
-    mut rx: mpsc::Receiver<Pending>,
+    mut rx: mpsc::Receiver<Chunk>,
     mut push: mpsc::UnboundedReceiver<Bytes>,
 ) {
     let mut out = BytesMut::new();
@@ -157,19 +165,11 @@ async fn write_loop(
         };
         let mut next = Some(first);
         let mut close = false;
-        while let Some(p) = next.take() {
-            match p {
-                Pending::Now(b) => out.extend_from_slice(&b),
-                Pending::Later(f) => out.extend_from_slice(&f.await),
-                Pending::Close(b) => {
-                    out.extend_from_slice(&b);
-                    close = true;
-                    break;
-                }
-            }
+        while let Some(chunk) = next.take() {
             // Messages pushed meanwhile go out between replies, as a node interleaves them.
-            while let Ok(m) = push.try_recv() {
-                out.extend_from_slice(&m);
+            if chunk.answer(&router, &mut out, &mut push).await {
+                close = true;
+                break;
             }
             if out.len() < WRITE_BATCH_BYTES_MAX {
                 next = rx.try_recv().ok();
@@ -211,10 +211,14 @@ impl Session {
                     Err(e) => {
                         let mut b = BytesMut::new();
                         encode(&Frame::error(e.reply_text()), self.protocol, &mut b);
-                        let _ = self.out.send(Pending::Close(b.freeze())).await;
+                        self.chunk.push(Pending::Close(b.freeze()));
                         return;
                     }
                 }
+            }
+            // Everything decoded from this read goes upstream and to the writer now.
+            if !self.flush().await {
+                return;
             }
             if buf.len() > QUERY_BUFFER_BYTES_MAX {
                 return;
@@ -232,18 +236,52 @@ impl Session {
         b.freeze()
     }
 
-    async fn reply(&self, f: Frame) -> bool {
+    async fn reply(&mut self, f: Frame) -> bool {
         let b = self.encode(&f);
-        self.out.send(Pending::Now(b)).await.is_ok()
+        self.emit(Pending::Now(b)).await
     }
 
-    async fn later(&self, f: ReplyFuture) -> bool {
-        self.out.send(Pending::Later(f)).await.is_ok()
+    async fn later(&mut self, f: ReplyFuture) -> bool {
+        self.emit(Pending::Later(f)).await
+    }
+
+    /// Appends a reply slot to the current chunk (flushed when full).
+    async fn emit(&mut self, p: Pending) -> bool {
+        self.chunk.push(p);
+        if self.chunk.len() >= CHUNK_REPLIES_MAX {
+            return self.flush().await;
+        }
+        true
+    }
+
+    /// Queues the open node groups on their connections: called before a command goes
+    /// upstream any other way, so that each node sees this client's commands in order.
+    async fn send_open(&mut self) {
+        self.chunk.send_open(&self.router).await;
+        self.map = None;
+    }
+
+    /// Sends the open groups upstream and hands the chunk to the writer; false when the
+    /// writer is gone.
+    async fn flush(&mut self) -> bool {
+        self.send_open().await;
+        if self.commands > 0 {
+            self.router
+                .stats
+                .commands
+                .fetch_add(self.commands, Ordering::Relaxed);
+            self.commands = 0;
+        }
+        if self.chunk.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::take(&mut self.chunk);
+        self.out.send(chunk).await.is_ok()
     }
 
     /// Handles one request; false when the connection must close.
     async fn handle(&mut self, argv: Vec<Bytes>) -> bool {
-        Stats::bump(&self.router.stats.commands);
+        self.commands += 1;
         if argv.is_empty() {
             return true;
         }
@@ -308,7 +346,7 @@ impl Session {
         match spec.name {
             "quit" => {
                 let b = self.encode(&Frame::ok());
-                let _ = self.out.send(Pending::Close(b)).await;
+                self.chunk.push(Pending::Close(b));
                 false
             }
             "ping" => {
@@ -377,6 +415,7 @@ impl Session {
                 self.reply(Frame::ok()).await
             }
             _ if spec.has(flags::PUBSUB) && crate::pubsub::is_subscription(spec) => {
+                self.send_open().await;
                 let fut = self.pubsub.command(&self.router, spec, argv, self.protocol);
                 match fut {
                     Ok(f) => self.later(f).await,
@@ -452,7 +491,7 @@ impl Session {
     }
 
     /// Queues one job on its connection now; the future is its (single) reply.
-    async fn forward(&self, job: Job) -> ReplyFuture {
+    async fn forward(&mut self, job: Job) -> ReplyFuture {
         let router = Arc::clone(&self.router);
         let sent = retry::start(&router, &job).await;
         let protocol = self.protocol;
@@ -465,19 +504,75 @@ impl Session {
     }
 
     async fn route(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> bool {
-        let fut = self.routed(spec, argv).await;
+        let decision = route::route_in(spec, &argv, &mut self.keys);
+        let argv = match decision {
+            Route::Slot(slot) => match self.batch(spec, argv, slot) {
+                Ok(()) => return self.flush_if_full().await,
+                Err(argv) => argv,
+            },
+            _ => argv,
+        };
+        self.send_open().await;
         if spec.has(flags::BLOCKING) {
-            // A blocked client runs nothing else until it is served, as on a node.
-            let b = fut.await;
-            return self.out.send(Pending::Now(b)).await.is_ok();
+            // A blocked client runs nothing else until it is served, as on a node: what
+            // came before it is answered first.
+            if !self.flush().await {
+                return false;
+            }
+            let b = self.routed_as(spec, argv, decision).await.await;
+            return self.emit(Pending::Now(b)).await;
         }
+        let fut = self.routed_as(spec, argv, decision).await;
         self.later(fut).await
+    }
+
+    /// Adds a single-slot command to its node's group in the current chunk (the hot path);
+    /// gives it back when it must take the general path (blocking, replica reads, no owner).
+    fn batch(
+        &mut self,
+        spec: &'static CommandSpec,
+        argv: Vec<Bytes>,
+        slot: u16,
+    ) -> Result<(), Vec<Bytes>> {
+        let replica_ok = spec.has(flags::READONLY);
+        if spec.has(flags::BLOCKING)
+            || (replica_ok && self.router.config.read_from == crate::ReadFrom::Replicas)
+        {
+            return Err(argv);
+        }
+        let map = self
+            .map
+            .get_or_insert_with(|| self.router.topology.current());
+        let kind = crate::upstream::Kind {
+            protocol: self.protocol,
+            readonly: false,
+        };
+        let write = spec.has(flags::WRITE) || !replica_ok;
+        self.chunk.add(map, argv, slot, kind, write, replica_ok)
+    }
+
+    async fn flush_if_full(&mut self) -> bool {
+        if self.chunk.len() >= CHUNK_REPLIES_MAX {
+            return self.flush().await;
+        }
+        true
     }
 
     /// Sends a command where the table says (one slot, a split, a fan-out); the future is
     /// the client's reply.
-    async fn routed(&self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> ReplyFuture {
-        match route::route(spec, &argv) {
+    async fn routed(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> ReplyFuture {
+        let decision = route::route(spec, &argv);
+        self.routed_as(spec, argv, decision).await
+    }
+
+    /// [`Session::routed`] with the routing decision already made.
+    async fn routed_as(
+        &mut self,
+        spec: &'static CommandSpec,
+        argv: Vec<Bytes>,
+        decision: Route,
+    ) -> ReplyFuture {
+        match decision {
             Route::Slot(slot) => self.forward(self.job(spec, vec![argv], Some(slot))).await,
             Route::AnyPrimary => self.forward(self.job(spec, vec![argv], None)).await,
             Route::CrossSlot => self.ready(&err_frame(&ReplyError::CrossSlot)),
@@ -489,7 +584,7 @@ impl Session {
     }
 
     async fn split(
-        &self,
+        &mut self,
         spec: &'static CommandSpec,
         argv: Vec<Bytes>,
         keys: &[usize],
@@ -540,7 +635,7 @@ impl Session {
     }
 
     async fn fan_out(
-        &self,
+        &mut self,
         spec: &'static CommandSpec,
         argv: Vec<Bytes>,
         all_nodes: bool,
@@ -863,6 +958,7 @@ impl Session {
         let Some(m) = self.multi.take() else {
             return self.reply(Frame::error("ERR EXEC without MULTI")).await;
         };
+        self.send_open().await;
         let watch = self.watch.take();
         if m.failed {
             return self.reply(err_frame(&ReplyError::ExecAbort)).await;
@@ -903,6 +999,10 @@ impl Session {
                 .reply(Frame::error("ERR WATCH inside MULTI is not allowed"))
                 .await;
         }
+        // WATCH is awaited here: what came before it goes out (and is answered) first.
+        if !self.flush().await {
+            return false;
+        }
         let slot = match route::common_slot(spec, &argv) {
             Ok(Some(s)) if self.watch.as_ref().is_none_or(|w| w.slot == s) => s,
             _ => return self.reply(err_frame(&ReplyError::CrossSlot)).await,
@@ -937,7 +1037,7 @@ impl Session {
                 if raw.first() != Some(&b'-') {
                     self.watch = Some(Watch { conn, slot });
                 }
-                self.out.send(Pending::Now(raw)).await.is_ok()
+                self.emit(Pending::Now(raw)).await
             }
             Err(e) => self.reply(Frame::error(e.reply_text())).await,
         }

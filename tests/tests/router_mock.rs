@@ -227,3 +227,92 @@ fn dead_hung_and_crashing_nodes_fail_only_their_requests() {
     );
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+/// A pipeline spread over two nodes is answered in request order, with a MOVED and a
+/// TRYAGAIN among its commands (each retried alone), local replies and a split MGET in
+/// between: the router groups each read's commands per node (one upstream write per node),
+/// which must not change what the client sees.
+#[test]
+fn a_pipeline_across_nodes_keeps_its_order_through_moved_and_tryagain() {
+    let (la, lb) = (listener(), listener());
+    let (pa, pb) = (
+        la.local_addr().unwrap().port(),
+        lb.local_addr().unwrap().port(),
+    );
+    let ranges = vec![(0, 8191, pa), (8192, 16383, pb)];
+    let (r1, r2) = (ranges.clone(), ranges);
+    let slot = |k: &str| shoal_common::key_hash_slot(k.as_bytes()).get();
+    let keys: Vec<String> = (0..40).map(|i| format!("key{i}")).collect();
+    let on_a: Vec<&String> = keys.iter().filter(|k| slot(k) < 8192).collect();
+    let on_b: Vec<&String> = keys.iter().filter(|k| slot(k) >= 8192).collect();
+    assert!(on_a.len() >= 3 && on_b.len() >= 3, "keys on both nodes");
+    // A sends one of its keys to B with MOVED; B answers TRYAGAIN once for one of its keys.
+    let (moved, again) = (on_a[1].clone(), on_b[1].clone());
+    let tried = Arc::new(AtomicUsize::new(0));
+    let (m1, a1, t1) = (moved.clone(), again.clone(), Arc::clone(&tried));
+    let answer = |node: &'static str, args: &[String]| match args[0].as_str() {
+        "MGET" => Frame::Array(
+            args[1..]
+                .iter()
+                .map(|k| bulk(&format!("{node}:{k}")))
+                .collect(),
+        ),
+        _ => bulk(&format!("{node}:{}", args[1])),
+    };
+    let a = MockNode::start(
+        la,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &r1) {
+                return r;
+            }
+            if args[0] == "GET" && args[1] == m1 {
+                return Reply::Frame(Frame::error(format!("MOVED {} 127.0.0.1:{pb}", slot(&m1))));
+            }
+            Reply::Frame(answer("a", args))
+        }),
+    );
+    let b = MockNode::start(
+        lb,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &r2) {
+                return r;
+            }
+            if args[0] == "GET" && args[1] == a1 && t1.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Reply::Frame(Frame::error("TRYAGAIN Multiple keys request"));
+            }
+            Reply::Frame(answer("b", args))
+        }),
+    );
+    let router = start_router(&format!("127.0.0.1:{pa}"), &[]);
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    // One write: GETs alternating between the nodes, a PING and a split MGET in the middle.
+    let mut wire = bytes::BytesMut::new();
+    let mut expected = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        shoal_common::resp::encode::encode_request(&["GET", k.as_str()], &mut wire);
+        let node = if slot(k) < 8192 && *k != moved {
+            "a"
+        } else {
+            "b"
+        };
+        expected.push(bulk(&format!("{node}:{k}")));
+        if i == keys.len() / 2 {
+            shoal_common::resp::encode::encode_request(&["PING"], &mut wire);
+            expected.push(Frame::simple("PONG"));
+            let (ka, kb) = (on_a[0].as_str(), on_b[0].as_str());
+            shoal_common::resp::encode::encode_request(&["MGET", kb, ka], &mut wire);
+            expected.push(Frame::Array(vec![
+                bulk(&format!("b:{kb}")),
+                bulk(&format!("a:{ka}")),
+            ]));
+        }
+    }
+    c.send_raw(&wire);
+    for (i, want) in expected.iter().enumerate() {
+        assert_eq!(&c.read(), want, "reply {i}");
+    }
+    assert!(tried.load(Ordering::SeqCst) >= 2, "TRYAGAIN was retried");
+    assert!(a.count("GET") >= on_a.len());
+    assert!(b.count("GET") > on_b.len());
+}

@@ -1,0 +1,246 @@
+//! The commands of one client read, grouped per node: the router's hot path.
+//!
+//! Redis counterpart: none (a node answers its own commands); the idea is Twemproxy's and
+//! Envoy's "pipeline per backend": when a client pipelines N commands, the session decodes
+//! all of them from one read, appends every single-slot command for node X to X's *group*
+//! (one buffer, one [`Upstream::send`], one oneshot for the group), and hands the whole read
+//! to the writer as one [`Chunk`]: the writer answers its entries in request order and
+//! writes them with one syscall. Per command this costs an encode and a push; per group one
+//! channel message; per read one wake-up of the writer.
+//!
+//! Invariants:
+//! - Entries of a chunk are answered in the order they were pushed; a [`Pending::Batched`]
+//!   entry names its group and its position there, and a group's replies arrive in the
+//!   order its commands were encoded.
+//! - A group is queued on its connection (see [`Chunk::send_open`]) before any command of
+//!   the same client that was decoded after it goes upstream by another path, so the
+//!   client's commands reach each node in order.
+//! - A batched command whose reply asks for a redirection or a retry (MOVED, ASK,
+//!   TRYAGAIN, a lost connection...) continues in [`retry::finish`] from that reply, alone,
+//!   with the same rules as an unbatched command.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use shoal_common::Frame;
+use shoal_common::resp::encode::{encode, encode_request};
+use shoal_common::topology::SlotMap;
+use tokio::sync::oneshot;
+
+use crate::Router;
+use crate::error::RouterError;
+use crate::retry::{self, Job, Retry, Via};
+use crate::upstream::{self, Kind, Replies, Upstream};
+
+/// A future reply.
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
+
+/// One reply slot in the client's ordered reply queue.
+pub enum Pending {
+    /// Encoded and ready.
+    Now(Bytes),
+    /// Being computed (upstream replies, merges).
+    Later(ReplyFuture),
+    /// Write this, then close the connection.
+    Close(Bytes),
+    /// Reply `index` of group `group` of the same chunk.
+    Batched {
+        /// Index in [`Chunk::groups`].
+        group: usize,
+        /// Position of the command in its group.
+        index: usize,
+    },
+}
+
+/// A single-slot command sent in a group, kept for a retry.
+struct Cmd {
+    argv: Vec<Bytes>,
+    slot: u16,
+    write: bool,
+    replica_ok: bool,
+}
+
+enum State {
+    /// Collecting commands; nothing sent yet.
+    Open(BytesMut),
+    /// Queued on the connection (kept alive until answered).
+    Sent(oneshot::Receiver<Replies>, Arc<Upstream>),
+    /// Answered (or failed).
+    Done(Replies),
+}
+
+/// The commands of one chunk for one node connection.
+struct Group {
+    addr: String,
+    kind: Kind,
+    cmds: Vec<Cmd>,
+    state: State,
+}
+
+/// The replies owed for one client read, in request order.
+#[derive(Default)]
+pub struct Chunk {
+    entries: Vec<Pending>,
+    groups: Vec<Group>,
+    /// Groups still [`State::Open`].
+    open: usize,
+}
+
+impl Chunk {
+    /// Number of replies owed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no reply is owed.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Appends a reply slot.
+    pub fn push(&mut self, p: Pending) {
+        self.entries.push(p);
+    }
+
+    /// Adds a single-slot command to the group of the node that serves `slot` in `map`;
+    /// gives the command back when no node serves it (the caller takes the slow path,
+    /// whose retries wait for an owner).
+    pub fn add(
+        &mut self,
+        map: &SlotMap,
+        argv: Vec<Bytes>,
+        slot: u16,
+        kind: Kind,
+        write: bool,
+        replica_ok: bool,
+    ) -> Result<(), Vec<Bytes>> {
+        let Some(shard) = map.shard_of(slot) else {
+            return Err(argv);
+        };
+        let addr = shard.primary.addr.as_str();
+        let found = self
+            .groups
+            .iter()
+            .rposition(|g| matches!(g.state, State::Open(_)) && g.kind == kind && g.addr == addr);
+        let group = match found {
+            Some(i) => i,
+            None => {
+                self.groups.push(Group {
+                    addr: addr.to_string(),
+                    kind,
+                    cmds: Vec::new(),
+                    state: State::Open(BytesMut::new()),
+                });
+                self.open += 1;
+                self.groups.len() - 1
+            }
+        };
+        let g = &mut self.groups[group];
+        if let State::Open(wire) = &mut g.state {
+            encode_request(&argv, wire);
+        }
+        let index = g.cmds.len();
+        g.cmds.push(Cmd {
+            argv,
+            slot,
+            write,
+            replica_ok,
+        });
+        self.entries.push(Pending::Batched { group, index });
+        Ok(())
+    }
+
+    /// Queues every open group on its node's shared connection (one request per group).
+    pub async fn send_open(&mut self, router: &Router) {
+        if self.open == 0 {
+            return;
+        }
+        self.open = 0;
+        for g in &mut self.groups {
+            if let State::Open(wire) = &mut g.state {
+                let wire = std::mem::take(wire).freeze();
+                let conn = router.pool.get(&g.addr, g.kind);
+                let rx = conn.send(wire, g.cmds.len()).await;
+                g.state = State::Sent(rx, conn);
+            }
+        }
+    }
+
+    /// Answers every entry in order into `out`, with the push messages that arrive
+    /// meanwhile interleaved between replies; true when the connection must close after.
+    pub async fn answer(
+        mut self,
+        router: &Arc<Router>,
+        out: &mut BytesMut,
+        push: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>,
+    ) -> bool {
+        let entries = std::mem::take(&mut self.entries);
+        for p in entries {
+            match p {
+                Pending::Now(b) => out.extend_from_slice(&b),
+                Pending::Later(f) => out.extend_from_slice(&f.await),
+                Pending::Close(b) => {
+                    out.extend_from_slice(&b);
+                    return true;
+                }
+                Pending::Batched { group, index } => self.batched(router, group, index, out).await,
+            }
+            while let Ok(m) = push.try_recv() {
+                out.extend_from_slice(&m);
+            }
+        }
+        false
+    }
+
+    /// Writes reply `index` of group `group`, retrying the command alone if it must.
+    async fn batched(
+        &mut self,
+        router: &Arc<Router>,
+        group: usize,
+        index: usize,
+        out: &mut BytesMut,
+    ) {
+        let g = &mut self.groups[group];
+        if matches!(g.state, State::Sent(..)) {
+            let prev = std::mem::replace(&mut g.state, State::Done(Ok(Vec::new())));
+            if let State::Sent(rx, _conn) = prev {
+                g.state = State::Done(upstream::wait(&g.addr, rx).await);
+            }
+        }
+        let outcome = match &g.state {
+            State::Done(Ok(replies)) => match replies.get(index) {
+                Some(raw) if retry::classify(raw) == Retry::No => {
+                    out.extend_from_slice(raw);
+                    return;
+                }
+                Some(raw) => Ok(vec![raw.clone()]),
+                None => Err(RouterError::Protocol {
+                    addr: g.addr.clone(),
+                    reason: "missing reply".into(),
+                }),
+            },
+            State::Done(Err(e)) => Err(e.clone()),
+            State::Open(_) | State::Sent(..) => Err(RouterError::NotSent {
+                addr: g.addr.clone(),
+            }),
+        };
+        let cmd = &mut g.cmds[index];
+        let job = Job {
+            cmds: vec![std::mem::take(&mut cmd.argv)],
+            slot: Some(cmd.slot),
+            node: None,
+            write: cmd.write,
+            replica_ok: cmd.replica_ok,
+            protocol: g.kind.protocol,
+            via: Via::Shared,
+        };
+        let protocol = g.kind.protocol;
+        let sent = retry::Sent::answered(g.addr.clone(), outcome);
+        match retry::finish(Arc::clone(router), job, sent).await {
+            Ok(mut r) => out.extend_from_slice(&r.pop().unwrap_or_default()),
+            Err(e) => encode(&Frame::error(e.reply_text()), protocol, out),
+        }
+    }
+}
