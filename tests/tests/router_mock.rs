@@ -249,7 +249,7 @@ fn a_pipeline_across_nodes_keeps_its_order_through_moved_and_tryagain() {
     // A sends one of its keys to B with MOVED; B answers TRYAGAIN once for one of its keys.
     let (moved, again) = (on_a[1].clone(), on_b[1].clone());
     let tried = Arc::new(AtomicUsize::new(0));
-    let (m1, a1, t1) = (moved.clone(), again.clone(), Arc::clone(&tried));
+    let (m1, a1, t1) = (moved.clone(), again, Arc::clone(&tried));
     let answer = |node: &'static str, args: &[String]| match args[0].as_str() {
         "MGET" => Frame::Array(
             args[1..]
