@@ -106,6 +106,13 @@ pub fn format_g(d: f64, precision: usize) -> String {
         };
     }
     let p = precision.max(1);
+    if p >= 17 && d == d.trunc() && d.abs() < 1e17 {
+        // An integral value of at most 17 digits: `%.17g` prints it in fixed form with every
+        // digit exact and no fraction, i.e. as the integer (Redis's `d2string` takes the same
+        // shortcut). Scores are mostly integers, so this skips the float formatter.
+        #[allow(clippy::cast_possible_truncation)]
+        return itoa::Buffer::new().format(d as i64).to_string();
+    }
     // Scientific form with p significant digits tells us the decimal exponent after rounding.
     let sci = format!("{:.*e}", p - 1, d);
     let (mantissa, exp) = sci
@@ -184,6 +191,10 @@ pub fn strtod(s: &[u8]) -> Option<Strtod> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
+    if body.starts_with(['+', '-']) {
+        // One sign only: C's strtod stops at "+-1" (Rust's parser would read "-1").
+        return None;
+    }
     let magnitude = if body.len() > 2 && (body.starts_with("0x") || body.starts_with("0X")) {
         parse_hex_float(&body[2..])?
     } else {
@@ -259,11 +270,38 @@ pub fn parse_score(s: &[u8]) -> Option<f64> {
     if s.is_empty() || s[0].is_ascii_whitespace() || s[0] == 0x0b {
         return None;
     }
+    if let Some(v) = parse_small_decimal(s) {
+        return Some(v);
+    }
     let r = strtod(s)?;
     if r.erange || r.value.is_nan() {
         return None;
     }
     Some(r.value)
+}
+
+/// `[+-]digits` with at most 15 digits (leading zeros allowed, as `strtod` allows them):
+/// the value is an integer below 2^53, so converting it is exact and equals what `strtod`
+/// returns (`-0` gives `-0.0`). Scores are mostly such integers; this skips `strtod`.
+fn parse_small_decimal(s: &[u8]) -> Option<f64> {
+    let (neg, digits) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let f = v as f64;
+    Some(if neg { -f } else { f })
 }
 
 #[cfg(test)]
@@ -298,6 +336,102 @@ mod tests {
         assert_eq!(format_double(1.0e-5), "1.0000000000000001e-05");
         assert_eq!(format_double(123456789.0), "123456789");
         assert_eq!(format_double(f64::INFINITY), "inf");
+    }
+
+    /// The integral fast path of `format_g` against the general path it skips.
+    fn g17_general(d: f64) -> String {
+        let sci = format!("{:.16e}", d);
+        let (_, exp) = sci.split_once('e').expect("exponent");
+        let exp: i32 = exp.parse().expect("integer exponent");
+        assert!((-4..17).contains(&exp), "fixed form expected for {d}");
+        let decimals = usize::try_from(16 - exp).expect("non-negative");
+        strip_zeros(&format!("{d:.decimals$}")).to_string()
+    }
+
+    #[test]
+    fn g17_integral_fast_path_matches_the_general_path() {
+        let mut cases = vec![
+            1.0,
+            -1.0,
+            9.0,
+            10.0,
+            12345.0,
+            -99999.0,
+            2f64.powi(53),
+            -2f64.powi(53),
+        ];
+        cases.extend([
+            99_999_999_999_999_984.0,
+            -99_999_999_999_999_984.0,
+            1e16,
+            123_456_789_012_345_680.0 / 10.0,
+        ]);
+        let mut x = 1.0f64;
+        for _ in 0..56 {
+            cases.push(x);
+            cases.push(-x - 1.0);
+            x *= 2.0;
+        }
+        for d in cases {
+            if d.abs() < 1e17 {
+                assert_eq!(format_double(d), g17_general(d), "{d}");
+            }
+        }
+        assert_eq!(format_double(1e17), "1e+17");
+        assert_eq!(format_double(-1e17), "-1e+17");
+        assert_eq!(format_double(12345.0), "12345");
+        assert_eq!(format_double(-0.0), "-0");
+        assert_eq!(format_g(12345.0, 3), "1.23e+04");
+    }
+
+    #[test]
+    fn score_integer_fast_path_matches_strtod() {
+        let slow = |s: &str| {
+            let r = strtod(s.as_bytes()).expect("parses");
+            r.value
+        };
+        for s in [
+            "0",
+            "-0",
+            "+0",
+            "7",
+            "-7",
+            "+7",
+            "000000045123",
+            "-000000045123",
+            "999999999999999",
+            "-999999999999999",
+            "123456789012345",
+        ] {
+            let fast = parse_small_decimal(s.as_bytes()).expect("fast path");
+            assert_eq!(fast.to_bits(), slow(s).to_bits(), "{s}");
+            assert_eq!(
+                parse_score(s.as_bytes()).map(f64::to_bits),
+                Some(fast.to_bits())
+            );
+        }
+        // Outside the fast path: strtod decides.
+        for s in [
+            "1234567890123456",
+            "-",
+            "+",
+            "",
+            "1.5",
+            "1e3",
+            "0x10",
+            "12a",
+            "--1",
+            "+-1",
+        ] {
+            assert_eq!(parse_small_decimal(s.as_bytes()), None, "{s}");
+        }
+        assert_eq!(
+            parse_score(b"1234567890123456789"),
+            Some(1234567890123456789.0)
+        );
+        assert_eq!(parse_score(b"-"), None);
+        assert_eq!(parse_score(b"+-1"), None);
+        assert_eq!(parse_score(b"-0").map(f64::is_sign_negative), Some(true));
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! `OBJECT ENCODING` in [`Value::encoding`], and its DUMP/RESTORE form.
 
 use bytes::Bytes;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use indexmap::{IndexMap, IndexSet};
 use shoal_common::number::parse_i64;
 
@@ -235,9 +236,18 @@ impl Hash {
                 }
                 true
             }
-            Hash::Table(t) => t
-                .insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value))
-                .is_none(),
+            // One lookup, and the field is copied only when it is new (an overwrite keeps
+            // the stored field instead of allocating a copy to drop).
+            Hash::Table(t) => match t.raw_entry_mut_v1().from_key(field) {
+                RawEntryMut::Occupied(mut e) => {
+                    *e.get_mut() = Bytes::copy_from_slice(value);
+                    false
+                }
+                RawEntryMut::Vacant(e) => {
+                    e.insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                    true
+                }
+            },
         }
     }
 
@@ -352,7 +362,9 @@ impl Set {
             }
         }
         match self {
-            Set::Table(t) => t.insert(Bytes::copy_from_slice(m)),
+            // Copy the member only when it is new (`insert` would allocate a copy and drop
+            // it for a member already there).
+            Set::Table(t) => !t.contains(m) && t.insert(Bytes::copy_from_slice(m)),
             Set::Intset(_) => unreachable!("invariant: converted above"),
         }
     }

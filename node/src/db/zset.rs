@@ -18,6 +18,8 @@
 //! map and the blocks hold the same (member, score) pairs, no block is empty, and the Fenwick
 //! tree sums the block lengths.
 
+use std::collections::VecDeque;
+
 use bytes::Bytes;
 use indexmap::IndexMap;
 
@@ -81,10 +83,15 @@ pub struct Skiplist {
     seq: Blocks,
 }
 
+/// One block of the skiplist encoding's sequence.
+type Block = VecDeque<(f64, Bytes)>;
+
 /// A sorted sequence of entries with O(log n) rank and index operations.
 #[derive(Debug, Clone, Default)]
 pub struct Blocks {
-    blocks: Vec<Vec<(f64, Bytes)>>,
+    /// Ring buffers, so popping either end of a block (ZPOPMIN/ZPOPMAX) moves nothing and
+    /// an insert moves the shorter side.
+    blocks: Vec<Block>,
     /// Fenwick tree (1-based) over `blocks[i].len()`.
     fenwick: Vec<usize>,
     len: usize,
@@ -97,7 +104,7 @@ impl Blocks {
         let mut blocks = Vec::with_capacity(len / half + 1);
         let mut it = entries.into_iter().peekable();
         while it.peek().is_some() {
-            blocks.push(it.by_ref().take(half).collect::<Vec<_>>());
+            blocks.push(it.by_ref().take(half).collect::<Block>());
         }
         let mut b = Blocks {
             blocks,
@@ -170,7 +177,7 @@ impl Blocks {
     /// Number of leading entries for which `pred` holds (`pred` is true then false).
     fn partition_point(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         let b = self.blocks.partition_point(|blk| {
-            let (s, m) = blk.last().expect("invariant: no empty block");
+            let (s, m) = blk.back().expect("invariant: no empty block");
             pred(*s, m)
         });
         if b == self.blocks.len() {
@@ -181,7 +188,7 @@ impl Blocks {
 
     fn insert(&mut self, score: f64, member: Bytes) {
         if self.blocks.is_empty() {
-            self.blocks.push(vec![(score, member)]);
+            self.blocks.push(Block::from([(score, member)]));
             self.len = 1;
             self.rebuild_index();
             return;
@@ -191,7 +198,7 @@ impl Blocks {
         let b = self
             .blocks
             .partition_point(|blk| {
-                let (s, m) = blk.last().expect("invariant: no empty block");
+                let (s, m) = blk.back().expect("invariant: no empty block");
                 before(*s, m)
             })
             .min(last);
@@ -236,17 +243,26 @@ impl Blocks {
         let mut out = Vec::with_capacity(end - start);
         let (mut b, mut o) = self.locate(start);
         let mut remaining = end - start;
+        let mut emptied = false;
         while remaining > 0 {
             let blk = &mut self.blocks[b];
             let take = (blk.len() - o).min(remaining);
             out.extend(blk.drain(o..o + take));
+            emptied |= blk.is_empty();
+            // Only this block's length changed: O(log n), not a rebuild of the index.
+            self.fenwick_add(
+                b,
+                -isize::try_from(take).expect("invariant: a block fits isize"),
+            );
             remaining -= take;
             b += 1;
             o = 0;
         }
-        self.blocks.retain(|blk| !blk.is_empty());
         self.len -= out.len();
-        self.rebuild_index();
+        if emptied {
+            self.blocks.retain(|blk| !blk.is_empty());
+            self.rebuild_index();
+        }
         out
     }
 
@@ -268,7 +284,7 @@ impl Blocks {
                 .flat_map(move |(k, blk)| {
                     let lo = if k == 0 { o0 } else { 0 };
                     let hi = if k == b1 - b0 { o1 + 1 } else { blk.len() };
-                    blk[lo..hi].iter()
+                    blk.range(lo..hi)
                 })
                 .map(|(s, m)| (*s, m.as_ref())),
         )
