@@ -282,6 +282,8 @@ pub struct Hot {
     pub zset_max_listpack_entries: usize,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: usize,
+    /// `list-max-listpack-size` (the quicklist fill).
+    pub list_max_listpack_size: i64,
 }
 
 impl Hot {
@@ -301,6 +303,7 @@ impl Hot {
             set_max_intset_entries: size("set-max-intset-entries"),
             zset_max_listpack_entries: size("zset-max-listpack-entries"),
             zset_max_listpack_value: size("zset-max-listpack-value"),
+            list_max_listpack_size: c.get_i64("list-max-listpack-size"),
         }
     }
 }

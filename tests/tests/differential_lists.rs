@@ -112,6 +112,67 @@ fn list_commands_and_errors_match_redis() {
     }
 }
 
+/// LRANGE replies are written straight from the list's nodes: long ranges across nodes,
+/// elements with multi-byte lengths, and the same reply inside MULTI/EXEC, a script (which
+/// decodes it) and RESP3 must match Redis byte for byte.
+#[test]
+fn long_lrange_replies_match_redis_everywhere() {
+    for fill in ["-2", "3"] {
+        let mut d = Differ::new(&["--list-max-listpack-size", fill]);
+        let big = "b".repeat(200);
+        let huge = "h".repeat(9000);
+        for i in 0..700 {
+            let v = match i % 7 {
+                0 => big.clone(),
+                3 => String::new(),
+                _ => format!("e{i}"),
+            };
+            d.check(&["RPUSH", "l", v.as_str()]);
+        }
+        d.check(&["LPUSH", "l", huge.as_str()]);
+        d.check(&["RPUSH", "l", huge.as_str()]);
+        for (a, b) in [
+            ("0", "-1"),
+            ("100", "399"),
+            ("-300", "-1"),
+            ("1", "1"),
+            ("650", "9999"),
+        ] {
+            d.check(&["LRANGE", "l", a, b]);
+        }
+        d.check(&["MULTI"]);
+        d.check(&["LRANGE", "l", "0", "99"]);
+        d.check(&["LRANGE", "l", "5", "2"]);
+        d.check(&["EXEC"]);
+        d.check(&[
+            "EVAL",
+            "return redis.call('lrange', KEYS[1], 0, -1)",
+            "1",
+            "l",
+        ]);
+        d.check(&[
+            "EVAL",
+            "return #redis.call('lrange', KEYS[1], 2, 301)",
+            "1",
+            "l",
+        ]);
+        d.check(&[
+            "EVAL",
+            "return redis.pcall('lrange', KEYS[1], 0, 9)",
+            "1",
+            "l",
+        ]);
+        d.both(&["HELLO", "3"]); // server name and version differ; the protocol switch is what counts
+        d.check(&["LRANGE", "l", "0", "-1"]);
+        d.check(&[
+            "EVAL",
+            "redis.setresp(3); return redis.call('lrange', KEYS[1], 0, 50)",
+            "1",
+            "l",
+        ]);
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Push(bool, u8, Vec<String>),

@@ -39,6 +39,44 @@ fn zadd_and_single_member_commands_match_redis() {
             &["ZADD", "z", " 1", "a"],
             &["ZADD", "z", "1e400", "a"],
             &["ZADD", "z", "0x10", "hex"],
+            // Integer scores (the parse fast path) and what falls outside it.
+            &["ZADD", "z", "+-1", "a"],
+            &["ZADD", "z", "-+1", "a"],
+            &["ZADD", "z", "-", "a"],
+            &["ZADD", "z", "+", "a"],
+            &["ZADD", "z", "1-", "a"],
+            &[
+                "ZADD",
+                "ints",
+                "-0",
+                "negzero",
+                "+7",
+                "plus",
+                "000000045123",
+                "padded",
+            ],
+            &[
+                "ZADD",
+                "ints",
+                "999999999999999",
+                "d15",
+                "-999999999999999",
+                "nd15",
+            ],
+            &[
+                "ZADD",
+                "ints",
+                "1234567890123456789",
+                "d19",
+                "99999999999999999",
+                "d17",
+            ],
+            &["ZADD", "ints", "12345678901234567", "odd17", "1e16", "e16"],
+            &["ZRANGE", "ints", "0", "-1", "WITHSCORES"],
+            &["ZSCORE", "ints", "negzero"],
+            &["ZINCRBY", "ints", "-0", "plus"],
+            &["ZPOPMIN", "ints", "3"],
+            &["ZPOPMAX", "ints", "3"],
             &["ZADD", "str", "1", "a"],
             &["ZADD", "z", "XX", "10", "a", "10", "new"],
             &["ZADD", "z", "NX", "20", "a", "20", "new2"],
@@ -760,4 +798,32 @@ fn keyspace_events_match_redis() {
     let ours = events_until_marker(&mut subs[0]);
     let theirs = events_until_marker(&mut subs[1]);
     assert_eq!(ours, theirs);
+}
+
+/// Pops from both ends of a large (skiplist) set whose blocks fill, split and empty: the
+/// popped members, their scores and what is left match Redis.
+#[test]
+fn pops_across_skiplist_blocks_match_redis() {
+    let mut d = Differ::new(&[]);
+    for i in 0..3000u32 {
+        // Scores collide (ties order by member) and mix integers with fractions.
+        let score = if i % 5 == 0 {
+            format!("{}.25", i % 97)
+        } else {
+            (i % 97).to_string()
+        };
+        d.check(&["ZADD", "big", score.as_str(), format!("m{i}").as_str()]);
+    }
+    for round in 0..40 {
+        let n = (round * 37 % 150 + 1).to_string();
+        d.check(&["ZPOPMIN", "big", n.as_str()]);
+        d.check(&["ZPOPMAX", "big"]);
+        d.check(&["ZPOPMIN", "big"]);
+        d.check(&["ZADD", "big", "50", format!("new{round}").as_str()]);
+        d.check(&["ZRANGE", "big", "1000", "1010", "WITHSCORES"]);
+        d.check(&["ZRANK", "big", "m1500"]);
+    }
+    d.check(&["ZCARD", "big"]);
+    d.check(&["ZPOPMIN", "big", "100000"]);
+    d.check(&["EXISTS", "big"]);
 }

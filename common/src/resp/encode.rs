@@ -11,7 +11,8 @@ fn put_int_line(out: &mut BytesMut, prefix: u8, n: i64) {
     out.put_slice(b"\r\n");
 }
 
-fn put_len_line(out: &mut BytesMut, prefix: u8, n: usize) {
+/// Writes a length line `<prefix><n>\r\n`.
+pub fn put_len_line(out: &mut BytesMut, prefix: u8, n: usize) {
     out.put_u8(prefix);
     out.put_slice(itoa::Buffer::new().format(n).as_bytes());
     out.put_slice(b"\r\n");
@@ -84,6 +85,7 @@ pub fn encode(frame: &Frame, proto: Protocol, out: &mut BytesMut) {
                 put_bulk(out, n);
             }
         }
+        Frame::Raw(b) => out.put_slice(b),
         Frame::Verbatim(format, text) => {
             if resp3 {
                 put_len_line(out, b'=', text.len() + 4);

@@ -54,6 +54,46 @@ pub enum Frame {
     Verbatim([u8; 3], Bytes),
     /// `>N` in RESP3; an array in RESP2 (pub/sub messages, invalidations).
     Push(Vec<Frame>),
+    /// One reply already encoded, written out as it is: a handler that streams a large
+    /// reply straight from a collection (LRANGE) builds it with [`RawArray`] instead of one
+    /// `Frame` and one `Bytes` per element. Only for replies that read the same in RESP2 and
+    /// RESP3 (arrays of bulk strings); whoever needs the structure decodes it
+    /// ([`decode::decode_reply`], as scripts do).
+    Raw(Bytes),
+}
+
+/// Builds a [`Frame::Raw`] array of bulk strings: `*n` first, then exactly `n` bulks.
+#[derive(Debug)]
+pub struct RawArray {
+    out: bytes::BytesMut,
+    left: usize,
+}
+
+impl RawArray {
+    /// An array of `n` bulk strings; `bytes_hint` is the expected size of their payloads.
+    pub fn new(n: usize, bytes_hint: usize) -> RawArray {
+        let mut out = bytes::BytesMut::with_capacity(16 + bytes_hint + n * 6);
+        encode::put_len_line(&mut out, b'*', n);
+        RawArray { out, left: n }
+    }
+
+    /// Appends the next bulk string.
+    pub fn push(&mut self, b: &[u8]) {
+        debug_assert!(self.left > 0, "more bulks than announced");
+        self.left -= 1;
+        encode::put_bulk(&mut self.out, b);
+    }
+
+    /// Reserves room for `bytes` more bytes of payload over `n` more bulks.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.out.reserve(bytes + n * 6);
+    }
+
+    /// The finished frame.
+    pub fn finish(self) -> Frame {
+        assert_eq!(self.left, 0, "invariant: every announced bulk was written");
+        Frame::Raw(self.out.freeze())
+    }
 }
 
 impl Frame {
@@ -112,6 +152,20 @@ impl Frame {
     /// True for an error reply.
     pub fn is_error(&self) -> bool {
         matches!(self, Frame::Error(_))
+    }
+
+    /// The structured form of a [`Frame::Raw`] (decoded); any other frame as it is.
+    pub fn unraw(self) -> Frame {
+        match self {
+            Frame::Raw(b) => {
+                let mut buf = bytes::BytesMut::from(&b[..]);
+                decode::decode_reply(&mut buf)
+                    .ok()
+                    .flatten()
+                    .expect("invariant: a raw frame holds one well-formed reply")
+            }
+            f => f,
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! that loses its last element is deleted (`del` event), as in Redis.
 
 use bytes::Bytes;
+use shoal_common::resp::RawArray;
 use shoal_common::{Frame, ReplyError};
 
 use super::args;
@@ -21,7 +22,7 @@ type List = QuickList;
 
 /// `list-max-listpack-size`: the node fill limit new elements are packed under.
 fn fill(ctx: &Ctx<'_>) -> i64 {
-    ctx.srv.config.get_i64("list-max-listpack-size")
+    ctx.srv.hot.list_max_listpack_size
 }
 
 /// Which end of a list.
@@ -330,7 +331,12 @@ pub fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     };
     Ok(match normalize_range(start, end, l.len()) {
         None => Frame::Array(Vec::new()),
-        Some((s, e)) => Frame::bulks(l.range_bytes(s, e - s + 1)),
+        Some((s, e)) => {
+            let n = e - s + 1;
+            let mut out = RawArray::new(n, 0);
+            l.range_into(s, n, &mut out);
+            out.finish()
+        }
     })
 }
 

@@ -16,10 +16,13 @@
 //! negative indexes and LPOS RANK -n need.
 //!
 //! Invariants: no node is empty; `len` is the sum of the node counts; each node's `buf` is
-//! exactly `count` well-formed entries, kept at its exact size (`reserve_exact`), trading a
-//! reallocation per write for memory, as Redis's listpack does.
+//! exactly `count` well-formed entries. A node's capacity is the allocator's size class for
+//! its length ([`size_class`]), never more: that is the memory jemalloc hands out for the
+//! exact size anyway, and it spares the reallocation on most pushes and pops (Redis's
+//! listpack reallocates only past `zmalloc_size` when it grows, for the same reason).
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use shoal_common::resp::RawArray;
 
 /// Redis's `SIZE_SAFETY_LIMIT`: the byte cap of a node under a positive fill.
 const SIZE_SAFETY_LIMIT: usize = 8192;
@@ -55,6 +58,35 @@ fn leb_len(mut v: usize) -> usize {
 fn entry_size(n: usize) -> usize {
     let head = leb_len(n) + n;
     head + leb_len(head)
+}
+
+/// jemalloc's size class for an allocation of `n` bytes (4 classes per power of two above
+/// 128 bytes, multiples of 16 below; 8 is the smallest).
+fn size_class(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 128 {
+        return n.next_multiple_of(16);
+    }
+    let k = usize::BITS - 1 - (n - 1).leading_zeros();
+    n.next_multiple_of(1 << (k - 2))
+}
+
+/// Makes room for `extra` more bytes in `buf`, growing it to a whole size class.
+fn grow(buf: &mut Vec<u8>, extra: usize) {
+    let want = buf.len() + extra;
+    if want > buf.capacity() {
+        buf.reserve_exact(size_class(want) - buf.len());
+    }
+}
+
+/// Gives back what `buf` holds beyond the size class of its length.
+fn fit(buf: &mut Vec<u8>) {
+    let class = size_class(buf.len());
+    if buf.capacity() > class {
+        buf.shrink_to(class);
+    }
 }
 
 /// Longest LEB128 encoding of a `usize`.
@@ -95,7 +127,7 @@ fn encode_into(out: &mut Vec<u8>, item: &[u8]) {
 }
 
 fn encode(item: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entry_size(item.len()));
+    let mut out = Vec::with_capacity(size_class(entry_size(item.len())));
     encode_into(&mut out, item);
     out
 }
@@ -191,12 +223,12 @@ impl Node {
         let n = entry_size(item.len());
         let old = self.buf.len();
         if at == old {
-            self.buf.reserve_exact(n);
+            grow(&mut self.buf, n);
             encode_into(&mut self.buf, item);
         } else {
             let mut head = [0u8; 2 * MAX_LEB];
             let (h, t) = frame(item.len(), &mut head);
-            self.buf.reserve_exact(n);
+            grow(&mut self.buf, n);
             self.buf.resize(old + n, 0);
             self.buf.copy_within(at..old, at + n);
             let dst = &mut self.buf[at..at + n];
@@ -211,7 +243,7 @@ impl Node {
     fn remove_entries(&mut self, j: usize, k: usize) {
         let (a, b) = (self.offset_of(j), self.offset_of(k));
         self.buf.drain(a..b);
-        self.buf.shrink_to_fit();
+        fit(&mut self.buf);
         self.count -= u32::try_from(k - j).expect("invariant: a node holds < 2^32 entries");
     }
 }
@@ -260,7 +292,7 @@ impl QuickList {
     pub fn push_back(&mut self, item: &[u8], fill: i64) {
         match self.nodes.last_mut() {
             Some(n) if n.allows(fill, item.len()) => {
-                n.buf.reserve_exact(entry_size(item.len()));
+                grow(&mut n.buf, entry_size(item.len()));
                 encode_into(&mut n.buf, item);
                 n.count += 1;
             }
@@ -296,7 +328,7 @@ impl QuickList {
             self.nodes.remove(ni);
         } else {
             n.buf.drain(a..b);
-            n.buf.shrink_to_fit();
+            fit(&mut n.buf);
             n.count -= 1;
         }
         self.len -= 1;
@@ -344,10 +376,10 @@ impl QuickList {
         let (_, _, b) = next_entry(&n.buf, a);
         let enc = encode(item);
         if enc.len() > b - a {
-            n.buf.reserve_exact(enc.len() - (b - a));
+            grow(&mut n.buf, enc.len() - (b - a));
         }
         n.buf.splice(a..b, enc);
-        n.buf.shrink_to_fit();
+        fit(&mut n.buf);
         self.split_if_needed(ni, fill);
     }
 
@@ -382,7 +414,7 @@ impl QuickList {
             count: n.count - u32::try_from(half).expect("invariant: half < count"),
         };
         n.buf.truncate(at);
-        n.buf.shrink_to_fit();
+        fit(&mut n.buf);
         n.count = u32::try_from(half).expect("invariant: half < count");
         self.add_node(ni + 1, tail);
     }
@@ -474,6 +506,7 @@ impl QuickList {
             }
             let n = &mut self.nodes[ni];
             n.buf = buf;
+            fit(&mut n.buf);
             n.count -= u32::try_from(gone).expect("invariant: gone <= count");
             self.len -= gone;
         }
@@ -481,33 +514,28 @@ impl QuickList {
         removed
     }
 
-    /// Elements `start..start + n` (clamped) as slices of one shared copy of the node bytes
-    /// holding them: one allocation and one copy per node touched instead of one per element
-    /// (LRANGE replies).
-    pub fn range_bytes(&self, start: usize, n: usize) -> Vec<Bytes> {
-        let n = n.min(self.len.saturating_sub(start));
-        if n == 0 {
-            return Vec::new();
+    /// Appends elements `start..start + n` (clamped) to a RESP reply being built, straight
+    /// from the node bytes: no per-element allocation or reference count (LRANGE replies).
+    pub fn range_into(&self, start: usize, n: usize, out: &mut RawArray) {
+        let mut left = n.min(self.len.saturating_sub(start));
+        if left == 0 {
+            return;
         }
         let (mut ni, j) = self.locate(start);
         let mut off = self.nodes[ni].offset_of(j);
-        let mut copy = BytesMut::new();
-        let mut spans = Vec::with_capacity(n);
-        while spans.len() < n {
-            let buf = &self.nodes[ni].buf;
-            let base = copy.len();
-            let mut p = off;
-            while p < buf.len() && spans.len() < n {
-                let (s, e, next) = next_entry(buf, p);
-                spans.push((base + s - off, base + e - off));
-                p = next;
+        while left > 0 {
+            let node = &self.nodes[ni];
+            let buf = &node.buf;
+            out.reserve(left.min(node.count()), buf.len() - off);
+            while off < buf.len() && left > 0 {
+                let (s, e, next) = next_entry(buf, off);
+                out.push(&buf[s..e]);
+                off = next;
+                left -= 1;
             }
-            copy.extend_from_slice(&buf[off..p]);
             ni += 1;
             off = 0;
         }
-        let copy = copy.freeze();
-        spans.into_iter().map(|(s, e)| copy.slice(s..e)).collect()
     }
 
     /// Elements from the head.
@@ -560,6 +588,10 @@ impl QuickList {
                 c += 1;
             }
             assert_eq!(off, n.buf.len());
+            assert!(
+                n.buf.capacity() <= size_class(n.buf.len()),
+                "slack beyond the size class"
+            );
             assert_eq!(c, n.count());
             total += c;
         }
@@ -740,6 +772,23 @@ mod tests {
         }
     }
 
+    /// The bulk strings of a raw array reply.
+    fn raw_bulks(f: shoal_common::Frame) -> Vec<Vec<u8>> {
+        let shoal_common::Frame::Raw(b) = f else {
+            panic!("not raw: {f:?}");
+        };
+        let mut buf = bytes::BytesMut::from(&b[..]);
+        let decoded = shoal_common::resp::decode::decode_reply(&mut buf).expect("well formed");
+        assert!(buf.is_empty(), "one reply, nothing after it");
+        match decoded {
+            Some(shoal_common::Frame::Array(items)) => items
+                .into_iter()
+                .map(|i| i.as_bytes().expect("bulk").to_vec())
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
     proptest! {
         #[test]
         fn matches_a_vecdeque(
@@ -760,8 +809,9 @@ mod tests {
             for i in 0..m.len() {
                 prop_assert_eq!(l.get(i), Some(&m[i][..]));
                 let want: Vec<&[u8]> = m.iter().skip(i).take(7).map(Vec::as_slice).collect();
-                let got = l.range_bytes(i, 7);
-                prop_assert_eq!(got.iter().map(|b| &b[..]).collect::<Vec<_>>(), want);
+                let mut raw = RawArray::new(want.len(), 0);
+                l.range_into(i, 7, &mut raw);
+                prop_assert_eq!(raw_bulks(raw.finish()), want);
                 let from: Vec<Vec<u8>> = l.iter_from(i).map(<[u8]>::to_vec).collect();
                 prop_assert_eq!(from, m.iter().skip(i).cloned().collect::<Vec<_>>());
             }
@@ -793,12 +843,50 @@ mod tests {
     }
 
     #[test]
+    fn size_classes_are_jemallocs() {
+        let classes = [
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (100, 112),
+            (128, 128),
+            (129, 160),
+            (160, 160),
+            (161, 192),
+            (257, 320),
+            (1025, 1280),
+            (4096, 4096),
+            (4097, 5120),
+            (8192, 8192),
+            (8193, 10240),
+            (14337, 16384),
+            (16385, 20480),
+            (65537, 81920),
+        ];
+        for (n, class) in classes {
+            assert_eq!(size_class(n), class, "{n}");
+        }
+        // Pushes and pops within a class keep the buffer where it is.
+        let mut l = QuickList::new();
+        for _ in 0..20 {
+            l.push_back(b"abc", DEFAULT_FILL);
+        }
+        let cap = l.nodes[0].buf.capacity();
+        assert_eq!(l.nodes[0].buf.len(), 100);
+        l.push_front(b"x", DEFAULT_FILL);
+        l.pop_back();
+        assert_eq!(l.nodes[0].buf.capacity(), cap);
+        l.check();
+    }
+
+    #[test]
     fn a_small_list_is_one_exact_allocation_per_level() {
         let items: Vec<Vec<u8>> = (0..10).map(|i| format!("v{i:07}").into_bytes()).collect();
         let l = QuickList::from_items(items.iter().map(Vec::as_slice), DEFAULT_FILL);
         assert_eq!(l.nodes.len(), 1);
         assert_eq!(l.nodes[0].buf.len(), 100);
-        assert_eq!(l.nodes[0].buf.capacity(), 100);
+        // jemalloc hands out 112 bytes for 100 anyway.
+        assert_eq!(l.nodes[0].buf.capacity(), 112);
         assert_eq!(l.nodes.capacity(), 1);
         assert_eq!(std::mem::size_of::<QuickList>(), 32);
     }

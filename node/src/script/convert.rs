@@ -101,6 +101,7 @@ pub fn frame_to_lua(lua: &Lua, f: Frame, resp3: bool) -> mlua::Result<Value> {
             single(lua, "verbatim_string", t)
         }
         Frame::Verbatim(_, text) => bytes(lua, &text),
+        raw @ Frame::Raw(_) => frame_to_lua(lua, raw.unraw(), resp3),
     }
 }
 

@@ -178,6 +178,7 @@ pub fn render(f: &Frame) -> String {
             .map(|(k, v)| format!("{}\n{}", render(k), render(v)))
             .collect::<Vec<_>>()
             .join("\n"),
+        Frame::Raw(_) => render(&f.clone().unraw()),
     }
 }
 
