@@ -110,7 +110,6 @@ pub fn format_g(d: f64, precision: usize) -> String {
         // An integral value of at most 17 digits: `%.17g` prints it in fixed form with every
         // digit exact and no fraction, i.e. as the integer (Redis's `d2string` takes the same
         // shortcut). Scores are mostly integers, so this skips the float formatter.
-        #[allow(clippy::cast_possible_truncation)]
         return itoa::Buffer::new().format(d as i64).to_string();
     }
     // Scientific form with p significant digits tells us the decimal exponent after rounding.
@@ -299,7 +298,6 @@ fn parse_small_decimal(s: &[u8]) -> Option<f64> {
         }
         v = v * 10 + u64::from(c - b'0');
     }
-    #[allow(clippy::cast_precision_loss)]
     let f = v as f64;
     Some(if neg { -f } else { f })
 }
@@ -340,7 +338,7 @@ mod tests {
 
     /// The integral fast path of `format_g` against the general path it skips.
     fn g17_general(d: f64) -> String {
-        let sci = format!("{:.16e}", d);
+        let sci = format!("{d:.16e}");
         let (_, exp) = sci.split_once('e').expect("exponent");
         let exp: i32 = exp.parse().expect("integer exponent");
         assert!((-4..17).contains(&exp), "fixed form expected for {d}");
