@@ -129,6 +129,26 @@ mod tests {
     }
 
     #[test]
+    fn raw_arrays_encode_as_arrays_of_bulks() {
+        let items: Vec<Vec<u8>> = [0usize, 1, 9, 10, 99, 100, 200, 70_000]
+            .iter()
+            .map(|n| vec![b'x'; *n])
+            .collect();
+        for k in [0, 1, items.len()] {
+            let mut raw = crate::resp::RawArray::new(k, 0);
+            for it in &items[..k] {
+                raw.push(it);
+            }
+            let raw = raw.finish();
+            let plain = Frame::bulks(items[..k].iter().map(|v| Bytes::from(v.clone())));
+            for p in [Protocol::Resp2, Protocol::Resp3] {
+                assert_eq!(enc(&raw, p), enc(&plain, p));
+            }
+            assert_eq!(raw.unraw(), plain);
+        }
+    }
+
+    #[test]
     fn resp2_downgrades() {
         let m = Frame::Map(vec![(Frame::bulk("a"), Frame::Integer(1))]);
         assert_eq!(enc(&m, Protocol::Resp2), b"*2\r\n$1\r\na\r\n:1\r\n");

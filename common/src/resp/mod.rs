@@ -65,23 +65,36 @@ pub enum Frame {
 /// Builds a [`Frame::Raw`] array of bulk strings: `*n` first, then exactly `n` bulks.
 #[derive(Debug)]
 pub struct RawArray {
-    out: bytes::BytesMut,
+    out: Vec<u8>,
     left: usize,
 }
 
 impl RawArray {
     /// An array of `n` bulk strings; `bytes_hint` is the expected size of their payloads.
     pub fn new(n: usize, bytes_hint: usize) -> RawArray {
-        let mut out = bytes::BytesMut::with_capacity(16 + bytes_hint + n * 6);
-        encode::put_len_line(&mut out, b'*', n);
+        let mut out = Vec::with_capacity(16 + bytes_hint + n * 6);
+        out.push(b'*');
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        out.extend_from_slice(b"\r\n");
         RawArray { out, left: n }
     }
 
     /// Appends the next bulk string.
+    #[inline]
     pub fn push(&mut self, b: &[u8]) {
         debug_assert!(self.left > 0, "more bulks than announced");
         self.left -= 1;
-        encode::put_bulk(&mut self.out, b);
+        if let Ok(d @ 0..=9) = u8::try_from(b.len()) {
+            // Most elements are short: a fixed-size header, no digit formatting.
+            self.out.extend_from_slice(&[b'$', b'0' + d, b'\r', b'\n']);
+        } else {
+            self.out.push(b'$');
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(b.len()).as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+        }
+        self.out.extend_from_slice(b);
+        self.out.extend_from_slice(b"\r\n");
     }
 
     /// Reserves room for `bytes` more bytes of payload over `n` more bulks.
@@ -92,7 +105,7 @@ impl RawArray {
     /// The finished frame.
     pub fn finish(self) -> Frame {
         assert_eq!(self.left, 0, "invariant: every announced bulk was written");
-        Frame::Raw(self.out.freeze())
+        Frame::Raw(Bytes::from(self.out))
     }
 }
 

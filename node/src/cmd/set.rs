@@ -189,15 +189,18 @@ pub fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     ctx.notify(EVENT_SET, "spop", key);
     let deleted = delete_if_empty(ctx, key);
     ctx.signal_modified_key(key);
-    ctx.propagate_as = Some(vec![if deleted {
-        vec![Bytes::from_static(b"DEL"), key.clone()]
-    } else {
-        [
-            vec![Bytes::from_static(b"SREM"), key.clone()],
-            popped.clone(),
-        ]
-        .concat()
-    }]);
+    // The SREM/DEL form only matters to a replication stream; without one, skip building it.
+    if ctx.srv.replication_active() {
+        ctx.propagate_as = Some(vec![if deleted {
+            vec![Bytes::from_static(b"DEL"), key.clone()]
+        } else {
+            [
+                vec![Bytes::from_static(b"SREM"), key.clone()],
+                popped.clone(),
+            ]
+            .concat()
+        }]);
+    }
     Ok(match count {
         None => popped.into_iter().next().map_or(Frame::Null, Frame::Bulk),
         Some(_) => members_frame(popped),

@@ -29,10 +29,12 @@ pub use super::quicklist::QuickList;
 use super::zset::ZSet;
 
 type Hasher = foldhash::fast::RandomState;
-/// A hash table of field → value.
-pub type HashTable = IndexMap<Bytes, Bytes, Hasher>;
-/// A hash table of members.
-pub type SetTable = IndexSet<Bytes, Hasher>;
+/// A hash table of field → value. Fields and values are [`CompactBytes`]: up to 22 bytes
+/// live inside the entry, so a lookup compares the field without another cache miss and a
+/// short field or value costs no allocation (Redis's sds strings play that part).
+pub type HashTable = IndexMap<CompactBytes, CompactBytes, Hasher>;
+/// A hash table of members ([`CompactBytes`], as [`HashTable`]).
+pub type SetTable = IndexSet<CompactBytes, Hasher>;
 
 /// A key's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +125,7 @@ pub enum HashIter<'a> {
     /// Over a listpack.
     Listpack(super::listpack::Iter<'a>),
     /// Over a table.
-    Table(indexmap::map::Iter<'a, Bytes, Bytes>),
+    Table(indexmap::map::Iter<'a, CompactBytes, CompactBytes>),
 }
 
 impl<'a> Iterator for HashIter<'a> {
@@ -208,8 +210,8 @@ impl Hash {
         let items: Vec<&[u8]> = lp.iter().collect();
         for pair in items.chunks_exact(2) {
             t.insert(
-                Bytes::copy_from_slice(pair[0]),
-                Bytes::copy_from_slice(pair[1]),
+                CompactBytes::from_slice(pair[0]),
+                CompactBytes::from_slice(pair[1]),
             );
         }
         *self = Hash::Table(Box::new(t));
@@ -240,11 +242,14 @@ impl Hash {
             // the stored field instead of allocating a copy to drop).
             Hash::Table(t) => match t.raw_entry_mut_v1().from_key(field) {
                 RawEntryMut::Occupied(mut e) => {
-                    *e.get_mut() = Bytes::copy_from_slice(value);
+                    *e.get_mut() = CompactBytes::from_slice(value);
                     false
                 }
                 RawEntryMut::Vacant(e) => {
-                    e.insert(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                    e.insert(
+                        CompactBytes::from_slice(field),
+                        CompactBytes::from_slice(value),
+                    );
                     true
                 }
             },
@@ -339,7 +344,9 @@ impl Set {
         };
         let mut t = SetTable::with_capacity_and_hasher(v.len() + extra, Hasher::default());
         for i in v.iter() {
-            t.insert(int_bytes(*i));
+            t.insert(CompactBytes::from_slice(
+                itoa::Buffer::new().format(*i).as_bytes(),
+            ));
         }
         *self = Set::Table(Box::new(t));
     }
@@ -364,7 +371,7 @@ impl Set {
         match self {
             // Copy the member only when it is new (`insert` would allocate a copy and drop
             // it for a member already there).
-            Set::Table(t) => !t.contains(m) && t.insert(Bytes::copy_from_slice(m)),
+            Set::Table(t) => !t.contains(m) && t.insert(CompactBytes::from_slice(m)),
             Set::Intset(_) => unreachable!("invariant: converted above"),
         }
     }
@@ -396,7 +403,7 @@ impl Set {
     pub fn get_index(&self, i: usize) -> Option<Bytes> {
         match self {
             Set::Intset(v) => v.get(i).map(|x| int_bytes(*x)),
-            Set::Table(t) => t.get_index(i).cloned(),
+            Set::Table(t) => t.get_index(i).map(CompactBytes::to_bytes),
         }
     }
 
@@ -404,7 +411,7 @@ impl Set {
     pub fn remove_index(&mut self, i: usize) -> Option<Bytes> {
         match self {
             Set::Intset(v) => (i < v.len()).then(|| int_bytes(v.remove(i))),
-            Set::Table(t) => t.swap_remove_index(i),
+            Set::Table(t) => t.swap_remove_index(i).map(|m| m.to_bytes()),
         }
     }
 
@@ -412,7 +419,7 @@ impl Set {
     pub fn members(&self) -> Vec<Bytes> {
         match self {
             Set::Intset(v) => v.iter().map(|x| int_bytes(*x)).collect(),
-            Set::Table(t) => t.iter().cloned().collect(),
+            Set::Table(t) => t.iter().map(CompactBytes::to_bytes).collect(),
         }
     }
 }
@@ -487,11 +494,22 @@ mod tests {
         Del(u8),
     }
 
+    /// Field `f` of the hash model: a third of them longer than the inline limit.
+    fn field(f: u8) -> String {
+        if f.is_multiple_of(3) {
+            format!("f{f}-a-field-name-longer-than-22-bytes")
+        } else {
+            format!("f{f}")
+        }
+    }
+
     proptest! {
         #[test]
         fn hash_matches_btreemap(ops in proptest::collection::vec(
             prop_oneof![
-                (any::<u8>(), "[a-z]{0,9}").prop_map(|(f, v)| HOp::Set(f % 12, v)),
+                // Values and fields on both sides of the 22-byte inline limit of a table.
+                (any::<u8>(), prop_oneof!["[a-z]{0,9}", "[a-z]{20,26}"])
+                    .prop_map(|(f, v)| HOp::Set(f % 12, v)),
                 any::<u8>().prop_map(|f| HOp::Del(f % 12)),
             ], 0..80)) {
             let l = small();
@@ -500,12 +518,12 @@ mod tests {
             for op in ops {
                 match op {
                     HOp::Set(f, v) => {
-                        let f = format!("f{f}");
+                        let f = field(f);
                         let new = h.set(f.as_bytes(), v.as_bytes(), &l);
                         prop_assert_eq!(new, model.insert(f, v).is_none());
                     }
                     HOp::Del(f) => {
-                        let f = format!("f{f}");
+                        let f = field(f);
                         prop_assert_eq!(h.remove(f.as_bytes()), model.remove(&f).is_some());
                     }
                 }
@@ -520,7 +538,7 @@ mod tests {
 
         #[test]
         fn set_matches_btreeset(ops in proptest::collection::vec(
-            (any::<bool>(), prop_oneof!["-?[0-9]{1,3}", "[a-c0]{1,2}"]), 0..80)) {
+            (any::<bool>(), prop_oneof!["-?[0-9]{1,3}", "[a-c0]{1,2}", "[a-c]{21,24}"]), 0..80)) {
             let l = small();
             let mut s = Set::default();
             let mut model = BTreeSet::new();
