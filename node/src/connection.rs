@@ -25,6 +25,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Most commands sent to the executor in one batch; bounds the executor's time per batch so
 /// one pipelining client cannot starve the others.
 const BATCH_MAX: usize = 1024;
+/// Capacity a batch starts with (a pipeline of 16 fills it without regrowing).
+const BATCH_START: usize = 16;
 
 /// Per-connection limits from the configuration, shared by every connection task and kept
 /// current by the executor (`Server::config_changed`), so `CONFIG SET` applies at once.
@@ -100,7 +102,7 @@ pub async fn serve(
                 Ok(_) => {}
             }
             loop {
-                let mut cmds = Vec::new();
+                let mut cmds = Vec::with_capacity(BATCH_START);
                 let mut error = None;
                 while cmds.len() < BATCH_MAX {
                     match decoder.decode(&mut buf) {

@@ -286,3 +286,111 @@ fn string_wrong_types_and_limits_match_redis() {
         ],
     );
 }
+
+/// INCR/DECR/INCRBY/DECRBY update the stored counter in place: every path of that update
+/// (missing key, bounds, a TTL kept, wrong type, strings that are not Redis integers, a
+/// value written by SET/APPEND/SETRANGE/MSET before, DUMP/RESTORE round trips, LFU clock).
+#[test]
+fn counters_match_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["INCR", "n"],
+            &["GET", "n"],
+            &["INCRBY", "n", "41"],
+            &["DECR", "n"],
+            &["DECRBY", "n", "-10"],
+            &["GET", "n"],
+            &["OBJECT", "ENCODING", "n"],
+            &["SET", "max", "9223372036854775806"],
+            &["INCR", "max"],
+            &["INCR", "max"],
+            &["GET", "max"],
+            &["INCRBY", "max", "-9223372036854775807"],
+            &["GET", "max"],
+            &["SET", "min", "-9223372036854775807"],
+            &["DECR", "min"],
+            &["DECR", "min"],
+            &["GET", "min"],
+            &["DECRBY", "min", "-1"],
+            &["INCRBY", "min", "9223372036854775807"],
+            &["GET", "min"],
+            &["DECRBY", "min", "-9223372036854775808"],
+            &["INCRBY", "fresh", "-9223372036854775808"],
+            &["GET", "fresh"],
+            &["SET", "big", "9223372036854775808"],
+            &["INCR", "big"],
+            &["SET", "lead", "0123"],
+            &["INCR", "lead"],
+            &["SET", "neg0", "-0"],
+            &["INCR", "neg0"],
+            &["SET", "sp", " 1"],
+            &["INCR", "sp"],
+            &["SET", "dot", "1.0"],
+            &["INCR", "dot"],
+            &["SET", "empty", ""],
+            &["INCR", "empty"],
+            &[
+                "SET",
+                "long",
+                "1234567890123456789012345678901234567890123456789",
+            ],
+            &["INCR", "long"],
+            &["GET", "long"],
+            &["RPUSH", "list", "1"],
+            &["INCR", "list"],
+            &["DECRBY", "list", "1"],
+            &["TYPE", "list"],
+            &["SET", "ttl", "5", "EX", "1000"],
+            &["INCR", "ttl"],
+            &["TTL", "ttl"],
+            &["GET", "ttl"],
+            &["SET", "ap", "12"],
+            &["APPEND", "ap", "3"],
+            &["INCR", "ap"],
+            &["GET", "ap"],
+            &["SET", "sr", "100"],
+            &["SETRANGE", "sr", "0", "2"],
+            &["INCR", "sr"],
+            &["GET", "sr"],
+            &["MSET", "m1", "7", "m2", "x"],
+            &["INCR", "m1"],
+            &["INCR", "m2"],
+            &["MGET", "m1", "m2"],
+            &["INCR", "c"],
+            &["STRLEN", "c"],
+            &["GETRANGE", "c", "0", "-1"],
+            &["APPEND", "c", "0"],
+            &["INCRBYFLOAT", "c", "0.5"],
+            &["INCR", "c"],
+        ],
+    );
+    // A counter's DUMP restores to the same value on both (the payloads differ: Redis writes
+    // its RDB integer encoding), and the restored value counts on.
+    for target in ["max", "min", "n"] {
+        let dump = d.a.cmd(&["DUMP", target]);
+        let shoal_tests::Frame::Bulk(payload) = dump else {
+            panic!("DUMP {target}: {dump:?}");
+        };
+        let restored = format!("{target}-restored");
+        let args: [&[u8]; 4] = [b"RESTORE", restored.as_bytes(), b"0", &payload];
+        assert_eq!(d.a.cmd(&args), shoal_tests::Frame::Simple("OK".into()));
+        d.b.cmd(&args);
+        d.check(&["GET", &restored]);
+        d.check(&["INCRBY", &restored, "-1"]);
+    }
+}
+
+/// Under an LFU policy INCR counts as an access of the counter and keeps its frequency
+/// across the update, as Redis (`lfu-log-factor 0`: every access increments, no dice).
+#[test]
+fn counter_access_clock_matches_redis() {
+    let mut d = Differ::new(&["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"]);
+    run(&mut d, &[&["SET", "k", "1"], &["OBJECT", "FREQ", "k"]]);
+    for _ in 0..3 {
+        d.check(&["INCR", "k"]);
+    }
+    d.check(&["OBJECT", "FREQ", "k"]);
+    d.check(&["GET", "k"]);
+}

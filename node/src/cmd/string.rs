@@ -139,19 +139,19 @@ fn parse_set_options(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<SetOptions, ReplyE
 /// ```
 pub fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let o = parse_set_options(ctx, argv)?;
-    set_generic(ctx, argv[1].clone(), argv[2].clone(), o)
+    set_generic(ctx, &argv[1], &argv[2], o)
 }
 
 /// The shared body of SET, SETNX, SETEX, PSETEX (Redis `setGenericCommand`).
 pub fn set_generic(
     ctx: &mut Ctx<'_>,
-    key: Bytes,
-    value: Bytes,
+    key: &Bytes,
+    value: &Bytes,
     o: SetOptions,
 ) -> Result<Frame, ReplyError> {
-    let old = if o.get { get_string(ctx, &key)? } else { None };
+    let old = if o.get { get_string(ctx, key)? } else { None };
     let now = ctx.now_ms;
-    let found = ctx.db().contains(&key, now);
+    let found = ctx.db().contains(key, now);
     if (o.nx && found) || (o.xx && !found) {
         return Ok(if o.get {
             old.map_or(Frame::Null, Frame::Bulk)
@@ -159,17 +159,19 @@ pub fn set_generic(
             Frame::Null
         });
     }
-    let value = Value::String(value.into());
+    // Copied from the argument (a clone of the `Bytes` would allocate its shared header
+    // and still copy, since the argument keeps a reference).
+    let value = Value::String(CompactBytes::from_slice(value));
     if o.keep_ttl {
-        ctx.db().set_keep_ttl(key.clone(), value);
+        ctx.db().set_keep_ttl(key, value);
     } else {
         ctx.db()
-            .set(key.clone(), value, o.expire_at_ms.unwrap_or(NO_EXPIRE));
+            .set(key, value, o.expire_at_ms.unwrap_or(NO_EXPIRE));
     }
-    ctx.signal_modified_key(&key);
-    ctx.notify(EVENT_STRING, "set", &key);
+    ctx.signal_modified_key(key);
+    ctx.notify(EVENT_STRING, "set", key);
     if o.expire_at_ms.is_some() {
-        ctx.notify(EVENT_GENERIC, "expire", &key);
+        ctx.notify(EVENT_GENERIC, "expire", key);
     }
     Ok(if o.get {
         old.map_or(Frame::Null, Frame::Bulk)
@@ -186,7 +188,7 @@ pub fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         nx: true,
         ..SetOptions::default()
     };
-    let r = set_generic(ctx, argv[1].clone(), argv[2].clone(), o)?;
+    let r = set_generic(ctx, &argv[1], &argv[2], o)?;
     Ok(Frame::Integer(i64::from(r == Frame::ok())))
 }
 
@@ -209,7 +211,7 @@ fn set_with_expire(
         expire_at_ms: Some(at),
         ..SetOptions::default()
     };
-    set_generic(ctx, argv[1].clone(), argv[3].clone(), o)
+    set_generic(ctx, &argv[1], &argv[3], o)
 }
 
 /// ```text
@@ -241,7 +243,7 @@ pub fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         // that an LFU counter keeps through the overwrite.
         ctx.db().contains(&pair[0], now);
         ctx.db()
-            .set(pair[0].clone(), Value::String((&pair[1]).into()), NO_EXPIRE);
+            .set(&pair[0], Value::String((&pair[1]).into()), NO_EXPIRE);
         ctx.signal_modified_key(&pair[0]);
         ctx.notify(EVENT_STRING, "set", &pair[0]);
     }
@@ -249,16 +251,32 @@ pub fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 }
 
 /// INCR/DECR/INCRBY/DECRBY body (Redis `incrDecrCommand`): keeps the key's TTL.
+/// The counter is updated in place: one lookup, no allocation (Redis likewise rewrites an
+/// unshared integer object in place).
 fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Frame, ReplyError> {
-    let cur = match get_string_for_write(ctx, key)? {
-        None => 0,
-        Some(s) => shoal_common::number::parse_i64(&s).ok_or(ReplyError::NotInteger)?,
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    let access = db.access;
+    let new = match db.get_mut(key, now) {
+        None => {
+            db.set(key, Value::String(CompactBytes::from_i64(by)), NO_EXPIRE);
+            by
+        }
+        Some(e) => {
+            let Value::String(s) = &mut e.value else {
+                return Err(ReplyError::WrongType);
+            };
+            let cur = shoal_common::number::parse_i64(s).ok_or(ReplyError::NotInteger)?;
+            let new = cur.checked_add(by).ok_or(ReplyError::Overflow)?;
+            *s = CompactBytes::from_i64(new);
+            // A new value's clock, except that an LFU counter survives (Redis
+            // `dbSetValue`), as `Db::set_keep_ttl`.
+            if !access.lfu {
+                e.lru = access.fresh();
+            }
+            new
+        }
     };
-    let new = cur.checked_add(by).ok_or(ReplyError::Overflow)?;
-    ctx.db().set_keep_ttl(
-        key.clone(),
-        Value::String(itoa::Buffer::new().format(new).as_bytes().into()),
-    );
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "incrby", key);
     Ok(Frame::Integer(new))

@@ -50,7 +50,7 @@ pub fn estimate_idle_ms(lru: u32, now_ms: i64) -> u64 {
 
 /// The access-clock rules in force: refreshed before every command from the configuration,
 /// the time and the calling client (see [`super::Db::access`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessClock {
     /// An LFU `maxmemory-policy` is selected.
     pub lfu: bool,

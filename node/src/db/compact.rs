@@ -55,6 +55,11 @@ impl CompactBytes {
         }
     }
 
+    /// The decimal form of `v` (always inline: at most 20 bytes).
+    pub fn from_i64(v: i64) -> CompactBytes {
+        CompactBytes::from_slice(itoa::Buffer::new().format(v).as_bytes())
+    }
+
     /// Takes ownership of `v` (no copy when it is long and has no spare capacity).
     pub fn from_vec(v: Vec<u8>) -> CompactBytes {
         if v.len() <= INLINE_CAP {

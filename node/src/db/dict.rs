@@ -236,17 +236,28 @@ impl Dict {
     /// one walk, no rehash step and no snapshot bookkeeping, for updates that are not
     /// writes of the value (the access clock on a read).
     pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        self.entry_untracked(key).map(f)
+    }
+
+    /// The entry of `key`, mutable: one walk, no rehash step and no snapshot bookkeeping
+    /// (as [`Dict::update`]); the caller must not change the value while a snapshot runs.
+    pub fn entry_untracked(&mut self, key: &[u8]) -> Option<&mut Entry> {
         if self.is_empty() {
             return None;
         }
         let h = self.hash(key);
+        if !self.is_rehashing() {
+            let t = &mut self.tables[0];
+            let mask = t.mask();
+            return find_in_mut(t.buckets[h & mask].as_deref_mut(), key).map(|n| &mut n.entry);
+        }
         for t in &mut self.tables {
             if t.buckets.is_empty() {
                 continue;
             }
             let mask = t.mask();
             if let Some(n) = find_in_mut(t.buckets[h & mask].as_deref_mut(), key) {
-                return Some(f(&mut n.entry));
+                return Some(&mut n.entry);
             }
         }
         None

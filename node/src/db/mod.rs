@@ -23,6 +23,9 @@ pub mod value;
 pub mod zset;
 pub mod zset_listpack;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::Bytes;
 use indexmap::IndexSet;
 use rand::SeedableRng;
@@ -85,6 +88,10 @@ pub struct Db {
     lfu_rng: SmallRng,
     /// What lookups do with expired keys (set per command by the executor).
     pub expiry_mode: ExpiryMode,
+    /// Raised whenever `expired_log` or `new_log` gains a key; shared by the databases of a
+    /// server ([`Db::share_log_signal`]) so the executor checks one flag after a command
+    /// instead of every database's logs.
+    log_signal: Arc<AtomicBool>,
 }
 
 impl Db {
@@ -103,7 +110,28 @@ impl Db {
             access: access::AccessClock::default(),
             lfu_rng: SmallRng::from_os_rng(),
             expiry_mode: ExpiryMode::Delete,
+            log_signal: Arc::default(),
         }
+    }
+
+    /// Makes this database raise `signal` when its logs gain a key (see
+    /// [`Db::logs_may_have_keys`]).
+    pub fn share_log_signal(&mut self, signal: Arc<AtomicBool>) {
+        if !self.expired_log.is_empty() || !self.new_log.is_empty() {
+            signal.store(true, Ordering::Relaxed);
+        }
+        self.log_signal = signal;
+    }
+
+    /// False only when no database sharing this one's signal has logged a key since the
+    /// signal was last cleared with [`Db::clear_log_signal`].
+    pub fn logs_may_have_keys(&self) -> bool {
+        self.log_signal.load(Ordering::Relaxed)
+    }
+
+    /// Clears the shared signal; the caller then drains the logs of every database sharing it.
+    pub fn clear_log_signal(&self) {
+        self.log_signal.store(false, Ordering::Relaxed);
     }
 
     fn map_index(&self, key: &[u8]) -> usize {
@@ -179,6 +207,7 @@ impl Db {
                 self.remove(key);
                 self.expired_keys += 1;
                 self.expired_log.push(Bytes::copy_from_slice(key));
+                self.log_signal.store(true, Ordering::Relaxed);
                 true
             }
         }
@@ -192,10 +221,17 @@ impl Db {
         if !self.access.touch || self.snapshot_active() {
             return self.get_untouched(key, now_ms);
         }
-        // One walk checks expiry and records the access; the second returns the entry (the
-        // same two walks as a lookup without the clock).
         let i = self.map_index(key);
         let (access, rng) = (self.access, &mut self.lfu_rng);
+        if self.volatile.is_empty() {
+            // No key has a TTL, so none has expired: one walk records the access and
+            // returns the entry (Redis `lookupKey`'s single find).
+            let e = self.maps[i].entry_untracked(key)?;
+            access.touch(&mut e.lru, rng);
+            return Some(e);
+        }
+        // One walk checks expiry and records the access; the second returns the entry (the
+        // same two walks as a lookup without the clock).
         let live = self.maps[i].update(key, |e| {
             let live = !Db::expired(e, now_ms);
             if live {
@@ -263,19 +299,20 @@ impl Db {
 
     /// Sets `key` to `value` with `expire_at_ms`, replacing any old entry. The clock is a
     /// new value's, except that LFU counters survive an overwrite (Redis `dbSetValue`).
-    pub fn set(&mut self, key: Bytes, value: Value, expire_at_ms: i64) {
-        let i = self.map_index(&key);
+    pub fn set(&mut self, key: impl AsRef<[u8]>, value: Value, expire_at_ms: i64) {
+        let key = key.as_ref();
+        let i = self.map_index(key);
         if expire_at_ms != NO_EXPIRE {
-            self.volatile.insert(CompactBytes::from_slice(&key));
+            self.volatile.insert(CompactBytes::from_slice(key));
         }
         let mut lru = self.access.fresh();
         if self.access.lfu
-            && let Some(old) = self.maps[i].get(&key)
+            && let Some(old) = self.maps[i].get(key)
         {
             lru = old.lru;
         }
         let old = self.maps[i].insert(
-            &key,
+            key,
             Entry {
                 value,
                 expire_at_ms,
@@ -286,12 +323,13 @@ impl Db {
             None => {
                 self.key_count += 1;
                 if self.log_new_keys {
-                    self.new_log.push(key.clone());
+                    self.new_log.push(Bytes::copy_from_slice(key));
+                    self.log_signal.store(true, Ordering::Relaxed);
                 }
             }
             Some(old) => {
                 if old.expire_at_ms != NO_EXPIRE && expire_at_ms == NO_EXPIRE {
-                    self.volatile.swap_remove(&key[..]);
+                    self.volatile.swap_remove(key);
                 }
             }
         }
@@ -299,10 +337,11 @@ impl Db {
 
     /// Replaces the value of an existing key, keeping its TTL (`SET ... KEEPTTL`, APPEND).
     /// Inserts without TTL if the key is missing.
-    pub fn set_keep_ttl(&mut self, key: Bytes, value: Value) {
-        let i = self.map_index(&key);
+    pub fn set_keep_ttl(&mut self, key: impl AsRef<[u8]>, value: Value) {
+        let key = key.as_ref();
+        let i = self.map_index(key);
         let access = self.access;
-        match self.maps[i].get_mut(&key[..]) {
+        match self.maps[i].get_mut(key) {
             Some((_, e)) => {
                 e.value = value;
                 if !access.lfu {
@@ -519,6 +558,46 @@ mod tests {
         db.expiry_mode = ExpiryMode::Delete;
         assert!(db.get(b"k", 100).is_none());
         assert_eq!((db.len(), db.expired_keys), (0, 1));
+    }
+
+    #[test]
+    fn get_records_the_access_with_and_without_volatile_keys() {
+        let mut db = Db::new(false);
+        db.set(b"k", s("v"), NO_EXPIRE);
+        db.access.now_ms = 5_000_000;
+        // No TTL anywhere: the single-walk lookup.
+        assert_eq!(db.get(b"k", 5_000_000).map(|e| e.lru), Some(5_000));
+        db.set(b"t", s("v"), 9_000_000);
+        db.access.now_ms = 6_000_000;
+        assert_eq!(db.get(b"k", 6_000_000).map(|e| e.lru), Some(6_000));
+        assert!(db.get(b"missing", 6_000_000).is_none());
+        db.access.touch = false;
+        db.access.now_ms = 7_000_000;
+        assert_eq!(db.get(b"k", 7_000_000).map(|e| e.lru), Some(6_000));
+    }
+
+    #[test]
+    fn log_signal_is_shared_and_raised_by_expiry_and_new_keys() {
+        let signal = Arc::new(AtomicBool::new(false));
+        let (mut a, mut b) = (Db::new(false), Db::new(false));
+        a.share_log_signal(signal.clone());
+        b.share_log_signal(signal.clone());
+        b.set(b"k", s("v"), 100);
+        assert!(!a.logs_may_have_keys(), "an overwrite or TTL logs nothing");
+        assert!(b.get(b"k", 100).is_none());
+        assert!(a.logs_may_have_keys(), "b's expiry raises the shared flag");
+        a.clear_log_signal();
+        assert!(!b.logs_may_have_keys());
+        a.log_new_keys = true;
+        a.set(b"n", s("v"), NO_EXPIRE);
+        assert!(
+            b.logs_may_have_keys(),
+            "a new key raises it when `n` events are on"
+        );
+        // A database that already holds logged keys raises the signal it joins.
+        let fresh = Arc::new(AtomicBool::new(false));
+        a.share_log_signal(fresh.clone());
+        assert!(fresh.load(Ordering::Relaxed));
     }
 
     #[test]

@@ -43,6 +43,8 @@ const CRON_REHASH_STEPS: usize = 100;
 /// Replies longer than this end a chain of shared clock readings (`CmdTimes`): the next
 /// command reads the clock itself rather than start before the encoding.
 const CHAIN_MAX_REPLY: usize = 16 * 1024;
+/// Reply buffer reserved per pending command of a batch (a status, integer or short bulk).
+const REPLY_ESTIMATE_BYTES: usize = 16;
 
 /// What connection tasks and timers send to the executor.
 #[derive(Debug)]
@@ -368,6 +370,10 @@ impl Server {
             hot: crate::config::Hot::from_config(&config),
             config,
         };
+        let log_signal = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for db in &mut srv.dbs {
+            db.share_log_signal(log_signal.clone());
+        }
         srv.config_changed();
         srv
     }
@@ -478,7 +484,11 @@ impl Server {
     /// Runs `client`'s pending commands until they are done, one blocks or one is
     /// postponed by `CLIENT PAUSE`; returns the encoded replies.
     fn drain_pending(&mut self, client: &mut Client) -> BytesMut {
-        let mut out = BytesMut::new();
+        // Sized for the batch's small replies up front: growing from empty would reallocate
+        // a handful of times per batch.
+        let mut out = BytesMut::with_capacity(
+            (client.bstate.pending.len() * REPLY_ESTIMATE_BYTES).clamp(64, CHAIN_MAX_REPLY),
+        );
         // Each command starts when the previous one of this run ended (one clock read per
         // command); only an end recorded in this loop is used, never a stale one.
         self.cmd_times.last_end = None;

@@ -204,13 +204,11 @@ impl Server {
     /// `deleteExpiredKeyAndPropagate`), keys
     /// created become `new` events (Redis `dbAdd`).
     pub fn drain_expired(&mut self, current: &mut Client) {
-        // Runs after every command: the common case (nothing logged) is one tight scan.
-        if self
-            .dbs
-            .iter()
-            .all(|d| d.expired_log.is_empty() && d.new_log.is_empty())
-        {
-            return;
+        // Runs after every command: the common case (nothing logged) is one flag, shared
+        // by every database (Server::new).
+        match self.dbs.first() {
+            Some(d) if d.logs_may_have_keys() => d.clear_log_signal(),
+            _ => return,
         }
         for db in 0..self.dbs.len() {
             if !self.dbs[db].expired_log.is_empty() {
