@@ -581,7 +581,7 @@ mod tests {
         let signal = Arc::new(AtomicBool::new(false));
         let (mut a, mut b) = (Db::new(false), Db::new(false));
         a.share_log_signal(signal.clone());
-        b.share_log_signal(signal.clone());
+        b.share_log_signal(signal);
         b.set(b"k", s("v"), 100);
         assert!(!a.logs_may_have_keys(), "an overwrite or TTL logs nothing");
         assert!(b.get(b"k", 100).is_none());
