@@ -868,6 +868,7 @@ mod tests {
             d.insert(&k(i), e(i));
         }
         let mut seen = HashSet::new();
+        let mut empty_samples = 0;
         for round in 0..2000 {
             // Half the rounds sample mid-rehash, where the jumps used to repeat buckets.
             if round % 2 == 0 {
@@ -877,11 +878,16 @@ mod tests {
             d.sample(&mut rng, 5 + round as usize % 12, |key, _| {
                 got.push(key.to_vec());
             });
-            assert!(!got.is_empty() && got.len() <= 16);
+            // Early in a rehash most of the index space is empty: like Redis's
+            // `dictGetSomeKeys`, a sample may then find nothing within its step budget (the
+            // hash seed is random, so this happens in some runs; rarely, never often).
+            assert!(got.len() <= 16);
+            empty_samples += usize::from(got.is_empty());
             let distinct: HashSet<_> = got.iter().collect();
             assert_eq!(distinct.len(), got.len());
             seen.extend(got);
         }
+        assert!(empty_samples < 100, "{empty_samples} empty samples of 2000");
         // Random starting points: the samples spread over the table.
         assert!(seen.len() > 300, "{}", seen.len());
         for i in (0..990).chain(100_000..102_000) {
