@@ -34,6 +34,9 @@ use crate::error::RouterError;
 use crate::retry::{self, Job, Retry, Via};
 use crate::upstream::{self, Kind, Replies, Upstream};
 
+/// Initial capacity of a group's buffer: a few small commands without a reallocation.
+const GROUP_WIRE_START: usize = 512;
+
 /// A future reply.
 pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
 
@@ -52,6 +55,32 @@ pub enum Pending {
         /// Position of the command in its group.
         index: usize,
     },
+}
+
+/// Most connections a session remembers (more nodes than this: the cache starts over).
+const CONNS_CACHED_MAX: usize = 64;
+
+/// A session's own memo of the shared connections it used: the pool is a map shared by
+/// every lane, whose lock word would bounce between cores on every lookup.
+#[derive(Default)]
+pub struct Conns(Vec<(String, Kind, Arc<Upstream>)>);
+
+impl Conns {
+    /// The live shared connection to `addr` for this lane ([`crate::upstream::Pool::get`]).
+    pub fn get(&mut self, router: &Router, addr: &str, kind: Kind) -> Arc<Upstream> {
+        if let Some((_, _, c)) = self.0.iter().find(|(a, k, _)| *k == kind && a == addr)
+            && !c.is_closed()
+        {
+            return Arc::clone(c);
+        }
+        let conn = router.pool.get(addr, kind);
+        self.0.retain(|(a, k, _)| !(*k == kind && a == addr));
+        if self.0.len() >= CONNS_CACHED_MAX {
+            self.0.clear();
+        }
+        self.0.push((addr.to_string(), kind, Arc::clone(&conn)));
+        conn
+    }
 }
 
 /// A single-slot command sent in a group, kept for a retry.
@@ -120,10 +149,9 @@ impl Chunk {
             return Err(argv);
         };
         let addr = shard.primary.addr.as_str();
-        let found = self
-            .groups
-            .iter()
-            .rposition(|g| matches!(g.state, State::Open(_)) && g.kind == kind && g.addr == addr);
+        let open_for =
+            |g: &Group| matches!(g.state, State::Open(_)) && g.kind == kind && g.addr == addr;
+        let found = self.groups.iter().rposition(open_for);
         let group = match found {
             Some(i) => i,
             None => {
@@ -131,7 +159,7 @@ impl Chunk {
                     addr: addr.to_string(),
                     kind,
                     cmds: Vec::new(),
-                    state: State::Open(BytesMut::new()),
+                    state: State::Open(BytesMut::with_capacity(GROUP_WIRE_START)),
                 });
                 self.open += 1;
                 self.groups.len() - 1
@@ -153,7 +181,7 @@ impl Chunk {
     }
 
     /// Queues every open group on its node's shared connection (one request per group).
-    pub async fn send_open(&mut self, router: &Router) {
+    pub async fn send_open(&mut self, router: &Router, conns: &mut Conns) {
         if self.open == 0 {
             return;
         }
@@ -161,7 +189,7 @@ impl Chunk {
         for g in &mut self.groups {
             if let State::Open(wire) = &mut g.state {
                 let wire = std::mem::take(wire).freeze();
-                let conn = router.pool.get(&g.addr, g.kind);
+                let conn = conns.get(router, &g.addr, g.kind);
                 let rx = conn.send(wire, g.cmds.len()).await;
                 g.state = State::Sent(rx, conn);
             }

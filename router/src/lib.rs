@@ -9,6 +9,7 @@
 //!   del-node, failover, call), the counterpart of `redis-cli --cluster`. Its binary is
 //!   `src/bin/shoal-admin.rs`; a separate binary keeps the router's `main` a server only.
 //! - [`server`]: accept loop with backoff and a connection limit (mini-redis `Listener`).
+//! - [`batch`]: the commands of one client read grouped per node, answered in order.
 //! - [`session`]: one task per client: decode, route, forward, merge, reply in order;
 //!   the local commands (HELLO, AUTH, CLIENT, SELECT, INFO, SCAN's composite cursor) and the
 //!   stateful ones (MULTI/EXEC/WATCH pinned to one node, blocking commands on a connection of
@@ -24,11 +25,14 @@
 //! # The life of a request
 //!
 //! The session decodes every complete request in its buffer. For each, in order, it either
-//! answers locally or *enqueues* the command on the owning node's shared connection at once
-//! (so two commands of one client to one node keep their order) and hands the writer task a
-//! future for the reply. The writer awaits those futures in request order, so a client's
-//! pipeline is answered in order while its commands to different nodes run in parallel, and
-//! a slow node delays only the replies that wait for it.
+//! answers locally, or appends a single-slot command to the current read's group for the
+//! owning node ([`batch`]), or (multi-slot, fan-out, blocking, transactions) first queues
+//! the open groups and then *enqueues* the command on its connection at once (so commands
+//! of one client to one node keep their order). After the read, every group goes to its
+//! node's shared connection as one request, and the writer task gets the read's reply slots
+//! as one chunk. The writer answers them in request order and writes them with one syscall,
+//! so a client's pipeline is answered in order while its commands to different nodes run in
+//! parallel, and a slow node delays only the replies that wait for it.
 
 pub mod admin;
 pub mod aggregate;

@@ -94,6 +94,8 @@ pub struct Session {
     commands: u64,
     /// Scratch key positions for routing.
     keys: Vec<usize>,
+    /// Shared connections this session used.
+    conns: crate::batch::Conns,
 }
 
 /// Serves one client until it disconnects.
@@ -122,6 +124,7 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
         map: None,
         commands: 0,
         keys: Vec::new(),
+        conns: crate::batch::Conns::default(),
     };
     session.read_loop(rd).await;
     session.flush().await;
@@ -257,7 +260,7 @@ impl Session {
     /// Queues the open node groups on their connections: called before a command goes
     /// upstream any other way, so that each node sees this client's commands in order.
     async fn send_open(&mut self) {
-        self.chunk.send_open(&self.router).await;
+        self.chunk.send_open(&self.router, &mut self.conns).await;
         self.map = None;
     }
 

@@ -326,9 +326,10 @@ async fn write_loop(
     pending: mpsc::UnboundedSender<Pending>,
 ) {
     let mut out = BytesMut::new();
+    let mut batch = Vec::new();
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        let mut size = batch[0].wire.len();
+        let mut size = first.wire.len();
+        batch.push(first);
         while size < WRITE_BATCH_BYTES_MAX {
             match rx.try_recv() {
                 Ok(r) => {
@@ -340,7 +341,7 @@ async fn write_loop(
         }
         out.clear();
         let now = Instant::now();
-        for req in batch {
+        for req in batch.drain(..) {
             out.extend_from_slice(&req.wire);
             let p = Pending {
                 got: Vec::with_capacity(req.replies),
