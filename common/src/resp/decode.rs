@@ -60,6 +60,39 @@ pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
     crate::number::parse_i64(s)
 }
 
+/// An argument as `Bytes`: its own allocation (a value stored in the keyspace must not pin
+/// the read buffer it arrived in), except the name of a frequent command, which is static.
+fn arg_bytes(first: bool, arg: &[u8]) -> Bytes {
+    if first && let Some(name) = static_name(arg) {
+        return name;
+    }
+    Bytes::copy_from_slice(arg)
+}
+
+/// The names of the commands clients send most, spelled as clients send them (upper or
+/// lower case), without an allocation; `None` for any other spelling or command.
+fn static_name(name: &[u8]) -> Option<Bytes> {
+    macro_rules! names {
+        ($($n:literal)*) => {
+            match name {
+                $($n => Some(Bytes::from_static($n)),)*
+                _ => None,
+            }
+        };
+    }
+    names!(
+        b"GET" b"get" b"SET" b"set" b"INCR" b"incr" b"DECR" b"decr" b"INCRBY" b"incrby"
+        b"DECRBY" b"decrby" b"MGET" b"mget" b"MSET" b"mset" b"DEL" b"del" b"EXISTS" b"exists"
+        b"EXPIRE" b"expire" b"PEXPIRE" b"pexpire" b"TTL" b"ttl" b"PTTL" b"pttl" b"SETEX" b"setex"
+        b"APPEND" b"append" b"HGET" b"hget" b"HSET" b"hset" b"HDEL" b"hdel" b"HGETALL" b"hgetall"
+        b"HINCRBY" b"hincrby" b"LPUSH" b"lpush" b"RPUSH" b"rpush" b"LPOP" b"lpop" b"RPOP" b"rpop"
+        b"LRANGE" b"lrange" b"LLEN" b"llen" b"SADD" b"sadd" b"SREM" b"srem" b"SPOP" b"spop"
+        b"SISMEMBER" b"sismember" b"SMEMBERS" b"smembers" b"ZADD" b"zadd" b"ZREM" b"zrem"
+        b"ZSCORE" b"zscore" b"ZRANGE" b"zrange" b"PING" b"ping" b"PUBLISH" b"publish"
+        b"EVALSHA" b"evalsha" b"MULTI" b"multi" b"EXEC" b"exec"
+    )
+}
+
 impl RequestDecoder {
     /// A decoder enforcing `max_bulk_len` (`proto-max-bulk-len`).
     pub fn new(max_bulk_len: i64) -> Self {
@@ -155,7 +188,8 @@ impl RequestDecoder {
         }
         let args = spans[..count]
             .iter()
-            .map(|&(s, l)| Bytes::copy_from_slice(&b[s..s + l]))
+            .enumerate()
+            .map(|(i, &(s, l))| arg_bytes(i == 0, &b[s..s + l]))
             .collect();
         buf.advance(pos);
         Some(args)
@@ -231,7 +265,8 @@ impl RequestDecoder {
             }
             // Each argument gets its own allocation: a value stored in the keyspace must not
             // pin the whole read buffer it arrived in.
-            self.args.push(Bytes::copy_from_slice(&buf[..len]));
+            let first = self.args.is_empty();
+            self.args.push(arg_bytes(first, &buf[..len]));
             buf.advance(len + 2);
             self.bulk_len = None;
             self.pending_args -= 1;
@@ -542,6 +577,31 @@ mod tests {
             cmds[2],
             vec![Bytes::from("set"), Bytes::from("a"), Bytes::from("b c")]
         );
+    }
+
+    #[test]
+    fn frequent_names_decode_like_any_other_argument() {
+        for name in [
+            "GET", "get", "GeT", "INCR", "incrby", "EXEC", "GETX", "GE", "SMEMBERS",
+        ] {
+            let input = format!("*2\r\n${}\r\n{name}\r\n$3\r\nGET\r\n", name.len());
+            let want = vec![Bytes::from(name.to_string()), Bytes::from("GET")];
+            assert_eq!(decode_all(input.as_bytes()).unwrap(), vec![want.clone()]);
+            // The incremental path (a command split over reads) gives the same arguments.
+            let mut d = RequestDecoder::default();
+            let mut buf = BytesMut::new();
+            let mut got = None;
+            for &byte in input.as_bytes() {
+                buf.extend_from_slice(&[byte]);
+                if let Some(cmd) = d.decode(&mut buf).unwrap() {
+                    got = Some(cmd);
+                }
+            }
+            assert_eq!(got, Some(want));
+        }
+        assert!(static_name(b"GET").is_some() && static_name(b"GeT").is_none());
+        // Only the name is static: a later argument spelled like a name is copied.
+        assert!(arg_bytes(false, b"GET").is_unique());
     }
 
     #[test]
