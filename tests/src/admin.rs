@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use shoal_common::key_hash_slot;
 
-use crate::{Frame, Proc, RawClient, bin, require_tool};
+use crate::{Frame, Proc, RawClient, bin, output_within, require_tool};
 
 /// Which server the cluster runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +49,10 @@ fn run_output(o: Output) -> Run {
 
 /// Runs `shoal-admin` with `args`.
 pub fn admin(args: &[&str]) -> Run {
-    let o = Command::new(bin("shoal-admin"))
-        .args(args)
-        .output()
-        .expect("run shoal-admin");
+    let o = output_within(
+        Command::new(bin("shoal-admin")).args(args),
+        Duration::from_secs(300),
+    );
     run_output(o)
 }
 
@@ -69,10 +69,10 @@ pub fn admin_ok(args: &[&str]) -> String {
 
 /// Runs the real `redis-cli --cluster check addr`.
 pub fn redis_cli_check(addr: &str) -> Run {
-    let o = Command::new(require_tool("redis-cli", "redis-tools"))
-        .args(["--cluster", "check", addr])
-        .output()
-        .expect("run redis-cli");
+    let o = output_within(
+        Command::new(require_tool("redis-cli", "redis-tools")).args(["--cluster", "check", addr]),
+        Duration::from_secs(120),
+    );
     run_output(o)
 }
 

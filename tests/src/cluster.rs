@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use shoal_common::topology::SlotMap;
 
-use crate::{Frame, Proc, RawClient, bin, require_tool};
+use crate::{Frame, Proc, RawClient, bin, output_within, require_tool};
 
 /// Which server binary forms the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,34 +65,19 @@ fn start_node(kind: ServerKind) -> Proc {
     }
 }
 
-/// `free_port` can hand two tests the same port (it is free when checked, taken a moment
-/// later); a node that loses that race fails to start, and a second try on another port
-/// fixes it.
-fn start_node_retrying(kind: ServerKind) -> Proc {
-    for _ in 0..2 {
-        if let Ok(p) = std::panic::catch_unwind(|| start_node(kind)) {
-            return p;
-        }
-    }
-    start_node(kind)
-}
-
 impl RedisCluster {
     /// Starts six nodes and forms the cluster; returns when every node reports
     /// `cluster_state:ok` and every replica has synced.
     pub fn start(kind: ServerKind) -> RedisCluster {
-        let nodes: Vec<Proc> = (0..6).map(|_| start_node_retrying(kind)).collect();
+        let nodes: Vec<Proc> = (0..6).map(|_| start_node(kind)).collect();
         let cli = require_tool("redis-cli", "redis-tools");
         let mut cmd = Command::new(cli);
         cmd.arg("--cluster").arg("create");
         for n in &nodes {
             cmd.arg(format!("127.0.0.1:{}", n.port));
         }
-        let out = cmd
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run redis-cli --cluster create");
+        cmd.args(["--cluster-replicas", "1", "--cluster-yes"]);
+        let out = output_within(&mut cmd, Duration::from_secs(120));
         assert!(
             out.status.success(),
             "cluster create failed: {}",
@@ -137,7 +122,9 @@ impl RedisCluster {
     }
 
     /// Waits until every live node says `cluster_state:ok`, agrees on a complete slot map
-    /// with no failed primary, and every listed replica is healthy.
+    /// with no failed primary, lists every live node (as a primary or a replica: a replica
+    /// that its primary does not know yet is not settled) and sees every listed replica
+    /// healthy.
     pub fn wait_stable(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
@@ -151,7 +138,8 @@ impl RedisCluster {
 
     fn is_stable(&self) -> bool {
         let mut first: Option<Vec<View>> = None;
-        for i in self.live().collect::<Vec<_>>() {
+        let live: Vec<usize> = self.live().collect();
+        for &i in &live {
             let Ok(mut c) = RawClient::connect(self.nodes[i].port) else {
                 return false;
             };
@@ -166,7 +154,14 @@ impl RedisCluster {
                 .shards
                 .iter()
                 .all(|s| s.primary.healthy && s.replicas.iter().all(|r| r.healthy));
-            if !ok || !healthy || !map.is_complete() {
+            let known: Vec<Option<usize>> = map
+                .shards
+                .iter()
+                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
+                .map(|n| self.index_of(&n.addr))
+                .collect();
+            let knows_all = live.iter().all(|&j| known.contains(&Some(j)));
+            if !ok || !healthy || !knows_all || !map.is_complete() {
                 return false;
             }
             let mut view: Vec<_> = map
@@ -189,15 +184,46 @@ impl RedisCluster {
         first.is_some()
     }
 
+    /// Waits until, on every live primary, every replica has acknowledged the whole
+    /// replication stream (INFO replication: each `slaveN` `offset=` equals
+    /// `master_repl_offset`), so a failover that follows loses no acknowledged write.
+    /// Panics after `timeout`.
+    pub fn wait_replicas_caught_up(&self, timeout: Duration) {
+        let caught_up = |port: u16| {
+            let Ok(mut c) = RawClient::connect(port) else {
+                return true;
+            };
+            let info = c.cmd(&["INFO", "replication"]);
+            let text = info
+                .as_bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+            };
+            if field("role").as_deref() != Some("master") {
+                return true;
+            }
+            let Some(offset) = field("master_repl_offset") else {
+                return false;
+            };
+            let want = format!("offset={offset},");
+            text.lines()
+                .filter(|l| l.starts_with("slave") && l.contains("ip="))
+                .all(|l| l.contains(&want))
+        };
+        let ok = crate::wait_until(timeout, || self.nodes.iter().all(|n| caught_up(n.port)));
+        assert!(ok, "replicas did not catch up within {timeout:?}");
+    }
+
     /// `redis-cli --cluster <args...>` against node 0; panics on failure.
     pub fn cli_cluster(&self, args: &[&str]) -> String {
         let cli = require_tool("redis-cli", "redis-tools");
-        let out = Command::new(cli)
-            .arg("--cluster")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run redis-cli --cluster");
+        let out = output_within(
+            Command::new(cli).arg("--cluster").args(args),
+            Duration::from_secs(300),
+        );
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -227,6 +253,7 @@ pub fn start_router(seeds: &str, extra: &[&str]) -> Proc {
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+    crate::watchdog::register(child.id(), &exe);
     let deadline = Instant::now() + Duration::from_secs(20);
     let port = loop {
         let text = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -244,7 +271,7 @@ pub fn start_router(seeds: &str, extra: &[&str]) -> Proc {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let p = Proc {
+    let mut p = Proc {
         port,
         dir,
         child,

@@ -31,6 +31,9 @@ use shoal_common::resp::encode::encode_request;
 pub mod admin;
 pub mod cluster;
 pub mod mock;
+pub mod watchdog;
+
+pub use watchdog::output_within;
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {
@@ -59,13 +62,55 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A free TCP port on 127.0.0.1 whose +10000 bus port is free too.
-pub fn free_port() -> u16 {
+/// Client ports the harness hands out: `PORT_BASE..PORT_BASE + PORT_SPAN`. With the cluster bus
+/// port (+10000) both stay below 30000, outside Linux's ephemeral range (32768-60999) that
+/// outgoing connections draw their local ports from, so no client connection of a parallel
+/// test can take a server's port between the check and the bind.
+const PORT_BASE: u16 = 10000;
+const PORT_SPAN: u16 = 10000;
+
+/// Ports handed out so far by this process: each port at most once (per wrap of the range),
+/// so two tests of one binary never share a port. The start is spread by pid and time, so
+/// test binaries running at once on one machine start far apart.
+fn next_ports(n: u16) -> u16 {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static SEED: OnceLock<u32> = OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        std::process::id().wrapping_mul(7919) ^ nanos
+    });
     loop {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-        let port = l.local_addr().expect("local addr").port();
-        if port < 55000 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
-            return port;
+        let at = seed.wrapping_add(NEXT.fetch_add(u32::from(n), Ordering::Relaxed));
+        let offset = u16::try_from(at % u32::from(PORT_SPAN)).expect("invariant: below the span");
+        if offset + n <= PORT_SPAN {
+            return PORT_BASE + offset;
+        }
+    }
+}
+
+/// True if `port` and its cluster bus port (+10000) can be bound on 127.0.0.1 now.
+fn bindable(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+        && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok()
+}
+
+/// A free TCP port on 127.0.0.1 whose +10000 bus port is free too, never handed out before
+/// by this process and outside the ephemeral range (see [`PORT_BASE`]).
+pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// The first of `n` consecutive free ports (each with its +10000 bus port free), never
+/// handed out before by this process (for scripts that number nodes from a base port).
+pub fn free_ports(n: u16) -> u16 {
+    loop {
+        let base = next_ports(n);
+        if (base..base + n).all(bindable) {
+            return base;
         }
     }
 }
@@ -106,25 +151,43 @@ impl Proc {
     }
 
     fn start(exe: PathBuf, extra: &[&str], base: &[&str]) -> Proc {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let port_s = port.to_string();
-        let mut args: Vec<&str> = vec!["--port", &port_s, "--bind", "127.0.0.1"];
-        let dir_s = dir.path().display().to_string();
-        args.extend(["--dir", &dir_s]);
-        args.extend_from_slice(base);
-        args.extend_from_slice(extra);
-        let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
-        let child = spawn(&exe, &args, dir.path());
-        let p = Proc {
-            port,
-            dir,
-            child,
-            exe,
-            args,
-        };
-        p.wait_ready();
-        p
+        // A port found free can still be taken before the server binds it (by a server a
+        // test binary running at the same time started): the server then exits with
+        // "address in use", and starting again on another port is the fix.
+        let mut failed_logs = String::new();
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let port = free_port();
+            let port_s = port.to_string();
+            let mut args: Vec<&str> = vec!["--port", &port_s, "--bind", "127.0.0.1"];
+            let dir_s = dir.path().display().to_string();
+            args.extend(["--dir", &dir_s]);
+            args.extend_from_slice(base);
+            args.extend_from_slice(extra);
+            let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+            let child = spawn(&exe, &args, dir.path());
+            let mut p = Proc {
+                port,
+                dir,
+                child,
+                exe: exe.clone(),
+                args,
+            };
+            match p.try_wait_ready() {
+                Ok(()) => return p,
+                Err(log) if log.to_ascii_lowercase().contains("in use") => {
+                    failed_logs.push_str(&log);
+                }
+                Err(log) => panic!(
+                    "{} exited while starting on port {port}; log:\n{log}",
+                    exe.display()
+                ),
+            }
+        }
+        panic!(
+            "{} found its port taken five times; logs:\n{failed_logs}",
+            exe.display()
+        );
     }
 
     /// Kills the process and starts it again with the same arguments, port and directory
@@ -135,12 +198,29 @@ impl Proc {
         self.wait_ready();
     }
 
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+    pub(crate) fn wait_ready(&mut self) {
+        if let Err(log) = self.try_wait_ready() {
+            panic!(
+                "{} exited while starting on port {}; log:\n{log}",
+                self.exe.display(),
+                self.port
+            );
+        }
+    }
+
+    /// Waits until this process (not another one that holds the port) answers PING on its
+    /// port; `Err(log)` if it exits first. Panics after a generous deadline.
+    fn try_wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            if !self.alive() {
+                return Err(self.log());
+            }
             // A server with `requirepass` answers NOAUTH: it is up all the same.
             // A connection closed before the reply (the server still starting, or the port
             // briefly taken by another process) is retried, not fatal.
+            // The answer counts only if this process holds the listening socket (checked
+            // after the PING: reading /proc/net/tcp on every poll is slow on a busy box).
             if let Ok(mut c) = RawClient::connect(self.port) {
                 c.send(&["PING"]);
                 if matches!(c.try_read(), Some(Frame::Simple(_) | Frame::Error(_))) {
@@ -148,13 +228,15 @@ impl Proc {
                     // connection before the test counts clients.
                     c.send(&["QUIT"]);
                     let _ = c.try_read();
-                    return;
+                    if owns_listener(self.child.id(), self.port) {
+                        return Ok(());
+                    }
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!(
-            "server on port {} did not answer PING; log:\n{}",
+            "server on port {} did not answer PING within 30 s; log:\n{}",
             self.port,
             self.log()
         );
@@ -184,6 +266,7 @@ impl Proc {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        watchdog::unregister(self.child.id());
     }
 
     /// Waits up to `timeout` for the process to exit; its status code if it did.
@@ -205,17 +288,66 @@ fn spawn(exe: &PathBuf, args: &[String], dir: &std::path::Path) -> Child {
         .append(true)
         .open(dir.join("server.log"))
         .expect("log file");
-    Command::new(exe)
+    // Both streams into the log: redis-server logs to stdout, shoal-node to stderr.
+    let child = Command::new(exe)
         .args(args)
-        .stdout(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
         .stderr(log)
         .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()))
+        .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+    watchdog::register(child.id(), exe);
+    child
+}
+
+/// True if process `pid` holds the socket listening on `port` (read from Linux's /proc), so a
+/// PING answered on the port is answered by that process and not by another server that got
+/// the port first. Where /proc is absent the check is skipped (true).
+fn owns_listener(pid: u32, port: u16) -> bool {
+    let mut tables = Vec::new();
+    for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            tables.push(text);
+        }
+    }
+    if tables.is_empty() {
+        return true;
+    }
+    let port_hex = format!(":{port:04X}");
+    // Columns: sl local_address rem_address st ... inode (the 10th); state 0A is LISTEN.
+    let sockets: Vec<String> = tables
+        .iter()
+        .flat_map(|t| t.lines().skip(1))
+        .filter(|l| l.contains(&port_hex))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() > 9 && f[3] == "0A" && f[1].ends_with(&port_hex))
+        .map(|f| format!("socket:[{}]", f[9]))
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|l| sockets.iter().any(|s| l.as_os_str() == s.as_str()))
+    })
 }
 
 impl Drop for Proc {
+    /// Kills the process. When the test is failing (unwinding), the end of the server's log
+    /// is printed first: the temporary directory goes away with the process, and the log
+    /// is often what explains a failure seen once on a loaded CI machine.
+    #[allow(clippy::print_stderr)] // shown by the test harness for failing tests only
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!(
+                "--- last lines of the log of {} on port {} ---\n{tail}",
+                self.exe.display(),
+                self.port
+            );
+        }
     }
 }
 
@@ -423,6 +555,17 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits until the server `c` is connected to reports exactly `n` blocked clients (INFO
+/// clients), so a test knows a command sent on another connection is blocked (and in which
+/// order several were) without sleeping for a guessed time. Panics after 30 s.
+pub fn wait_blocked(c: &mut RawClient, n: usize) {
+    let want = n.to_string();
+    let ok = wait_until(Duration::from_secs(30), || {
+        info_field(c, "clients", "blocked_clients").as_deref() == Some(want.as_str())
+    });
+    assert!(ok, "the server never reported {n} blocked client(s)");
 }
 
 /// One `field:value` of an INFO reply (`None` if absent).

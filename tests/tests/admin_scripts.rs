@@ -9,7 +9,6 @@
 //! the router (`shoal-router` on the base port), as a client that does not speak cluster
 //! would.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -18,26 +17,14 @@ use shoal_tests::admin::{
     Run, assert_both_checks_pass, assert_keys_exactly_once, key_value, myself, redis_cli_check,
     wait_until,
 };
-use shoal_tests::{Frame, RawClient, bin, free_port};
+use shoal_tests::{Frame, RawClient, bin, free_ports};
 
 const KEYS: usize = 100_000;
 const NODES: u16 = 6;
 
-/// A base port whose next NODES ports and their bus ports (+10000) are free.
+/// A base port: the router's, then the NODES nodes' (each with its bus port +10000 free).
 fn free_base() -> u16 {
-    loop {
-        let base = free_port();
-        if base + NODES + 10000 > 65000 {
-            continue;
-        }
-        let free = (0..=NODES).all(|i| {
-            TcpListener::bind(("127.0.0.1", base + i)).is_ok()
-                && TcpListener::bind(("127.0.0.1", base + i + 10000)).is_ok()
-        });
-        if free {
-            return base;
-        }
-    }
+    free_ports(NODES + 1)
 }
 
 /// The cluster started by the script; `scripts/cluster down` on drop, even on panic.
@@ -51,14 +38,15 @@ struct Script {
 
 impl Script {
     fn run(&self, args: &[&str]) -> Run {
-        let o = Command::new(self.root.join("scripts/cluster"))
-            .args(args)
-            .env("PORT", self.base.to_string())
-            .env("NODES", NODES.to_string())
-            .env("SERVER", self.server)
-            .env("SHOAL_BIN_DIR", &self.bin_dir)
-            .output()
-            .expect("run scripts/cluster");
+        let o = shoal_tests::output_within(
+            Command::new(self.root.join("scripts/cluster"))
+                .args(args)
+                .env("PORT", self.base.to_string())
+                .env("NODES", NODES.to_string())
+                .env("SERVER", self.server)
+                .env("SHOAL_BIN_DIR", &self.bin_dir),
+            Duration::from_secs(600),
+        );
         Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -84,11 +72,13 @@ impl Script {
         format!("127.0.0.1:{}", self.base + 1)
     }
 
-    /// Waits for both checks to pass, then audits the keys on the live nodes.
+    /// Waits for both checks to pass and every live node to say `cluster_state:ok` (the
+    /// checks read slot tables, not the state a node answers clients with), then audits
+    /// the keys on the live nodes.
     fn settle(&self, live: &[u16], what: &str) {
         let entry = format!("127.0.0.1:{}", live[0]);
         wait_until(Duration::from_secs(30), what, || {
-            redis_cli_check(&entry).code == 0
+            redis_cli_check(&entry).code == 0 && live.iter().all(|&p| state_ok(p))
         });
         assert_both_checks_pass(&entry);
         assert_keys_exactly_once(live, KEYS);
@@ -96,9 +86,31 @@ impl Script {
 }
 
 impl Drop for Script {
+    /// `scripts/cluster down`; when the test is failing, the end of every node's log first
+    /// (down removes them).
+    #[allow(clippy::print_stderr)] // shown by the test harness for failing tests only
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let run = self.root.join("scripts/.run").join(self.base.to_string());
+            for i in 1..=NODES {
+                let log = std::fs::read_to_string(run.join(format!("node-{i}/node.log")))
+                    .unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                eprintln!("--- last lines of node {i}'s log ---\n{tail}");
+            }
+        }
         let _ = self.run(&["down"]);
     }
+}
+
+/// True when the node on `port` answers `cluster_state:ok` to CLUSTER INFO.
+fn state_ok(port: u16) -> bool {
+    RawClient::connect(port).is_ok_and(|mut c| {
+        c.cmd(&["CLUSTER", "INFO"])
+            .as_bytes()
+            .is_some_and(|b| String::from_utf8_lossy(b).contains("cluster_state:ok"))
+    })
 }
 
 /// Every key written (`SET`) or read back and compared (`GET`) through the router, pipelined.

@@ -16,11 +16,10 @@ fn here() -> &'static Path {
 }
 
 fn run(program: PathBuf, script: &Path, port: u16, hint: &str) {
-    let out = Command::new(&program)
-        .arg(script)
-        .arg(port.to_string())
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+    let out = shoal_tests::output_within(
+        Command::new(&program).arg(script).arg(port.to_string()),
+        std::time::Duration::from_secs(300),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.trim_end().ends_with("ok"),

@@ -20,10 +20,10 @@ fn cluster_node() -> Proc {
 
 /// Runs redis-cli; returns its exit code and combined output.
 fn redis_cli(args: &[String]) -> (i32, String) {
-    let out = Command::new(require_tool("redis-cli", "redis-tools"))
-        .args(args)
-        .output()
-        .expect("run redis-cli");
+    let out = shoal_tests::output_within(
+        Command::new(require_tool("redis-cli", "redis-tools")).args(args),
+        Duration::from_secs(300),
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -146,7 +146,7 @@ fn kill_a_primary_under_load() {
     }
     // Let replication catch up, so a failover loses no acknowledged write (Redis replication
     // is asynchronous; that loss would be Redis's, not the router's).
-    thread::sleep(Duration::from_millis(500));
+    cluster.wait_replicas_caught_up(Duration::from_secs(30));
     let victim = cluster.primary_of(0);
     let mut cluster = cluster;
     cluster.nodes[victim].kill();
@@ -222,19 +222,21 @@ fn reshard_under_load() {
         load.step(&mut c, &keys, i);
     }
     let seed = format!("127.0.0.1:{}", cluster.nodes[0].port);
+    // A reshard that hangs is killed and fails the test (output_within's deadline).
     let reshard = thread::spawn(move || {
-        std::process::Command::new("redis-cli")
-            .args(["--cluster", "reshard", &seed, "--cluster-from", &from_id])
-            .args([
-                "--cluster-to",
-                &to_id,
-                "--cluster-slots",
-                "300",
-                "--cluster-yes",
-            ])
-            .args(["--cluster-pipeline", "5"])
-            .output()
-            .expect("redis-cli reshard")
+        shoal_tests::output_within(
+            std::process::Command::new("redis-cli")
+                .args(["--cluster", "reshard", &seed, "--cluster-from", &from_id])
+                .args([
+                    "--cluster-to",
+                    &to_id,
+                    "--cluster-slots",
+                    "300",
+                    "--cluster-yes",
+                ])
+                .args(["--cluster-pipeline", "5"]),
+            Duration::from_secs(300),
+        )
     });
     let mut i = 400;
     while !reshard.is_finished() {
