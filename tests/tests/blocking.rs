@@ -1,27 +1,9 @@
 //! Blocking list operations with several real connections: FIFO fairness, timeouts, wake-ups
 //! by another connection's push, pipelined commands behind a blocked command.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use shoal_tests::{Frame, Proc, RawClient, bulk};
-
-/// Waits until the node reports `n` blocked clients (INFO clients), so that the order of
-/// events across connections is known without sleeping for a guessed time.
-fn wait_blocked(c: &mut RawClient, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let want = format!("blocked_clients:{n}\r\n");
-    loop {
-        let info = c.cmd(&["INFO", "clients"]);
-        let text = info
-            .as_bytes()
-            .map(|b| String::from_utf8_lossy(b).into_owned());
-        if text.is_some_and(|t| t.contains(&want)) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {want:?}");
-        std::thread::yield_now();
-    }
-}
+use shoal_tests::{Frame, Proc, bulk, wait_blocked};
 
 fn pair(k: &str, v: &str) -> Frame {
     Frame::Array(vec![bulk(k), bulk(v)])

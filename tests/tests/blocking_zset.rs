@@ -1,9 +1,7 @@
 //! Blocking sorted-set pops (BZPOPMIN, BZPOPMAX, BZMPOP) with several clients: served by a
 //! ZADD on another connection, first come first served, timeouts, MULTI, errors as Redis.
 
-use std::time::Duration;
-
-use shoal_tests::{Differ, Frame, Proc, bulk};
+use shoal_tests::{Differ, Frame, Proc, bulk, wait_blocked};
 
 fn arr(items: &[&str]) -> Frame {
     Frame::Array(items.iter().map(|s| bulk(s)).collect())
@@ -42,12 +40,13 @@ fn a_zadd_on_another_connection_serves_the_blocked_clients_in_order() {
     let mut second = node.raw();
     let mut third = node.raw();
     let mut writer = node.raw();
+    // Each waits until the previous one is blocked: the order they are served in is known.
     first.send(&["BZPOPMIN", "k1", "z", "0"]);
-    std::thread::sleep(Duration::from_millis(50));
+    wait_blocked(&mut writer, 1);
     second.send(&["BZMPOP", "0", "1", "z", "MAX", "COUNT", "2"]);
-    std::thread::sleep(Duration::from_millis(50));
+    wait_blocked(&mut writer, 2);
     third.send(&["BZPOPMAX", "z", "0"]);
-    std::thread::sleep(Duration::from_millis(50));
+    wait_blocked(&mut writer, 3);
     assert_eq!(
         writer.cmd(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]),
         Frame::Integer(3)
@@ -71,7 +70,7 @@ fn blocked_clients_keep_waiting_through_other_types_and_time_out() {
     let mut waiter = node.raw();
     let mut writer = node.raw();
     waiter.send(&["BZPOPMIN", "z", "0"]);
-    std::thread::sleep(Duration::from_millis(50));
+    wait_blocked(&mut writer, 1);
     assert_eq!(writer.cmd(&["SET", "z", "string"]), Frame::ok());
     assert_eq!(writer.cmd(&["DEL", "z"]), Frame::Integer(1));
     assert_eq!(writer.cmd(&["MULTI"]), Frame::ok());

@@ -1,7 +1,7 @@
 //! MULTI/EXEC/DISCARD/WATCH/UNWATCH against real Redis 7.0, including WATCH races driven
 //! from several connections.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -240,12 +240,33 @@ fn watch_and_flushdb_flushall() {
     }
 }
 
+/// Sets `key` with a short TTL and WATCHes it on both servers, making sure both WATCHes ran
+/// while the key was still live (a busy machine can let a short TTL pass between the two
+/// commands: then UNWATCH, and again with twice the TTL); returns once the key has expired on
+/// both servers (nothing touched it meanwhile).
+fn set_and_watch_live_key(t: &mut DifferN, key: &str) {
+    let mut ttl = Duration::from_millis(40);
+    loop {
+        let before = Instant::now();
+        t.check(0, &["SET", key, "v", "PX", &ttl.as_millis().to_string()]);
+        let set_done = Instant::now();
+        t.check(0, &["WATCH", key]);
+        // Both SETs ran after `before`, so neither key expires before `before + ttl`
+        // (5 ms for the servers' millisecond clocks).
+        if before.elapsed() + Duration::from_millis(5) < ttl {
+            let expired = set_done + ttl + Duration::from_millis(30);
+            std::thread::sleep(expired.saturating_duration_since(Instant::now()));
+            return;
+        }
+        t.check(0, &["UNWATCH"]);
+        ttl *= 2;
+    }
+}
+
 #[test]
 fn watched_key_that_expires_counts_as_modified() {
     let mut t = DifferN::new(&[], 1);
-    t.check(0, &["SET", "soon", "v", "PX", "40"]);
-    t.check(0, &["WATCH", "soon"]);
-    std::thread::sleep(Duration::from_millis(80));
+    set_and_watch_live_key(&mut t, "soon");
     t.check(0, &["MULTI"]);
     t.check(0, &["PING"]);
     // Expired before EXEC, even though nothing deleted it yet: nil.
@@ -259,9 +280,7 @@ fn watched_key_that_expires_counts_as_modified() {
     t.check(0, &["PING"]);
     t.check(0, &["EXEC"]);
     // Lazy expiry by another access deletes a live-watched key: nil.
-    t.check(0, &["SET", "lazy", "v", "PX", "40"]);
-    t.check(0, &["WATCH", "lazy"]);
-    std::thread::sleep(Duration::from_millis(80));
+    set_and_watch_live_key(&mut t, "lazy");
     t.check(0, &["EXISTS", "lazy"]);
     t.check(0, &["MULTI"]);
     t.check(0, &["PING"]);

@@ -176,7 +176,8 @@ fn dead_hung_and_crashing_nodes_fail_only_their_requests() {
         Arc::new(move |_, args| topology(args, &r2).unwrap_or(Reply::Frame(bulk("b")))),
     );
     let seed = format!("127.0.0.1:{pa}");
-    let router = start_router(&seed, &["--timeout-ms", "500"]);
+    // A bound long enough that B's answer beats it even on a busy machine.
+    let router = start_router(&seed, &["--timeout-ms", "3000"]);
     // Keys picked by slot: one per node.
     let key_with = |prefix: &str, lo: u16, hi: u16| {
         (0..)
@@ -216,16 +217,16 @@ fn dead_hung_and_crashing_nodes_fail_only_their_requests() {
     let t = Instant::now();
     stuck.send(&["GET", &hang]);
     assert_eq!(other.cmd(&["GET", &kb]), bulk("b"));
-    assert!(t.elapsed() < Duration::from_millis(400), "B waited for A");
+    assert!(t.elapsed() < Duration::from_millis(2500), "B waited for A");
     let e = stuck.read();
     let Frame::Error(text) = &e else {
         panic!("{e:?}")
     };
     assert!(
-        String::from_utf8_lossy(text).contains("did not answer within 500 ms"),
+        String::from_utf8_lossy(text).contains("did not answer within 3000 ms"),
         "{e:?}"
     );
-    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(t.elapsed() < Duration::from_secs(10));
 }
 
 /// A pipeline spread over two nodes is answered in request order, with a MOVED and a
