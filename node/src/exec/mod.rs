@@ -658,6 +658,32 @@ enum Wake {
     Snapshot,
 }
 
+/// One iteration over queued events (`first` already taken off the queue, then up to `more`
+/// from it): they run before the timer is looked at again, and cluster changes are saved once
+/// at the end (Redis `beforeSleep`).
+fn handle_queued(srv: &mut Server, first: Option<Event>, more: usize) {
+    srv.cluster_iter.active = true;
+    let mut handled = 0;
+    if let Some(ev) = first {
+        srv.handle(ev);
+        handled += 1;
+    }
+    let mut taken = 0;
+    while !srv.shutdown_requested
+        && taken < more
+        && let Some(ev) = srv.inbox.as_mut().and_then(|rx| rx.try_recv().ok())
+    {
+        taken += 1;
+        srv.handle(ev);
+        handled += 1;
+        if handled % cluster::ITERATION_MAX_EVENTS == 0 {
+            srv.flush_cluster_changes();
+        }
+    }
+    srv.cluster_iter.active = false;
+    srv.flush_cluster_changes();
+}
+
 /// The executor task: owns `srv` and serves events until every sender is gone or SHUTDOWN.
 /// The receiver lives in `srv.inbox` so that a long script can serve events while it runs
 /// (`script::busy`).
@@ -679,26 +705,19 @@ pub async fn run(mut srv: Server, rx: mpsc::UnboundedReceiver<Event>) -> Server 
         srv.inbox = Some(rx);
         match wake {
             Wake::Event(None) => break,
-            Wake::Event(Some(ev)) => {
-                // One iteration: what is queued runs before the timer is looked at again,
-                // and cluster changes are saved once at its end (Redis `beforeSleep`).
-                srv.cluster_iter.active = true;
-                srv.handle(ev);
-                let mut handled = 1;
-                while let Some(ev) = srv.inbox.as_mut().and_then(|rx| rx.try_recv().ok()) {
-                    srv.handle(ev);
-                    if srv.shutdown_requested {
-                        break;
-                    }
-                    handled += 1;
-                    if handled % cluster::ITERATION_MAX_EVENTS == 0 {
-                        srv.flush_cluster_changes();
-                    }
+            Wake::Event(Some(ev)) => handle_queued(&mut srv, Some(ev), usize::MAX),
+            Wake::Tick => {
+                // As Redis's event loop runs the file events a poll returned before the
+                // time events: what arrived while this task waited (a cluster PONG after the
+                // process was descheduled for a while) is handled before the cron judges how
+                // long a peer has been silent.
+                // Only what is queued now: a steady stream of events cannot starve the cron.
+                let queued = srv.inbox.as_ref().map_or(0, mpsc::UnboundedReceiver::len);
+                handle_queued(&mut srv, None, queued);
+                if !srv.shutdown_requested {
+                    srv.cron();
                 }
-                srv.cluster_iter.active = false;
-                srv.flush_cluster_changes();
             }
-            Wake::Tick => srv.cron(),
             Wake::Timer => srv.handle_blocked_timeouts(),
             Wake::Snapshot => srv.snapshot_tick(),
         }
