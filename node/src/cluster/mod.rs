@@ -345,6 +345,9 @@ pub struct ClusterState {
     pub settings: ClusterSettings,
     /// Unix ms of the last once-a-second random ping.
     pub last_random_ping_ms: i64,
+    /// Unix ms of the last bus tick (0 before the first): a late tick means this process
+    /// was stalled (`bus::STALLED_TICK_MS`).
+    pub last_tick_ms: i64,
     /// Nodes just marked FAIL whose FAIL message is still to be broadcast.
     pub pending_fail_broadcast: Vec<NodeId>,
     /// Elections, votes and manual failover (issue 6).
@@ -403,6 +406,7 @@ impl ClusterState {
             saved_key: String::new(),
             settings: ClusterSettings::default(),
             last_random_ping_ms: 0,
+            last_tick_ms: 0,
             failover: bus::failover::FailoverState::default(),
             repl_offset: 0,
             repl_data_age_ms: 0,

@@ -69,6 +69,13 @@ const RANDOM_PING_INTERVAL_MS: i64 = 1000;
 /// Candidates sampled for the random PING (Redis samples 5).
 const RANDOM_PING_SAMPLE: usize = 5;
 
+/// A tick coming this much after the previous one (ticks run every 100 ms) means this
+/// process did not run for a while (a loaded machine descheduled it). PONGs that arrived
+/// meanwhile may still be unread in the sockets, so that tick judges no peer silent (no new
+/// PFAIL); the next one, 100 ms later, judges with them handled. Redis gets the same from its
+/// event loop, which runs the file events a poll returned before the time events.
+pub const STALLED_TICK_MS: i64 = 500;
+
 /// This node's header.
 pub fn header(st: &ClusterState) -> Header {
     let me = st.me();
@@ -751,6 +758,8 @@ pub fn on_link_closed(
 /// Periodic work (Redis `clusterCron`, run every 100 ms).
 pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Effects) {
     st.now_ms = now_ms;
+    let stalled = st.last_tick_ms != 0 && now_ms - st.last_tick_ms > STALLED_TICK_MS;
+    st.last_tick_ms = now_ms;
     let timeout = st.settings.node_timeout_ms;
     st.blacklist.retain(|_, until| *until > now_ms);
     let handshake_ttl = timeout.max(1000);
@@ -786,7 +795,11 @@ pub fn tick(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut Eff
             continue;
         };
         let pending = n.ping_sent_ms != 0 && now_ms - n.ping_sent_ms > timeout;
-        if pending && now_ms - n.data_recv_ms > timeout && !n.failing() && !n.has(flags::HANDSHAKE)
+        if pending
+            && !stalled
+            && now_ms - n.data_recv_ms > timeout
+            && !n.failing()
+            && !n.has(flags::HANDSHAKE)
         {
             n.flags |= flags::PFAIL;
             n.link_connected = false;
@@ -853,4 +866,72 @@ fn random_ping(st: &mut ClusterState, now_ms: i64, rng: &mut impl Rng, fx: &mut 
 pub fn forget(st: &mut ClusterState, id: &NodeId, now_ms: i64) {
     st.del_node(id);
     st.blacklist.insert(*id, now_ms + BLACKLIST_TTL_MS);
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::SmallRng;
+
+    use super::*;
+
+    /// A state knowing one master peer that was last heard from at 1 ms and whose PING
+    /// (sent at 1 ms) is unanswered; node timeout 2000 ms.
+    fn with_silent_peer() -> (ClusterState, NodeId, SmallRng) {
+        let mut rng = SmallRng::seed_from_u64(3);
+        let mut st = ClusterState::new(&mut rng, 7000, 17000, 0);
+        st.settings.node_timeout_ms = 2000;
+        let id = NodeId::random(&mut rng);
+        let mut n = ClusterNode::new(id, "127.0.0.1".into(), 7001, 17001, flags::MASTER, 0);
+        n.ping_sent_ms = 1;
+        n.pong_recv_ms = 1;
+        n.data_recv_ms = 1;
+        st.nodes.insert(id, n);
+        (st, id, rng)
+    }
+
+    /// PFAIL, or already FAIL (alone, we are the whole quorum).
+    fn pfail(st: &ClusterState, id: NodeId) -> bool {
+        st.nodes.get(&id).is_some_and(ClusterNode::failing)
+    }
+
+    #[test]
+    fn regular_ticks_flag_a_peer_silent_for_node_timeout() {
+        let (mut st, id, mut rng) = with_silent_peer();
+        let mut fx = Effects::default();
+        let mut now = 1900;
+        tick(&mut st, now, &mut rng, &mut fx);
+        assert!(!pfail(&st, id), "not silent for node timeout yet");
+        now += 100;
+        tick(&mut st, now, &mut rng, &mut fx);
+        assert!(!pfail(&st, id), "exactly node timeout is not more than it");
+        now += 100;
+        tick(&mut st, now, &mut rng, &mut fx);
+        assert!(pfail(&st, id));
+    }
+
+    #[test]
+    fn a_tick_after_a_stall_judges_nobody_the_next_one_does() {
+        let (mut st, id, mut rng) = with_silent_peer();
+        let mut fx = Effects::default();
+        tick(&mut st, 100, &mut rng, &mut fx);
+        // This process did not run for 5 s: the peer's PONG may be unread in its socket.
+        tick(&mut st, 5100, &mut rng, &mut fx);
+        assert!(!pfail(&st, id), "judged right after our own stall");
+        // The PONG arrived while we were stalled: handled before the next tick.
+        st.nodes.get_mut(&id).expect("peer").ping_sent_ms = 0;
+        st.nodes.get_mut(&id).expect("peer").data_recv_ms = 5150;
+        tick(&mut st, 5200, &mut rng, &mut fx);
+        assert!(!pfail(&st, id));
+        // Really silent: the next regular tick flags it.
+        let (mut st, id, mut rng) = with_silent_peer();
+        tick(&mut st, 100, &mut rng, &mut fx);
+        tick(&mut st, 5100, &mut rng, &mut fx);
+        assert!(!pfail(&st, id));
+        tick(&mut st, 5200, &mut rng, &mut fx);
+        assert!(
+            pfail(&st, id),
+            "a silent peer is flagged one tick after the stall"
+        );
+    }
 }
