@@ -4,7 +4,7 @@
 //! One VM per node, owned by the executor ([`Scripting`] lives in `Server`), so a script runs
 //! atomically: nothing else touches the node until it returns. The VM is built as Redis
 //! builds its own: base, table, string, math and coroutine libraries, plus `bit` ([`libs`]),
-//! the `redis` table and a read-only global view (`prelude.lua`): creating globals or
+//! `cjson` ([`cjson`]), the `redis` table and a read-only global view (`prelude.lua`): creating globals or
 //! changing a library fails with `Attempt to modify a readonly table`, reading a missing
 //! global fails with `Script attempted to access nonexistent global variable`.
 //!
@@ -13,6 +13,8 @@
 
 pub mod api;
 pub mod busy;
+pub mod cjson;
+pub mod clib;
 pub mod convert;
 pub mod function;
 pub mod libs;
@@ -63,6 +65,9 @@ pub struct Scripting {
     fn_runner: Function,
     /// What `redis.register_function` collects during FUNCTION LOAD.
     registry: function::Registry,
+    /// The settings of the `cjson` scripts see (SCRIPT FLUSH resets them, as Redis's new
+    /// VM would have them).
+    cjson_config: cjson::Shared,
 }
 
 impl std::fmt::Debug for Scripting {
@@ -88,6 +93,7 @@ struct Views {
     fenv: Table,
     load_runner: Function,
     fn_runner: Function,
+    cjson_config: cjson::Shared,
 }
 
 /// Lowercase SHA-1 hex of `body` (Redis `sha1hex`).
@@ -118,6 +124,7 @@ impl Scripting {
             load_runner: v.load_runner,
             fn_runner: v.fn_runner,
             registry,
+            cjson_config: v.cjson_config,
         }
     }
 
@@ -127,6 +134,9 @@ impl Scripting {
         registry: &function::Registry,
     ) -> mlua::Result<Views> {
         libs::load_bit(lua)?;
+        // Scripts and functions have their own `cjson` (Redis runs them in two VMs).
+        let (eval_cjson, cjson_config) = cjson::module(lua)?;
+        lua.globals().raw_set("cjson", eval_cjson)?;
         let hooks = lua.create_table()?;
         hooks.raw_set("version", crate::cmd::connection::REDIS_VERSION)?;
         hooks.raw_set("version_num", libs::version_num())?;
@@ -147,6 +157,7 @@ impl Scripting {
             "register_function",
             function::register_function(lua, registry)?,
         )?;
+        rust.raw_set("fn_cjson", cjson::module(lua)?.0)?;
         let (env, runner, fenv, load_runner, fn_runner) = lua
             .load(PRELUDE)
             .set_name(run::INTERNAL_SOURCE)
@@ -158,6 +169,7 @@ impl Scripting {
             fenv,
             load_runner,
             fn_runner,
+            cjson_config,
         })
     }
 
@@ -193,10 +205,11 @@ impl Scripting {
     }
 
     /// SCRIPT FLUSH: an empty script cache (the compiled scripts are collected; functions
-    /// stay).
+    /// stay) and the scripts' `cjson` settings back to their defaults.
     pub fn flush(&mut self) {
         self.scripts.clear();
         self.bodies_bytes = 0;
+        cjson::reset(&self.cjson_config);
         let _ = self.lua.gc_collect();
     }
 

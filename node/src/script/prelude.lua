@@ -131,6 +131,8 @@ local load_redis = setmetatable({}, {
   __newindex = readonly_error,
   __metatable = false,
 })
+-- Functions have their own cjson (its settings are separate from the scripts' ones).
+local fvisible = {cjson = readonly(rust.fn_cjson)}
 local loading = false
 local fenv
 fenv = setmetatable({}, {
@@ -140,7 +142,7 @@ fenv = setmetatable({}, {
       error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
     end
     if n == '_G' then return fenv end
-    local v = visible[n]
+    local v = fvisible[n] or visible[n]
     if v ~= nil then return v end
     if n ~= 'KEYS' and n ~= 'ARGV' then v = rawget(G, n) end
     if v == nil then
