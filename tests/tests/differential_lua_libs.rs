@@ -414,7 +414,7 @@ fn leaf() -> impl Strategy<Value = LVal> {
 
 fn key() -> impl Strategy<Value = LVal> {
     prop_oneof![
-        proptest::collection::vec(b'a'..b'z', 0..6).prop_map(LVal::Str),
+        proptest::collection::vec(b'a'..=b'z', 0..6).prop_map(LVal::Str),
         (1i64..20).prop_map(LVal::Int),
         (-3i64..3).prop_map(LVal::Int),
         float().prop_map(LVal::Float),

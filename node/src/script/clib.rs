@@ -417,19 +417,20 @@ fn scale2(m: u128, exp: i64) -> f64 {
 
 /// C's `(int)d` on x86-64: truncation, `INT_MIN` when out of range or NaN.
 pub fn c_int(d: f64) -> i32 {
-    if d.is_nan() || d >= 2_147_483_648.0 || d <= -2_147_483_649.0 {
-        i32::MIN
+    let t = d.trunc();
+    if (-2_147_483_648.0..=2_147_483_647.0).contains(&t) {
+        t as i32
     } else {
-        d as i32
+        i32::MIN
     }
 }
 
 /// C's `(int64_t)d` on x86-64: truncation, `INT64_MIN` when out of range or NaN.
 pub fn c_i64(d: f64) -> i64 {
-    if d.is_nan() || d >= 9_223_372_036_854_775_808.0 || d < -9_223_372_036_854_775_808.0 {
-        i64::MIN
-    } else {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
         d as i64
+    } else {
+        i64::MIN
     }
 }
 
