@@ -60,7 +60,7 @@ fn a_client_blocked_on_a_resharded_slot_gets_moved() {
         })
         .expect("a key served by the source");
     stayer.send(&["BRPOP", &other_key, "0"]);
-    assert!(wait_until(Duration::from_secs(5), || blocked_clients(
+    assert!(wait_until(Duration::from_secs(30), || blocked_clients(
         &mut s
     )
     .as_deref()
@@ -106,7 +106,7 @@ fn a_client_blocked_on_a_resharded_slot_gets_moved() {
     // Following the redirection works: block on the new owner and get served there.
     let mut follower = RawClient::connect(dst_port).expect("follower");
     follower.send(&["BLPOP", key, "0"]);
-    assert!(wait_until(Duration::from_secs(5), || blocked_clients(
+    assert!(wait_until(Duration::from_secs(30), || blocked_clients(
         &mut d
     )
     .as_deref()
@@ -142,7 +142,7 @@ fn a_primary_demoted_by_a_failover_unblocks_and_disconnects_its_blocked_clients(
 
     let mut waiter = RawClient::connect(cluster.nodes[p].port).expect("waiter");
     waiter.send(&["BZPOPMIN", key, "0"]);
-    assert!(wait_until(Duration::from_secs(5), || blocked_clients(
+    assert!(wait_until(Duration::from_secs(30), || blocked_clients(
         &mut pc
     )
     .as_deref()

@@ -12,7 +12,7 @@ use std::time::Duration;
 use shoal_common::slot::key_hash_slot;
 use shoal_tests::{Frame, Proc, RawClient, require_tool, wait_until};
 
-const JOIN_TIMEOUT: Duration = Duration::from_secs(20);
+const JOIN_TIMEOUT: Duration = Duration::from_secs(40);
 
 fn cluster_node() -> Proc {
     Proc::node(&["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])

@@ -447,7 +447,7 @@ fn replicas_deliver_the_primarys_publishes_and_apply_transactions() {
         p.cmd(&["EXEC"]),
         Frame::Array(vec![Frame::ok(), Frame::Integer(2), Frame::ok()])
     );
-    assert!(shoal_tests::wait_until(Duration::from_secs(10), || {
+    assert!(shoal_tests::wait_until(Duration::from_secs(30), || {
         r.cmd(&["MGET", "a", "b"]) == Frame::Array(vec![bulk("2"), bulk("x")])
     }));
 }

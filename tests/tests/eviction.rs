@@ -490,7 +490,7 @@ fn replicas_receive_evictions_and_ignore_maxmemory() {
             && info_field(m, "replication", "master_repl_offset")
                 == info_field(r, "replication", "master_repl_offset")
     };
-    assert!(wait_until(Duration::from_secs(10), || synced(
+    assert!(wait_until(Duration::from_secs(30), || synced(
         &mut m, &mut r
     )));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Integer(20));
@@ -499,7 +499,7 @@ fn replicas_receive_evictions_and_ignore_maxmemory() {
     m.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
     assert_eq!(m.cmd(&["DBSIZE"]), Frame::Integer(10));
     assert_eq!(evicted_keys(&mut m), 10);
-    assert!(wait_until(Duration::from_secs(10), || synced(
+    assert!(wait_until(Duration::from_secs(30), || synced(
         &mut m, &mut r
     )));
     assert_eq!(r.cmd(&["DBSIZE"]), Frame::Integer(10));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use shoal_tests::{Frame, Proc, Proxy, RawClient, bulk, info_field, wait_until};
 
-const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn link_up(c: &mut RawClient) -> bool {
     info_field(c, "replication", "master_link_status").as_deref() == Some("up")
