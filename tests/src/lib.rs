@@ -351,6 +351,10 @@ impl Drop for Proc {
     }
 }
 
+/// How long a [`RawClient`] read waits before the test fails: longer than any server-side
+/// wait a test asks for (`WAIT 1 30000`), so a loaded machine is slow, not a failure.
+const READ_TIMEOUT: Duration = Duration::from_secs(40);
+
 /// A blocking RESP client that returns exact frames.
 pub struct RawClient {
     stream: TcpStream,
@@ -361,7 +365,7 @@ impl RawClient {
     /// Connects to 127.0.0.1:`port`.
     pub fn connect(port: u16) -> std::io::Result<RawClient> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
         stream.set_nodelay(true)?;
         Ok(RawClient {
             stream,
@@ -414,7 +418,7 @@ impl RawClient {
         let _ = self.stream.set_read_timeout(Some(timeout));
         let mut b = [0u8; 1];
         let closed = matches!(self.stream.read(&mut b), Ok(0) | Err(_));
-        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = self.stream.set_read_timeout(Some(READ_TIMEOUT));
         closed
     }
 }
