@@ -7,7 +7,7 @@ use std::cell::RefCell;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use shoal_tests::Differ;
+use shoal_tests::{Differ, Frame};
 
 /// `EVAL script 0 args...` as an argument vector.
 fn eval0(script: &str, args: &[&[u8]]) -> Vec<Vec<u8>> {
@@ -520,4 +520,224 @@ fn random_json_texts_decode_alike() {
     compare_random(400, texts, |t| {
         eval0("return cjson.encode(cjson.decode(ARGV[1]))", &[t])
     });
+}
+
+/// cmsgpack scripts, compared one by one.
+const CMSGPACK: &[&str] = &[
+    r#"return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, 2^63, -2^63, 2^53+1)"#,
+    r#"return cmsgpack.pack(0.5, 1.5, 0.1, 1e300, 1/0, -1/0, 0/0, -0, 3.25, 1e-300, 2^64)"#,
+    r#"return cmsgpack.pack("", "a", string.rep("x", 31), string.rep("x", 32), string.rep("y", 255), string.rep("z", 256), string.rep("w", 65536))"#,
+    r#"return cmsgpack.pack({}, {1,2,3}, {a=1}, {1,2,nil,4}, {[1]=1,[3]=3}, {[0]=1}, {[1.5]=2}, {true, false})"#,
+    r#"return cmsgpack.pack(string.rep("x", 15))"#,
+    r#"return cmsgpack.pack()"#,
+    r#"return cmsgpack.pack(nil)"#,
+    r#"return cmsgpack.pack(redis.call)"#,
+    r#"return cmsgpack.pack(cjson.null)"#,
+    r#"local t = {} t[1]=t return cmsgpack.pack(t)"#,
+    r#"local t = {} t.a=t return cmsgpack.pack(t)"#,
+    r#"local t = {} for i=1,20 do t[i]=i end return cmsgpack.pack(t)"#,
+    r#"local t = {} for i=1,70000 do t[i]=i%3 end return #cmsgpack.pack(t)"#,
+    r#"local t = {} for i=1,20 do t['k'..i]=i end return cmsgpack.pack(t)"#,
+    r#"return {cmsgpack.unpack(cmsgpack.pack(1, 'two', {3, {4}}, true))}"#,
+    r#"return cjson.encode({cmsgpack.unpack(cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, 2^63, -2^63, 2^53+1))})"#,
+    r#"return cjson.encode({cmsgpack.unpack(cmsgpack.pack(0.5, 1.5, 0.1, 1e300, -0, 3.25, 1e-300))})"#,
+    r#"return cmsgpack.unpack('')"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 3)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 4)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), -1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0, 1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), -1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3))}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 'x')}"#,
+    r#"return {cmsgpack.unpack_one()}"#,
+    r#"return {cmsgpack.unpack()}"#,
+    r#"return {cmsgpack.unpack({})}"#,
+    r#"return {cmsgpack.unpack('\196\1a')}"#,
+    r#"return {cmsgpack.unpack('\205\1')}"#,
+    r#"return {cmsgpack.unpack('\147\1\2')}"#,
+    r#"return {cmsgpack.unpack('\129\192\1')}"#,
+    r#"return {cmsgpack.unpack('\130\1\2\1\3')}"#,
+    r#"return {cmsgpack.unpack('\129\203\127\248\0\0\0\0\0\0\1')}"#,
+    r#"return {cmsgpack.unpack('\147\192\1\192')}"#,
+    r#"return cjson.encode({cmsgpack.unpack('\147\192\1\192')})"#,
+    r#"return {cmsgpack.unpack('\207\255\255\255\255\255\255\255\255')}"#,
+    r#"return {cmsgpack.unpack('\217\3abc\218\0\2de\219\0\0\0\1f\160')}"#,
+    r#"return {cmsgpack.unpack('\193')}"#,
+    r#"return {pcall(cmsgpack.unpack, '\193')}"#,
+    r#"return cmsgpack.unpack(string.rep('\145', 5000) .. '\1')"#,
+    r#"return #{cmsgpack.unpack(string.rep('\1', 7998))}"#,
+    r#"return #{cmsgpack.unpack(string.rep('\1', 8000))}"#,
+    r#"return #{cmsgpack.unpack(string.rep('a', 7000))}"#,
+    r#"return cmsgpack.pack(unpack({1,2,3}))"#,
+    r#"local t = {} for i=1,4001 do t[i]=i end return cmsgpack.pack(unpack(t))"#,
+    r#"local t = {} for i=1,4000 do t[i]=i end return #cmsgpack.pack(unpack(t))"#,
+    r#"cmsgpack.pack = 1"#,
+    r#"local r = cmsgpack.unpack(cmsgpack.pack({a={b={c={1,2,{d="e"}}}}})) return r.a.b.c[3].d"#,
+];
+
+#[test]
+fn cmsgpack_matches_redis() {
+    let mut d = Differ::new(&[]);
+    for script in CMSGPACK {
+        d.check(&eval0(script, &[]));
+    }
+}
+
+/// struct scripts, compared one by one.
+const STRUCT: &[&str] = &[
+    r#"return struct.pack('>I2', 258)"#,
+    r#"return struct.pack('<i4', -2)"#,
+    r#"return struct.pack('bBhHlLT', -1, 255, -2, 65535, -3, 7, 9)"#,
+    r#"return struct.pack('i16', -1)"#,
+    r#"return struct.pack('i33', 1)"#,
+    r#"return struct.pack('i0', 1)"#,
+    r#"return struct.pack('!4 b i', 1, 2)"#,
+    r#"return struct.pack('! b d', 1, 2.5)"#,
+    r#"return struct.pack('!3 b i', 1, 2)"#,
+    r#"return struct.pack('c5', 'ab')"#,
+    r#"return struct.pack('c0', 'hello')"#,
+    r#"return struct.pack('c2', 'hello')"#,
+    r#"return struct.pack('s', 'hi')"#,
+    r#"return struct.pack('x')"#,
+    r#"return struct.pack('f', 1.5)"#,
+    r#"return struct.pack('>d', 0.1)"#,
+    r#"return struct.pack('z')"#,
+    r#"return struct.pack('i', 'x')"#,
+    r#"return struct.pack('i')"#,
+    r#"return struct.pack()"#,
+    r#"return struct.pack('>I8', 2^64)"#,
+    r#"return struct.pack('>I8', 2^63)"#,
+    r#"return struct.pack('>i8', -2^63)"#,
+    r#"return struct.pack('>I8', 0/0)"#,
+    r#"return struct.pack('>i8', 0/0)"#,
+    r#"return struct.pack('>I4', 1e20)"#,
+    r#"return struct.pack('>i4', 2.7)"#,
+    r#"return struct.pack('>i4', -2.7)"#,
+    r#"return struct.pack('i99999999999', 1)"#,
+    r#"return struct.pack('c99999999999', 'x')"#,
+    r#"return struct.pack('i2147483647', 1)"#,
+    r#"return {struct.unpack('>I2', '\1\2')}"#,
+    r#"return {struct.unpack('<i4', '\254\255\255\255')}"#,
+    r#"return {struct.unpack('bBhH', '\255\255\254\255\255\255')}"#,
+    r#"return {struct.unpack('i16', string.rep('\255', 16))}"#,
+    r#"return {struct.unpack('I16', string.rep('\255', 16))}"#,
+    r#"return {struct.unpack('i3', '\255\255\127')}"#,
+    r#"return {struct.unpack('i0', '')}"#,
+    r#"return {struct.unpack('c3', 'abcdef')}"#,
+    r#"return {struct.unpack('c3', 'abcdef', 2)}"#,
+    r#"return {struct.unpack('c3', 'abcdef', 5)}"#,
+    r#"return {struct.unpack('c3', 'abcdef', 0)}"#,
+    r#"return {struct.unpack('c3', 'abcdef', -1)}"#,
+    r#"return {struct.unpack('b c0', '\3abcdef')}"#,
+    r#"return {struct.unpack('c1 c0', '3abcdef')}"#,
+    r#"return {struct.unpack('c0', 'abc')}"#,
+    r#"return {struct.unpack('s s', 'ab\0cd\0')}"#,
+    r#"return {struct.unpack('s', 'abc')}"#,
+    r#"return {struct.unpack('!4 b i', '\1\0\0\0\2\0\0\0')}"#,
+    r#"return {struct.unpack('x b', '\1\2')}"#,
+    r#"return {struct.unpack('f d', struct.pack('f d', 1.5, 0.1))}"#,
+    r#"return {struct.unpack('>f >d', struct.pack('>f >d', 1.5, 0.1))}"#,
+    r#"return {struct.unpack('z', 'a')}"#,
+    r#"return {struct.unpack('i', 'a')}"#,
+    r#"return {struct.unpack('i')}"#,
+    r#"return {struct.unpack('>I8', '\255\255\255\255\255\255\255\255')}"#,
+    r#"return {struct.unpack('>i8', '\128\0\0\0\0\0\0\0')}"#,
+    r#"return struct.size('i')"#,
+    r#"return struct.size('bhilTfdx')"#,
+    r#"return struct.size('!8 b d')"#,
+    r#"return struct.size('s')"#,
+    r#"return struct.size('c0')"#,
+    r#"return struct.size('c10')"#,
+    r#"return struct.size('z')"#,
+    r#"return struct.size('#')"#,
+    r#"return struct.size()"#,
+    r#"return struct.size('!5')"#,
+    r#"return {struct.unpack('i', struct.pack('i', 123456))}"#,
+    r#"struct.pack = 1"#,
+];
+
+#[test]
+fn struct_matches_redis() {
+    let mut d = Differ::new(&[]);
+    for script in STRUCT {
+        d.check(&eval0(script, &[]));
+    }
+}
+
+#[test]
+fn random_values_pack_to_the_same_msgpack() {
+    compare_random(300, value(), |v| {
+        eval0(
+            "local v = loadstring('return ' .. ARGV[1])() local p = cmsgpack.pack(v, v) return {p, cmsgpack.pack(cmsgpack.unpack(p))}",
+            &[literal(v).as_bytes()],
+        )
+    });
+}
+
+#[test]
+fn random_bytes_unpack_alike() {
+    let bytes = proptest::collection::vec(
+        prop_oneof![
+            3 => any::<u8>(),
+            1 => proptest::sample::select(vec![0x90u8, 0x91, 0x81, 0x82, 0xc0, 0xdc, 0xde, 0xd9, 0xa3]),
+        ],
+        0..40,
+    );
+    compare_random(400, bytes, |b| {
+        eval0(
+            "local r = {pcall(cmsgpack.unpack, ARGV[1])} if not r[1] then return r[2] end table.remove(r, 1) local ok, j = pcall(cjson.encode, r) if ok then return j end return cmsgpack.pack(r)",
+            &[b],
+        )
+    });
+}
+
+#[test]
+fn random_struct_formats_alike() {
+    let fmt = proptest::collection::vec(
+        proptest::sample::select(vec![
+            "b", "B", "h", "H", "l", "L", "T", "i", "I", "i3", "I5", "i16", "c2", "c0", "s", "f",
+            "d", "x", "<", ">", "!", "!2", "!4", " ", "z",
+        ]),
+        0..8,
+    )
+    .prop_map(|parts| parts.concat());
+    let case = (fmt, proptest::collection::vec(any::<u8>(), 0..32), -3i64..5);
+    compare_random(400, case, |(fmt, data, pos)| {
+        eval0(
+            "local f, d, p = ARGV[1], ARGV[2], tonumber(ARGV[3]) local u = {pcall(struct.unpack, f, d, p)} local s = {pcall(struct.size, f)} local n = {} for i = 1, 8 do n[i] = i * 1000 - 3 end local k = {pcall(struct.pack, f, unpack(n))} return cjson.encode({tostring(u[1]), u[2], u[3], u[4], s[2], k[2]})",
+            &[fmt.as_bytes(), data, pos.to_string().as_bytes()],
+        )
+    });
+}
+
+#[test]
+fn unpacking_thousands_of_strings_fails_instead_of_crashing() {
+    // Redis returns the 5000 strings; mlua cannot hold that many references at once, so the
+    // node refuses as Lua does past its stack limit, and keeps serving.
+    let d = Differ::new(&[]);
+    let mut c = d.ours.raw();
+    for script in [
+        "return #{cmsgpack.unpack(string.rep('\\161a', 5000))}",
+        "return #{struct.unpack(string.rep('c1', 5000), string.rep('a', 5000))}",
+    ] {
+        let reply = c.cmd(&eval0(script, &[]));
+        let Frame::Error(text) = &reply else {
+            panic!("{script}: {reply:?}");
+        };
+        assert!(
+            text.starts_with(b"ERR user_script:1: stack overflow ("),
+            "{script}: {reply:?}"
+        );
+    }
+    let reply = c.cmd(&eval0(
+        "return #{cmsgpack.unpack(string.rep('\\161a', 4000))}",
+        &[],
+    ));
+    assert_eq!(reply, Frame::Integer(4000));
 }

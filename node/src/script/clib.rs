@@ -14,26 +14,43 @@ use shoal_common::number::format_g;
 /// beyond it).
 pub const LUAI_MAXCSTACK: usize = 8000;
 
-/// The calling context of a library function: the VM, and how many prelude frames stand
-/// between the function and the script that called it (1 for the functions a Lua wrapper
-/// calls to return many values, 0 otherwise).
+/// Most values holding an mlua reference (strings, tables) a library function returns at
+/// once: mlua keeps one reference per value until they are pushed, and panics when its
+/// reference stack (8000 slots in Lua 5.1, shared with every handle the node holds) is full.
+/// Past this the function fails as it would past Lua's stack limit.
+pub const MAX_REF_RESULTS: usize = 4000;
+
+/// The calling context of a library function (a C function in Redis): the VM.
 #[derive(Clone, Copy)]
 pub struct Cx<'a> {
     /// The VM.
     pub lua: &'a Lua,
-    /// Wrapper frames above the function.
-    pub wrap: usize,
 }
 
 impl<'a> Cx<'a> {
-    /// A function scripts call directly.
+    /// A function scripts call.
     pub fn direct(lua: &'a Lua) -> Cx<'a> {
-        Cx { lua, wrap: 0 }
+        Cx { lua }
     }
 
-    /// A function the prelude calls from a one-frame wrapper.
-    pub fn wrapped(lua: &'a Lua) -> Cx<'a> {
-        Cx { lua, wrap: 1 }
+    /// `n` values of `t` (from 1) as the function's results, unless more than
+    /// [`MAX_REF_RESULTS`] of them are strings or tables: then `overflow`, raised as
+    /// `luaL_error` would.
+    pub fn results(&self, t: &mlua::Table, n: usize, overflow: &str) -> mlua::Result<MultiValue> {
+        let mut refs = 0;
+        for i in 1..=n {
+            if matches!(t.raw_get::<Value>(i)?, Value::String(_) | Value::Table(_)) {
+                refs += 1;
+            }
+        }
+        if refs > MAX_REF_RESULTS {
+            return Err(self.error(overflow));
+        }
+        let mut out = MultiValue::with_capacity(n);
+        for i in 1..=n {
+            out.push_back(t.raw_get::<Value>(i)?);
+        }
+        Ok(out)
     }
 
     /// `luaL_error`: `msg` with the position of the calling Lua line (`luaL_where(L, 1)`), or
@@ -41,7 +58,7 @@ impl<'a> Cx<'a> {
     pub fn error(&self, msg: &str) -> mlua::Error {
         let place = self
             .lua
-            .inspect_stack(1 + self.wrap, |d| {
+            .inspect_stack(1, |d| {
                 let line = d.current_line().filter(|l| *l > 0)?;
                 let short = d.source().short_src?.into_owned();
                 Some(format!("{short}:{line}: "))
@@ -54,7 +71,7 @@ impl<'a> Cx<'a> {
     /// `luaL_argerror`: `bad argument #n to 'name' (extramsg)`, the function's name as the
     /// calling instruction knows it (`?` when called from C), one less for a method call.
     pub fn arg_error(&self, narg: i32, extramsg: &str) -> mlua::Error {
-        let names = self.lua.inspect_stack(self.wrap, |d| {
+        let names = self.lua.inspect_stack(0, |d| {
             let n = d.names();
             (n.name.map(|s| s.into_owned()), n.name_what)
         });

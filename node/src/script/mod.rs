@@ -4,7 +4,7 @@
 //! One VM per node, owned by the executor ([`Scripting`] lives in `Server`), so a script runs
 //! atomically: nothing else touches the node until it returns. The VM is built as Redis
 //! builds its own: base, table, string, math and coroutine libraries, plus `bit` ([`libs`]),
-//! `cjson` ([`cjson`]), the `redis` table and a read-only global view (`prelude.lua`): creating globals or
+//! `cjson` ([`cjson`]), `cmsgpack` ([`cmsgpack`]), `struct` ([`lstruct`]), the `redis` table and a read-only global view (`prelude.lua`): creating globals or
 //! changing a library fails with `Attempt to modify a readonly table`, reading a missing
 //! global fails with `Script attempted to access nonexistent global variable`.
 //!
@@ -15,9 +15,11 @@ pub mod api;
 pub mod busy;
 pub mod cjson;
 pub mod clib;
+pub mod cmsgpack;
 pub mod convert;
 pub mod function;
 pub mod libs;
+pub mod lstruct;
 pub mod run;
 
 use std::collections::HashMap;
@@ -137,6 +139,8 @@ impl Scripting {
         // Scripts and functions have their own `cjson` (Redis runs them in two VMs).
         let (eval_cjson, cjson_config) = cjson::module(lua)?;
         lua.globals().raw_set("cjson", eval_cjson)?;
+        lua.globals().raw_set("cmsgpack", cmsgpack::module(lua)?)?;
+        lua.globals().raw_set("struct", lstruct::module(lua)?)?;
         let hooks = lua.create_table()?;
         hooks.raw_set("version", crate::cmd::connection::REDIS_VERSION)?;
         hooks.raw_set("version_num", libs::version_num())?;
