@@ -126,9 +126,11 @@ impl Drain {
         Drain { buf, done }
     }
 
-    /// Waits up to `grace` for the end of the pipe; returns what was read.
-    fn finish(self, grace: Duration) -> Vec<u8> {
-        let _ = self.done.recv_timeout(grace);
+    /// Waits until `until` at most for the end of the pipe; returns what was read.
+    fn finish(self, until: Instant) -> Vec<u8> {
+        let _ = self
+            .done
+            .recv_timeout(until.saturating_duration_since(Instant::now()));
         std::mem::take(
             &mut *self
                 .buf
@@ -140,11 +142,15 @@ impl Drain {
 
 /// Runs `cmd` (stdin closed, stdout and stderr captured) and returns its output, like
 /// `Command::output`; if it runs longer than `timeout` it is killed and the test fails with
-/// what it printed so far. A background process the tool left holding its pipes does not
-/// block the return (the output is collected for at most a few seconds after the exit).
+/// what it printed so far (the tool runs in its own process group, killed as a whole). A
+/// background process the tool left holding its pipes does not block the return (the
+/// output is collected for at most a few seconds after the exit).
 pub fn output_within(cmd: &mut Command, timeout: Duration) -> Output {
+    use std::os::unix::process::CommandExt;
     let what = format!("{cmd:?}");
+    // Its own process group, so a timeout kills what it started too (a shell's children).
     let mut child = cmd
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -158,15 +164,17 @@ pub fn output_within(cmd: &mut Command, timeout: Duration) -> Output {
             break Some(status);
         }
         if Instant::now() >= deadline {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-9", "--", &group]).status();
             let _ = child.kill();
             let _ = child.wait();
             break None;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let grace = Duration::from_secs(5);
-    let stdout = out.finish(grace);
-    let stderr = err.finish(grace);
+    let until = Instant::now() + Duration::from_secs(5);
+    let stdout = out.finish(until);
+    let stderr = err.finish(until);
     let Some(status) = status else {
         panic!(
             "{what} still running after {timeout:?}: killed\nstdout:\n{}\nstderr:\n{}",
