@@ -542,3 +542,64 @@ fn function_dump_and_restore_round_trip() {
         shoal_tests::bulk("back")
     );
 }
+
+#[test]
+fn eval_shebang_flags_match_redis() {
+    let mut d = Differ::new(&[]);
+    let cases: &[&[&str]] = &[
+        &["EVAL", "#!lua\nreturn 1", "0"],
+        &[
+            "EVAL",
+            "#!lua\nreturn redis.call('set', KEYS[1], 'v')",
+            "1",
+            "k",
+        ],
+        &[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get', 'k')",
+            "0",
+        ],
+        &["EVAL", "#!lua flags=no-writes,allow-oom\nreturn 2", "0"],
+        &[
+            "EVAL",
+            "#!lua flags=allow-stale,no-cluster,allow-cross-slot-keys\nreturn 3",
+            "0",
+        ],
+        &["EVAL", "#!lua flags=\nreturn 4", "0"],
+        &["EVAL", "#!lua flags=bad\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=no-writes,,allow-oom\nreturn 1", "0"],
+        &["EVAL", "#!lua foo=bar\nreturn 1", "0"],
+        &["EVAL", "#!lua name=x\nreturn 1", "0"],
+        &["EVAL", "#!luax\nreturn 1", "0"],
+        &["EVAL", "#! lua\nreturn 1", "0"],
+        &["EVAL", "#!lua \"unbalanced\nreturn 1", "0"],
+        &["EVAL", "#!lua", "0"],
+        &["EVAL", "#!lua\nerror('x')", "0"],
+        &["EVAL", "#!lua\n\nreturn (", "0"],
+        &["EVAL_RO", "#!lua\nreturn 5", "0"],
+        &["EVAL_RO", "#!lua flags=no-writes\nreturn 5", "0"],
+        &["SCRIPT", "LOAD", "#!lua flags=no-writes\nreturn 6"],
+        &["SCRIPT", "LOAD", "#!lua flags=nope\nreturn 6"],
+        &[
+            "EVALSHA_RO",
+            "a5e3f0f0bb6a5a1b1a7d1b0c8d5b6a1c6e1c8b7c",
+            "0",
+        ],
+    ];
+    for cmd in cases {
+        d.check(cmd);
+    }
+    // A loaded no-writes script runs read-only by its SHA-1 too.
+    let loaded = d.check(&["SCRIPT", "LOAD", "#!lua flags=no-writes\nreturn 7"]);
+    let Frame::Bulk(sha) = loaded else {
+        panic!("SCRIPT LOAD reply {loaded:?}");
+    };
+    let sha = String::from_utf8_lossy(&sha).into_owned();
+    d.check(&["EVALSHA_RO", sha.as_str(), "0"]);
+    d.check(&["EVALSHA", sha.as_str(), "0"]);
+}

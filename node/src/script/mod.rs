@@ -39,6 +39,9 @@ pub struct Script {
     pub func: Function,
     /// The source, as given to EVAL or SCRIPT LOAD.
     pub body: Bytes,
+    /// The `#!lua flags=...` of its shebang line (`function::FLAG_NAMES` bits); `None`
+    /// without a shebang (Redis's compatibility mode).
+    pub flags: Option<u32>,
 }
 
 /// The scripting engine of one node.
@@ -101,6 +104,52 @@ struct Views {
 /// Lowercase SHA-1 hex of `body` (Redis `sha1hex`).
 pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// The flags of an EVAL script's `#!lua flags=a,b` first line and that line's length
+/// (without its newline); `(None, 0)` without a shebang (Redis `evalExtractShebangFlags`).
+pub fn shebang_flags(body: &[u8]) -> Result<(Option<u32>, usize), ReplyError> {
+    if !body.starts_with(b"#!") {
+        return Ok((None, 0));
+    }
+    let Some(end) = body.iter().position(|&c| c == b'\n') else {
+        return Err(ReplyError::err("Invalid script shebang"));
+    };
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let parts = shoal_common::resp::decode::split_args(&body[..end])
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| ReplyError::err("Invalid engine in script shebang"))?;
+    if parts[0].as_ref() != b"#!lua" {
+        return Err(ReplyError::err(format!(
+            "Unexpected engine in script shebang: {}",
+            lossy(&parts[0])
+        )));
+    }
+    let mut flags = 0;
+    for p in &parts[1..] {
+        let Some(list) = p.strip_prefix(b"flags=") else {
+            return Err(ReplyError::err(format!(
+                "Unknown lua shebang option: {}",
+                lossy(p)
+            )));
+        };
+        if list.is_empty() {
+            continue;
+        }
+        for name in list.split(|c| *c == b',') {
+            let Some((bit, _)) = function::FLAG_NAMES
+                .iter()
+                .find(|(_, n)| n.as_bytes() == name)
+            else {
+                return Err(ReplyError::err(format!(
+                    "Unexpected flag in script shebang: {}",
+                    lossy(name)
+                )));
+            };
+            flags |= bit;
+        }
+    }
+    Ok((Some(flags), end))
 }
 
 impl Scripting {
@@ -184,9 +233,11 @@ impl Scripting {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
+        let (flags, shebang_len) = shebang_flags(body)?;
+        // The shebang line is skipped, its newline kept (line numbers stay the user's).
         let func = self
             .lua
-            .load(body.as_ref())
+            .load(&body[shebang_len..])
             .set_name("@user_script")
             .set_environment(self.env.clone())
             .into_function()
@@ -203,6 +254,7 @@ impl Scripting {
             Script {
                 func,
                 body: body.clone(),
+                flags,
             },
         );
         Ok(sha)
@@ -245,5 +297,26 @@ mod tests {
         );
         s.flush();
         assert!(s.scripts.is_empty());
+    }
+
+    #[test]
+    fn shebang_flags_are_parsed_as_redis() {
+        assert_eq!(shebang_flags(b"return 1").ok(), Some((None, 0)));
+        assert_eq!(shebang_flags(b"#!lua\nreturn 1").ok(), Some((Some(0), 5)));
+        assert_eq!(
+            shebang_flags(b"#!lua flags=no-writes,allow-cross-slot-keys\n").ok(),
+            Some((Some(function::NO_WRITES | function::ALLOW_CROSS_SLOT), 43))
+        );
+        let err = |b: &[u8]| shebang_flags(b).expect_err("refused").to_string();
+        assert_eq!(err(b"#!lua"), "ERR Invalid script shebang");
+        assert_eq!(
+            err(b"#!lua flags=x\n"),
+            "ERR Unexpected flag in script shebang: x"
+        );
+        assert_eq!(
+            err(b"#!py\n"),
+            "ERR Unexpected engine in script shebang: #!py"
+        );
+        assert_eq!(err(b"#!lua a=b\n"), "ERR Unknown lua shebang option: a=b");
     }
 }

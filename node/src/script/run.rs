@@ -154,8 +154,52 @@ pub fn eval_command(
         }
         scripting.create(&argv[1])?;
     }
-    let target = Target::Script(scripting.scripts[&sha].func.clone());
-    run_script(ctx, &target, &sha, argv, numkeys, read_only)
+    let script = &scripting.scripts[&sha];
+    let (func, flags) = (script.func.clone(), script.flags);
+    let (read_only, cross_slot) = match flags {
+        None => (read_only, true),
+        Some(flags) => script_flags_check(ctx, flags, read_only)?,
+    };
+    run_script(
+        ctx,
+        &Target::Script(func, cross_slot),
+        &sha,
+        argv,
+        numkeys,
+        read_only,
+    )
+}
+
+/// The checks of a script that declared flags (Redis `scriptPrepareForRun`); answers whether
+/// it runs read-only and whether it may touch keys of several slots.
+fn script_flags_check(
+    ctx: &Ctx<'_>,
+    flags: u32,
+    read_only: bool,
+) -> Result<(bool, bool), ReplyError> {
+    use super::function::{ALLOW_CROSS_SLOT, NO_CLUSTER, NO_WRITES};
+    if flags & NO_CLUSTER != 0 && ctx.srv.cluster_enabled() {
+        return Err(ReplyError::err(
+            "Can not run script on cluster, 'no-cluster' flag is set.",
+        ));
+    }
+    let writes = flags & NO_WRITES == 0;
+    if writes {
+        if !ctx.client.is_master
+            && ctx.srv.repl.is_replica()
+            && ctx.srv.config.get_bool("replica-read-only")
+        {
+            return Err(ReplyError::other(
+                "READONLY Can not run script with write flag on readonly replica",
+            ));
+        }
+        if read_only {
+            return Err(ReplyError::err(
+                "Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+    }
+    Ok((read_only || !writes, flags & ALLOW_CROSS_SLOT != 0))
 }
 
 /// FCALL and FCALL_RO (Redis `fcallCommandGeneric`).
@@ -225,8 +269,9 @@ fn set_keys_argv(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> 
 
 /// What a run calls.
 pub enum Target {
-    /// An EVAL script: KEYS and ARGV are globals.
-    Script(Function),
+    /// An EVAL script: KEYS and ARGV are globals; whether it may touch keys of several
+    /// slots (always, unless its shebang declares flags without `allow-cross-slot-keys`).
+    Script(Function, bool),
     /// A function (FCALL), named: called with `(keys, args)`.
     Function(Function, String),
 }
@@ -242,7 +287,7 @@ fn prepare(
     sc.hooks.raw_set("resp", 2)?;
     sc.hooks.raw_set("repl", 3)?;
     match target {
-        Target::Script(f) => {
+        Target::Script(f, _) => {
             set_keys_argv(lua, keys, args)?;
             Ok((sc.runner.clone(), (f.clone(),).into_lua_multi(lua)?))
         }
@@ -272,7 +317,7 @@ fn run_script(
 ) -> Result<Frame, ReplyError> {
     let (keys, args) = argv[3..].split_at(numkeys);
     let allow_cross_slot = match target {
-        Target::Script(_) => true,
+        Target::Script(_, cross_slot) => *cross_slot,
         Target::Function(_, n) => ctx
             .srv
             .scripting
@@ -296,7 +341,7 @@ fn run_script(
         line: 0,
         from_master: ctx.client.is_master,
         function: match target {
-            Target::Script(_) => None,
+            Target::Script(..) => None,
             Target::Function(_, n) => Some(n.clone()),
         },
         command: argv.to_vec(),
@@ -322,7 +367,7 @@ fn run_script(
     let _ = hooks.raw_set("call", Value::Nil);
     let _ = hooks.raw_set("busy", Value::Nil);
     let source = match target {
-        Target::Script(_) => "@user_script",
+        Target::Script(..) => "@user_script",
         Target::Function(..) => "@user_function",
     };
     if let Some(line) = killed_at {
