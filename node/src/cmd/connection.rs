@@ -359,7 +359,7 @@ pub fn client_list(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
         return Err(ReplyError::Syntax);
     }
     let now = ctx.now_ms;
-    let mut all: Vec<&crate::exec::Client> = ctx.srv.clients.values().collect();
+    let mut all: Vec<&crate::exec::Client> = ctx.srv.clients.values().map(|c| &**c).collect();
     all.push(ctx.client);
     all.sort_by_key(|c| c.id);
     let mut out = String::new();

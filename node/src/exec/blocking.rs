@@ -374,7 +374,7 @@ impl Server {
         self.finish_unblock(client, &reply);
     }
 
-    fn finish_unblock(&mut self, mut client: Client, reply: &Frame) {
+    fn finish_unblock(&mut self, mut client: Box<Client>, reply: &Frame) {
         self.blocking.forget(client.id);
         client.bstate.blocked = false;
         let mut out = BytesMut::new();

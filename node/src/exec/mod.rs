@@ -163,7 +163,7 @@ pub struct Server {
     pub dbs: Vec<Db>,
     /// Every connected client except the one whose command is running.
     /// (foldhash: looked up twice per batch.)
-    pub clients: HashMap<ClientId, Client, foldhash::fast::RandomState>,
+    pub clients: HashMap<ClientId, Box<Client>, foldhash::fast::RandomState>,
     /// Counters.
     pub stats: Stats,
     /// Time.
@@ -421,7 +421,7 @@ impl Server {
                     client.close();
                     return;
                 }
-                self.clients.insert(client.id, *client);
+                self.clients.insert(client.id, client);
             }
             Event::Disconnect(id) => {
                 if let Some(mut c) = self.clients.remove(&id) {
@@ -538,7 +538,7 @@ impl Server {
     }
 
     /// Sends `out` to `client` and puts it back in the table (or closes it).
-    fn finish_client_run(&mut self, mut client: Client, out: BytesMut) {
+    fn finish_client_run(&mut self, mut client: Box<Client>, out: BytesMut) {
         // Cluster changes are persisted before any reply leaves (design §8): inside an
         // event-loop iteration the reply waits for the iteration's save.
         self.after_cluster_change();

@@ -133,7 +133,7 @@ impl Server {
             let Some(c) = (if id == current.id {
                 Some(&mut *current)
             } else {
-                self.clients.get_mut(&id)
+                self.clients.get_mut(&id).map(|c| &mut **c)
             }) else {
                 continue;
             };
@@ -214,7 +214,7 @@ impl Server {
         let c = if id == current.id {
             Some(current)
         } else {
-            self.clients.get(&id)
+            self.clients.get(&id).map(|c| &**c)
         };
         c.and_then(|c| {
             c.watched
@@ -232,7 +232,7 @@ impl Server {
         if id == current.id {
             Some(current)
         } else {
-            self.clients.get_mut(&id)
+            self.clients.get_mut(&id).map(|c| &mut **c)
         }
     }
 

@@ -568,7 +568,7 @@ mod tests {
         let b = Bytes::from_static(b"other");
         srv.subscribe(&mut c, Kind::Shard, &a);
         srv.subscribe(&mut c, Kind::Shard, &b);
-        srv.clients.insert(7, c);
+        srv.clients.insert(7, Box::new(c));
         assert_eq!(
             srv.unsubscribe_shard_channels_in_slot(key_hash_slot(b"x")),
             1
