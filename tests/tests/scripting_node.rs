@@ -315,3 +315,68 @@ fn eval_and_script_through_the_router() {
         "{cross:?}"
     );
 }
+
+/// Many cached scripts (more than the 8000 references an mlua VM can hold at once) stay
+/// callable, and SCRIPT FLUSH frees them for as many more: the cache is not bounded by the
+/// VM's reference stack (it used to panic the node at about 8000 scripts).
+#[test]
+fn twenty_thousand_cached_scripts_stay_callable() {
+    let p = Proc::node(&[]);
+    let mut c = p.raw();
+    for round in 0..2 {
+        let n = 10_000;
+        for i in 0..n {
+            c.send(&["SCRIPT", "LOAD", &format!("return {i} + {round}")]);
+        }
+        let mut shas = Vec::new();
+        for _ in 0..n {
+            match c.read() {
+                Frame::Bulk(sha) => shas.push(String::from_utf8(sha.to_vec()).expect("hex")),
+                other => panic!("SCRIPT LOAD answered {other:?}"),
+            }
+        }
+        for i in [0, 7_999, 8_000, n - 1] {
+            assert_eq!(
+                c.cmd(&["EVALSHA", &shas[i], "0"]),
+                Frame::Integer((i + round) as i64)
+            );
+        }
+        assert_eq!(
+            c.cmd(&["EVAL", "return 'still here'", "0"]),
+            bulk("still here")
+        );
+        if round == 0 {
+            assert_eq!(c.cmd(&["SCRIPT", "FLUSH"]), Frame::ok());
+        }
+    }
+    assert_eq!(p.raw().cmd(&["PING"]), Frame::Simple("PONG".into()));
+}
+
+/// Function libraries are not bounded by the VM's reference stack either: 9000 libraries of
+/// one function each load, and the first and last stay callable.
+#[test]
+fn nine_thousand_function_libraries_stay_callable() {
+    let p = Proc::node(&[]);
+    let mut c = p.raw();
+    let n = 9_000;
+    for i in 0..n {
+        c.send(&[
+            "FUNCTION",
+            "LOAD",
+            &format!(
+                "#!lua name=lib{i}\nredis.register_function('f{i}', function() return {i} end)"
+            ),
+        ]);
+    }
+    for i in 0..n {
+        assert_eq!(c.read(), bulk(&format!("lib{i}")));
+    }
+    for i in [0, 7_999, n - 1] {
+        assert_eq!(
+            c.cmd(&["FCALL", &format!("f{i}"), "0"]),
+            Frame::Integer(i as i64)
+        );
+    }
+    assert_eq!(c.cmd(&["FUNCTION", "FLUSH"]), Frame::ok());
+    assert_eq!(c.cmd(&["PING"]), Frame::Simple("PONG".into()));
+}

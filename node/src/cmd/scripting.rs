@@ -190,6 +190,8 @@ pub fn function_flush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyE
         ));
     }
     ctx.srv.scripting.functions = Default::default();
+    // The callbacks' registry slots are freed now, not when a later load reuses them.
+    ctx.srv.scripting.lua.expire_registry_values();
     Ok(Frame::ok())
 }
 

@@ -38,8 +38,9 @@ pub const NO_CLUSTER: u32 = 1 << 3;
 pub struct FunctionDef {
     /// Its name.
     pub name: String,
-    /// The Lua callback.
-    pub callback: Function,
+    /// The Lua callback, held in the Lua registry (an mlua `Function` handle would hold one of
+    /// the 8000 slots of mlua's reference stack for as long as the library is loaded).
+    pub callback: Arc<mlua::RegistryKey>,
     /// `FLAG_NAMES` bits.
     pub flags: u32,
     /// Its description, if given.
@@ -167,7 +168,7 @@ fn read_flags(v: &Value) -> Result<u32, String> {
     Ok(flags)
 }
 
-fn named_args(t: &Table) -> Result<FunctionDef, String> {
+fn named_args(lua: &Lua, t: &Table) -> Result<FunctionDef, String> {
     let (mut name, mut callback, mut flags, mut description) = (None, None, 0, None);
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair.map_err(|e| e.to_string())?;
@@ -204,16 +205,23 @@ fn named_args(t: &Table) -> Result<FunctionDef, String> {
     let callback = callback.ok_or("redis.register_function must get a callback argument")?;
     Ok(FunctionDef {
         name,
-        callback,
+        callback: hold(lua, callback)?,
         flags,
         description,
     })
 }
 
-fn register_args(args: &MultiValue) -> Result<FunctionDef, String> {
+/// `f` kept in the Lua registry.
+fn hold(lua: &Lua, f: Function) -> Result<Arc<mlua::RegistryKey>, String> {
+    lua.create_registry_value(f)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+fn register_args(lua: &Lua, args: &MultiValue) -> Result<FunctionDef, String> {
     match args.len() {
         1 => match &args[0] {
-            Value::Table(t) => named_args(t),
+            Value::Table(t) => named_args(lua, t),
             _ => Err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).".into()),
         },
         2 => {
@@ -227,7 +235,7 @@ fn register_args(args: &MultiValue) -> Result<FunctionDef, String> {
             };
             Ok(FunctionDef {
                 name,
-                callback: f.clone(),
+                callback: hold(lua, f.clone())?,
                 flags: 0,
                 description: None,
             })
@@ -239,14 +247,14 @@ fn register_args(args: &MultiValue) -> Result<FunctionDef, String> {
 /// `redis.register_function`, available while a library loads.
 pub fn register_function(lua: &Lua, registry: &Registry) -> mlua::Result<Function> {
     let registry = Arc::clone(registry);
-    lua.create_function(move |_, args: MultiValue| {
+    lua.create_function(move |lua, args: MultiValue| {
         let mut guard = registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(list) = guard.as_mut() else {
             return Err(raise(
                 "ERR redis.register_function can only be called on FUNCTION LOAD command",
             ));
         };
-        let def = register_args(&args).map_err(|e| raise(format!("ERR {e}")))?;
+        let def = register_args(lua, &args).map_err(|e| raise(format!("ERR {e}")))?;
         if !valid_name(&def.name) {
             // Redis 7.0 says "Library names" here too.
             return Err(raise("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"));

@@ -35,8 +35,10 @@ const PRELUDE: &str = include_str!("prelude.lua");
 
 /// A compiled script.
 pub struct Script {
-    /// The compiled body (run in the read-only environment).
-    pub func: Function,
+    /// The compiled body (run in the read-only environment), held in the Lua registry: an
+    /// mlua `Function` handle would take one of the 8000 slots of mlua's reference stack for
+    /// as long as the script is cached, and the VM panics once they run out.
+    pub func: mlua::RegistryKey,
     /// The source, as given to EVAL or SCRIPT LOAD.
     pub body: Bytes,
     /// The `#!lua flags=...` of its shebang line (`function::FLAG_NAMES` bits); `None`
@@ -248,6 +250,10 @@ impl Scripting {
                 };
                 ReplyError::err(format!("Error compiling script (new function): {msg}"))
             })?;
+        let func = self
+            .lua
+            .create_registry_value(func)
+            .map_err(|e| ReplyError::err(format!("Error compiling script (new function): {e}")))?;
         self.bodies_bytes += body.len();
         self.scripts.insert(
             sha.clone(),
@@ -264,6 +270,7 @@ impl Scripting {
     /// stay) and the scripts' `cjson` settings back to their defaults.
     pub fn flush(&mut self) {
         self.scripts.clear();
+        self.lua.expire_registry_values();
         self.bodies_bytes = 0;
         cjson::reset(&self.cjson_config);
         let _ = self.lua.gc_collect();

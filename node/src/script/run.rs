@@ -155,7 +155,11 @@ pub fn eval_command(
         scripting.create(&argv[1])?;
     }
     let script = &scripting.scripts[&sha];
-    let (func, flags) = (script.func.clone(), script.flags);
+    let flags = script.flags;
+    let func: Function = scripting
+        .lua
+        .registry_value(&script.func)
+        .map_err(|e| ReplyError::err(e.to_string()))?;
     let (read_only, cross_slot) = match flags {
         None => (read_only, true),
         Some(flags) => script_flags_check(ctx, flags, read_only)?,
@@ -213,7 +217,13 @@ pub fn fcall_command(
     let Some(def) = ctx.srv.scripting.functions.get(&name) else {
         return Err(ReplyError::err("Function not found"));
     };
-    let (callback, flags) = (def.callback.clone(), def.flags);
+    let flags = def.flags;
+    let callback: Function = ctx
+        .srv
+        .scripting
+        .lua
+        .registry_value(&def.callback)
+        .map_err(|e| ReplyError::err(e.to_string()))?;
     let numkeys = shoal_common::number::parse_i64(&argv[2])
         .ok_or_else(|| ReplyError::err("Bad number of keys provided"))?;
     if numkeys > i64::try_from(argv.len() - 3).unwrap_or(i64::MAX) {
