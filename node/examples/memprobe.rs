@@ -47,7 +47,7 @@ fn main() {
         let mut z = ZSet::new_for(ZLimits::default(), 10);
         for j in 0..10 {
             let m = Bytes::from(format!("member:{j}"));
-            z.insert_new(f64::from(j), m, ZLimits::default());
+            z.insert_new(f64::from(j), &m, ZLimits::default());
         }
         (key("zset", i), Value::ZSet(z))
     });

@@ -8,7 +8,6 @@
 
 use std::time::Instant;
 
-use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use shoal_node::db::zset::{Limits, ZSet};
 
@@ -20,7 +19,7 @@ fn main() {
         let t = Instant::now();
         for i in 0..n {
             let score: f64 = rng.random_range(0.0..1e6);
-            z.insert_new(score, Bytes::from(format!("member:{i}")), limits);
+            z.insert_new(score, format!("member:{i}").as_bytes(), limits);
         }
         let build = t.elapsed();
         let queries = 100_000;

@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use indexmap::IndexMap;
 
+use super::compact::CompactBytes;
 use super::zset_listpack::Packed;
 use std::cmp::Ordering;
 
@@ -79,12 +80,14 @@ pub enum ZSet {
 pub struct Skiplist {
     /// Member -> score. An `IndexMap` so ZSCAN has a stable cursor: positions are walked
     /// downwards and `swap_remove` only moves the last entry into a lower slot.
-    dict: IndexMap<Bytes, f64, Hasher>,
+    /// Members are [`CompactBytes`], here and in the blocks: a member of up to 22 bytes is
+    /// stored inside the entry (no allocation, no pointer to follow when comparing).
+    dict: IndexMap<CompactBytes, f64, Hasher>,
     seq: Blocks,
 }
 
 /// One block of the skiplist encoding's sequence.
-type Block = VecDeque<(f64, Bytes)>;
+type Block = VecDeque<(f64, CompactBytes)>;
 
 /// A sorted sequence of entries with O(log n) rank and index operations.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +101,7 @@ pub struct Blocks {
 }
 
 impl Blocks {
-    fn from_sorted(entries: Vec<(f64, Bytes)>) -> Blocks {
+    fn from_sorted(entries: Vec<(f64, CompactBytes)>) -> Blocks {
         let len = entries.len();
         let half = BLOCK_MAX / 2;
         let mut blocks = Vec::with_capacity(len / half + 1);
@@ -165,7 +168,7 @@ impl Blocks {
         (pos, rem)
     }
 
-    fn get(&self, index: usize) -> Option<(f64, &Bytes)> {
+    fn get(&self, index: usize) -> Option<(f64, &CompactBytes)> {
         if index >= self.len {
             return None;
         }
@@ -186,7 +189,7 @@ impl Blocks {
         self.prefix(b) + self.blocks[b].partition_point(|(s, m)| pred(*s, m))
     }
 
-    fn insert(&mut self, score: f64, member: Bytes) {
+    fn insert(&mut self, score: f64, member: CompactBytes) {
         if self.blocks.is_empty() {
             self.blocks.push(Block::from([(score, member)]));
             self.len = 1;
@@ -214,16 +217,17 @@ impl Blocks {
         }
     }
 
-    fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+    /// Removes the entry (`score`, `member`), returning its stored member.
+    fn remove(&mut self, score: f64, member: &[u8]) -> Option<CompactBytes> {
         let i = self.partition_point(|s, m| cmp_entry(s, m, score, member) == Ordering::Less);
-        let Some((s, m)) = self.get(i) else {
-            return false;
-        };
+        let (s, m) = self.get(i)?;
         if cmp_entry(s, m, score, member) != Ordering::Equal {
-            return false;
+            return None;
         }
         let (b, o) = self.locate(i);
-        self.blocks[b].remove(o);
+        let (_, stored) = self.blocks[b]
+            .remove(o)
+            .expect("invariant: located entries exist");
         self.len -= 1;
         if self.blocks[b].is_empty() {
             self.blocks.remove(b);
@@ -231,11 +235,11 @@ impl Blocks {
         } else {
             self.fenwick_add(b, -1);
         }
-        true
+        Some(stored)
     }
 
     /// Removes the entries at ranks `start..end`, returning them in order.
-    fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, Bytes)> {
+    fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, CompactBytes)> {
         let end = end.min(self.len);
         if start >= end {
             return Vec::new();
@@ -291,7 +295,11 @@ impl Blocks {
     }
 
     fn into_vec(self) -> Vec<(f64, Bytes)> {
-        self.blocks.into_iter().flatten().collect()
+        self.blocks
+            .into_iter()
+            .flatten()
+            .map(|(s, m)| (s, m.to_bytes()))
+            .collect()
     }
 }
 
@@ -347,6 +355,10 @@ impl ZSet {
     }
 
     fn skiplist_from_sorted(entries: Vec<(f64, Bytes)>) -> ZSet {
+        let entries: Vec<(f64, CompactBytes)> = entries
+            .into_iter()
+            .map(|(s, m)| (s, CompactBytes::from(m)))
+            .collect();
         let dict = entries.iter().map(|(s, m)| (m.clone(), *s)).collect();
         ZSet::Skiplist(Box::new(Skiplist {
             dict,
@@ -450,7 +462,7 @@ impl ZSet {
 
     /// Adds a member that is not present, converting first if the listpack would break a
     /// limit (`zsetAdd`).
-    pub fn insert_new(&mut self, score: f64, member: Bytes, limits: Limits) {
+    pub fn insert_new(&mut self, score: f64, member: &[u8], limits: Limits) {
         debug_assert!(!score.is_nan());
         if let ZSet::Listpack(v) = self
             && (v.len() + 1 > limits.max_entries || member.len() > limits.max_value)
@@ -458,8 +470,9 @@ impl ZSet {
             self.convert_to_skiplist();
         }
         match self {
-            ZSet::Listpack(v) => v.insert(score, &member),
+            ZSet::Listpack(v) => v.insert(score, member),
             ZSet::Skiplist(z) => {
+                let member = CompactBytes::from_slice(member);
                 z.dict.insert(member.clone(), score);
                 z.seq.insert(score, member);
             }
@@ -476,15 +489,17 @@ impl ZSet {
                 v.insert(new, member);
             }
             ZSet::Skiplist(z) => {
-                let (key, score) = z
+                let slot = z
                     .dict
-                    .get_key_value(member)
-                    .map(|(k, s)| (k.clone(), *s))
+                    .get_mut(member)
                     .expect("invariant: update of a present member");
+                let score = std::mem::replace(slot, new);
                 debug_assert_eq!(score.to_bits(), old.to_bits());
-                z.seq.remove(score, member);
-                z.seq.insert(new, key.clone());
-                z.dict.insert(key, new);
+                let stored = z
+                    .seq
+                    .remove(score, member)
+                    .expect("invariant: dict and sequence agree");
+                z.seq.insert(new, stored);
             }
         }
     }
@@ -496,7 +511,7 @@ impl ZSet {
             ZSet::Skiplist(z) => {
                 let score = z.dict.swap_remove(member)?;
                 let found = z.seq.remove(score, member);
-                debug_assert!(found, "invariant: dict and sequence agree");
+                debug_assert!(found.is_some(), "invariant: dict and sequence agree");
                 Some(score)
             }
         }
@@ -509,9 +524,9 @@ impl ZSet {
             ZSet::Skiplist(z) => {
                 let out = z.seq.drain(start, end);
                 for (_, m) in &out {
-                    z.dict.swap_remove(m);
+                    z.dict.swap_remove(m.as_slice());
                 }
-                out
+                out.into_iter().map(|(s, m)| (s, m.to_bytes())).collect()
             }
         }
     }
@@ -537,7 +552,7 @@ impl ZSet {
                 while rem > 0 && visited < count.max(1) {
                     rem -= 1;
                     if let Some((m, s)) = z.dict.get_index(rem) {
-                        out.push((*s, m.clone()));
+                        out.push((*s, m.to_bytes()));
                     }
                     visited += 1;
                 }
@@ -596,17 +611,17 @@ mod tests {
             max_value: 4,
         };
         let mut z = ZSet::new_for(limits, 1);
-        z.insert_new(2.0, b("b"), limits);
-        z.insert_new(1.0, b("z"), limits);
-        z.insert_new(2.0, b("a"), limits);
+        z.insert_new(2.0, &b("b"), limits);
+        z.insert_new(1.0, &b("z"), limits);
+        z.insert_new(2.0, &b("a"), limits);
         assert!(z.is_listpack());
         let order: Vec<_> = z.iter().map(|(_, m)| Bytes::copy_from_slice(m)).collect();
         assert_eq!(order, vec![b("z"), b("a"), b("b")]);
-        z.insert_new(0.0, b("c"), limits);
+        z.insert_new(0.0, &b("c"), limits);
         assert_eq!(z.encoding(), "skiplist");
         assert_eq!(z.rank(b"a"), Some((2, 2.0)));
         let mut w = ZSet::new_for(limits, 1);
-        w.insert_new(1.0, b("long!"), limits);
+        w.insert_new(1.0, &b("long!"), limits);
         assert_eq!(w.encoding(), "skiplist");
         assert_eq!(ZSet::new_for(limits, 5).encoding(), "skiplist");
         z.check_invariants();
@@ -616,8 +631,8 @@ mod tests {
     fn negative_zero_equals_zero_in_order() {
         let limits = Limits::default();
         let mut z = ZSet::default();
-        z.insert_new(0.0, b("b"), limits);
-        z.insert_new(-0.0, b("a"), limits);
+        z.insert_new(0.0, &b("b"), limits);
+        z.insert_new(-0.0, &b("a"), limits);
         let order: Vec<_> = z.iter().map(|(_, m)| Bytes::copy_from_slice(m)).collect();
         assert_eq!(order, vec![b("a"), b("b")]);
     }
@@ -630,8 +645,8 @@ mod tests {
         };
         let mut z = ZSet::new_for(limits, 1);
         for i in 0..500 {
-            z.insert_new(f64::from(i), Bytes::from(format!("s{i}")), limits);
-            z.insert_new(f64::from(i), Bytes::from(format!("v{i}")), limits);
+            z.insert_new(f64::from(i), format!("s{i}").as_bytes(), limits);
+            z.insert_new(f64::from(i), format!("v{i}").as_bytes(), limits);
         }
         let mut seen = std::collections::HashSet::new();
         let (mut cursor, mut round) = (0, 0);
@@ -641,7 +656,7 @@ mod tests {
             seen.extend(out.into_iter().map(|(_, m)| m));
             // Volatile members leave, new ones arrive, stable ones change score.
             z.remove(format!("v{}", round * 3 % 500).as_bytes());
-            z.insert_new(-1.0, Bytes::from(format!("new{round}")), limits);
+            z.insert_new(-1.0, format!("new{round}").as_bytes(), limits);
             let m = format!("s{}", round * 7 % 500);
             let old = z.score(m.as_bytes()).expect("stable member");
             z.update(m.as_bytes(), old, old + 1000.0);
@@ -672,15 +687,24 @@ mod tests {
         ]
     }
 
+    /// Member `m` of the model: every fourth one longer than the 22-byte inline limit.
+    fn member_name(m: u16) -> Bytes {
+        if m.is_multiple_of(4) {
+            Bytes::from(format!("m{m:05}-a-member-longer-than-inline"))
+        } else {
+            Bytes::from(format!("m{m:05}"))
+        }
+    }
+
     /// The model: (score, member) -> () ordered like the set, plus member -> score.
     type Model = (BTreeMap<(i16, Bytes), ()>, HashMap<Bytes, i16>);
 
     fn apply(z: &mut ZSet, model: &mut Model, op: &Op, limits: Limits) {
         match op {
             Op::Add(m, s) => {
-                let member = Bytes::from(format!("m{m:05}"));
+                let member = member_name(*m);
                 match model.1.insert(member.clone(), *s) {
-                    None => z.insert_new(f64::from(*s), member.clone(), limits),
+                    None => z.insert_new(f64::from(*s), &member, limits),
                     Some(old) => {
                         model.0.remove(&(old, member.clone()));
                         z.update(&member, f64::from(old), f64::from(*s));
@@ -689,7 +713,7 @@ mod tests {
                 model.0.insert((*s, member), ());
             }
             Op::Remove(m) => {
-                let member = Bytes::from(format!("m{m:05}"));
+                let member = member_name(*m);
                 let got = z.remove(&member);
                 let want = model.1.remove(&member);
                 assert_eq!(got, want.map(f64::from));

@@ -98,11 +98,6 @@ pub fn store(ctx: &mut Ctx<'_>, dst: &Bytes, entries: Vec<(f64, Bytes)>, event: 
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A member as stored: copied out of the request buffer so the set does not pin it.
-pub fn own(member: &[u8]) -> Bytes {
-    Bytes::copy_from_slice(member)
-}
-
 /// An integer reply from a count.
 pub fn int(n: usize) -> Frame {
     Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX))
@@ -186,7 +181,7 @@ fn add_one(
         }
         None if f.xx => Ok((AddOutcome::Nop, score)),
         None => {
-            z.insert_new(score, own(member), limits);
+            z.insert_new(score, member, limits);
             Ok((AddOutcome::Added, score))
         }
     }
