@@ -274,21 +274,11 @@ impl Sim {
     }
 
     fn run_until_converged(&mut self, bound_ms: i64, what: &str) {
-        let end = self.now_ms + bound_ms;
-        while !self.converged() {
-            if self.now_ms >= end {
-                let views: Vec<String> = self
-                    .nodes
-                    .iter()
-                    .map(|n| crate::cluster::render::nodes(&n.st, false))
-                    .collect();
-                self.fail(&format!(
-                    "no agreement {bound_ms} ms after {what}:\n{}",
-                    views.join("--\n")
-                ));
-            }
-            self.step();
-        }
+        self.run_until(
+            bound_ms,
+            &format!("no agreement after {what}"),
+            Sim::converged,
+        );
         for n in &self.nodes {
             n.st.slots.check();
         }
