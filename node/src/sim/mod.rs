@@ -286,22 +286,7 @@ impl Sim {
 
     /// As `redis-cli --cluster create`: slots split evenly, epochs 1..N, MEET to the first.
     fn create(&mut self) {
-        let n = self.nodes.len();
-        for (i, node) in self.nodes.iter_mut().enumerate() {
-            let (a, b) = (i * SLOT_COUNT / n, (i + 1) * SLOT_COUNT / n);
-            let me = node.st.myself;
-            for s in a..b {
-                node.st.set_slot(s, Some(me));
-            }
-            node.st.me_mut().config_epoch = i as u64 + 1;
-            node.st.current_epoch = i as u64 + 1;
-        }
-        let first_ip = self.nodes[0].ip.clone();
-        for i in 1..n {
-            let now = self.now_ms;
-            let node = &mut self.nodes[i];
-            bus::meet(&mut node.st, &first_ip, 7000, 17000, now, &mut node.rng);
-        }
+        self.create_masters(self.nodes.len());
     }
 
     /// CLUSTER MEET again on every node that still knows no other node.
