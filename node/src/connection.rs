@@ -28,6 +28,61 @@ const BATCH_MAX: usize = 1024;
 /// Capacity a batch starts with (a pipeline of 16 fills it without regrowing).
 const BATCH_START: usize = 16;
 
+/// Decoded input the executor has not run yet, in bytes ([`command_cost`]), above which the
+/// reader stops reading the socket. Without it a client that sends faster than the executor
+/// runs (`redis-cli --pipe`, a big pipeline) piles decoded commands up in the executor's
+/// queue without bound; with it the backlog stays in the kernel's socket buffers and TCP
+/// slows the sender, as Redis's single loop does by reading only when it has processed.
+const INPUT_HIGH: usize = 1 << 20;
+/// The reader resumes once the unexecuted input has fallen to this.
+const INPUT_LOW: usize = INPUT_HIGH / 4;
+
+/// What a decoded command counts against [`INPUT_HIGH`]: its argument bytes plus a fixed
+/// charge per argument for the allocation holding it.
+pub fn command_cost(argv: &[bytes::Bytes]) -> usize {
+    argv.iter().map(|a| a.len() + 16).sum()
+}
+
+/// Input flow control between one connection's reader and the executor: the reader adds
+/// each command's [`command_cost`] as it queues it, the executor subtracts it once the
+/// command has run (a blocked or paused client's commands keep counting until they run).
+#[derive(Debug, Default)]
+pub struct InputGate {
+    queued: AtomicUsize,
+    room: Notify,
+}
+
+impl InputGate {
+    /// Called by the executor for commands that have run, `cost` in total.
+    pub fn release(&self, cost: usize) {
+        if cost == 0 {
+            return;
+        }
+        let before = self.queued.fetch_sub(cost, Ordering::AcqRel);
+        if before > INPUT_LOW && before - cost <= INPUT_LOW {
+            self.room.notify_one();
+        }
+    }
+
+    /// Counts `cost` more queued bytes.
+    fn add(&self, cost: usize) -> usize {
+        self.queued.fetch_add(cost, Ordering::AcqRel) + cost
+    }
+
+    /// Waits until the executor has worked the queue down to [`INPUT_LOW`].
+    async fn wait_for_room(&self) {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.queued.load(Ordering::Acquire) <= INPUT_LOW {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// Per-connection limits from the configuration, shared by every connection task and kept
 /// current by the executor (`Server::config_changed`), so `CONFIG SET` applies at once.
 #[derive(Debug, Default)]
@@ -86,6 +141,8 @@ pub async fn serve(
     client.set_kill(kill.clone());
     let auth_flag = Arc::new(AtomicBool::new(authenticated));
     client.set_auth_flag(auth_flag.clone());
+    let gate = Arc::new(InputGate::default());
+    client.set_input_gate(gate.clone());
     if tx.send(Event::Connect(Box::new(client))).is_err() {
         return;
     }
@@ -101,12 +158,17 @@ pub async fn serve(
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
+            let mut queued;
             loop {
                 let mut cmds = Vec::with_capacity(BATCH_START);
                 let mut error = None;
+                let mut cost = 0;
                 while cmds.len() < BATCH_MAX {
                     match decoder.decode(&mut buf) {
-                        Ok(Some(cmd)) => cmds.push(cmd),
+                        Ok(Some(cmd)) => {
+                            cost += command_cost(&cmd);
+                            cmds.push(cmd);
+                        }
                         Ok(None) => break,
                         Err(e) => {
                             error = Some(e);
@@ -116,6 +178,8 @@ pub async fn serve(
                 }
                 let more = cmds.len() == BATCH_MAX;
                 let fatal = error.is_some();
+                // Counted before the executor can run (and release) them.
+                queued = gate.add(cost);
                 if (!cmds.is_empty() || fatal)
                     && reader_tx.send(Event::Batch { id, cmds, error }).is_err()
                 {
@@ -127,6 +191,9 @@ pub async fn serve(
                 if !more {
                     break;
                 }
+            }
+            if queued > INPUT_HIGH {
+                gate.wait_for_room().await;
             }
             let limit = usize::try_from(limits.query_buffer_limit.load(Ordering::Relaxed))
                 .unwrap_or(usize::MAX);

@@ -18,6 +18,29 @@ pub fn used_bytes() -> u64 {
     }
 }
 
+/// jemalloc's view of its own memory, as Redis's INFO `allocator_*` fields report it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AllocatorStats {
+    /// Bytes handed out to the program.
+    pub allocated: u64,
+    /// Bytes in active pages (allocated plus the unused parts of those pages).
+    pub active: u64,
+    /// Bytes in physically resident pages the allocator maps (active, dirty, metadata).
+    pub resident: u64,
+}
+
+/// jemalloc's statistics after refreshing them (about 40 µs: not for hot paths).
+pub fn allocator_stats() -> AllocatorStats {
+    use tikv_jemalloc_ctl::stats;
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    let read = |r: Result<usize, _>| r.map_or(0, |n| n as u64);
+    AllocatorStats {
+        allocated: read(stats::allocated::read()),
+        active: read(stats::active::read()),
+        resident: read(stats::resident::read()),
+    }
+}
+
 /// Resident set size in bytes, from /proc (0 where unavailable).
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")

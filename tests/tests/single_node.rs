@@ -115,3 +115,88 @@ fn keys_expire_without_access() {
     });
     assert!(gone, "expired keys left: DBSIZE {:?}", c.cmd(&["DBSIZE"]));
 }
+
+/// A client that sends far more than the node runs (here: a pipeline queued behind a BLPOP
+/// that blocks) is slowed by TCP instead of having its commands piled up in the node's
+/// memory; once it unblocks, every command runs, in order.
+#[test]
+fn a_client_sending_faster_than_it_is_served_is_held_back_not_buffered() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let node = Proc::node(&[]);
+    let mut c = node.raw();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    s.write_all(b"*3\r\n$5\r\nBLPOP\r\n$4\r\nlist\r\n$1\r\n0\r\n")
+        .unwrap();
+    shoal_tests::wait_blocked(&mut c, 1);
+    let used = |c: &mut RawClient| -> u64 {
+        shoal_tests::info_field(c, "memory", "used_memory")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = used(&mut c);
+    // 400k SETs with 100-byte values: about 56 MB of input.
+    const N: usize = 400_000;
+    let value = "v".repeat(100);
+    let mut wire = Vec::with_capacity(N * 140);
+    for i in 0..N {
+        let key = format!("key:{i}");
+        wire.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$100\r\n{value}\r\n",
+                key.len()
+            )
+            .as_bytes(),
+        );
+    }
+    let total = wire.len();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut w = s.try_clone().unwrap();
+    let progress = sent.clone();
+    let writer = std::thread::spawn(move || {
+        for chunk in wire.chunks(64 * 1024) {
+            w.write_all(chunk).unwrap();
+            progress.fetch_add(chunk.len(), Ordering::Relaxed);
+        }
+    });
+    // Wait until the writer stalls: the node stopped reading.
+    let mut last = usize::MAX;
+    let stalled = shoal_tests::wait_until(Duration::from_secs(30), || {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = sent.load(Ordering::Relaxed);
+        std::mem::replace(&mut last, now) == now
+    });
+    assert!(stalled, "the writer never stalled");
+    assert!(
+        sent.load(Ordering::Relaxed) < total,
+        "the node read all {total} bytes while the client was blocked"
+    );
+    let grown = used(&mut c).saturating_sub(before);
+    assert!(
+        grown < 16 << 20,
+        "the node buffered {grown} bytes of a blocked client's input"
+    );
+    assert_eq!(c.cmd(&["DBSIZE"]), Frame::Integer(0));
+    // Unblock it: everything it sent runs.
+    assert_eq!(c.cmd(&["LPUSH", "list", "x"]), Frame::Integer(1));
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let want = b"*2\r\n$4\r\nlist\r\n$1\r\nx\r\n".len() + N * b"+OK\r\n".len();
+        let mut buf = [0u8; 65536];
+        while got.len() < want {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "closed after {} bytes", got.len());
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    });
+    writer.join().unwrap();
+    let got = reader.join().unwrap();
+    assert!(got.starts_with(b"*2\r\n$4\r\nlist\r\n$1\r\nx\r\n"));
+    assert!(got.ends_with(b"+OK\r\n+OK\r\n"));
+    assert_eq!(c.cmd(&["DBSIZE"]), Frame::Integer(N as i64));
+    assert_eq!(c.cmd(&["GET", "key:399999"]), bulk(&value));
+}

@@ -367,6 +367,30 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
         "mem_not_counted_for_evict",
         &srv.memory_not_counted_for_evict(),
     );
+    // Redis's allocator breakdown: pages the allocator keeps active beyond what it handed out
+    // (frag), resident beyond active (dirty pages, metadata: rss), and process RSS beyond the
+    // allocator's resident bytes (code, stacks, other mappings: overhead).
+    let a = crate::memory::allocator_stats();
+    let ratio_bytes = |num: u64, den: u64| {
+        let r = if den == 0 {
+            0.0
+        } else {
+            num as f64 / den as f64
+        };
+        (format!("{r:.2}"), i128::from(num) - i128::from(den))
+    };
+    kv(out, "allocator_allocated", &a.allocated);
+    kv(out, "allocator_active", &a.active);
+    kv(out, "allocator_resident", &a.resident);
+    for (name, num, den) in [
+        ("allocator_frag", a.active, a.allocated),
+        ("allocator_rss", a.resident, a.active),
+        ("rss_overhead", rss, a.resident),
+    ] {
+        let (r, b) = ratio_bytes(num, den);
+        kv(out, &format!("{name}_ratio"), &r);
+        kv(out, &format!("{name}_bytes"), &b);
+    }
     kv(out, "mem_allocator", &"jemalloc");
     kv(out, "lazyfree_pending_objects", &0);
 }

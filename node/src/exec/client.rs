@@ -118,6 +118,8 @@ pub struct Client {
     out_pending: Arc<AtomicUsize>,
     kill: Option<Arc<Notify>>,
     auth_flag: Option<Arc<AtomicBool>>,
+    /// The connection's input flow control: the executor releases what it has run.
+    input_gate: Option<Arc<crate::connection::InputGate>>,
 }
 
 impl Client {
@@ -175,6 +177,7 @@ impl Client {
             out_pending,
             kill: None,
             auth_flag: None,
+            input_gate: None,
         }
     }
 
@@ -209,6 +212,19 @@ impl Client {
 
     /// Gives the client a way to drop its connection at once, without writing what is
     /// queued (output buffer limits). The connection task waits on `kill`.
+    /// Connects the client to its connection's input flow control.
+    pub fn set_input_gate(&mut self, gate: Arc<crate::connection::InputGate>) {
+        self.input_gate = Some(gate);
+    }
+
+    /// Tells the connection that commands costing `cost` in total have run, so it may read
+    /// more ([`crate::connection::InputGate`]).
+    pub fn release_input(&self, cost: usize) {
+        if let Some(g) = &self.input_gate {
+            g.release(cost);
+        }
+    }
+
     pub fn set_kill(&mut self, kill: Arc<Notify>) {
         self.kill = Some(kill);
     }

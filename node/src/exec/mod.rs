@@ -492,6 +492,7 @@ impl Server {
         // Each command starts when the previous one of this run ended (one clock read per
         // command); only an end recorded in this loop is used, never a stale one.
         self.cmd_times.last_end = None;
+        let mut ran_cost = 0;
         while !client.bstate.blocked {
             let Some(argv) = client.bstate.pending.pop_front() else {
                 break;
@@ -506,6 +507,7 @@ impl Server {
                 client.postponed_error = client.bstate.pending_error.take();
                 break;
             }
+            ran_cost += crate::connection::command_cost(&argv);
             // Pushes produced during the command (its own messages) precede its reply.
             for f in client.deferred.drain(..) {
                 encode(&f, client.protocol, &mut out);
@@ -534,6 +536,7 @@ impl Server {
             encode(&Frame::error(err.reply_text()), client.protocol, &mut out);
             client.close_after_reply = true;
         }
+        client.release_input(ran_cost);
         out
     }
 
