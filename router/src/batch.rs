@@ -102,6 +102,9 @@ enum State {
 
 /// The commands of one chunk for one node connection.
 struct Group {
+    /// Index of the node's shard in the slot map the chunk's open groups were built from
+    /// (the session keeps one map until it sends them): compared instead of the address.
+    shard: usize,
     addr: String,
     kind: Kind,
     cmds: Vec<Cmd>,
@@ -135,7 +138,8 @@ impl Chunk {
 
     /// Adds a single-slot command to the group of the node that serves `slot` in `map`;
     /// gives the command back when no node serves it (the caller takes the slow path,
-    /// whose retries wait for an owner).
+    /// whose retries wait for an owner). `map` must be the map the open groups were built
+    /// from: the session keeps one until [`Chunk::send_open`].
     pub fn add(
         &mut self,
         map: &SlotMap,
@@ -145,18 +149,18 @@ impl Chunk {
         write: bool,
         replica_ok: bool,
     ) -> Result<(), Vec<Bytes>> {
-        let Some(shard) = map.shard_of(slot) else {
+        let Some(shard) = map.shard_index(slot) else {
             return Err(argv);
         };
-        let addr = shard.primary.addr.as_str();
         let open_for =
-            |g: &Group| matches!(g.state, State::Open(_)) && g.kind == kind && g.addr == addr;
+            |g: &Group| g.shard == shard && g.kind == kind && matches!(g.state, State::Open(_));
         let found = self.groups.iter().rposition(open_for);
         let group = match found {
             Some(i) => i,
             None => {
                 self.groups.push(Group {
-                    addr: addr.to_string(),
+                    shard,
+                    addr: map.shards[shard].primary.addr.clone(),
                     kind,
                     cmds: Vec::new(),
                     state: State::Open(BytesMut::with_capacity(GROUP_WIRE_START)),
