@@ -404,3 +404,74 @@ fn counter_access_clock_matches_redis() {
     d.check(&["OBJECT", "FREQ", "k"]);
     d.check(&["GET", "k"]);
 }
+
+/// OBJECT ENCODING follows how a string was written, not only what it holds: SET and friends
+/// try `int`, then `embstr` up to 44 bytes; in-place edits leave `raw` whatever the length;
+/// INCRBYFLOAT stores `embstr` even for an integer-looking result; COPY and RENAME keep the
+/// encoding; a new write starts over.
+#[test]
+fn string_encodings_match_redis() {
+    let mut d = Differ::new(&[]);
+    let long = "x".repeat(50);
+    let mid = "y".repeat(30);
+    let enc = |k: &'static str| -> [&'static str; 3] { ["OBJECT", "ENCODING", k] };
+    let script: Vec<Vec<&str>> = vec![
+        vec!["SET", "i", "12345"],
+        enc("i").to_vec(),
+        vec!["SET", "e", "hello"],
+        enc("e").to_vec(),
+        vec!["SET", "m", &mid],
+        enc("m").to_vec(),
+        vec!["SET", "r", &long],
+        enc("r").to_vec(),
+        vec!["SET", "neg0", "-0"],
+        enc("neg0").to_vec(),
+        vec!["MSET", "mi", "7", "me", "seven"],
+        enc("mi").to_vec(),
+        enc("me").to_vec(),
+        vec!["APPEND", "newapp", "42"],
+        enc("newapp").to_vec(),
+        vec!["APPEND", "i", "6"],
+        enc("i").to_vec(),
+        vec!["GET", "i"],
+        vec!["INCR", "i"],
+        enc("i").to_vec(),
+        vec!["APPEND", "e", ""],
+        enc("e").to_vec(),
+        vec!["SET", "sr", "abc"],
+        vec!["SETRANGE", "sr", "0", ""],
+        enc("sr").to_vec(),
+        vec!["SETRANGE", "sr", "1", "Z"],
+        enc("sr").to_vec(),
+        vec!["SETRANGE", "srnew", "2", "1"],
+        enc("srnew").to_vec(),
+        vec!["SETBIT", "b", "3", "1"],
+        enc("b").to_vec(),
+        vec!["SET", "bf", "1"],
+        vec!["BITFIELD", "bf", "GET", "u8", "0"],
+        enc("bf").to_vec(),
+        vec!["BITFIELD", "bf", "INCRBY", "u8", "0", "1"],
+        enc("bf").to_vec(),
+        vec!["BITOP", "OR", "bo", "e", "bf"],
+        enc("bo").to_vec(),
+        vec!["SET", "f", "1.5"],
+        vec!["INCRBYFLOAT", "f", "1.5"],
+        vec!["GET", "f"],
+        enc("f").to_vec(),
+        vec!["INCRBYFLOAT", "f", "1e30"],
+        enc("f").to_vec(),
+        vec!["INCRBYFLOAT", "f", "1e300"],
+        enc("f").to_vec(),
+        vec!["COPY", "sr", "sr2"],
+        enc("sr2").to_vec(),
+        vec!["RENAME", "srnew", "srnew2"],
+        enc("srnew2").to_vec(),
+        vec!["SET", "sr", "99"],
+        enc("sr").to_vec(),
+        vec!["GETSET", "b", "5"],
+        enc("b").to_vec(),
+    ];
+    for cmd in &script {
+        d.check(cmd);
+    }
+}

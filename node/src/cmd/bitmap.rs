@@ -12,7 +12,8 @@ use shoal_common::{Frame, ReplyError};
 
 use super::args;
 use super::string::{EVENT_GENERIC, EVENT_STRING, get_string, modify_string};
-use crate::db::{NO_EXPIRE, Value};
+use crate::db::compact::StrEncoding;
+use crate::db::{CompactBytes, NO_EXPIRE, Value};
 use crate::exec::Ctx;
 
 fn bit_offset_error() -> ReplyError {
@@ -295,8 +296,11 @@ pub fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
             }
         })
         .collect();
-    ctx.db()
-        .set(dest.clone(), Value::String(out.into()), NO_EXPIRE);
+    ctx.db().set(
+        dest.clone(),
+        Value::String(CompactBytes::tagged(out, StrEncoding::Raw)),
+        NO_EXPIRE,
+    );
     ctx.signal_modified_key(dest);
     ctx.notify(EVENT_STRING, "set", dest);
     Ok(Frame::Integer(i64::try_from(maxlen).unwrap_or(i64::MAX)))

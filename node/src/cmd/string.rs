@@ -4,6 +4,7 @@ use bytes::{Bytes, BytesMut};
 use shoal_common::{Frame, ReplyError};
 
 use super::args;
+use crate::db::compact::{EMBSTR_MAX, StrEncoding};
 use crate::db::{CompactBytes, NO_EXPIRE, Value};
 use crate::exec::Ctx;
 
@@ -321,19 +322,19 @@ pub fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let key = &argv[1];
     let cur = get_string_for_write(ctx, key)?;
+    // A new key holds the argument as SET stores it; an appended one becomes `raw`.
     let new = match cur {
-        None => argv[2].clone(),
+        None => CompactBytes::from(&argv[2]),
         Some(old) => {
             check_string_length(ctx, (old.len() + argv[2].len()) as u64)?;
             let mut v = Vec::with_capacity(old.len() + argv[2].len());
             v.extend_from_slice(&old);
             v.extend_from_slice(&argv[2]);
-            Bytes::from(v)
+            CompactBytes::tagged(v, StrEncoding::Raw)
         }
     };
     let len = new.len();
-    ctx.db()
-        .set_keep_ttl(key.clone(), Value::String(new.into()));
+    ctx.db().set_keep_ttl(key.clone(), Value::String(new));
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "append", key);
     Ok(Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
@@ -510,8 +511,13 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErro
         .checked_add(by)
         .ok_or_else(|| ReplyError::other("ERR increment would produce NaN or Infinity"))?;
     let text = Bytes::from(sum.to_human_string());
-    ctx.db()
-        .set_keep_ttl(key.clone(), Value::String((&text).into()));
+    // Redis stores the result without trying the integer encoding: `embstr` when short.
+    let value = if text.len() <= EMBSTR_MAX {
+        CompactBytes::tagged(&text[..], StrEncoding::Embstr)
+    } else {
+        CompactBytes::from(&text)
+    };
+    ctx.db().set_keep_ttl(key.clone(), Value::String(value));
     ctx.signal_modified_key(key);
     ctx.notify(EVENT_STRING, "incrbyfloat", key);
     Ok(Frame::Bulk(text))
@@ -817,6 +823,7 @@ pub fn modify_string<R>(
         buf.resize(min_len, 0);
     }
     let r = f(&mut buf);
-    *s = buf.into();
+    // Redis's `dbUnshareStringValue` leaves a `raw` string, whatever its length.
+    *s = CompactBytes::tagged(buf, StrEncoding::Raw);
     Ok((r, created || grew))
 }

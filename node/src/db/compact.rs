@@ -6,8 +6,13 @@
 //! reference count). `bytes::Bytes` would take 32 bytes plus a heap allocation for every
 //! string, plus a shared header (another allocation) the first time it is cloned.
 //!
-//! Invariants: a string of at most [`INLINE_CAP`] bytes is always `Inline` (so equality of
-//! the representations is equality of the contents); `Inline.len <= INLINE_CAP`.
+//! A string value can also carry the encoding `OBJECT ENCODING` must report when Redis's
+//! rule is not its content ([`CompactBytes::tagged`]): Redis turns a string it edits in place
+//! (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP's result) into `raw` whatever its length, and
+//! INCRBYFLOAT stores `embstr` even for an integer-looking result.
+//!
+//! Invariants: a string of at most [`INLINE_CAP`] bytes is `Inline` unless it is `Tagged`;
+//! `Inline.len <= INLINE_CAP`. Equality and hashing are by content, whatever the variant.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -18,8 +23,20 @@ use bytes::{Bytes, BytesMut};
 /// Longest string stored inline.
 pub const INLINE_CAP: usize = 22;
 
+/// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
+pub const EMBSTR_MAX: usize = 44;
+
+/// The encoding a [`CompactBytes::Tagged`] string reports to `OBJECT ENCODING`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrEncoding {
+    /// `raw`: edited in place.
+    Raw,
+    /// `embstr`: a short string Redis did not try to turn into an integer.
+    Embstr,
+}
+
 /// A byte string, inline when short (see the module header).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum CompactBytes {
     /// At most [`INLINE_CAP`] bytes, in place.
     Inline {
@@ -30,7 +47,17 @@ pub enum CompactBytes {
     },
     /// More than [`INLINE_CAP`] bytes, on the heap.
     Heap(Box<[u8]>),
+    /// Any length, on the heap, with the encoding `OBJECT ENCODING` reports.
+    Tagged(Box<[u8]>, StrEncoding),
 }
+
+impl PartialEq for CompactBytes {
+    fn eq(&self, other: &CompactBytes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for CompactBytes {}
 
 impl CompactBytes {
     /// The empty string.
@@ -69,11 +96,24 @@ impl CompactBytes {
         }
     }
 
+    /// `v` reporting `encoding` to `OBJECT ENCODING` (see the module header).
+    pub fn tagged(v: impl Into<Vec<u8>>, encoding: StrEncoding) -> CompactBytes {
+        CompactBytes::Tagged(v.into().into_boxed_slice(), encoding)
+    }
+
+    /// The encoding fixed by [`CompactBytes::tagged`], if any.
+    pub fn tag(&self) -> Option<StrEncoding> {
+        match self {
+            CompactBytes::Tagged(_, e) => Some(*e),
+            _ => None,
+        }
+    }
+
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match self {
             CompactBytes::Inline { len, buf } => &buf[..usize::from(*len)],
-            CompactBytes::Heap(b) => b,
+            CompactBytes::Heap(b) | CompactBytes::Tagged(b, _) => b,
         }
     }
 
@@ -87,7 +127,7 @@ impl CompactBytes {
     pub fn take_mut(&mut self) -> BytesMut {
         match std::mem::take(self) {
             CompactBytes::Inline { len, buf } => BytesMut::from(&buf[..usize::from(len)]),
-            CompactBytes::Heap(b) => Bytes::from(b)
+            CompactBytes::Heap(b) | CompactBytes::Tagged(b, _) => Bytes::from(b)
                 .try_into_mut()
                 .unwrap_or_else(|b| BytesMut::from(&b[..])),
         }
@@ -187,6 +227,20 @@ mod tests {
         let l = CompactBytes::from_slice(&[7; INLINE_CAP + 1]);
         assert!(matches!(l, CompactBytes::Heap(_)));
         assert_eq!(CompactBytes::new().as_slice(), b"");
+    }
+
+    #[test]
+    fn tagged_strings_compare_and_hash_by_content() {
+        use std::hash::BuildHasher;
+        let plain = CompactBytes::from_slice(b"12");
+        let raw = CompactBytes::tagged(&b"12"[..], StrEncoding::Raw);
+        assert_eq!(plain, raw);
+        assert_eq!(raw.tag(), Some(StrEncoding::Raw));
+        assert_eq!(plain.tag(), None);
+        let h = std::collections::hash_map::RandomState::new();
+        assert_eq!(h.hash_one(&plain), h.hash_one(&raw));
+        let mut m = raw;
+        assert_eq!(&m.take_mut()[..], b"12");
     }
 
     proptest! {

@@ -23,7 +23,7 @@ use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use indexmap::{IndexMap, IndexSet};
 use shoal_common::number::parse_i64;
 
-use super::compact::CompactBytes;
+use super::compact::{CompactBytes, EMBSTR_MAX, StrEncoding};
 pub use super::listpack::Listpack;
 pub use super::quicklist::QuickList;
 use super::zset::ZSet;
@@ -67,9 +67,14 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::String(s) => {
-                if s.len() <= 20 && shoal_common::number::parse_i64(s).is_some() {
+                if let Some(tag) = s.tag() {
+                    match tag {
+                        StrEncoding::Raw => "raw",
+                        StrEncoding::Embstr => "embstr",
+                    }
+                } else if s.len() <= 20 && shoal_common::number::parse_i64(s).is_some() {
                     "int"
-                } else if s.len() <= 44 {
+                } else if s.len() <= EMBSTR_MAX {
                     "embstr"
                 } else {
                     "raw"
