@@ -36,6 +36,8 @@ use crate::upstream::{self, Kind, Replies, Upstream};
 
 /// Initial capacity of a group's buffer: a few small commands without a reallocation.
 const GROUP_WIRE_START: usize = 512;
+/// Initial capacity of a group's command list (a pipeline of 16 over three nodes fits).
+const GROUP_CMDS_START: usize = 8;
 
 /// A future reply.
 pub type ReplyFuture = Pin<Box<dyn Future<Output = Bytes> + Send>>;
@@ -121,6 +123,15 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk with room for `replies` replies: a session sizes the next chunk by the
+    /// last, so a steady pipeline fills it without regrowing.
+    pub fn with_capacity(replies: usize) -> Chunk {
+        Chunk {
+            entries: Vec::with_capacity(replies),
+            ..Chunk::default()
+        }
+    }
+
     /// Number of replies owed.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -162,7 +173,7 @@ impl Chunk {
                     shard,
                     addr: map.shards[shard].primary.addr.clone(),
                     kind,
-                    cmds: Vec::new(),
+                    cmds: Vec::with_capacity(GROUP_CMDS_START),
                     state: State::Open(BytesMut::with_capacity(GROUP_WIRE_START)),
                 });
                 self.open += 1;

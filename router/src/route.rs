@@ -139,12 +139,11 @@ pub fn route(spec: &CommandSpec, argv: &[Bytes]) -> Route {
 /// commands allocates it once.
 pub fn route_in(spec: &CommandSpec, argv: &[Bytes], idx: &mut Vec<usize>) -> Route {
     let req = request_policy(spec);
-    let resp = response_policy(spec);
     match req {
         RequestPolicy::AllShards | RequestPolicy::AllNodes => {
             return Route::FanOut {
                 all_nodes: req == RequestPolicy::AllNodes,
-                policy: resp,
+                policy: response_policy(spec),
             };
         }
         _ => {}
@@ -154,13 +153,16 @@ pub fn route_in(spec: &CommandSpec, argv: &[Bytes], idx: &mut Vec<usize>) -> Rou
         return Route::AnyPrimary;
     }
     let first = key_hash_slot(&argv[idx[0]]).get();
-    if idx.iter().all(|&i| key_hash_slot(&argv[i]).get() == first) {
+    if idx[1..]
+        .iter()
+        .all(|&i| key_hash_slot(&argv[i]).get() == first)
+    {
         return Route::Slot(first);
     }
     if req == RequestPolicy::MultiShard {
         Route::Split {
             keys: idx.clone(),
-            policy: resp,
+            policy: response_policy(spec),
         }
     } else {
         Route::CrossSlot

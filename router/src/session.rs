@@ -278,7 +278,8 @@ impl Session {
         if self.chunk.is_empty() {
             return true;
         }
-        let chunk = std::mem::take(&mut self.chunk);
+        let next = Chunk::with_capacity(self.chunk.len());
+        let chunk = std::mem::replace(&mut self.chunk, next);
         self.out.send(chunk).await.is_ok()
     }
 

@@ -55,6 +55,32 @@ fn find_cr(buf: &[u8]) -> Option<usize> {
     buf.iter().position(|&b| b == b'\r')
 }
 
+/// The one-pass path's header number: the decimal at `b[start..]` up to the next `\r`, with
+/// the `\r`'s index. Only a canonical non-negative number of at most 18 digits (`0`, or no
+/// leading zero) is read, in one pass; anything else is `None` and the incremental path
+/// parses it with Redis's exact rules and errors.
+#[inline]
+fn canonical_len(b: &[u8], start: usize) -> Option<(usize, usize)> {
+    let mut n: usize = 0;
+    let mut i = start;
+    loop {
+        match *b.get(i)? {
+            c @ b'0'..=b'9' => n = n * 10 + usize::from(c - b'0'),
+            b'\r' => break,
+            _ => return None,
+        }
+        i += 1;
+        if i - start > 18 {
+            return None;
+        }
+    }
+    let digits = i - start;
+    if digits == 0 || (digits > 1 && b[start] == b'0') {
+        return None;
+    }
+    Some((n, i))
+}
+
 /// Redis `string2ll`: strict decimal, optional `-`, no `+`, no leading zeros, no spaces.
 pub fn parse_i64_strict(s: &[u8]) -> Option<i64> {
     crate::number::parse_i64(s)
@@ -153,17 +179,15 @@ impl RequestDecoder {
         if b.first() != Some(&b'*') {
             return None;
         }
-        let cr = find_cr(b)?;
-        let count = parse_i64_strict(&b[1..cr])?;
+        let (count, cr) = canonical_len(b, 1)?;
         let (count_max, len_max) = if self.unauthenticated {
             (UNAUTH_MULTIBULK_MAX, self.max_bulk_len.min(UNAUTH_BULK_MAX))
         } else {
             (FAST_PATH_ARGS as i64, self.max_bulk_len)
         };
-        if count <= 0 || count > count_max.min(FAST_PATH_ARGS as i64) {
+        if count == 0 || count as i64 > count_max.min(FAST_PATH_ARGS as i64) {
             return None;
         }
-        let count = usize::try_from(count).ok()?;
         // (start, len) of each argument: nothing is copied before the whole command is known
         // to be here.
         let mut spans = [(0usize, 0usize); FAST_PATH_ARGS];
@@ -173,12 +197,10 @@ impl RequestDecoder {
             if rest.first() != Some(&b'$') {
                 return None;
             }
-            let cr = find_cr(rest)?;
-            let len = parse_i64_strict(&rest[1..cr])?;
-            if !(0..=len_max).contains(&len) {
+            let (len, cr) = canonical_len(rest, 1)?;
+            if len as i64 > len_max {
                 return None;
             }
-            let len = usize::try_from(len).ok()?;
             let start = pos + cr + 2;
             pos = start.checked_add(len)?.checked_add(2)?;
             if b.len() < pos {

@@ -11,11 +11,25 @@ fn put_int_line(out: &mut BytesMut, prefix: u8, n: i64) {
     out.put_slice(b"\r\n");
 }
 
-/// Writes a length line `<prefix><n>\r\n`.
+/// Longest length line: a prefix byte, 20 digits, `\r\n`.
+const LEN_LINE_MAX: usize = 23;
+
+/// Writes a length line `<prefix><n>\r\n`, built on the stack and appended at once (one
+/// capacity check instead of three; most lengths are one digit).
 pub fn put_len_line(out: &mut BytesMut, prefix: u8, n: usize) {
-    out.put_u8(prefix);
-    out.put_slice(itoa::Buffer::new().format(n).as_bytes());
-    out.put_slice(b"\r\n");
+    if let Ok(d) = u8::try_from(n)
+        && d < 10
+    {
+        out.put_slice(&[prefix, b'0' + d, b'\r', b'\n']);
+        return;
+    }
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n).as_bytes();
+    let mut line = [0u8; 24];
+    line[0] = prefix;
+    line[1..=digits.len()].copy_from_slice(digits);
+    line[digits.len() + 1..digits.len() + 3].copy_from_slice(b"\r\n");
+    out.put_slice(&line[..digits.len() + 3]);
 }
 
 /// Writes a bulk string `$len\r\n<bytes>\r\n`.
@@ -109,6 +123,13 @@ fn encode_items(prefix: u8, items: &[Frame], proto: Protocol, out: &mut BytesMut
 
 /// Encodes a request (an array of bulk strings), as a client sends it.
 pub fn encode_request<B: AsRef<[u8]>>(args: &[B], out: &mut BytesMut) {
+    // Room for the whole command first, so the pieces below never reallocate.
+    out.reserve(
+        args.iter()
+            .map(|a| a.as_ref().len() + LEN_LINE_MAX + 2)
+            .sum::<usize>()
+            + LEN_LINE_MAX,
+    );
     put_len_line(out, b'*', args.len());
     for a in args {
         put_bulk(out, a.as_ref());
@@ -121,6 +142,15 @@ mod tests {
     use crate::resp::decode::decode_reply;
     use bytes::Bytes;
     use proptest::prelude::*;
+
+    #[test]
+    fn len_lines_at_digit_boundaries() {
+        for n in [0, 9, 10, 99, 255, 256, 1 << 20, usize::MAX] {
+            let mut out = BytesMut::new();
+            put_len_line(&mut out, b'$', n);
+            assert_eq!(out, format!("${n}\r\n").as_bytes(), "{n}");
+        }
+    }
 
     fn enc(f: &Frame, p: Protocol) -> Vec<u8> {
         let mut out = BytesMut::new();
