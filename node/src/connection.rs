@@ -69,7 +69,9 @@ impl InputGate {
         self.queued.fetch_add(cost, Ordering::AcqRel) + cost
     }
 
-    /// Waits until the executor has worked the queue down to [`INPUT_LOW`].
+    /// Waits until the executor has worked the queue down to [`INPUT_LOW`]. Meanwhile the
+    /// socket is not read, so a client that disconnects while blocked behind a megabyte of
+    /// its own commands is noticed when it is served (or its command times out).
     async fn wait_for_room(&self) {
         loop {
             let notified = self.room.notified();

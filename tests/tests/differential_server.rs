@@ -458,6 +458,12 @@ fn info_sections_and_fields_match_redis() {
         "maxclients",
         "used_memory",
         "used_memory_human",
+        "allocator_allocated",
+        "allocator_active",
+        "allocator_resident",
+        "allocator_frag_ratio",
+        "allocator_rss_bytes",
+        "rss_overhead_ratio",
         "maxmemory",
         "maxmemory_policy",
         "loading",
@@ -507,6 +513,16 @@ fn info_sections_and_fields_match_redis() {
     let ratio = num("mem_fragmentation_ratio");
     assert!((ratio - rss / used).abs() < 0.01, "{ratio} vs {rss}/{used}");
     assert_eq!(num("mem_fragmentation_bytes"), rss - used);
+    // The allocator breakdown is jemalloc's own: active pages hold what was handed out,
+    // resident pages hold the active ones, and each pair's bytes are its difference.
+    let (allocated, active, resident) = (
+        num("allocator_allocated"),
+        num("allocator_active"),
+        num("allocator_resident"),
+    );
+    assert!(allocated > 0.0 && allocated <= active && active <= resident);
+    assert_eq!(num("allocator_frag_bytes"), active - allocated);
+    assert_eq!(num("allocator_rss_bytes"), resident - active);
 }
 
 /// Kills the child on drop.

@@ -350,47 +350,44 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
         "used_memory_scripts_human",
         &bytes_to_human(srv.scripting.bodies_bytes as u64),
     );
-    // Redis: process RSS over allocator-counted bytes, and their difference.
-    let ratio = if used == 0 {
-        0.0
-    } else {
-        rss as f64 / used as f64
+    // Redis's `<name>_ratio` / `<name>_bytes` pairs: one amount over another, and their
+    // difference. mem_fragmentation: process RSS over allocator-counted bytes. The allocator
+    // breakdown: pages jemalloc keeps active beyond what it handed out (allocator_frag),
+    // resident beyond active (dirty pages, metadata: allocator_rss), and RSS beyond the
+    // allocator's resident bytes (code, stacks, other mappings: rss_overhead).
+    let ratio_lines = |out: &mut String, pairs: &[(&str, u64, u64)]| {
+        for &(name, num, den) in pairs {
+            let r = if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            };
+            kv(out, &format!("{name}_ratio"), &format!("{r:.2}"));
+            kv(
+                out,
+                &format!("{name}_bytes"),
+                &(i128::from(num) - i128::from(den)),
+            );
+        }
     };
-    kv(out, "mem_fragmentation_ratio", &format!("{ratio:.2}"));
-    kv(
-        out,
-        "mem_fragmentation_bytes",
-        &(i128::from(rss) - i128::from(used)),
-    );
+    ratio_lines(out, &[("mem_fragmentation", rss, used)]);
     kv(
         out,
         "mem_not_counted_for_evict",
         &srv.memory_not_counted_for_evict(),
     );
-    // Redis's allocator breakdown: pages the allocator keeps active beyond what it handed out
-    // (frag), resident beyond active (dirty pages, metadata: rss), and process RSS beyond the
-    // allocator's resident bytes (code, stacks, other mappings: overhead).
     let a = crate::memory::allocator_stats();
-    let ratio_bytes = |num: u64, den: u64| {
-        let r = if den == 0 {
-            0.0
-        } else {
-            num as f64 / den as f64
-        };
-        (format!("{r:.2}"), i128::from(num) - i128::from(den))
-    };
     kv(out, "allocator_allocated", &a.allocated);
     kv(out, "allocator_active", &a.active);
     kv(out, "allocator_resident", &a.resident);
-    for (name, num, den) in [
-        ("allocator_frag", a.active, a.allocated),
-        ("allocator_rss", a.resident, a.active),
-        ("rss_overhead", rss, a.resident),
-    ] {
-        let (r, b) = ratio_bytes(num, den);
-        kv(out, &format!("{name}_ratio"), &r);
-        kv(out, &format!("{name}_bytes"), &b);
-    }
+    ratio_lines(
+        out,
+        &[
+            ("allocator_frag", a.active, a.allocated),
+            ("allocator_rss", a.resident, a.active),
+            ("rss_overhead", rss, a.resident),
+        ],
+    );
     kv(out, "mem_allocator", &"jemalloc");
     kv(out, "lazyfree_pending_objects", &0);
 }
