@@ -293,7 +293,10 @@ fn info_server(ctx: &Ctx<'_>, out: &mut String) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     kv(out, "config_file", &file);
-    kv(out, "io_threads_active", &0);
+    // io-threads is the number of runtime workers (main.rs): more than one means threads
+    // share the I/O.
+    let io_threads = srv.config.get_i64("io-threads");
+    kv(out, "io_threads_active", &i32::from(io_threads > 1));
 }
 
 fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
