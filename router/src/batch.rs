@@ -5,8 +5,11 @@
 //! all of them from one read, appends every single-slot command for node X to X's *group*
 //! (one buffer, one [`Upstream::send`], one oneshot for the group), and hands the whole read
 //! to the writer as one [`Chunk`]: the writer answers its entries in request order and
-//! writes them with one syscall. Per command this costs an encode and a push; per group one
-//! channel message; per read one wake-up of the writer.
+//! writes them with one syscall. A command that arrived whole is appended as the client
+//! wrote it ([`Wire::Raw`], no decoding into owned arguments), others are encoded again;
+//! either way a group keeps only each command's byte range, decoded again in the rare case
+//! of a retry. Per command this costs a copy and a push; per group one channel message; per
+//! read one wake-up of the writer.
 //!
 //! Invariants:
 //! - Entries of a chunk are answered in the order they were pushed; a [`Pending::Batched`]
@@ -25,6 +28,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use shoal_common::Frame;
+use shoal_common::resp::decode::RequestDecoder;
 use shoal_common::resp::encode::{encode, encode_request};
 use shoal_common::topology::SlotMap;
 use tokio::sync::oneshot;
@@ -85,9 +89,10 @@ impl Conns {
     }
 }
 
-/// A single-slot command sent in a group, kept for a retry.
+/// A single-slot command sent in a group, kept for a retry: where its bytes are in the
+/// group's wire (decoded again only if it must be retried, which is rare).
 struct Cmd {
-    argv: Vec<Bytes>,
+    at: std::ops::Range<usize>,
     slot: u16,
     write: bool,
     replica_ok: bool,
@@ -111,6 +116,17 @@ struct Group {
     kind: Kind,
     cmds: Vec<Cmd>,
     state: State,
+    /// The bytes sent, once sent (the commands' [`Cmd::at`] ranges point into them).
+    sent: Bytes,
+}
+
+/// A command to add to a group: decoded, or the client's own bytes of a command that
+/// arrived whole (forwarded as they are).
+pub enum Wire<'a> {
+    /// Decoded arguments, encoded again.
+    Argv(Vec<Bytes>),
+    /// A whole multibulk command, verbatim.
+    Raw(&'a [u8]),
 }
 
 /// The replies owed for one client read, in request order.
@@ -151,17 +167,17 @@ impl Chunk {
     /// gives the command back when no node serves it (the caller takes the slow path,
     /// whose retries wait for an owner). `map` must be the map the open groups were built
     /// from: the session keeps one until [`Chunk::send_open`].
-    pub fn add(
+    pub fn add<'a>(
         &mut self,
         map: &SlotMap,
-        argv: Vec<Bytes>,
+        cmd: Wire<'a>,
         slot: u16,
         kind: Kind,
         write: bool,
         replica_ok: bool,
-    ) -> Result<(), Vec<Bytes>> {
+    ) -> Result<(), Wire<'a>> {
         let Some(shard) = map.shard_index(slot) else {
-            return Err(argv);
+            return Err(cmd);
         };
         let open_for =
             |g: &Group| g.shard == shard && g.kind == kind && matches!(g.state, State::Open(_));
@@ -175,18 +191,24 @@ impl Chunk {
                     kind,
                     cmds: Vec::with_capacity(GROUP_CMDS_START),
                     state: State::Open(BytesMut::with_capacity(GROUP_WIRE_START)),
+                    sent: Bytes::new(),
                 });
                 self.open += 1;
                 self.groups.len() - 1
             }
         };
         let g = &mut self.groups[group];
-        if let State::Open(wire) = &mut g.state {
-            encode_request(&argv, wire);
+        let State::Open(wire) = &mut g.state else {
+            unreachable!("invariant: the group was found or made open above");
+        };
+        let start = wire.len();
+        match cmd {
+            Wire::Argv(argv) => encode_request(&argv, wire),
+            Wire::Raw(raw) => wire.extend_from_slice(raw),
         }
         let index = g.cmds.len();
         g.cmds.push(Cmd {
-            argv,
+            at: start..wire.len(),
             slot,
             write,
             replica_ok,
@@ -204,6 +226,7 @@ impl Chunk {
         for g in &mut self.groups {
             if let State::Open(wire) = &mut g.state {
                 let wire = std::mem::take(wire).freeze();
+                g.sent = wire.clone();
                 let conn = conns.get(router, &g.addr, g.kind);
                 let rx = conn.send(wire, g.cmds.len()).await;
                 g.state = State::Sent(rx, conn);
@@ -269,9 +292,26 @@ impl Chunk {
                 addr: g.addr.clone(),
             }),
         };
-        let cmd = &mut g.cmds[index];
+        let cmd = &g.cmds[index];
+        // The command's bytes: in the sent wire, or still in the open one if never sent.
+        let wire: &[u8] = match &g.state {
+            State::Open(w) => w,
+            _ => &g.sent,
+        };
+        let bytes = wire.get(cmd.at.clone()).unwrap_or_default();
+        let argv = match RequestDecoder::default().decode(&mut BytesMut::from(bytes)) {
+            Ok(Some(argv)) => argv,
+            _ => {
+                let e = RouterError::Protocol {
+                    addr: g.addr.clone(),
+                    reason: "undecodable command kept for a retry".into(),
+                };
+                encode(&Frame::error(e.reply_text()), g.kind.protocol, out);
+                return;
+            }
+        };
         let job = Job {
-            cmds: vec![std::mem::take(&mut cmd.argv)],
+            cmds: vec![argv],
             slot: Some(cmd.slot),
             node: None,
             write: cmd.write,

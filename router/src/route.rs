@@ -137,7 +137,7 @@ pub fn route(spec: &CommandSpec, argv: &[Bytes]) -> Route {
 
 /// [`route`] with a scratch vector for the key positions, so that a session routing many
 /// commands allocates it once.
-pub fn route_in(spec: &CommandSpec, argv: &[Bytes], idx: &mut Vec<usize>) -> Route {
+pub fn route_in<A: AsRef<[u8]>>(spec: &CommandSpec, argv: &[A], idx: &mut Vec<usize>) -> Route {
     let req = request_policy(spec);
     match req {
         RequestPolicy::AllShards | RequestPolicy::AllNodes => {
@@ -152,10 +152,10 @@ pub fn route_in(spec: &CommandSpec, argv: &[Bytes], idx: &mut Vec<usize>) -> Rou
     if keys::key_indices(spec, argv, idx).is_err() || idx.is_empty() {
         return Route::AnyPrimary;
     }
-    let first = key_hash_slot(&argv[idx[0]]).get();
+    let first = key_hash_slot(argv[idx[0]].as_ref()).get();
     if idx[1..]
         .iter()
-        .all(|&i| key_hash_slot(&argv[i]).get() == first)
+        .all(|&i| key_hash_slot(argv[i].as_ref()).get() == first)
     {
         return Route::Slot(first);
     }

@@ -20,10 +20,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use shoal_common::command::{self, CommandSpec, Group, Resolved, flags, reply};
 use shoal_common::resp::Protocol;
-use shoal_common::resp::decode::{RequestDecoder, decode_reply};
+use shoal_common::resp::decode::{FAST_PATH_ARGS, RequestDecoder, decode_reply, whole_command};
 use shoal_common::resp::encode::encode;
 use shoal_common::{Frame, ReplyError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,7 +32,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
 use crate::aggregate::{merge_fanout, merge_split};
-use crate::batch::Chunk;
+use crate::batch::{Chunk, Wire};
 pub use crate::batch::{Pending, ReplyFuture};
 use crate::pubsub::PubSub;
 use crate::retry::{self, Job, Via};
@@ -186,6 +186,34 @@ async fn write_loop(
     }
 }
 
+/// True for the commands [`Session::dispatch`] answers itself or refuses (its named arms and
+/// guards below); every other command is routed from the table. The batching hot path
+/// ([`Session::batch_whole`]) asks the same question, so both agree by construction.
+fn is_local(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "auth"
+            | "quit"
+            | "ping"
+            | "echo"
+            | "hello"
+            | "select"
+            | "command"
+            | "info"
+            | "scan"
+            | "multi"
+            | "exec"
+            | "discard"
+            | "watch"
+            | "unwatch"
+            | "reset"
+    ) || spec.name.starts_with("command|")
+        || spec.name.starts_with("client|")
+        || (spec.has(flags::PUBSUB) && crate::pubsub::is_subscription(spec))
+        || (spec.has(flags::ADMIN) && route::request_policy(spec) == route::RequestPolicy::Default)
+        || spec.group == Group::Cluster
+}
+
 fn err_frame(e: &ReplyError) -> Frame {
     Frame::error(e.to_string())
 }
@@ -202,8 +230,31 @@ impl Session {
     async fn read_loop(&mut self, mut rd: OwnedReadHalf) {
         let mut buf = BytesMut::with_capacity(16 * 1024);
         let mut decoder = RequestDecoder::default();
+        let mut spans = [(0usize, 0usize); FAST_PATH_ARGS];
         loop {
             loop {
+                // Whole commands the session batches go upstream as the client wrote them.
+                if decoder.is_idle()
+                    && self.plain()
+                    && let Some((n, len)) = whole_command(
+                        &buf,
+                        FAST_PATH_ARGS as i64,
+                        decoder.max_bulk_len,
+                        &mut spans,
+                    )
+                {
+                    let mut args: [&[u8]; FAST_PATH_ARGS] = [&[]; FAST_PATH_ARGS];
+                    for (a, &(s, l)) in args.iter_mut().zip(&spans[..n]) {
+                        *a = &buf[s..s + l];
+                    }
+                    if self.batch_whole(&buf[..len], &args[..n]) {
+                        buf.advance(len);
+                        if !self.flush_if_full().await {
+                            return;
+                        }
+                        continue;
+                    }
+                }
                 match decoder.decode(&mut buf) {
                     Ok(Some(argv)) => {
                         if !self.handle(argv).await {
@@ -345,8 +396,12 @@ impl Session {
     }
 
     /// Commands with local meaning are matched by name here, like the node's handler match;
-    /// everything else is routed from the table.
+    /// everything else is routed from the table. A new arm below must be named in
+    /// [`is_local`] too, or its command goes upstream (and through the batching hot path).
     async fn dispatch(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> bool {
+        if !is_local(spec) {
+            return self.route(spec, argv).await;
+        }
         match spec.name {
             "quit" => {
                 let b = self.encode(&Frame::ok());
@@ -510,9 +565,10 @@ impl Session {
     async fn route(&mut self, spec: &'static CommandSpec, argv: Vec<Bytes>) -> bool {
         let decision = route::route_in(spec, &argv, &mut self.keys);
         let argv = match decision {
-            Route::Slot(slot) => match self.batch(spec, argv, slot) {
+            Route::Slot(slot) => match self.batch(spec, Wire::Argv(argv), slot) {
                 Ok(()) => return self.flush_if_full().await,
-                Err(argv) => argv,
+                Err(Wire::Argv(argv)) => argv,
+                Err(Wire::Raw(_)) => unreachable!("invariant: batch gives back what it got"),
             },
             _ => argv,
         };
@@ -532,17 +588,17 @@ impl Session {
 
     /// Adds a single-slot command to its node's group in the current chunk (the hot path);
     /// gives it back when it must take the general path (blocking, replica reads, no owner).
-    fn batch(
+    fn batch<'a>(
         &mut self,
         spec: &'static CommandSpec,
-        argv: Vec<Bytes>,
+        cmd: Wire<'a>,
         slot: u16,
-    ) -> Result<(), Vec<Bytes>> {
+    ) -> Result<(), Wire<'a>> {
         let replica_ok = spec.has(flags::READONLY);
         if spec.has(flags::BLOCKING)
             || (replica_ok && self.router.config.read_from == crate::ReadFrom::Replicas)
         {
-            return Err(argv);
+            return Err(cmd);
         }
         let map = self
             .map
@@ -552,7 +608,38 @@ impl Session {
             readonly: false,
         };
         let write = spec.has(flags::WRITE) || !replica_ok;
-        self.chunk.add(map, argv, slot, kind, write, replica_ok)
+        self.chunk.add(map, cmd, slot, kind, write, replica_ok)
+    }
+
+    /// The client is in the state [`Session::batch_whole`] serves: authenticated, no
+    /// transaction or WATCH, not subscribed in RESP2 (what `handle` checks before `dispatch`).
+    fn plain(&self) -> bool {
+        self.authed
+            && self.multi.is_none()
+            && self.watch.is_none()
+            && !(self.protocol == Protocol::Resp2 && self.pubsub.subscribed())
+    }
+
+    /// The hot path for a command that arrived whole (`raw` is its wire form, `argv` its
+    /// arguments, borrowed from the read buffer): when [`Session::handle`] would batch it,
+    /// adds its bytes to its node's group as they are, with no decoding into owned
+    /// arguments, and returns true; false sends it down the general path.
+    /// Called in the [`Session::plain`] state only.
+    fn batch_whole(&mut self, raw: &[u8], argv: &[&[u8]]) -> bool {
+        let Resolved::Found(spec) = command::resolve(argv) else {
+            return false;
+        };
+        if !spec.arity_ok(argv.len()) || is_local(spec) {
+            return false;
+        }
+        let Route::Slot(slot) = route::route_in(spec, argv, &mut self.keys) else {
+            return false;
+        };
+        if self.batch(spec, Wire::Raw(raw), slot).is_err() {
+            return false;
+        }
+        self.commands += 1;
+        true
     }
 
     async fn flush_if_full(&mut self) -> bool {
@@ -1150,6 +1237,41 @@ mod tests {
             Frame::Array(vec![Frame::bulk("0"), Frame::bulks(["k"])])
         );
         assert!(scan_reply(reply(&u64::MAX.to_string()), 0, 1).is_error());
+    }
+
+    #[test]
+    fn local_commands_are_not_routed() {
+        let spec =
+            |name: &str| shoal_common::command::lookup_full(name.as_bytes()).expect("a table row");
+        for name in [
+            "get", "set", "mget", "incr", "hset", "zadd", "publish", "spublish", "eval",
+        ] {
+            assert!(!is_local(spec(name)), "{name}");
+        }
+        for name in [
+            "auth",
+            "ping",
+            "echo",
+            "select",
+            "multi",
+            "exec",
+            "watch",
+            "scan",
+            "info",
+            "quit",
+            "reset",
+            "command",
+            "command|info",
+            "client|id",
+            "client|kill",
+            "subscribe",
+            "ssubscribe",
+            "config|get",
+            "cluster|slots",
+            "debug",
+        ] {
+            assert!(is_local(spec(name)), "{name}");
+        }
     }
 
     #[test]

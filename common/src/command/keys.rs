@@ -5,8 +5,6 @@
 //! Used by the node's cluster redirect, the router's routing and `COMMAND GETKEYS`, so that a
 //! key is found the same way everywhere.
 
-use bytes::Bytes;
-
 use super::{BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::number::parse_i64;
 
@@ -24,9 +22,9 @@ fn as_index(i: i64) -> Option<usize> {
 
 /// Appends to `out` the argument index of every key of `argv` found by `spec`'s key specs.
 /// Indices may repeat when specs overlap; callers that care dedupe.
-pub fn key_indices(
+pub fn key_indices<A: AsRef<[u8]>>(
     spec: &CommandSpec,
-    argv: &[Bytes],
+    argv: &[A],
     out: &mut Vec<usize>,
 ) -> Result<(), KeysError> {
     if spec.id == super::CommandId::Sort {
@@ -42,7 +40,7 @@ pub fn key_indices(
 /// SORT's keys (Redis `sortGetKeys`): the sorted key, and the last `STORE` destination.
 /// Its key specs cannot say where STORE is (they are `unknown`), so this is the escape hatch
 /// Redis's `getkeys_proc` is. BY/GET patterns name keys only at run time and are not keys.
-fn sort_key_indices(argv: &[Bytes], out: &mut Vec<usize>) {
+fn sort_key_indices<A: AsRef<[u8]>>(argv: &[A], out: &mut Vec<usize>) {
     if argv.len() < 2 {
         return;
     }
@@ -50,7 +48,7 @@ fn sort_key_indices(argv: &[Bytes], out: &mut Vec<usize>) {
     let mut store = None;
     let mut i = 2;
     while i < argv.len() {
-        let a = &argv[i];
+        let a = argv[i].as_ref();
         if a.eq_ignore_ascii_case(b"limit") {
             i += 2;
         } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
@@ -64,7 +62,11 @@ fn sort_key_indices(argv: &[Bytes], out: &mut Vec<usize>) {
 }
 
 /// The keys of one spec.
-pub fn spec_indices(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) -> Result<(), KeysError> {
+pub fn spec_indices<A: AsRef<[u8]>>(
+    ks: &KeySpec,
+    argv: &[A],
+    out: &mut Vec<usize>,
+) -> Result<(), KeysError> {
     let argc = i64::try_from(argv.len()).unwrap_or(i64::MAX);
     let first = match ks.begin {
         BeginSearch::Index(i) => {
@@ -85,7 +87,7 @@ pub fn spec_indices(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) -> Resul
             let mut i = from;
             while (step > 0 && i <= to) || (step < 0 && i >= to) {
                 if let Some(a) = as_index(i).and_then(|i| argv.get(i))
-                    && a.eq_ignore_ascii_case(keyword.as_bytes())
+                    && a.as_ref().eq_ignore_ascii_case(keyword.as_bytes())
                 {
                     found = Some(i + 1);
                     break;
@@ -123,7 +125,7 @@ pub fn spec_indices(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) -> Resul
             let idx = first + i64::from(keynumidx);
             let n = as_index(idx)
                 .and_then(|i| argv.get(i))
-                .and_then(|a| parse_i64(a))
+                .and_then(|a| parse_i64(a.as_ref()))
                 .ok_or(KeysError::Invalid)?;
             if n < 0 {
                 return Err(KeysError::Invalid);
@@ -230,7 +232,10 @@ mod tests {
     use crate::command::lookup;
 
     fn keys(argv: &[&str]) -> Result<Vec<String>, KeysError> {
-        let argv: Vec<Bytes> = argv.iter().map(|s| Bytes::from(s.to_string())).collect();
+        let argv: Vec<bytes::Bytes> = argv
+            .iter()
+            .map(|s| bytes::Bytes::from(s.to_string()))
+            .collect();
         let spec = lookup(&argv[0]).expect("known command");
         let mut out = Vec::new();
         key_indices(spec, &argv, &mut out)?;

@@ -509,11 +509,11 @@ pub enum Resolved {
 }
 
 /// Resolves `argv` to a row: the top-level command, or for a container the subcommand.
-pub fn resolve(argv: &[bytes::Bytes]) -> Resolved {
+pub fn resolve<A: AsRef<[u8]>>(argv: &[A]) -> Resolved {
     let mut buf = [0u8; 64];
     let Some(i) = argv
         .first()
-        .and_then(|n| lower(n, &mut buf))
+        .and_then(|n| lower(n.as_ref(), &mut buf))
         .and_then(|name| INDEX.top.get(name))
         .copied()
     else {
@@ -528,7 +528,7 @@ pub fn resolve(argv: &[bytes::Bytes]) -> Resolved {
         // `lookupCommandLogic` returns the base command for argc 1).
         None if top.arity_ok(argv.len()) => Resolved::Found(top),
         None => Resolved::NoSub(top),
-        Some(sub) => lookup_sub(top, sub).map_or(Resolved::UnknownSub, Resolved::Found),
+        Some(sub) => lookup_sub(top, sub.as_ref()).map_or(Resolved::UnknownSub, Resolved::Found),
     }
 }
 

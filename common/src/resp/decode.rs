@@ -24,7 +24,7 @@ pub const UNAUTH_MULTIBULK_MAX: i64 = 10;
 pub const UNAUTH_BULK_MAX: i64 = 16384;
 /// Most arguments a command may have to take the one-pass path of the request decoder
 /// (larger commands are read incrementally).
-const FAST_PATH_ARGS: usize = 16;
+pub const FAST_PATH_ARGS: usize = 16;
 /// Deepest nesting the reply decoder follows; real replies nest a handful of levels.
 pub const REPLY_DEPTH_MAX: usize = 128;
 
@@ -79,6 +79,44 @@ fn canonical_len(b: &[u8], start: usize) -> Option<(usize, usize)> {
         return None;
     }
     Some((n, i))
+}
+
+/// The one-pass path: when `b` starts with a whole multibulk command of at most
+/// `count_max` (and [`FAST_PATH_ARGS`]) arguments of at most `len_max` bytes each, written
+/// canonically, fills `spans` with each argument's (start, length) in `b` and returns the
+/// argument count and the command's length in bytes. `None` otherwise (incomplete, or
+/// anything the incremental decoder must judge); nothing is copied.
+pub fn whole_command(
+    b: &[u8],
+    count_max: i64,
+    len_max: i64,
+    spans: &mut [(usize, usize); FAST_PATH_ARGS],
+) -> Option<(usize, usize)> {
+    if b.first() != Some(&b'*') {
+        return None;
+    }
+    let (count, cr) = canonical_len(b, 1)?;
+    if count == 0 || count as i64 > count_max.min(FAST_PATH_ARGS as i64) {
+        return None;
+    }
+    let mut pos = cr + 2;
+    for span in &mut spans[..count] {
+        let rest = b.get(pos..)?;
+        if rest.first() != Some(&b'$') {
+            return None;
+        }
+        let (len, cr) = canonical_len(rest, 1)?;
+        if len as i64 > len_max {
+            return None;
+        }
+        let start = pos + cr + 2;
+        pos = start.checked_add(len)?.checked_add(2)?;
+        if b.len() < pos {
+            return None;
+        }
+        *span = (start, len);
+    }
+    Some((count, pos))
 }
 
 /// Redis `string2ll`: strict decimal, optional `-`, no `+`, no leading zeros, no spaces.
@@ -176,38 +214,13 @@ impl RequestDecoder {
     /// handles with its exact errors; so both paths accept the same commands alike.
     fn decode_whole(&self, buf: &mut BytesMut) -> Option<Vec<Bytes>> {
         let b = &buf[..];
-        if b.first() != Some(&b'*') {
-            return None;
-        }
-        let (count, cr) = canonical_len(b, 1)?;
         let (count_max, len_max) = if self.unauthenticated {
             (UNAUTH_MULTIBULK_MAX, self.max_bulk_len.min(UNAUTH_BULK_MAX))
         } else {
             (FAST_PATH_ARGS as i64, self.max_bulk_len)
         };
-        if count == 0 || count as i64 > count_max.min(FAST_PATH_ARGS as i64) {
-            return None;
-        }
-        // (start, len) of each argument: nothing is copied before the whole command is known
-        // to be here.
         let mut spans = [(0usize, 0usize); FAST_PATH_ARGS];
-        let mut pos = cr + 2;
-        for span in &mut spans[..count] {
-            let rest = b.get(pos..)?;
-            if rest.first() != Some(&b'$') {
-                return None;
-            }
-            let (len, cr) = canonical_len(rest, 1)?;
-            if len as i64 > len_max {
-                return None;
-            }
-            let start = pos + cr + 2;
-            pos = start.checked_add(len)?.checked_add(2)?;
-            if b.len() < pos {
-                return None;
-            }
-            *span = (start, len);
-        }
+        let (count, pos) = whole_command(b, count_max, len_max, &mut spans)?;
         let args = spans[..count]
             .iter()
             .enumerate()
