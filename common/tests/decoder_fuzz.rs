@@ -8,7 +8,7 @@
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use shoal_common::Frame;
-use shoal_common::resp::decode::{RequestDecoder, decode_reply};
+use shoal_common::resp::decode::{RequestDecoder, decode_reply, reply_len};
 use shoal_common::resp::encode::encode;
 use shoal_common::resp::{Protocol, ProtocolError};
 
@@ -88,6 +88,19 @@ proptest! {
         let whole = run_requests(&[&input], unauth);
         let chunked = run_requests(&chunks, unauth);
         prop_assert_eq!(whole, chunked);
+    }
+
+    /// `reply_len` (the router's frame boundaries, built without frames) agrees with the
+    /// reply decoder on every input: the same length, the same "need more", the same error.
+    #[test]
+    fn reply_len_agrees_with_the_reply_decoder(input in soup()) {
+        let mut buf = BytesMut::from(&input[..]);
+        match (reply_len(&input), decode_reply(&mut buf)) {
+            (Ok(None), Ok(None)) => {}
+            (Ok(Some(n)), Ok(Some(_))) => prop_assert_eq!(n, input.len() - buf.len()),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (len, dec) => prop_assert!(false, "reply_len {:?}, decode_reply {:?}", len, dec),
+        }
     }
 
     /// The reply decoder never panics, consumes nothing when it needs more, consumes a prefix

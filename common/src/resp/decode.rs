@@ -447,10 +447,116 @@ pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> 
 
 /// The length in bytes of the complete reply frame at the front of `buf`, without consuming
 /// it (the router forwards upstream replies byte for byte and needs only their boundaries).
-/// `Ok(None)` means more bytes are needed.
+/// `Ok(None)` means more bytes are needed. It accepts and refuses exactly what
+/// [`decode_reply`] does, but builds nothing: no frame, no copies.
 pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
     let mut pos = 0;
-    Ok(parse_reply(buf, &mut pos, 0)?.map(|_| pos))
+    Ok(skip_reply(buf, &mut pos, 0)?.map(|()| pos))
+}
+
+/// [`parse_reply`]'s checks without its frame: advances `pos` past one reply.
+fn skip_reply(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<()>, ProtocolError> {
+    if depth > REPLY_DEPTH_MAX {
+        return Err(ProtocolError::TooDeep);
+    }
+    let Some(&kind) = buf.get(*pos) else {
+        return Ok(None);
+    };
+    *pos += 1;
+    let Some(line) = read_line(buf, pos) else {
+        return Ok(None);
+    };
+    match kind {
+        b'+' | b'-' | b'(' | b'_' => {}
+        b':' => {
+            line_int(line)?;
+        }
+        b'#' => {
+            if !matches!(line, b"t" | b"f") {
+                return Err(ProtocolError::InvalidReply("bad boolean"));
+            }
+        }
+        b',' => {
+            std::str::from_utf8(line)
+                .ok()
+                .and_then(crate::number::parse_resp_double)
+                .ok_or(ProtocolError::InvalidReply("bad double"))?;
+        }
+        b'$' | b'=' | b'!' => {
+            let len = line_int(line)?;
+            if len < 0 {
+                if kind == b'$' {
+                    return Ok(Some(()));
+                }
+                return Err(ProtocolError::InvalidReply("negative length"));
+            }
+            let start = *pos;
+            let Some(()) = skip_blob(buf, pos, len)? else {
+                return Ok(None);
+            };
+            if kind == b'=' && (len < 4 || buf[start + 3] != b':') {
+                return Err(ProtocolError::InvalidReply("bad verbatim string"));
+            }
+        }
+        b'*' | b'~' | b'>' => {
+            let count = line_int(line)?;
+            if count < 0 {
+                if kind == b'*' {
+                    return Ok(Some(()));
+                }
+                return Err(ProtocolError::InvalidReply("negative count"));
+            }
+            return skip_items(buf, pos, count, depth);
+        }
+        b'%' | b'|' => {
+            let count = line_int(line)?
+                .checked_mul(2)
+                .ok_or(ProtocolError::InvalidReply("bad count"))?;
+            let Some(()) = skip_items(buf, pos, count, depth)? else {
+                return Ok(None);
+            };
+            if kind == b'|' {
+                return skip_reply(buf, pos, depth + 1);
+            }
+        }
+        _ => return Err(ProtocolError::InvalidReply("unknown type byte")),
+    }
+    Ok(Some(()))
+}
+
+/// [`read_blob`] without the copy: advances `pos` past `len` bytes and their CRLF.
+fn skip_blob(buf: &[u8], pos: &mut usize, len: i64) -> Result<Option<()>, ProtocolError> {
+    let bad = || ProtocolError::InvalidReply("bad length");
+    let len = usize::try_from(len).map_err(|_| bad())?;
+    let start = *pos;
+    let end = start
+        .checked_add(len)
+        .and_then(|e| e.checked_add(2))
+        .ok_or_else(bad)?;
+    if buf.len() < end {
+        return Ok(None);
+    }
+    if &buf[start + len..end] != b"\r\n" {
+        return Err(ProtocolError::InvalidReply("missing CRLF after blob"));
+    }
+    *pos = end;
+    Ok(Some(()))
+}
+
+/// [`parse_items`] without the items.
+fn skip_items(
+    buf: &[u8],
+    pos: &mut usize,
+    count: i64,
+    depth: usize,
+) -> Result<Option<()>, ProtocolError> {
+    let count = usize::try_from(count).map_err(|_| ProtocolError::InvalidReply("bad count"))?;
+    for _ in 0..count {
+        if skip_reply(buf, pos, depth + 1)?.is_none() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(()))
 }
 
 fn read_line<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
@@ -465,16 +571,11 @@ fn line_int(line: &[u8]) -> Result<i64, ProtocolError> {
 }
 
 fn read_blob(buf: &[u8], pos: &mut usize, len: i64) -> Result<Option<Bytes>, ProtocolError> {
-    let len = usize::try_from(len).map_err(|_| ProtocolError::InvalidReply("bad length"))?;
     let start = *pos;
-    if buf.len() < start + len + 2 {
+    let Some(()) = skip_blob(buf, pos, len)? else {
         return Ok(None);
-    }
-    if &buf[start + len..start + len + 2] != b"\r\n" {
-        return Err(ProtocolError::InvalidReply("missing CRLF after blob"));
-    }
-    *pos = start + len + 2;
-    Ok(Some(Bytes::copy_from_slice(&buf[start..start + len])))
+    };
+    Ok(Some(Bytes::copy_from_slice(&buf[start..*pos - 2])))
 }
 
 fn parse_items(

@@ -233,6 +233,7 @@ mod tests {
                 }
             }
             let got = got.expect("complete frame decodes");
+            prop_assert_eq!(crate::resp::decode::reply_len(&wire), Ok(Some(wire.len())));
             // Doubles travel as %.17g text, which round-trips exactly.
             prop_assert_eq!(got, f);
             prop_assert!(buf.is_empty());
