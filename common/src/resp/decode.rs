@@ -454,8 +454,13 @@ pub fn reply_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
     Ok(skip_reply(buf, &mut pos, 0)?.map(|()| pos))
 }
 
-/// [`parse_reply`]'s checks without its frame: advances `pos` past one reply.
-fn skip_reply(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<()>, ProtocolError> {
+/// The type byte and first line of the reply at `pos` (past them after), for
+/// [`parse_reply`] and [`skip_reply`]; `Ok(None)` when they have not all arrived.
+fn reply_header<'a>(
+    buf: &'a [u8],
+    pos: &mut usize,
+    depth: usize,
+) -> Result<Option<(u8, &'a [u8])>, ProtocolError> {
     if depth > REPLY_DEPTH_MAX {
         return Err(ProtocolError::TooDeep);
     }
@@ -463,7 +468,12 @@ fn skip_reply(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<()>, P
         return Ok(None);
     };
     *pos += 1;
-    let Some(line) = read_line(buf, pos) else {
+    Ok(read_line(buf, pos).map(|line| (kind, line)))
+}
+
+/// [`parse_reply`]'s checks without its frame: advances `pos` past one reply.
+fn skip_reply(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<()>, ProtocolError> {
+    let Some((kind, line)) = reply_header(buf, pos, depth)? else {
         return Ok(None);
     };
     match kind {
@@ -596,14 +606,7 @@ fn parse_items(
 }
 
 fn parse_reply(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>, ProtocolError> {
-    if depth > REPLY_DEPTH_MAX {
-        return Err(ProtocolError::TooDeep);
-    }
-    let Some(&kind) = buf.get(*pos) else {
-        return Ok(None);
-    };
-    *pos += 1;
-    let Some(line) = read_line(buf, pos) else {
+    let Some((kind, line)) = reply_header(buf, pos, depth)? else {
         return Ok(None);
     };
     let frame = match kind {
