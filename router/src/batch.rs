@@ -9,7 +9,9 @@
 //! wrote it ([`Wire::Raw`], no decoding into owned arguments), others are encoded again;
 //! either way a group keeps only each command's byte range, decoded again in the rare case
 //! of a retry. Per command this costs a copy and a push; per group one channel message; per
-//! read one wake-up of the writer.
+//! read one wake-up of the writer. A multi-key command whose keys span slots (MGET, MSET,
+//! DEL, ...) joins the same groups as its per-slot parts ([`Chunk::add_split`]), with one
+//! [`Pending::Merged`] entry that merges their replies when the writer reaches it.
 //!
 //! Invariants:
 //! - Entries of a chunk are answered in the order they were pushed; a [`Pending::Batched`]
@@ -28,14 +30,19 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use shoal_common::Frame;
+use shoal_common::resp::Protocol;
 use shoal_common::resp::decode::RequestDecoder;
 use shoal_common::resp::encode::{encode, encode_request};
 use shoal_common::topology::SlotMap;
 use tokio::sync::oneshot;
 
 use crate::Router;
+use crate::aggregate::merge_split;
 use crate::error::RouterError;
 use crate::retry::{self, Job, Retry, Via};
+use crate::route::ResponsePolicy;
+use crate::session::decode_raw;
+use crate::split::Part;
 use crate::upstream::{self, Kind, Replies, Upstream};
 
 /// Initial capacity of a group's buffer: a few small commands without a reallocation.
@@ -61,6 +68,21 @@ pub enum Pending {
         /// Position of the command in its group.
         index: usize,
     },
+    /// One reply merged from the replies of a command's per-slot parts, batched in the
+    /// chunk's groups like single-slot commands.
+    Merged(Box<Merge>),
+}
+
+/// A command split by slot ([`crate::split`]) whose parts went into the chunk's groups.
+pub struct Merge {
+    /// Each part's (group, position in the group), in the order of `positions`.
+    parts: Vec<(usize, usize)>,
+    /// For each part, the positions of its keys among the client's keys.
+    positions: Vec<Vec<usize>>,
+    policy: ResponsePolicy,
+    /// Keys in the client's command.
+    total: usize,
+    protocol: Protocol,
 }
 
 /// Most connections a session remembers (more nodes than this: the cache starts over).
@@ -136,6 +158,8 @@ pub struct Chunk {
     groups: Vec<Group>,
     /// Groups still [`State::Open`].
     open: usize,
+    /// Commands sent for [`Pending::Merged`] entries beyond one per entry.
+    extra_parts: usize,
 }
 
 impl Chunk {
@@ -151,6 +175,11 @@ impl Chunk {
     /// Number of replies owed.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Replies owed plus the extra commands split parts send: what bounds a chunk's size.
+    pub fn weight(&self) -> usize {
+        self.entries.len() + self.extra_parts
     }
 
     /// True when no reply is owed.
@@ -179,6 +208,73 @@ impl Chunk {
         let Some(shard) = map.shard_index(slot) else {
             return Err(cmd);
         };
+        let at = self.place(map, shard, cmd, slot, kind, write, replica_ok);
+        self.entries.push(Pending::Batched {
+            group: at.0,
+            index: at.1,
+        });
+        Ok(())
+    }
+
+    /// Adds the per-slot parts of one split command to their nodes' groups, and one entry
+    /// whose reply merges theirs by `policy`; gives the parts back, adding nothing, when a
+    /// slot has no node in `map` (as [`Chunk::add`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_split(
+        &mut self,
+        map: &SlotMap,
+        parts: Vec<Part>,
+        kind: Kind,
+        write: bool,
+        replica_ok: bool,
+        policy: ResponsePolicy,
+        total: usize,
+    ) -> Result<(), Vec<Part>> {
+        let mut shards = Vec::with_capacity(parts.len());
+        for p in &parts {
+            match map.shard_index(p.slot) {
+                Some(s) => shards.push(s),
+                None => return Err(parts),
+            }
+        }
+        let mut merge = Merge {
+            parts: Vec::with_capacity(parts.len()),
+            positions: Vec::with_capacity(parts.len()),
+            policy,
+            total,
+            protocol: kind.protocol,
+        };
+        self.extra_parts += parts.len().saturating_sub(1);
+        for (part, shard) in parts.into_iter().zip(shards) {
+            let at = self.place(
+                map,
+                shard,
+                Wire::Argv(part.argv),
+                part.slot,
+                kind,
+                write,
+                replica_ok,
+            );
+            merge.parts.push(at);
+            merge.positions.push(part.positions);
+        }
+        self.entries.push(Pending::Merged(Box::new(merge)));
+        Ok(())
+    }
+
+    /// Appends a command to the open group for `shard` (made if need be); its (group,
+    /// position in the group).
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &mut self,
+        map: &SlotMap,
+        shard: usize,
+        cmd: Wire<'_>,
+        slot: u16,
+        kind: Kind,
+        write: bool,
+        replica_ok: bool,
+    ) -> (usize, usize) {
         let open_for =
             |g: &Group| g.shard == shard && g.kind == kind && matches!(g.state, State::Open(_));
         let found = self.groups.iter().rposition(open_for);
@@ -213,8 +309,7 @@ impl Chunk {
             write,
             replica_ok,
         });
-        self.entries.push(Pending::Batched { group, index });
-        Ok(())
+        (group, index)
     }
 
     /// Queues every open group on its node's shared connection (one request per group).
@@ -252,12 +347,27 @@ impl Chunk {
                     return true;
                 }
                 Pending::Batched { group, index } => self.batched(router, group, index, out).await,
+                Pending::Merged(m) => self.merged(router, &m, out).await,
             }
             while let Ok(m) = push.try_recv() {
                 out.extend_from_slice(&m);
             }
         }
         false
+    }
+
+    /// Writes the merge of a split command's part replies (each retried alone if it must,
+    /// as a single-slot command).
+    async fn merged(&mut self, router: &Arc<Router>, m: &Merge, out: &mut BytesMut) {
+        let mut replies = Vec::with_capacity(m.parts.len());
+        let mut raw = BytesMut::new();
+        for &(group, index) in &m.parts {
+            raw.clear();
+            self.batched(router, group, index, &mut raw).await;
+            replies.push(decode_raw(&raw));
+        }
+        let merged = merge_split(m.policy, &m.positions, replies, m.total);
+        encode(&merged, m.protocol, out);
     }
 
     /// Writes reply `index` of group `group`, retrying the command alone if it must.

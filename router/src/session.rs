@@ -214,6 +214,18 @@ fn is_local(spec: &CommandSpec) -> bool {
         || spec.group == Group::Cluster
 }
 
+/// A write whose answer is about all keys together (MSETNX: agg_min) is atomic on a node;
+/// split across nodes it would not be, so it is refused like in cluster mode.
+fn all_or_nothing(policy: ResponsePolicy) -> bool {
+    matches!(
+        policy,
+        ResponsePolicy::AggMin
+            | ResponsePolicy::AggMax
+            | ResponsePolicy::AggLogicalAnd
+            | ResponsePolicy::AggLogicalOr
+    )
+}
+
 fn err_frame(e: &ReplyError) -> Frame {
     Frame::error(e.to_string())
 }
@@ -570,6 +582,9 @@ impl Session {
                 Err(Wire::Argv(argv)) => argv,
                 Err(Wire::Raw(_)) => unreachable!("invariant: batch gives back what it got"),
             },
+            Route::Split { ref keys, policy } if self.batch_split(spec, &argv, keys, policy) => {
+                return self.flush_if_full().await;
+            }
             _ => argv,
         };
         self.send_open().await;
@@ -594,21 +609,57 @@ impl Session {
         cmd: Wire<'a>,
         slot: u16,
     ) -> Result<(), Wire<'a>> {
+        let Some((kind, write, replica_ok)) = self.batchable(spec) else {
+            return Err(cmd);
+        };
+        let map = self
+            .map
+            .get_or_insert_with(|| self.router.topology.current());
+        self.chunk.add(map, cmd, slot, kind, write, replica_ok)
+    }
+
+    /// A multi-key command whose keys span slots, batched as its per-slot parts (each in its
+    /// node's group) with one merged reply; false when it must take the general path
+    /// ([`Session::split`], which also gives the errors: keys that do not tile, an
+    /// all-or-nothing write).
+    fn batch_split(
+        &mut self,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        keys: &[usize],
+        policy: ResponsePolicy,
+    ) -> bool {
+        if spec.has(flags::WRITE) && all_or_nothing(policy) {
+            return false;
+        }
+        let Some((kind, write, replica_ok)) = self.batchable(spec) else {
+            return false;
+        };
+        let Some(parts) = split::split(argv, keys) else {
+            return false;
+        };
+        let map = self
+            .map
+            .get_or_insert_with(|| self.router.topology.current());
+        self.chunk
+            .add_split(map, parts, kind, write, replica_ok, policy, keys.len())
+            .is_ok()
+    }
+
+    /// How a command is batched (connection kind, write, replica-readable), or `None` when
+    /// it must take the general path: blocking commands, and reads sent to replicas.
+    fn batchable(&self, spec: &'static CommandSpec) -> Option<(crate::upstream::Kind, bool, bool)> {
         let replica_ok = spec.has(flags::READONLY);
         if spec.has(flags::BLOCKING)
             || (replica_ok && self.router.config.read_from == crate::ReadFrom::Replicas)
         {
-            return Err(cmd);
+            return None;
         }
-        let map = self
-            .map
-            .get_or_insert_with(|| self.router.topology.current());
         let kind = crate::upstream::Kind {
             protocol: self.protocol,
             readonly: false,
         };
-        let write = spec.has(flags::WRITE) || !replica_ok;
-        self.chunk.add(map, cmd, slot, kind, write, replica_ok)
+        Some((kind, spec.has(flags::WRITE) || !replica_ok, replica_ok))
     }
 
     /// The client is in the state [`Session::batch_whole`] serves: authenticated, no
@@ -643,7 +694,7 @@ impl Session {
     }
 
     async fn flush_if_full(&mut self) -> bool {
-        if self.chunk.len() >= CHUNK_REPLIES_MAX {
+        if self.chunk.weight() >= CHUNK_REPLIES_MAX {
             return self.flush().await;
         }
         true
@@ -681,15 +732,6 @@ impl Session {
         keys: &[usize],
         policy: ResponsePolicy,
     ) -> ReplyFuture {
-        // A write whose answer is about all keys together (MSETNX: agg_min) is atomic on a
-        // node; split across nodes it would not be, so it is refused like in cluster mode.
-        let all_or_nothing = matches!(
-            policy,
-            ResponsePolicy::AggMin
-                | ResponsePolicy::AggMax
-                | ResponsePolicy::AggLogicalAnd
-                | ResponsePolicy::AggLogicalOr
-        );
         let parts = match split::split(&argv, keys) {
             // Keys that do not tile the arguments (MSET with a key and no value): the
             // command's own arity error, as a single server gives it.
@@ -697,7 +739,7 @@ impl Session {
                 let e = ReplyError::WrongArity(spec.name.to_string());
                 return self.ready(&err_frame(&e));
             }
-            Some(p) if !(spec.has(flags::WRITE) && all_or_nothing) => p,
+            Some(p) if !(spec.has(flags::WRITE) && all_or_nothing(policy)) => p,
             Some(_) => {
                 let e = format!(
                     "CROSSSLOT Keys in request don't hash to the same slot ('{}' cannot be \

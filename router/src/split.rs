@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use shoal_common::key_hash_slot;
 
+/// Parts found by a linear scan; beyond this, by a map.
+const PARTS_SCANNED_MAX: usize = 16;
+
 /// One sub-command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
@@ -38,17 +41,29 @@ pub fn split(argv: &[Bytes], keys: &[usize]) -> Option<Vec<Part>> {
         return None;
     }
     let mut parts: Vec<Part> = Vec::new();
+    // Few parts (the usual MGET/MSET/DEL): a scan beats hashing; many: a map.
     let mut by_slot: HashMap<u16, usize> = HashMap::new();
     for (n, &k) in keys.iter().enumerate() {
         let slot = key_hash_slot(&argv[k]).get();
-        let i = *by_slot.entry(slot).or_insert_with(|| {
-            let mut sub = Vec::with_capacity(1 + (keys.len() * step) / 2);
+        let found = if parts.len() <= PARTS_SCANNED_MAX {
+            parts.iter().position(|p| p.slot == slot)
+        } else {
+            if by_slot.is_empty() {
+                by_slot.extend(parts.iter().enumerate().map(|(i, p)| (p.slot, i)));
+            }
+            by_slot.get(&slot).copied()
+        };
+        let i = found.unwrap_or_else(|| {
+            let mut sub = Vec::with_capacity(first + step);
             sub.extend_from_slice(&argv[..first]);
             parts.push(Part {
                 slot,
                 argv: sub,
                 positions: Vec::new(),
             });
+            if !by_slot.is_empty() {
+                by_slot.insert(slot, parts.len() - 1);
+            }
             parts.len() - 1
         });
         parts[i].argv.extend_from_slice(&argv[k..k + step]);
@@ -87,5 +102,31 @@ mod tests {
         // Keys not reaching the end (a trailing option) are not split.
         assert!(split(&argv(&["X", "a", "b", "opt"]), &[1, 2]).is_none());
         assert!(split(&a, &[]).is_none());
+    }
+
+    #[test]
+    fn many_slots_keep_every_key_once_in_order() {
+        // More parts than the linear scan covers: the map takes over mid-way.
+        let names: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+        let mut a = vec!["DEL".to_string()];
+        a.extend(names.iter().cloned());
+        a.extend(names.iter().take(50).cloned()); // repeats land in existing parts
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let argv = argv(&refs);
+        let keys: Vec<usize> = (1..argv.len()).collect();
+        let parts = split(&argv, &keys).unwrap();
+        let mut seen = vec![0; keys.len()];
+        for p in &parts {
+            assert_eq!(p.argv.len(), p.positions.len() + 1);
+            for (&pos, key) in p.positions.iter().zip(&p.argv[1..]) {
+                assert_eq!(key, &argv[pos + 1]);
+                assert_eq!(key_hash_slot(key).get(), p.slot);
+                seen[pos] += 1;
+            }
+            assert!(p.positions.windows(2).all(|w| w[0] < w[1]));
+        }
+        assert!(seen.iter().all(|&n| n == 1));
+        let slots: std::collections::HashSet<u16> = parts.iter().map(|p| p.slot).collect();
+        assert_eq!(slots.len(), parts.len(), "one part per slot");
     }
 }

@@ -317,3 +317,105 @@ fn a_pipeline_across_nodes_keeps_its_order_through_moved_and_tryagain() {
     assert!(a.count("GET") >= on_a.len());
     assert!(b.count("GET") > on_b.len());
 }
+
+/// Commands split by slot ride the pipeline's per-node groups: an MGET and a DEL over both
+/// nodes in one write with GETs around them come back in order and merged; a part that
+/// gets MOVED is retried alone on the new owner, every other part is sent exactly once;
+/// an all-or-nothing write (MSETNX) is still refused, in its place in the pipeline.
+#[test]
+fn split_commands_in_a_pipeline_merge_their_parts_and_retry_only_the_moved_one() {
+    let (la, lb) = (listener(), listener());
+    let (pa, pb) = (
+        la.local_addr().unwrap().port(),
+        lb.local_addr().unwrap().port(),
+    );
+    let ranges = vec![(0, 8191, pa), (8192, 16383, pb)];
+    let (r1, r2) = (ranges.clone(), ranges);
+    let slot = |k: &str| shoal_common::key_hash_slot(k.as_bytes()).get();
+    // Keys in distinct slots, so each is its own part.
+    let mut keys: Vec<String> = Vec::new();
+    for i in 0.. {
+        let k = format!("k{i}");
+        if keys.iter().all(|o| slot(o) != slot(&k)) {
+            keys.push(k);
+        }
+        if keys.len() == 40 {
+            break;
+        }
+    }
+    let on_a: Vec<String> = keys.iter().filter(|k| slot(k) < 8192).cloned().collect();
+    let on_b: Vec<String> = keys.iter().filter(|k| slot(k) >= 8192).cloned().collect();
+    assert!(on_a.len() >= 3 && on_b.len() >= 3, "keys on both nodes");
+    let moved = on_a[2].clone();
+    let m1 = moved.clone();
+    let answer = |node: &str, args: &[String]| match args[0].as_str() {
+        "MGET" => Frame::Array(
+            args[1..]
+                .iter()
+                .map(|k| bulk(&format!("{node}:{k}")))
+                .collect(),
+        ),
+        "DEL" => Frame::Integer(args.len() as i64 - 1),
+        _ => bulk(&format!("{node}:{}", args[1])),
+    };
+    let a = MockNode::start(
+        la,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &r1) {
+                return r;
+            }
+            if args[0] == "MGET" && args[1..].contains(&m1) {
+                return Reply::Frame(Frame::error(format!("MOVED {} 127.0.0.1:{pb}", slot(&m1))));
+            }
+            Reply::Frame(answer("a", args))
+        }),
+    );
+    let b = MockNode::start(
+        lb,
+        Arc::new(move |_, args| {
+            if let Some(r) = topology(args, &r2) {
+                return r;
+            }
+            Reply::Frame(answer("b", args))
+        }),
+    );
+    let router = start_router(&format!("127.0.0.1:{pa}"), &[]);
+    let mut c = router.raw();
+    assert_eq!(c.cmd(&["PING"]), Frame::simple("PONG"));
+    let enc = |args: &[&str], wire: &mut bytes::BytesMut| {
+        shoal_common::resp::encode::encode_request(args, wire);
+    };
+    let mut wire = bytes::BytesMut::new();
+    let mut expected = Vec::new();
+    enc(&["GET", &on_a[0]], &mut wire);
+    expected.push(bulk(&format!("a:{}", on_a[0])));
+    let mget = [&on_b[0], &on_a[0], &moved, &on_b[1], &on_a[1]];
+    let mut args = vec!["MGET"];
+    args.extend(mget.iter().map(|k| k.as_str()));
+    enc(&args, &mut wire);
+    expected.push(Frame::Array(vec![
+        bulk(&format!("b:{}", on_b[0])),
+        bulk(&format!("a:{}", on_a[0])),
+        bulk(&format!("b:{moved}")),
+        bulk(&format!("b:{}", on_b[1])),
+        bulk(&format!("a:{}", on_a[1])),
+    ]));
+    enc(&["MSETNX", &on_a[0], "1", &on_b[0], "2"], &mut wire);
+    expected.push(Frame::error(
+        "CROSSSLOT Keys in request don't hash to the same slot ('msetnx' cannot be split \
+         across slots atomically; use a {hash tag})",
+    ));
+    enc(&["DEL", &on_a[0], &on_b[0], &on_b[2], &on_a[1]], &mut wire);
+    expected.push(Frame::Integer(4));
+    enc(&["GET", &on_b[0]], &mut wire);
+    expected.push(bulk(&format!("b:{}", on_b[0])));
+    c.send_raw(&wire);
+    for (i, want) in expected.iter().enumerate() {
+        assert_eq!(&c.read(), want, "reply {i}");
+    }
+    // MGET: a got its three parts once (one MOVED), b its two plus the retried one.
+    assert_eq!(a.count("MGET"), 3);
+    assert_eq!(b.count("MGET"), 3);
+    assert_eq!(a.count("DEL") + b.count("DEL"), 4);
+    assert_eq!(a.count("MSETNX") + b.count("MSETNX"), 0);
+}
