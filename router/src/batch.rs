@@ -43,7 +43,7 @@ use crate::retry::{self, Job, Retry, Via};
 use crate::route::ResponsePolicy;
 use crate::session::decode_raw;
 use crate::split::Part;
-use crate::upstream::{self, Kind, Replies, Upstream};
+use crate::upstream::{self, Answer, Kind, Upstream};
 
 /// Initial capacity of a group's buffer: a few small commands without a reallocation.
 const GROUP_WIRE_START: usize = 512;
@@ -124,9 +124,9 @@ enum State {
     /// Collecting commands; nothing sent yet.
     Open(BytesMut),
     /// Queued on the connection (kept alive until answered).
-    Sent(oneshot::Receiver<Replies>, Arc<Upstream>),
+    Sent(oneshot::Receiver<Answer>, Arc<Upstream>),
     /// Answered (or failed).
-    Done(Replies),
+    Done(Answer),
 }
 
 /// The commands of one chunk for one node connection.
@@ -380,7 +380,7 @@ impl Chunk {
     ) {
         let g = &mut self.groups[group];
         if matches!(g.state, State::Sent(..)) {
-            let prev = std::mem::replace(&mut g.state, State::Done(Ok(Vec::new())));
+            let prev = std::mem::replace(&mut g.state, State::Done(Ok(Default::default())));
             if let State::Sent(rx, _conn) = prev {
                 g.state = State::Done(upstream::wait(&g.addr, rx).await);
             }
@@ -391,7 +391,7 @@ impl Chunk {
                     out.extend_from_slice(raw);
                     return;
                 }
-                Some(raw) => Ok(vec![raw.clone()]),
+                Some(raw) => Ok(vec![Bytes::copy_from_slice(raw)]),
                 None => Err(RouterError::Protocol {
                     addr: g.addr.clone(),
                     reason: "missing reply".into(),

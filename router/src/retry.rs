@@ -16,7 +16,7 @@ use shoal_common::resp::encode::encode_request;
 use tokio::sync::oneshot;
 
 use crate::error::RouterError;
-use crate::upstream::{self, Kind, Replies, Upstream};
+use crate::upstream::{self, Answer, Kind, Replies, Upstream};
 use crate::{ReadFrom, Router, Stats};
 
 /// Redirections (MOVED/ASK) per command (redis-rs uses 16 for its cluster client; a router
@@ -123,7 +123,7 @@ pub struct Sent {
 /// Where an attempt stands.
 enum Outcome {
     /// Queued; the replies come through the receiver.
-    Waiting(oneshot::Receiver<Replies>),
+    Waiting(oneshot::Receiver<Answer>),
     /// Answered (or failed before it could be sent).
     Done(Replies),
 }
@@ -247,7 +247,9 @@ pub async fn finish(router: Arc<Router>, job: Job, mut sent: Sent) -> Replies {
     loop {
         attempt += 1;
         let outcome = match sent.rx {
-            Outcome::Waiting(rx) => upstream::wait(&sent.addr, rx).await,
+            Outcome::Waiting(rx) => upstream::wait(&sent.addr, rx)
+                .await
+                .map(upstream::ReplyBatch::into_vec),
             Outcome::Done(r) => r,
         };
         let mut next_asking = false;

@@ -5,9 +5,10 @@
 //!
 //! A connection is two tasks. The writer takes [`Request`]s from a bounded channel (the
 //! back-pressure point: a full channel makes sessions wait), batches everything queued into
-//! one write, and hands each request to the reader in write order. The reader cuts replies
-//! out of the byte stream with [`reply_len`] and answers requests in FIFO order, so replies
-//! are forwarded byte for byte (no re-encoding, no RESP3 → RESP2 guesswork).
+//! one write, and hands each request to the reader in write order. The reader finds reply
+//! boundaries in the byte stream with [`reply_len`] and answers requests in FIFO order, each
+//! with its replies cut out as one [`ReplyBatch`], so replies are forwarded byte for byte
+//! (no re-encoding, no RESP3 → RESP2 guesswork).
 //!
 //! Invariants and failure rules:
 //! - A request whose bytes were handed to the socket and not answered gets
@@ -38,8 +39,53 @@ const QUEUE_REQUESTS_MAX: usize = 4096;
 /// Largest write batch: beyond this the writer flushes and continues.
 const WRITE_BATCH_BYTES_MAX: usize = 256 * 1024;
 
-/// The replies of one request, raw.
+/// The replies of one request, raw, one buffer each.
 pub type Replies = Result<Vec<Bytes>, RouterError>;
+
+/// The replies of one request as they came off the connection: one buffer, cut out once.
+pub type Answer = Result<ReplyBatch, RouterError>;
+
+/// Replies back to back in one buffer, and where each ends: a request's replies are
+/// contiguous on the connection, so the reader cuts them out with one split instead of one
+/// per reply.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyBatch {
+    raw: Bytes,
+    ends: Vec<usize>,
+}
+
+impl ReplyBatch {
+    /// Number of replies.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(start..end)
+    }
+
+    /// Reply `i`'s bytes.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.raw.get(self.range(i)?)
+    }
+
+    /// Reply `i` as its own buffer (shares the batch's memory).
+    pub fn bytes(&self, i: usize) -> Option<Bytes> {
+        Some(self.raw.slice(self.range(i)?))
+    }
+
+    /// One buffer per reply.
+    pub fn into_vec(self) -> Vec<Bytes> {
+        (0..self.len()).filter_map(|i| self.bytes(i)).collect()
+    }
+}
 
 /// One or more commands written back to back, answered together.
 pub struct Request {
@@ -48,7 +94,7 @@ pub struct Request {
     /// How many replies they produce.
     pub replies: usize,
     /// Where the replies go.
-    pub done: oneshot::Sender<Replies>,
+    pub done: oneshot::Sender<Answer>,
 }
 
 /// How to open connections to nodes.
@@ -95,7 +141,7 @@ impl Upstream {
     }
 
     /// Queues encoded commands; waits for room in the queue (back-pressure), not for replies.
-    pub async fn send(&self, wire: Bytes, replies: usize) -> oneshot::Receiver<Replies> {
+    pub async fn send(&self, wire: Bytes, replies: usize) -> oneshot::Receiver<Answer> {
         let (done, rx) = oneshot::channel();
         // A send error drops `done`, which the waiter reads as NotSent: exactly right.
         let _ = self
@@ -114,8 +160,8 @@ impl Upstream {
         let mut wire = BytesMut::new();
         encode_request(argv, &mut wire);
         let rx = self.send(wire.freeze(), 1).await;
-        let mut replies = wait(&self.addr, rx).await?;
-        replies.pop().ok_or_else(|| RouterError::Protocol {
+        let replies = wait(&self.addr, rx).await?;
+        replies.bytes(0).ok_or_else(|| RouterError::Protocol {
             addr: self.addr.clone(),
             reason: "missing reply".into(),
         })
@@ -123,7 +169,7 @@ impl Upstream {
 }
 
 /// Waits for the replies of a request sent to `addr`.
-pub async fn wait(addr: &str, rx: oneshot::Receiver<Replies>) -> Replies {
+pub async fn wait(addr: &str, rx: oneshot::Receiver<Answer>) -> Answer {
     rx.await.unwrap_or_else(|_| {
         Err(RouterError::NotSent {
             addr: addr.to_string(),
@@ -315,7 +361,8 @@ async fn run(addr: String, kind: Kind, opts: ConnOptions, mut rx: mpsc::Receiver
 
 struct Pending {
     req: Request,
-    got: Vec<Bytes>,
+    /// Where each reply received so far ends, from the start of the reader's buffer.
+    ends: Vec<usize>,
     since: Instant,
 }
 
@@ -344,7 +391,7 @@ async fn write_loop(
         for req in batch.drain(..) {
             out.extend_from_slice(&req.wire);
             let p = Pending {
-                got: Vec::with_capacity(req.replies),
+                ends: Vec::with_capacity(req.replies),
                 req,
                 since: now,
             };
@@ -387,12 +434,14 @@ async fn read_loop(
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let lost = RouterError::Lost { addr: addr.clone() };
     let mut rx_done = false;
+    // Bytes at the buffer's front holding the oldest request's replies so far: cut out in
+    // one piece when the last one arrives.
+    let mut parsed = 0;
     loop {
         // Deliver every complete reply in the buffer.
         loop {
-            match reply_len(&buf) {
+            match reply_len(&buf[parsed..]) {
                 Ok(Some(len)) => {
-                    let raw = buf.split_to(len).freeze();
                     while queue.is_empty() {
                         match rx.try_recv() {
                             Ok(p) => queue.push_back(p),
@@ -406,10 +455,13 @@ async fn read_loop(
                         };
                         return fail_all(&addr, &mut queue, &mut rx, &e);
                     };
-                    front.got.push(raw);
-                    if front.got.len() >= front.req.replies {
+                    parsed += len;
+                    front.ends.push(parsed);
+                    if front.ends.len() >= front.req.replies {
                         let p = queue.pop_front().expect("invariant: front exists");
-                        let _ = p.req.done.send(Ok(p.got));
+                        let raw = buf.split_to(parsed).freeze();
+                        parsed = 0;
+                        let _ = p.req.done.send(Ok(ReplyBatch { raw, ends: p.ends }));
                     }
                 }
                 Ok(None) => break,
@@ -451,5 +503,27 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_batch_gives_each_reply_back() {
+        let raw = Bytes::from_static(b"+OK\r\n$3\r\nabc\r\n:7\r\n");
+        let b = ReplyBatch {
+            raw,
+            ends: vec![5, 14, 18],
+        };
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.get(0), Some(&b"+OK\r\n"[..]));
+        assert_eq!(b.get(1), Some(&b"$3\r\nabc\r\n"[..]));
+        assert_eq!(b.bytes(2).as_deref(), Some(&b":7\r\n"[..]));
+        assert_eq!(b.get(3), None);
+        let v = b.into_vec();
+        assert_eq!(v.concat(), b"+OK\r\n$3\r\nabc\r\n:7\r\n");
+        assert!(ReplyBatch::default().is_empty());
     }
 }
