@@ -75,44 +75,115 @@ impl Load {
     fn step(&mut self, c: &mut RawClient, keys: &[String], i: usize) {
         let key = &keys[i % keys.len()];
         let value = format!("v{i}");
+        if i % 5 == 4 {
+            // Every fifth write is an MSET over three slots (split by the router).
+            let other = &keys[(i * 11 + 5) % keys.len()];
+            let third = &keys[(i * 17 + 9) % keys.len()];
+            if other != key && third != key && other != third {
+                self.mset(c, &[key, other, third], &value);
+                self.mget(c, keys, i);
+                return;
+            }
+        }
         let t = Instant::now();
         let r = c.cmd(&["SET", key, &value]);
         self.slowest = self.slowest.max(t.elapsed());
         self.outcome(&r);
-        let prev = match self.model.get(key) {
-            Some(Known::Value(v)) => v.clone(),
-            Some(Known::Either(..)) | None => None,
-        };
-        if r == Frame::ok() {
-            self.model.insert(key.clone(), Known::Value(Some(value)));
-        } else {
-            self.write_errors += 1;
-            self.model.insert(key.clone(), Known::Either(prev, value));
-        }
+        self.wrote(key, &value, r == Frame::ok());
         let probe = &keys[(i * 7 + 3) % keys.len()];
         let t = Instant::now();
         let got = c.cmd(&["GET", probe]);
         self.slowest = self.slowest.max(t.elapsed());
         self.outcome(&got);
         self.ops += 2;
-        let got = match got {
-            Frame::Bulk(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-            Frame::Null => None,
-            Frame::Error(_) => {
-                self.read_errors += 1;
-                return;
-            }
-            other => panic!("unexpected reply {other:?}"),
+        match got {
+            Frame::Error(_) => self.read_errors += 1,
+            got => self.read(probe, &got),
+        }
+    }
+
+    /// Records a write of `value` to `key` (acknowledged or not).
+    fn wrote(&mut self, key: &str, value: &str, ok: bool) {
+        if !ok {
+            self.write_errors += 1;
+        }
+        self.remember(key, value, ok);
+    }
+
+    /// The model after a write: its value, or (failed) either the previous or its value.
+    fn remember(&mut self, key: &str, value: &str, ok: bool) {
+        let known = if ok {
+            Known::Value(Some(value.to_string()))
+        } else {
+            let prev = match self.model.get(key) {
+                Some(Known::Value(v)) => v.clone(),
+                Some(Known::Either(..)) | None => None,
+            };
+            Known::Either(prev, value.to_string())
         };
-        match self.model.get(probe).cloned() {
-            None => assert_eq!(got, None, "{probe} was never written"),
-            Some(Known::Value(v)) => assert_eq!(got, v, "wrong value for {probe}"),
+        self.model.insert(key.to_string(), known);
+    }
+
+    fn mset(&mut self, c: &mut RawClient, keys: &[&String], value: &str) {
+        let mut argv = vec!["MSET"];
+        for k in keys {
+            argv.extend([k.as_str(), value]);
+        }
+        let t = Instant::now();
+        let r = c.cmd(&argv);
+        self.slowest = self.slowest.max(t.elapsed());
+        self.outcome(&r);
+        self.ops += 1;
+        let ok = r == Frame::ok();
+        if !ok {
+            self.write_errors += 1;
+        }
+        for k in keys {
+            self.remember(k, value, ok);
+        }
+    }
+
+    /// An MGET over four slots (split by the router), each value checked.
+    fn mget(&mut self, c: &mut RawClient, keys: &[String], i: usize) {
+        let probes: Vec<&String> = [3, 13, 29, 57]
+            .iter()
+            .map(|d| &keys[(i * 7 + d) % keys.len()])
+            .collect();
+        let mut argv = vec!["MGET"];
+        argv.extend(probes.iter().map(|k| k.as_str()));
+        let t = Instant::now();
+        let got = c.cmd(&argv);
+        self.slowest = self.slowest.max(t.elapsed());
+        self.outcome(&got);
+        self.ops += 1;
+        match got {
+            Frame::Error(_) => self.read_errors += 1,
+            Frame::Array(items) => {
+                assert_eq!(items.len(), probes.len(), "MGET reply length");
+                for (k, item) in probes.iter().zip(&items) {
+                    self.read(k, item);
+                }
+            }
+            other => panic!("unexpected MGET reply {other:?}"),
+        }
+    }
+
+    /// Checks a read of `key` against the model.
+    fn read(&mut self, key: &str, got: &Frame) {
+        let got = match got {
+            Frame::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Frame::Null => None,
+            other => panic!("unexpected reply for {key}: {other:?}"),
+        };
+        match self.model.get(key).cloned() {
+            None => assert_eq!(got, None, "{key} was never written"),
+            Some(Known::Value(v)) => assert_eq!(got, v, "wrong value for {key}"),
             Some(Known::Either(prev, attempted)) => {
                 assert!(
                     got == prev || got.as_deref() == Some(attempted.as_str()),
-                    "{probe}: {got:?} is neither {prev:?} nor {attempted}"
+                    "{key}: {got:?} is neither {prev:?} nor {attempted}"
                 );
-                self.model.insert(probe.clone(), Known::Value(got));
+                self.model.insert(key.to_string(), Known::Value(got));
             }
         }
     }
