@@ -392,3 +392,47 @@ fn replica_hides_expired_keys_until_the_primary_deletes_them() {
     assert!(wait_until(SYNC_TIMEOUT, || r.cmd(&["DBSIZE"]) == Frame::Integer(2)));
     assert_eq!(m.cmd(&["DBSIZE"]), Frame::Integer(2));
 }
+
+/// A full sync carries the function libraries, as Redis's RDB does: the replica ends with
+/// exactly the primary's (its own are dropped), and later loads follow on the stream.
+#[test]
+fn full_sync_carries_the_function_libraries() {
+    let lib = |name: &str, f: &str, n: u32| {
+        format!(
+            "#!lua name={name}\nredis.register_function{{function_name='{f}', \
+             callback=function() return {n} end, flags={{'no-writes'}}}}"
+        )
+    };
+    let master = Proc::node(&[]);
+    let replica = Proc::node(&[]);
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    assert_eq!(
+        m.cmd(&["FUNCTION", "LOAD", &lib("kept", "one", 1)]),
+        bulk("kept")
+    );
+    assert_eq!(
+        r.cmd(&["FUNCTION", "LOAD", &lib("own", "mine", 9)]),
+        bulk("own")
+    );
+    let port = master.port.to_string();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
+    assert!(
+        wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
+        "replica never synced"
+    );
+    assert_eq!(r.cmd(&["FCALL", "one", "0"]), Frame::Integer(1));
+    assert_eq!(
+        r.cmd(&["FCALL", "mine", "0"]),
+        Frame::error("ERR Function not found")
+    );
+    assert_eq!(
+        m.cmd(&["FUNCTION", "LOAD", &lib("later", "two", 2)]),
+        bulk("later")
+    );
+    assert!(
+        wait_until(SYNC_TIMEOUT, || r.cmd(&["FCALL", "two", "0"])
+            == Frame::Integer(2)),
+        "a library loaded after the sync did not arrive"
+    );
+    assert_eq!(m.cmd(&["FUNCTION", "DUMP"]), r.cmd(&["FUNCTION", "DUMP"]));
+}

@@ -326,12 +326,17 @@ pub fn function_kill(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyE
 /// FUNCTION DUMP
 /// ```
 pub fn function_dump(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::Bulk(libraries_payload(&ctx.srv.scripting.functions)))
+}
+
+/// Every loaded library as a FUNCTION RESTORE payload.
+pub fn libraries_payload(functions: &crate::script::function::Functions) -> Bytes {
     let mut w = crate::db::dump::Writer::default();
-    for lib in ctx.srv.scripting.functions.libraries.values() {
+    for lib in functions.libraries.values() {
         w.put_u8(FUNCTION_OPCODE);
         w.put_bytes(&lib.code);
     }
-    Ok(Frame::Bulk(w.finish()))
+    w.finish()
 }
 
 /// The payload tag of one library (Redis `RDB_OPCODE_FUNCTION2`).

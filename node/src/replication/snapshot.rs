@@ -10,7 +10,9 @@
 //! `<offset>` (released after the mark) applies every later write exactly once.
 //!
 //! Each key becomes a `RESTORE ... ABSTTL REPLACE` of its DUMP payload, so every value type
-//! that DUMP supports replicates with no code here.
+//! that DUMP supports replicates with no code here. The function libraries go first, as one
+//! `FUNCTION RESTORE <payload> FLUSH` of the libraries loaded at the snapshot's point in
+//! time (as Redis's RDB carries them): the replica ends with exactly the primary's.
 //!
 //! One snapshot runs at a time, for every replica that asked when it started; replicas asking
 //! later wait for the next one (Redis's `WAIT_BGSAVE_START`), get `+FULLRESYNC` when it starts.
@@ -54,6 +56,8 @@ pub struct SnapshotJob {
     started: Instant,
     /// Keys written so far.
     keys: u64,
+    /// The libraries as of the start, until the first chunk sends them.
+    functions: Option<Bytes>,
 }
 
 /// A replica waiting for the next snapshot.
@@ -137,6 +141,9 @@ impl Server {
             selected: None,
             started: Instant::now(),
             keys: 0,
+            functions: Some(crate::cmd::scripting::libraries_payload(
+                &self.scripting.functions,
+            )),
         });
         headers
     }
@@ -178,6 +185,17 @@ impl Server {
         }
         let deadline = Instant::now() + TICK_BUDGET;
         let mut out = BytesMut::with_capacity(CHUNK_BYTES + 4096);
+        if let Some(payload) = job.functions.take() {
+            encode_request(
+                &[
+                    b"FUNCTION".as_slice(),
+                    b"RESTORE".as_slice(),
+                    &payload,
+                    b"FLUSH".as_slice(),
+                ],
+                &mut out,
+            );
+        }
         let mut complete = false;
         loop {
             // The first database still walking (SWAPDB may have reordered them).
