@@ -603,3 +603,117 @@ fn eval_shebang_flags_match_redis() {
     d.check(&["EVALSHA_RO", sha.as_str(), "0"]);
     d.check(&["EVALSHA", sha.as_str(), "0"]);
 }
+
+/// A library with a writing function (`w`), a no-writes one (`r`), an allow-oom writer
+/// (`o`) and an allow-stale reader (`s`).
+const GATE_LIBRARY: &str = "#!lua name=gates\n\
+    redis.register_function('w', function() return redis.call('set', 'fw', '1') end)\n\
+    redis.register_function{function_name='r', callback=function() return 2 end, \
+        flags={'no-writes'}}\n\
+    redis.register_function{function_name='o', callback=function() \
+        return redis.call('set', 'fo', '1') end, flags={'allow-oom'}}\n\
+    redis.register_function{function_name='s', callback=function() return 4 end, \
+        flags={'no-writes', 'allow-stale'}}";
+
+/// Scripts and functions as the gate sees them: their declared flags stand in for EVAL's
+/// and FCALL's own, so a script that may write is a write command (refused over maxmemory,
+/// below min-replicas-to-write, on a replica), and scripts without a shebang are refused
+/// when their first write would be.
+const GATED: &[&[&str]] = &[
+    &["EVAL", "#!lua\nreturn 1", "0"],
+    &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+    &[
+        "EVAL",
+        "#!lua flags=allow-oom\nreturn redis.call('set', 'k1', 'v')",
+        "0",
+    ],
+    &[
+        "EVAL",
+        "#!lua flags=no-writes\nreturn redis.call('get', 'k1')",
+        "0",
+    ],
+    &["EVAL", "#!lua flags=no-writes,allow-stale\nreturn 3", "0"],
+    &["EVAL", "return 1", "0"],
+    &["EVAL", "return redis.call('set', 'k2', 'v')", "0"],
+    &["EVAL", "return redis.pcall('set', 'k2', 'v')", "0"],
+    &[
+        "EVAL",
+        "redis.call('get', 'x') return redis.call('incr', 'k3')",
+        "0",
+    ],
+    &["EVAL", "return redis.call('del', 'k1')", "0"],
+    &["EVAL_RO", "#!lua\nreturn 1", "0"],
+    // SHA-1 of "return 1", loaded above.
+    &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+    &["FCALL", "w", "0"],
+    &["FCALL", "r", "0"],
+    &["FCALL", "o", "0"],
+    &["FCALL", "s", "0"],
+    &["FCALL_RO", "w", "0"],
+    &["FCALL_RO", "r", "0"],
+    &["MULTI"],
+    &["EVAL", "return 1", "0"],
+    &["EVAL", "#!lua flags=no-writes,allow-stale\nreturn 5", "0"],
+    &["EXEC"],
+];
+
+fn gate_setup(d: &mut Differ) {
+    d.check(&["FUNCTION", "LOAD", GATE_LIBRARY]);
+    d.check(&["SCRIPT", "LOAD", "return 1"]);
+    d.check(&[
+        "SET",
+        "filler",
+        "some bytes so that used memory is above 1 byte",
+    ]);
+}
+
+#[test]
+fn scripts_over_maxmemory_are_gated_by_their_flags_as_in_redis() {
+    let mut d = Differ::new(&[]);
+    gate_setup(&mut d);
+    d.check(&["CONFIG", "SET", "maxmemory", "1"]);
+    for cmd in GATED {
+        d.check(cmd);
+    }
+    d.check(&["CONFIG", "SET", "maxmemory", "0"]);
+    // What ran wrote; what was refused did not.
+    for k in ["k1", "k2", "k3", "fw", "fo"] {
+        d.check(&["GET", k]);
+    }
+}
+
+#[test]
+fn scripts_below_min_replicas_are_gated_by_their_flags_as_in_redis() {
+    let mut d = Differ::new(&[]);
+    gate_setup(&mut d);
+    d.check(&["CONFIG", "SET", "min-replicas-to-write", "3"]);
+    for cmd in GATED {
+        d.check(cmd);
+    }
+    // A max lag of 0 turns the check off, as in Redis.
+    d.check(&["CONFIG", "SET", "min-replicas-max-lag", "0"]);
+    d.check(&["SET", "k4", "v"]);
+    d.check(&["EVAL", "#!lua\nreturn redis.call('set', 'k5', 'v')", "0"]);
+    d.check(&["CONFIG", "SET", "min-replicas-to-write", "0"]);
+    for k in ["k1", "k2", "k3", "k4", "k5", "fw", "fo"] {
+        d.check(&["GET", k]);
+    }
+}
+
+#[test]
+fn scripts_on_a_replica_with_stale_data_are_gated_by_their_flags_as_in_redis() {
+    let mut d = Differ::new(&[]);
+    gate_setup(&mut d);
+    // A primary that is not there: a read-only replica whose link is down.
+    let nowhere = shoal_tests::free_port().to_string();
+    d.check(&["REPLICAOF", "127.0.0.1", &nowhere]);
+    for cmd in GATED {
+        d.check(cmd);
+    }
+    d.check(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+    for cmd in GATED {
+        d.check(cmd);
+    }
+    d.check(&["CONFIG", "SET", "replica-serve-stale-data", "yes"]);
+    d.check(&["REPLICAOF", "NO", "ONE"]);
+}

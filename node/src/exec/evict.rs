@@ -59,6 +59,9 @@ struct Reading {
 pub struct Eviction {
     /// `maxmemory` in bytes (0: no limit).
     pub maxmemory: u64,
+    /// The gate found the node over `maxmemory` with nothing to evict for the command
+    /// running now (Redis `pre_command_oom_state`): a script's first write is refused.
+    pub pre_command_oom: bool,
     /// `maxmemory-policy`.
     pub policy: Policy,
     /// `maxmemory-samples`.

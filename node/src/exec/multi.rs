@@ -58,19 +58,26 @@ impl Watches {
     }
 }
 
-/// The flags the gate checks for `spec`. For EXEC they include its queued commands' (Redis
-/// `processCommand`): EXEC is a write / deny-oom / may-replicate command if anything queued
-/// is, and loses `stale` / `loading` if anything queued lacks them. Gate steps that look at
-/// flags (read-only replica, OOM, stale data, loading) take these.
-pub fn gate_flags(spec: &CommandSpec, client: &Client) -> u64 {
+/// The flags the gate checks for `spec` called with `argv` (Redis `getCommandFlags`): a
+/// script's declared flags replace EVAL's and FCALL's own. For EXEC they include its queued
+/// commands' (Redis `processCommand`): EXEC is a write / deny-oom / may-replicate command
+/// if anything queued is, and loses `stale` / `loading` if anything queued lacks them. Gate
+/// steps that look at flags (read-only replica, OOM, stale data, loading) take these.
+pub fn gate_flags(
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    client: &Client,
+    scripting: &crate::script::Scripting,
+) -> u64 {
     use shoal_common::command::flags::{DENYOOM, LOADING, MAY_REPLICATE, STALE, WRITE};
-    let mut f = spec.flags.0;
+    let mut f = scripting.command_flags(spec, argv);
     if spec.name == "exec"
         && let Some(m) = &client.multi
     {
-        for (s, _) in &m.queued {
-            f |= s.flags.0 & (WRITE | DENYOOM | MAY_REPLICATE);
-            f &= !(!s.flags.0 & (STALE | LOADING));
+        for (s, a) in &m.queued {
+            let q = scripting.command_flags(s, a);
+            f |= q & (WRITE | DENYOOM | MAY_REPLICATE);
+            f &= !(!q & (STALE | LOADING));
         }
     }
     f

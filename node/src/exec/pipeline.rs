@@ -16,6 +16,13 @@ use shoal_common::{Frame, ReplyError};
 use super::{Client, Ctx, Server};
 use crate::cmd;
 
+/// The refusal of a write while `min-replicas-to-write` is not met (`shared.noreplicaserr`).
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+
+/// The refusal of a command that would serve stale data (Redis `shared.masterdownerr`).
+pub const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
 /// What the gate decided for a command that passed every check.
 enum Pass {
     /// Run it now.
@@ -284,11 +291,13 @@ impl Server {
                 _ => self.cluster_redirect(client, &[(spec, argv)]),
             };
             redirect.map_err(|e| (Some(spec), e))?;
-            // EXEC is checked with the flags of what it will run (a write, deny-oom, ...).
-            let flags = super::multi::gate_flags(spec, client);
+            // EXEC is checked with the flags of what it will run (a write, deny-oom, ...), a
+            // script with the flags its shebang or function declared.
+            let flags = super::multi::gate_flags(spec, argv, client, &self.scripting);
             // Step 5: evict down to maxmemory, or refuse what would grow memory.
             if self.evict.maxmemory != 0 {
                 let oom = self.perform_evictions(client) == super::evict::Outcome::Fail;
+                self.evict.pre_command_oom = oom;
                 if oom && denied_on_oom(spec, flags, client) {
                     return Err((Some(spec), ReplyError::Oom));
                 }
@@ -365,36 +374,48 @@ impl Server {
         let write = flags & WRITE != 0;
         match &self.repl.master {
             None => {
-                let min = self.hot.min_replicas_to_write;
-                if write && min > 0 {
-                    let max_lag_ms = self.hot.min_replicas_max_lag * 1000;
-                    let now = self.clock.now_ms();
-                    let good = self
-                        .repl
-                        .replicas
-                        .iter()
-                        .filter(|r| r.online() && now - r.last_ack_ms <= max_lag_ms)
-                        .count();
-                    if i64::try_from(good).unwrap_or(0) < min {
-                        return Err(ReplyError::other(
-                            "NOREPLICAS Not enough good replicas to write.",
-                        ));
-                    }
+                if write && !self.enough_good_replicas() {
+                    return Err(ReplyError::other(NOREPLICAS));
                 }
             }
-            Some(m) => {
+            Some(_) => {
                 if write && self.hot.replica_read_only {
                     return Err(ReplyError::ReadOnly);
                 }
-                let connected = m.state == crate::replication::LinkState::Connected;
-                if !connected && !self.hot.replica_serve_stale_data && flags & STALE == 0 {
-                    return Err(ReplyError::other(
-                        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
-                    ));
+                if flags & STALE == 0 && self.must_not_serve_stale() {
+                    return Err(ReplyError::other(MASTERDOWN));
                 }
             }
         }
         Ok(())
+    }
+
+    /// `min-replicas-to-write` is met, or off (either setting 0, or we are a replica):
+    /// enough replicas acknowledged within `min-replicas-max-lag` (Redis
+    /// `checkGoodReplicasStatus`).
+    pub fn enough_good_replicas(&self) -> bool {
+        let min = self.hot.min_replicas_to_write;
+        if min <= 0 || self.hot.min_replicas_max_lag <= 0 || self.repl.master.is_some() {
+            return true;
+        }
+        let max_lag_ms = self.hot.min_replicas_max_lag * 1000;
+        let now = self.clock.now_ms();
+        let good = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|r| r.online() && now - r.last_ack_ms <= max_lag_ms)
+            .count();
+        i64::try_from(good).unwrap_or(0) >= min
+    }
+
+    /// A replica whose link is down with `replica-serve-stale-data no` (Redis's
+    /// `running_stale`): only `stale` commands run.
+    pub fn must_not_serve_stale(&self) -> bool {
+        self.repl.master.as_ref().is_some_and(|m| {
+            m.state != crate::replication::LinkState::Connected
+                && !self.hot.replica_serve_stale_data
+        })
     }
 
     /// Sends an executed write to the replication stream, in its deterministic form.

@@ -21,8 +21,8 @@ use super::api::raise;
 /// Script flags (Redis `SCRIPT_FLAG_*`), in Redis's order with their names.
 pub const FLAG_NAMES: [(u32, &str); 5] = [
     (NO_WRITES, "no-writes"),
-    (1 << 1, "allow-oom"),
-    (1 << 2, "allow-stale"),
+    (ALLOW_OOM, "allow-oom"),
+    (ALLOW_STALE, "allow-stale"),
     (NO_CLUSTER, "no-cluster"),
     (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
 ];
@@ -30,6 +30,10 @@ pub const FLAG_NAMES: [(u32, &str); 5] = [
 pub const ALLOW_CROSS_SLOT: u32 = 1 << 4;
 /// `no-writes`.
 pub const NO_WRITES: u32 = 1;
+/// `allow-oom`.
+pub const ALLOW_OOM: u32 = 1 << 1;
+/// `allow-stale`.
+pub const ALLOW_STALE: u32 = 1 << 2;
 /// `no-cluster`.
 pub const NO_CLUSTER: u32 = 1 << 3;
 

@@ -29,6 +29,7 @@ use std::sync::atomic::AtomicU64;
 use bytes::Bytes;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table};
 use shoal_common::ReplyError;
+use shoal_common::command::CommandSpec;
 
 /// The prelude that builds the `redis` table and the sandbox.
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -101,6 +102,52 @@ struct Views {
     load_runner: Function,
     fn_runner: Function,
     cjson_config: cjson::Shared,
+}
+
+impl Scripting {
+    /// `spec`'s flags for this call (Redis `getCommandFlags`): for EVAL*, EVALSHA* and
+    /// FCALL* of a script that declared flags (a shebang, or any function), the command's
+    /// write / deny-oom / stale flags come from the script's ([`flags_as_command`]); a script
+    /// without a shebang, or one not loaded, keeps the command's own.
+    pub fn command_flags(&self, spec: &CommandSpec, argv: &[Bytes]) -> u64 {
+        use shoal_common::command::CommandId;
+        let own = spec.flags.0;
+        let declared = match spec.id {
+            // The flags come from the body itself, loaded or not (no hashing needed).
+            CommandId::Eval | CommandId::EvalRo => {
+                shebang_flags(&argv[1]).ok().and_then(|(f, _)| f)
+            }
+            CommandId::Evalsha | CommandId::EvalshaRo if argv[1].len() == 40 => {
+                let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+                self.scripts.get(&sha).and_then(|s| s.flags)
+            }
+            CommandId::Fcall | CommandId::FcallRo => self
+                .functions
+                .get(&String::from_utf8_lossy(&argv[1]))
+                .map(|d| d.flags),
+            _ => None,
+        };
+        declared.map_or(own, |d| flags_as_command(own, d))
+    }
+}
+
+/// A command's flags with a script's declared flags in place of its write / deny-oom /
+/// stale ones (Redis `scriptFlagsToCmdFlags`): `no-writes` makes it a read (which implies
+/// `allow-oom`), `allow-stale` lets it run on a replica with stale data; and it is no longer
+/// `may-replicate`, since the flags tell whether it writes.
+pub fn flags_as_command(cmd_flags: u64, script_flags: u32) -> u64 {
+    use shoal_common::command::flags::{DENYOOM, MAY_REPLICATE, STALE, WRITE};
+    let mut f = cmd_flags & !(STALE | DENYOOM | WRITE | MAY_REPLICATE);
+    if script_flags & (function::ALLOW_OOM | function::NO_WRITES) == 0 {
+        f |= DENYOOM;
+    }
+    if script_flags & function::NO_WRITES == 0 {
+        f |= WRITE;
+    }
+    if script_flags & function::ALLOW_STALE != 0 {
+        f |= STALE;
+    }
+    f
 }
 
 /// Lowercase SHA-1 hex of `body` (Redis `sha1hex`).

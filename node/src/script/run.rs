@@ -59,6 +59,8 @@ pub struct Running {
     /// Keys of several slots may be touched (EVAL scripts, which run in Redis's
     /// compatibility mode; functions flagged `allow-cross-slot-keys`).
     pub allow_cross_slot: bool,
+    /// Flagged `allow-oom`: its writes run over `maxmemory`.
+    pub allow_oom: bool,
 }
 
 /// The chunk name of the prelude: its frames are skipped when an error gets its position.
@@ -160,13 +162,18 @@ pub fn eval_command(
         .lua
         .registry_value(&script.func)
         .map_err(|e| ReplyError::err(e.to_string()))?;
-    let (read_only, cross_slot) = match flags {
-        None => (read_only, true),
+    let read_only = match flags {
+        // Redis's compatibility mode runs with EVAL's own flags, `stale` among them, but
+        // is refused on a replica that must not serve stale data (`scriptPrepareForRun`).
+        None if ctx.srv.must_not_serve_stale() => {
+            return Err(ReplyError::other(crate::exec::pipeline::MASTERDOWN));
+        }
+        None => read_only,
         Some(flags) => script_flags_check(ctx, flags, read_only)?,
     };
     run_script(
         ctx,
-        &Target::Script(func, cross_slot),
+        &Target::Script(func, flags),
         &sha,
         argv,
         numkeys,
@@ -174,18 +181,22 @@ pub fn eval_command(
     )
 }
 
+/// A flagged script without `allow-stale` on a replica that must not serve stale data (the
+/// gate refuses it first; this is `scriptPrepareForRun`'s own check).
+const STALE_NOT_ALLOWED: &str = "MASTERDOWN Link with MASTER is down, replica-serve-stale-data \
+                                 is set to 'no' and 'allow-stale' flag is not set.";
+
 /// The checks of a script that declared flags (Redis `scriptPrepareForRun`); answers whether
-/// it runs read-only and whether it may touch keys of several slots.
-fn script_flags_check(
-    ctx: &Ctx<'_>,
-    flags: u32,
-    read_only: bool,
-) -> Result<(bool, bool), ReplyError> {
-    use super::function::{ALLOW_CROSS_SLOT, NO_CLUSTER, NO_WRITES};
+/// it runs read-only.
+fn script_flags_check(ctx: &Ctx<'_>, flags: u32, read_only: bool) -> Result<bool, ReplyError> {
+    use super::function::{ALLOW_STALE, NO_CLUSTER, NO_WRITES};
     if flags & NO_CLUSTER != 0 && ctx.srv.cluster_enabled() {
         return Err(ReplyError::err(
             "Can not run script on cluster, 'no-cluster' flag is set.",
         ));
+    }
+    if flags & ALLOW_STALE == 0 && ctx.srv.must_not_serve_stale() {
+        return Err(ReplyError::other(STALE_NOT_ALLOWED));
     }
     let writes = flags & NO_WRITES == 0;
     if writes {
@@ -203,7 +214,7 @@ fn script_flags_check(
             ));
         }
     }
-    Ok((read_only || !writes, flags & ALLOW_CROSS_SLOT != 0))
+    Ok(read_only || !writes)
 }
 
 /// FCALL and FCALL_RO (Redis `fcallCommandGeneric`).
@@ -212,7 +223,6 @@ pub fn fcall_command(
     argv: &[Bytes],
     read_only: bool,
 ) -> Result<Frame, ReplyError> {
-    use super::function::{NO_CLUSTER, NO_WRITES};
     let name = String::from_utf8_lossy(&argv[1]).into_owned();
     let Some(def) = ctx.srv.scripting.functions.get(&name) else {
         return Err(ReplyError::err("Function not found"));
@@ -233,28 +243,9 @@ pub fn fcall_command(
     }
     let numkeys = usize::try_from(numkeys)
         .map_err(|_| ReplyError::err("Number of keys can't be negative"))?;
-    let writes = flags & NO_WRITES == 0;
-    if read_only && writes {
-        return Err(ReplyError::err(
-            "Can not execute a script with write flag using *_ro command.",
-        ));
-    }
-    if flags & NO_CLUSTER != 0 && ctx.srv.cluster_enabled() {
-        return Err(ReplyError::err(
-            "Can not run script on cluster, 'no-cluster' flag is set.",
-        ));
-    }
-    if writes
-        && !ctx.client.is_master
-        && ctx.srv.repl.is_replica()
-        && ctx.srv.config.get_bool("replica-read-only")
-    {
-        return Err(ReplyError::other(
-            "READONLY Can not run script with write flag on readonly replica",
-        ));
-    }
+    let read_only = script_flags_check(ctx, flags, read_only)?;
     let target = Target::Function(callback, name.clone());
-    run_script(ctx, &target, &name, argv, numkeys, read_only || !writes)
+    run_script(ctx, &target, &name, argv, numkeys, read_only)
 }
 
 /// What the caller's client had before the script switched it.
@@ -279,9 +270,9 @@ fn set_keys_argv(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> 
 
 /// What a run calls.
 pub enum Target {
-    /// An EVAL script: KEYS and ARGV are globals; whether it may touch keys of several
-    /// slots (always, unless its shebang declares flags without `allow-cross-slot-keys`).
-    Script(Function, bool),
+    /// An EVAL script: KEYS and ARGV are globals; the flags its shebang declared (`None`:
+    /// none, Redis's compatibility mode, which may touch keys of several slots).
+    Script(Function, Option<u32>),
     /// A function (FCALL), named: called with `(keys, args)`.
     Function(Function, String),
 }
@@ -326,15 +317,13 @@ fn run_script(
     read_only: bool,
 ) -> Result<Frame, ReplyError> {
     let (keys, args) = argv[3..].split_at(numkeys);
-    let allow_cross_slot = match target {
-        Target::Script(_, cross_slot) => *cross_slot,
-        Target::Function(_, n) => ctx
-            .srv
-            .scripting
-            .functions
-            .get(n)
-            .is_some_and(|d| d.flags & super::function::ALLOW_CROSS_SLOT != 0),
+    use super::function::{ALLOW_CROSS_SLOT, ALLOW_OOM};
+    let declared = match target {
+        Target::Script(_, flags) => *flags,
+        Target::Function(_, n) => ctx.srv.scripting.functions.get(n).map(|d| d.flags),
     };
+    let allow_cross_slot = declared.is_none_or(|f| f & ALLOW_CROSS_SLOT != 0);
+    let allow_oom = declared.is_some_and(|f| f & ALLOW_OOM != 0);
     let lua = ctx.srv.scripting.lua.clone();
     let hooks = ctx.srv.scripting.hooks.clone();
     let (runner, call_args) = prepare(&lua, &ctx.srv.scripting, target, keys, args)
@@ -356,6 +345,7 @@ fn run_script(
         },
         command: argv.to_vec(),
         allow_cross_slot,
+        allow_oom,
     });
     let saved = Saved {
         db: ctx.client.db,
@@ -552,14 +542,31 @@ fn script_command(ctx: &mut Ctx<'_>, argv: &[Bytes], resp3: bool) -> Result<Fram
         .running
         .as_ref()
         .expect("invariant: redis.call runs inside a script");
-    let (read_only, wrote) = (run.read_only, run.wrote);
+    let (read_only, wrote, allow_oom) = (run.read_only, run.wrote, run.allow_oom);
     if read_only && spec.flags.0 & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
         return Err("Write commands are not allowed from read-only scripts.".into());
     }
+    // Once the script has written it cannot fail half-way on the server's state; before,
+    // a write is refused as the gate would (Redis `scriptVerifyWriteCommandAllow`).
     let write = spec.has(flags::WRITE);
-    if write && !wrote && ctx.srv.repl.is_replica() && ctx.srv.config.get_bool("replica-read-only")
+    if write && !wrote && !ctx.client.is_master {
+        if ctx.srv.repl.is_replica() && ctx.srv.config.get_bool("replica-read-only") {
+            return Err("-READONLY You can't write against a read only replica.".into());
+        }
+        if !ctx.srv.enough_good_replicas() {
+            return Err(format!("-{}", crate::exec::pipeline::NOREPLICAS));
+        }
+    }
+    // Over maxmemory when the script started, its first write that grows memory is refused;
+    // after one, it cannot stop half-way (Redis `scriptVerifyOOM`).
+    if !allow_oom
+        && ctx.srv.evict.maxmemory != 0
+        && !ctx.client.is_master
+        && !wrote
+        && ctx.srv.evict.pre_command_oom
+        && spec.has(flags::DENYOOM)
     {
-        return Err("-READONLY You can't write against a read only replica.".into());
+        return Err(format!("-{}", ReplyError::Oom));
     }
     if write && let Some(run) = ctx.srv.scripting.running.as_mut() {
         run.wrote = true;
