@@ -20,6 +20,7 @@
 pub mod command;
 pub mod glob;
 pub mod number;
+pub mod obuf;
 pub mod reply_error;
 pub mod resp;
 pub mod slot;

@@ -197,7 +197,7 @@ pub static DIRECTIVES: &[Directive] = &[
     alias("min-replicas-max-lag", "min-slaves-max-lag", "10", NONNEG),
     d(
         "client-output-buffer-limit",
-        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        shoal_common::obuf::REDIS_DEFAULT,
         Kind::Custom(crate::exec::pubsub::canonical_obuf_limits),
     ),
     alias(
@@ -234,26 +234,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
 ];
 
-/// Parses a Redis memory value (`memtoull`): digits with an optional case-insensitive unit
-/// `b`, `k` (1000), `kb` (1024), `m`, `mb`, `g`, `gb`.
-pub fn parse_memory(s: &str) -> Option<i64> {
-    let lower = s.to_ascii_lowercase();
-    let digits_end = lower
-        .find(|c: char| !c.is_ascii_digit() && c != '-')
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(digits_end);
-    let mul: i64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    num.parse::<i64>().ok()?.checked_mul(mul)
-}
+pub use shoal_common::obuf::parse_memory;
 
 /// The directives the per-command path reads, parsed once (see the module header).
 #[derive(Debug, Clone, Copy, Default)]

@@ -335,7 +335,7 @@ impl Chunk {
         mut self,
         router: &Arc<Router>,
         out: &mut BytesMut,
-        push: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>,
+        push: &mut crate::pubsub::PushRx,
     ) -> bool {
         let entries = std::mem::take(&mut self.entries);
         for p in entries {
@@ -349,7 +349,7 @@ impl Chunk {
                 Pending::Batched { group, index } => self.batched(router, group, index, out).await,
                 Pending::Merged(m) => self.merged(router, &m, out).await,
             }
-            while let Ok(m) = push.try_recv() {
+            while let Some(m) = push.try_recv() {
                 out.extend_from_slice(&m);
             }
         }

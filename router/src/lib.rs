@@ -105,6 +105,16 @@ pub struct Config {
     pub multi_cross_slot: MultiCrossSlot,
     /// Lanes: threads, each with a single-threaded runtime and its own upstream connections.
     pub threads: usize,
+    /// The `pubsub` class of `client-output-buffer-limit`: how much a subscriber may leave
+    /// unread before it is disconnected.
+    pub pubsub_limit: shoal_common::obuf::ObufLimit,
+}
+
+/// Redis's default `client-output-buffer-limit` classes.
+pub fn redis_default_limits() -> shoal_common::obuf::ObufLimits {
+    use shoal_common::obuf::{ObufLimits, REDIS_DEFAULT};
+    ObufLimits::parse(ObufLimits::default(), REDIS_DEFAULT)
+        .expect("invariant: the default directive parses")
 }
 
 impl Default for Config {
@@ -122,6 +132,7 @@ impl Default for Config {
             maxclients: 10_000,
             multi_cross_slot: MultiCrossSlot::Refuse,
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            pubsub_limit: redis_default_limits().pubsub,
         }
     }
 }

@@ -22,7 +22,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 struct Cli {
     /// Config file: lines `name value` (port, bind, nodes, requirepass, node-user,
     /// node-password, read-from, timeout-ms, refresh-ms, maxclients, multi-cross-slot,
-    /// threads);
+    /// threads, client-output-buffer-limit);
     /// `#` comments.
     #[arg(long)]
     config: Option<String>,
@@ -65,6 +65,11 @@ struct Cli {
     /// and upstream connections.
     #[arg(long)]
     threads: Option<usize>,
+    /// Redis's directive, e.g. "pubsub 32mb 8mb 60": a subscriber with more than the hard
+    /// limit of messages unread, or more than the soft one for longer than its seconds, is
+    /// disconnected (the pubsub class is the one the router applies; default Redis's).
+    #[arg(long)]
+    client_output_buffer_limit: Option<String>,
 }
 
 fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
@@ -113,6 +118,10 @@ fn apply_file(cli: &mut Cli, text: &str) -> anyhow::Result<()> {
             "threads" => {
                 cli.threads = cli.threads.or(Some(value.parse().map_err(|e| bad(&e))?));
             }
+            "client-output-buffer-limit" => {
+                let v = value.trim_matches('"').to_string();
+                cli.client_output_buffer_limit = cli.client_output_buffer_limit.take().or(Some(v));
+            }
             other => anyhow::bail!("line {}: unknown setting '{other}'", n + 1),
         }
     }
@@ -129,6 +138,13 @@ fn config(mut cli: Cli) -> anyhow::Result<Config> {
     if cli.nodes.is_empty() {
         anyhow::bail!("no seed nodes: pass --nodes host:port[,host:port...]");
     }
+    let limits = match &cli.client_output_buffer_limit {
+        Some(text) => {
+            shoal_common::obuf::ObufLimits::parse(shoal_router::redis_default_limits(), text)
+                .map_err(|e| anyhow::anyhow!("client-output-buffer-limit: {e}"))?
+        }
+        None => shoal_router::redis_default_limits(),
+    };
     Ok(Config {
         bind: cli.bind.unwrap_or(d.bind),
         port: cli.port.unwrap_or(d.port),
@@ -144,6 +160,7 @@ fn config(mut cli: Cli) -> anyhow::Result<Config> {
         maxclients: cli.maxclients.unwrap_or(d.maxclients),
         multi_cross_slot: cli.multi_cross_slot.unwrap_or(d.multi_cross_slot),
         threads: cli.threads.unwrap_or(d.threads).max(1),
+        pubsub_limit: limits.pubsub,
     })
 }
 

@@ -8,20 +8,28 @@
 //! reply queue), messages go straight to the client's writer as they arrive. Links speak the
 //! client's protocol, so RESP2 arrays and RESP3 pushes pass through byte for byte.
 //!
+//! Messages wait for the client in its [`PushQueue`], bounded like a node's output buffer
+//! (`client-output-buffer-limit pubsub`, Redis's defaults): a subscriber that stops reading
+//! is disconnected instead of growing the router's memory, since the links keep reading
+//! their nodes on its behalf.
+//!
 //! Known limits: a link that breaks (its node died) drops its subscriptions; the client is
 //! not told, as with a node failure in cluster mode.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use shoal_common::Frame;
 use shoal_common::command::CommandSpec;
+use shoal_common::obuf::ObufLimit;
 use shoal_common::resp::Protocol;
 use shoal_common::resp::decode::reply_len;
 use shoal_common::resp::encode::encode_request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::Router;
 use crate::route;
@@ -47,6 +55,96 @@ pub fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
     is_subscription(spec) || matches!(spec.name, "ping" | "quit" | "reset")
 }
 
+/// The messages on their way to one client: its subscription links push, its writer takes
+/// them and reports what it wrote. Past the limit the client is cut off: [`PushQueue::push`]
+/// refuses the message and raises the `closed` signal, which the session's reader and
+/// writer watch.
+pub struct PushQueue {
+    tx: mpsc::UnboundedSender<Bytes>,
+    /// Bytes pushed and not yet written to the client.
+    waiting: AtomicU64,
+    limit: ObufLimit,
+    /// When `waiting` went over the soft limit (see [`ObufLimit::exceeded`]).
+    soft_since_ms: std::sync::Mutex<Option<i64>>,
+    started: Instant,
+    closed: watch::Sender<bool>,
+}
+
+impl PushQueue {
+    /// A queue bounded by `limit`, its receiving end, and the `closed` signal's receiver.
+    pub fn new(limit: ObufLimit) -> (Arc<PushQueue>, PushRx, watch::Receiver<bool>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (closed, closed_rx) = watch::channel(false);
+        let q = PushQueue {
+            tx,
+            waiting: AtomicU64::new(0),
+            limit,
+            soft_since_ms: std::sync::Mutex::new(None),
+            started: Instant::now(),
+            closed,
+        };
+        let rx = PushRx { rx, taken: 0 };
+        (Arc::new(q), rx, closed_rx)
+    }
+
+    /// Queues a message for the client; false when the client is over its limit (it is
+    /// being closed, and nothing more is queued) or gone.
+    pub fn push(&self, msg: Bytes) -> bool {
+        if *self.closed.borrow() {
+            return false;
+        }
+        let len = msg.len() as u64;
+        let waiting = self.waiting.fetch_add(len, Ordering::Relaxed) + len;
+        let now_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let over = {
+            let mut since = self
+                .soft_since_ms
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.limit.exceeded(waiting, &mut since, now_ms)
+        };
+        if over {
+            tracing::debug!(waiting, "closing subscriber over its output buffer limit");
+            self.closed.send_replace(true);
+            return false;
+        }
+        self.tx.send(msg).is_ok()
+    }
+
+    /// The writer wrote `n` bytes of pushed messages to the client.
+    pub fn written(&self, n: usize) {
+        self.waiting.fetch_sub(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// The writer's end of a [`PushQueue`]: counts the bytes it takes, which the writer reports
+/// with [`PushQueue::written`] once they are on the socket.
+pub struct PushRx {
+    rx: mpsc::UnboundedReceiver<Bytes>,
+    taken: usize,
+}
+
+impl PushRx {
+    /// The next message; `None` once every link is gone.
+    pub async fn recv(&mut self) -> Option<Bytes> {
+        let m = self.rx.recv().await?;
+        self.taken += m.len();
+        Some(m)
+    }
+
+    /// A message already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Bytes> {
+        let m = self.rx.try_recv().ok()?;
+        self.taken += m.len();
+        Some(m)
+    }
+
+    /// Bytes taken since the last call.
+    pub fn take_count(&mut self) -> usize {
+        std::mem::take(&mut self.taken)
+    }
+}
+
 struct Link {
     tx: mpsc::UnboundedSender<Bytes>,
     acks: Arc<Mutex<mpsc::UnboundedReceiver<Bytes>>>,
@@ -54,7 +152,7 @@ struct Link {
 
 /// A session's subscriptions and links.
 pub struct PubSub {
-    push: mpsc::UnboundedSender<Bytes>,
+    push: Arc<PushQueue>,
     links: HashMap<String, Link>,
     global: Option<String>,
     channels: HashSet<Bytes>,
@@ -64,7 +162,7 @@ pub struct PubSub {
 
 impl PubSub {
     /// No subscriptions; messages will go to `push`.
-    pub fn new(push: mpsc::UnboundedSender<Bytes>) -> PubSub {
+    pub fn new(push: Arc<PushQueue>) -> PubSub {
         PubSub {
             push,
             links: HashMap::new(),
@@ -118,7 +216,7 @@ impl PubSub {
                 opts.clone(),
                 rx,
                 ack_tx,
-                self.push.clone(),
+                Arc::clone(&self.push),
             ));
             Link {
                 tx,
@@ -303,7 +401,7 @@ async fn run_link(
     opts: ConnOptions,
     mut cmds: mpsc::UnboundedReceiver<Bytes>,
     acks: mpsc::UnboundedSender<Bytes>,
-    push: mpsc::UnboundedSender<Bytes>,
+    push: Arc<PushQueue>,
 ) {
     let kind = Kind {
         protocol,
@@ -331,8 +429,12 @@ async fn run_link(
                 }
                 while let Ok(Some(len)) = reply_len(&buf) {
                     let raw = buf.split_to(len).freeze();
-                    let to = if is_ack(&raw) { &acks } else { &push };
-                    if to.send(raw).is_err() {
+                    let sent = if is_ack(&raw) {
+                        acks.send(raw).is_ok()
+                    } else {
+                        push.push(raw)
+                    };
+                    if !sent {
                         return;
                     }
                 }

@@ -29,12 +29,12 @@ use shoal_common::{Frame, ReplyError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::aggregate::{merge_fanout, merge_split};
 use crate::batch::{Chunk, Wire};
 pub use crate::batch::{Pending, ReplyFuture};
-use crate::pubsub::PubSub;
+use crate::pubsub::{PubSub, PushQueue, PushRx};
 use crate::retry::{self, Job, Via};
 use crate::route::{self, ResponsePolicy, Route};
 use crate::upstream::Upstream;
@@ -107,8 +107,14 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
     let _enter = span.enter();
     let (rd, wr) = socket.into_split();
     let (tx, rx) = mpsc::channel(PENDING_CHUNKS_MAX);
-    let (push_tx, push_rx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_loop(Arc::clone(&router), wr, rx, push_rx));
+    let (push, push_rx, closed) = PushQueue::new(router.config.pubsub_limit);
+    let writer = tokio::spawn(write_loop(
+        Arc::clone(&router),
+        wr,
+        rx,
+        (Arc::clone(&push), push_rx),
+        closed.clone(),
+    ));
     let mut session = Session {
         authed: router.config.requirepass.is_none(),
         router: Arc::clone(&router),
@@ -118,7 +124,7 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
         protocol: Protocol::Resp2,
         multi: None,
         watch: None,
-        pubsub: PubSub::new(push_tx),
+        pubsub: PubSub::new(push),
         out: tx,
         chunk: Chunk::default(),
         map: None,
@@ -126,7 +132,7 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
         keys: Vec::new(),
         conns: crate::batch::Conns::default(),
     };
-    session.read_loop(rd).await;
+    session.read_loop(rd, closed).await;
     session.flush().await;
     drop(session);
     let _ = writer.await;
@@ -144,10 +150,13 @@ async fn write_loop(
     router: Arc<Router>,
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::Receiver<Chunk>,
-    mut push: mpsc::UnboundedReceiver<Bytes>,
+    (queue, mut push): (Arc<PushQueue>, PushRx),
+    mut closed: watch::Receiver<bool>,
 ) {
     let mut out = BytesMut::new();
     let mut push_open = true;
+    // One receiver for the select below, one for the writes inside its arms.
+    let mut closed_in_write = closed.clone();
     loop {
         let first = tokio::select! {
             p = rx.recv() => match p {
@@ -159,12 +168,16 @@ async fn write_loop(
                     Some(m) => out.extend_from_slice(&m),
                     None => push_open = false,
                 }
-                if !out.is_empty() && wr.write_all(&out).await.is_err() {
+                if !out.is_empty()
+                    && !write_unless_closed(&mut wr, &out, &mut closed_in_write).await
+                {
                     return;
                 }
+                queue.written(push.take_count());
                 out.clear();
                 continue;
             }
+            () = cut_off(&mut closed) => return,
         };
         let mut next = Some(first);
         let mut close = false;
@@ -178,11 +191,30 @@ async fn write_loop(
                 next = rx.try_recv().ok();
             }
         }
-        if wr.write_all(&out).await.is_err() || close {
+        if !write_unless_closed(&mut wr, &out, &mut closed).await || close {
             let _ = wr.shutdown().await;
             return;
         }
+        queue.written(push.take_count());
         out.clear();
+    }
+}
+
+/// Resolves once the client is being cut off (over its output buffer limit).
+async fn cut_off(closed: &mut watch::Receiver<bool>) {
+    let _ = closed.wait_for(|c| *c).await;
+}
+
+/// Writes `out` to the client; false when that failed or the client was cut off meanwhile
+/// (over its output buffer limit: a client that stopped reading must not hold the writer).
+async fn write_unless_closed(
+    wr: &mut OwnedWriteHalf,
+    out: &[u8],
+    closed: &mut watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        r = wr.write_all(out) => r.is_ok(),
+        () = cut_off(closed) => false,
     }
 }
 
@@ -239,7 +271,7 @@ pub fn decode_raw(raw: &[u8]) -> Frame {
 }
 
 impl Session {
-    async fn read_loop(&mut self, mut rd: OwnedReadHalf) {
+    async fn read_loop(&mut self, mut rd: OwnedReadHalf, mut closed: watch::Receiver<bool>) {
         let mut buf = BytesMut::with_capacity(16 * 1024);
         let mut decoder = RequestDecoder::default();
         let mut spans = [(0usize, 0usize); FAST_PATH_ARGS];
@@ -289,7 +321,11 @@ impl Session {
             if buf.len() > QUERY_BUFFER_BYTES_MAX {
                 return;
             }
-            match rd.read_buf(&mut buf).await {
+            let read = tokio::select! {
+                r = rd.read_buf(&mut buf) => r,
+                () = cut_off(&mut closed) => return,
+            };
+            match read {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }

@@ -403,3 +403,87 @@ fn blpop_blocks_only_its_own_client() {
     assert_eq!(blocked.read(), Frame::NullArray);
     assert_eq!(blocked.read(), Frame::simple("PONG"));
 }
+
+/// A subscriber that stops reading is disconnected at its `client-output-buffer-limit
+/// pubsub`, as a node would: the router does not buffer what it cannot deliver (its memory
+/// stays flat while 48 MB are published), the other clients carry on, and the node forgets
+/// the subscription.
+#[test]
+fn a_subscriber_that_stops_reading_is_cut_off_at_its_output_limit() {
+    use std::io::{Read, Write};
+    let cluster = RedisCluster::start(ServerKind::from_env());
+    let router = start_router(
+        &cluster.seeds(),
+        &["--client-output-buffer-limit", "pubsub 1mb 512kb 60"],
+    );
+    let mut sub = std::net::TcpStream::connect(("127.0.0.1", router.port)).expect("connect");
+    sub.write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n")
+        .expect("subscribe");
+    let confirm = b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n";
+    let mut got = vec![0u8; confirm.len()];
+    sub.read_exact(&mut got).expect("confirmation");
+    assert_eq!(&got[..], &confirm[..]);
+    // The subscriber reads nothing more from here on.
+    let mut publisher = router.raw();
+    let before = router.rss_bytes();
+    let msg = "m".repeat(16 * 1024);
+    let mut wire = bytes::BytesMut::new();
+    shoal_common::resp::encode::encode_request(&["PUBLISH", "news", msg.as_str()], &mut wire);
+    let rounds = 30;
+    let per_round = 100; // 30 x 100 x 16 KB = 48 MB
+    let mut receivers = Vec::new();
+    for _ in 0..rounds {
+        for _ in 0..per_round {
+            publisher.send_raw(&wire);
+        }
+        for _ in 0..per_round {
+            match publisher.read() {
+                Frame::Integer(n) => receivers.push(n),
+                other => panic!("PUBLISH reply {other:?}"),
+            }
+        }
+    }
+    let grown = router.rss_bytes().saturating_sub(before);
+    assert!(
+        grown < 24 << 20,
+        "the router grew by {grown} bytes holding messages for a client that does not read"
+    );
+    assert_eq!(
+        receivers.first(),
+        Some(&1),
+        "the subscriber was reached at first"
+    );
+    assert_eq!(
+        receivers.last(),
+        Some(&0),
+        "the node still counts a cut-off subscriber"
+    );
+    // The subscriber finds its connection closed after what had been sent before the cut.
+    sub.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match sub.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => {
+                panic!("the router never closed the slow subscriber ({total} bytes read): {e}")
+            }
+        }
+    }
+    assert!(
+        total < 24 << 20,
+        "{total} bytes reached the cut-off subscriber"
+    );
+    // Everyone else is served, and a new subscriber gets messages.
+    assert_eq!(publisher.cmd(&["PING"]), Frame::simple("PONG"));
+    let mut fresh = router.raw();
+    fresh.cmd(&["SUBSCRIBE", "news"]);
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "hi"]), Frame::Integer(1));
+    assert_eq!(
+        fresh.read(),
+        Frame::Array(vec![bulk("message"), bulk("news"), bulk("hi")])
+    );
+}

@@ -26,6 +26,7 @@ use bytes::{Bytes, BytesMut};
 use indexmap::{IndexMap, IndexSet};
 use shoal_common::Frame;
 use shoal_common::glob::glob_match;
+pub use shoal_common::obuf::{ObufLimit, ObufLimits};
 use shoal_common::resp::Protocol;
 use shoal_common::resp::encode::encode;
 use shoal_common::slot::{Slot, key_hash_slot};
@@ -166,80 +167,6 @@ impl SubMap for IndexMap<Bytes, IndexSet<ClientId>> {
                 self.shift_remove(name);
             }
         }
-    }
-}
-
-/// One class of `client-output-buffer-limit`: bytes and seconds, 0 = no limit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ObufLimit {
-    /// Disconnect as soon as this many bytes are queued.
-    pub hard_bytes: u64,
-    /// Disconnect when this many bytes stay queued for longer than `soft_secs`.
-    pub soft_bytes: u64,
-    /// See `soft_bytes`.
-    pub soft_secs: u64,
-}
-
-/// The limits of the three client classes (`normal`, `replica`, `pubsub`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ObufLimits {
-    /// Normal clients.
-    pub normal: ObufLimit,
-    /// Replicas (`slave` in the directive).
-    pub replica: ObufLimit,
-    /// Clients in pub/sub mode.
-    pub pubsub: ObufLimit,
-}
-
-impl ObufLimits {
-    /// Parses the directive's value (`<class> <hard> <soft> <soft seconds>` repeated),
-    /// starting from `base` so that classes not mentioned keep their limits, as Redis's
-    /// CONFIG SET does.
-    pub fn parse(base: ObufLimits, value: &str) -> Result<ObufLimits, String> {
-        let words: Vec<&str> = value.split_whitespace().collect();
-        if !words.len().is_multiple_of(4) {
-            return Err("Wrong number of arguments in buffer limit configuration.".into());
-        }
-        let mut out = base;
-        for w in words.chunks_exact(4) {
-            let class = match w[0].to_ascii_lowercase().as_str() {
-                "normal" => &mut out.normal,
-                "slave" | "replica" => &mut out.replica,
-                "pubsub" => &mut out.pubsub,
-                _ => {
-                    return Err(
-                        "Invalid client class specified in buffer limit configuration.".into(),
-                    );
-                }
-            };
-            let mem = |s: &str| crate::config::parse_memory(s).and_then(|v| u64::try_from(v).ok());
-            let (Some(hard), Some(soft), Ok(secs)) = (mem(w[1]), mem(w[2]), w[3].parse::<u64>())
-            else {
-                return Err(
-                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
-                        .into(),
-                );
-            };
-            *class = ObufLimit {
-                hard_bytes: hard,
-                soft_bytes: soft,
-                soft_secs: secs,
-            };
-        }
-        Ok(out)
-    }
-
-    /// The canonical text CONFIG GET shows.
-    pub fn render(&self) -> String {
-        let one = |n: &str, l: &ObufLimit| {
-            format!("{n} {} {} {}", l.hard_bytes, l.soft_bytes, l.soft_secs)
-        };
-        format!(
-            "{} {} {}",
-            one("normal", &self.normal),
-            one("slave", &self.replica),
-            one("pubsub", &self.pubsub)
-        )
     }
 }
 
@@ -529,17 +456,11 @@ pub fn over_obuf_limit(c: &mut Client, limits: &ObufLimits, now_ms: i64) -> bool
     } else {
         &limits.normal
     };
-    let used = c.out_pending() as u64;
-    if l.hard_bytes > 0 && used >= l.hard_bytes {
-        return true;
-    }
-    if l.soft_bytes > 0 && used >= l.soft_bytes {
-        let since = *c.obuf_soft_limit_since_ms.get_or_insert(now_ms);
-        let secs = u64::try_from((now_ms - since) / 1000).unwrap_or(0);
-        return secs > l.soft_secs;
-    }
-    c.obuf_soft_limit_since_ms = None;
-    false
+    l.exceeded(
+        c.out_pending() as u64,
+        &mut c.obuf_soft_limit_since_ms,
+        now_ms,
+    )
 }
 
 #[cfg(test)]
