@@ -8,13 +8,22 @@
 //! reply queue), messages go straight to the client's writer as they arrive. Links speak the
 //! client's protocol, so RESP2 arrays and RESP3 pushes pass through byte for byte.
 //!
+//! Keyspace notifications are the exception to "every node hears every PUBLISH": a node
+//! publishes the events of its own keys only. So a subscription that can receive them (a
+//! `__keyspace@...` / `__keyevent@...` channel, or a pattern that may match one) is also sent
+//! on an *echo* link to every other primary, which passes on only keyspace events and
+//! swallows the confirmations: the client sees the events of the whole keyspace, as from
+//! one server.
+//!
 //! Messages wait for the client in its [`PushQueue`], bounded like a node's output buffer
 //! (`client-output-buffer-limit pubsub`, Redis's defaults): a subscriber that stops reading
 //! is disconnected instead of growing the router's memory, since the links keep reading
 //! their nodes on its behalf.
 //!
 //! Known limits: a link that breaks (its node died) drops its subscriptions; the client is
-//! not told, as with a node failure in cluster mode.
+//! not told, as with a node failure in cluster mode. Echo links go to the primaries of the
+//! moment of the subscription. A user's own PUBLISH to a keyspace channel name arrives once
+//! per primary.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -154,9 +163,12 @@ struct Link {
 pub struct PubSub {
     push: Arc<PushQueue>,
     links: HashMap<String, Link>,
+    /// Echo links (keyspace events only), by node address.
+    echoes: HashMap<String, Link>,
     global: Option<String>,
-    channels: HashSet<Bytes>,
-    patterns: HashSet<Bytes>,
+    /// Channel and pattern subscriptions, shared with the echo links: an event that comes
+    /// late through an echo link for a subscription the client has dropped is not passed on.
+    active: Arc<std::sync::Mutex<Active>>,
     shard: HashMap<Bytes, String>,
 }
 
@@ -166,9 +178,9 @@ impl PubSub {
         PubSub {
             push,
             links: HashMap::new(),
+            echoes: HashMap::new(),
             global: None,
-            channels: HashSet::new(),
-            patterns: HashSet::new(),
+            active: Arc::default(),
             shard: HashMap::new(),
         }
     }
@@ -176,30 +188,37 @@ impl PubSub {
     /// Drops every subscription (RESET): closing the links unsubscribes on the nodes.
     pub fn reset(&mut self) {
         self.links.clear();
+        self.echoes.clear();
         self.global = None;
-        self.channels.clear();
-        self.patterns.clear();
+        *self.active() = Active::default();
         self.shard.clear();
     }
 
     /// True while any subscription is active (RESP2 then restricts commands).
     pub fn subscribed(&self) -> bool {
-        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+        let a = self.active();
+        !(a.channels.is_empty() && a.patterns.is_empty() && self.shard.is_empty())
     }
 
     /// Channel subscriptions.
     pub fn channels(&self) -> usize {
-        self.channels.len()
+        self.active().channels.len()
     }
 
     /// Pattern subscriptions.
     pub fn patterns(&self) -> usize {
-        self.patterns.len()
+        self.active().patterns.len()
     }
 
     /// Shard channel subscriptions.
     pub fn shard_channels(&self) -> usize {
         self.shard.len()
+    }
+
+    fn active(&self) -> std::sync::MutexGuard<'_, Active> {
+        self.active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn link(&mut self, addr: &str, protocol: Protocol, opts: &ConnOptions) -> &Link {
@@ -215,7 +234,7 @@ impl PubSub {
                 protocol,
                 opts.clone(),
                 rx,
-                ack_tx,
+                Forward::All(ack_tx),
                 Arc::clone(&self.push),
             ));
             Link {
@@ -258,6 +277,66 @@ impl PubSub {
         })
     }
 
+    /// Sends `argv` on an echo link to every serving primary but `home` (whose own link
+    /// carries it already); their confirmations are dropped.
+    /// Sends `argv` on an echo link to every serving primary but `home` (whose own link
+    /// carries it already). For a subscription, the returned future waits until every echo
+    /// node confirmed it, so that events from the moment the client is answered reach it.
+    fn echo(
+        &mut self,
+        router: &Router,
+        argv: &[Bytes],
+        protocol: Protocol,
+        home: &str,
+        subscribing: bool,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut wire = BytesMut::new();
+        encode_request(argv, &mut wire);
+        let wire = wire.freeze();
+        let map = router.topology.current();
+        let mut waits = Vec::new();
+        for node in map.serving_primaries().filter(|n| n.addr != home) {
+            let live = self
+                .echoes
+                .get(&node.addr)
+                .is_some_and(|l| !l.tx.is_closed());
+            if !live {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+                tokio::spawn(run_link(
+                    node.addr.clone(),
+                    protocol,
+                    router.pool.options().clone(),
+                    rx,
+                    Forward::Keyspace(Arc::clone(&self.active), ack_tx),
+                    Arc::clone(&self.push),
+                ));
+                let link = Link {
+                    tx,
+                    acks: Arc::new(Mutex::new(ack_rx)),
+                };
+                self.echoes.insert(node.addr.clone(), link);
+            }
+            if let Some(link) = self.echoes.get(&node.addr) {
+                let _ = link.tx.send(wire.clone());
+                if subscribing {
+                    waits.push(Arc::clone(&link.acks));
+                }
+            }
+        }
+        let confirmations = argv.len() - 1;
+        async move {
+            for acks in waits {
+                let mut rx = acks.lock().await;
+                for _ in 0..confirmations {
+                    if rx.recv().await.is_none() {
+                        break; // the node went away: nothing to wait for
+                    }
+                }
+            }
+        }
+    }
+
     fn global_addr(&mut self, router: &Router) -> Option<String> {
         let map = router.topology.current();
         let alive = self
@@ -282,10 +361,20 @@ impl PubSub {
         let args = &argv[1..];
         match spec.name {
             "subscribe" | "psubscribe" | "unsubscribe" | "punsubscribe" => {
-                let set = if spec.name.contains("psub") || spec.name.contains("punsub") {
-                    &mut self.patterns
+                let patterns = spec.name.contains("psub") || spec.name.contains("punsub");
+                // Keyspace events come from every primary (see the module header).
+                let keyspace = if args.is_empty() {
+                    !self.echoes.is_empty()
+                } else if patterns {
+                    args.iter().any(|p| may_match_keyspace(p))
                 } else {
-                    &mut self.channels
+                    args.iter().any(|c| is_keyspace_channel(c))
+                };
+                let mut active = self.active();
+                let set = if patterns {
+                    &mut active.patterns
+                } else {
+                    &mut active.channels
                 };
                 let expected = if spec.name.contains("unsub") {
                     let n = if args.is_empty() {
@@ -304,8 +393,18 @@ impl PubSub {
                     set.extend(args.iter().cloned());
                     args.len()
                 };
+                drop(active);
                 let addr = self.global_addr(router).ok_or_else(down)?;
-                Ok(self.send(router, &addr, &argv, expected, protocol))
+                let reply = self.send(router, &addr, &argv, expected, protocol);
+                if !keyspace {
+                    return Ok(reply);
+                }
+                let subscribing = !spec.name.contains("unsub");
+                let echoed = self.echo(router, &argv, protocol, &addr, subscribing);
+                Ok(Box::pin(async move {
+                    echoed.await;
+                    reply.await
+                }))
             }
             "ssubscribe" => {
                 let slot = match route::common_slot(spec, &argv) {
@@ -381,6 +480,77 @@ impl PubSub {
     }
 }
 
+/// The channels a node publishes its keyspace events on.
+const KEYSPACE_PREFIXES: [&[u8]; 2] = [b"__keyspace@", b"__keyevent@"];
+
+/// A keyspace or keyevent notification channel.
+fn is_keyspace_channel(channel: &[u8]) -> bool {
+    KEYSPACE_PREFIXES.iter().any(|p| channel.starts_with(p))
+}
+
+/// Whether a glob pattern may match a keyspace channel: its literal start (up to the first
+/// `*`, `?`, `[` or `\`) and a keyspace prefix agree as far as both go. Errs towards yes.
+fn may_match_keyspace(pattern: &[u8]) -> bool {
+    let literal = pattern
+        .iter()
+        .position(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'))
+        .map_or(pattern, |i| &pattern[..i]);
+    KEYSPACE_PREFIXES.iter().any(|p| {
+        let n = p.len().min(literal.len());
+        p[..n] == literal[..n]
+    })
+}
+
+/// The subscriptions a client holds now.
+#[derive(Default)]
+pub struct Active {
+    channels: HashSet<Bytes>,
+    patterns: HashSet<Bytes>,
+}
+
+/// What a link passes on.
+enum Forward {
+    /// Everything: confirmations to the session's command replies, messages to the client.
+    All(mpsc::UnboundedSender<Bytes>),
+    /// An echo link: keyspace events the client is still subscribed to; its subscribe and
+    /// psubscribe confirmations to the given channel, for the command to wait on.
+    Keyspace(Arc<std::sync::Mutex<Active>>, mpsc::UnboundedSender<Bytes>),
+}
+
+/// Whether an echo link passes `raw` on: a keyspace event on a channel, or through a
+/// pattern, that the client still subscribes to.
+fn wanted_event(raw: &[u8], active: &std::sync::Mutex<Active>) -> bool {
+    let (Frame::Array(items) | Frame::Push(items)) = decode_raw(raw) else {
+        return false;
+    };
+    let word = |i: usize| items.get(i).and_then(Frame::as_bytes);
+    let active = active
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match word(0) {
+        Some(k) if k.eq_ignore_ascii_case(b"message") => {
+            word(1).is_some_and(|c| is_keyspace_channel(c) && active.channels.contains(c))
+        }
+        Some(k) if k.eq_ignore_ascii_case(b"pmessage") => {
+            word(1).is_some_and(|p| active.patterns.contains(p))
+                && word(2).is_some_and(|c| is_keyspace_channel(c))
+        }
+        _ => false,
+    }
+}
+
+/// True for a `subscribe` or `psubscribe` confirmation.
+fn is_subscribe_ack(raw: &[u8]) -> bool {
+    match decode_raw(raw) {
+        Frame::Array(items) | Frame::Push(items) => {
+            items.first().and_then(Frame::as_bytes).is_some_and(|k| {
+                k.eq_ignore_ascii_case(b"subscribe") || k.eq_ignore_ascii_case(b"psubscribe")
+            })
+        }
+        _ => false,
+    }
+}
+
 /// True when `raw` confirms a (un)subscription rather than carrying a message.
 fn is_ack(raw: &[u8]) -> bool {
     match decode_raw(raw) {
@@ -400,7 +570,7 @@ async fn run_link(
     protocol: Protocol,
     opts: ConnOptions,
     mut cmds: mpsc::UnboundedReceiver<Bytes>,
-    acks: mpsc::UnboundedSender<Bytes>,
+    forward: Forward,
     push: Arc<PushQueue>,
 ) {
     let kind = Kind {
@@ -429,16 +599,48 @@ async fn run_link(
                 }
                 while let Ok(Some(len)) = reply_len(&buf) {
                     let raw = buf.split_to(len).freeze();
-                    let sent = if is_ack(&raw) {
-                        acks.send(raw).is_ok()
-                    } else {
-                        push.push(raw)
+                    let sent = match &forward {
+                        Forward::All(acks) if is_ack(&raw) => acks.send(raw).is_ok(),
+                        Forward::All(_) => push.push(raw),
+                        Forward::Keyspace(_, acks) if is_ack(&raw) => {
+                            !is_subscribe_ack(&raw) || acks.send(raw).is_ok()
+                        }
+                        Forward::Keyspace(active, _) => {
+                            !wanted_event(&raw, active) || push.push(raw)
+                        }
                     };
                     if !sent {
                         return;
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_subscriptions_can_receive_keyspace_events() {
+        assert!(is_keyspace_channel(b"__keyspace@0__:foo"));
+        assert!(is_keyspace_channel(b"__keyevent@3__:del"));
+        assert!(!is_keyspace_channel(b"__keys"));
+        assert!(!is_keyspace_channel(b"news"));
+        for p in [
+            &b"*"[..],
+            b"__key*",
+            b"__keyspace@0__:*",
+            b"__keyevent@*",
+            b"_?keyspace*",
+            b"[_]*",
+            b"__keyspace@0__:exact",
+        ] {
+            assert!(may_match_keyspace(p), "{}", String::from_utf8_lossy(p));
+        }
+        for p in [&b"news*"[..], b"__kex*", b"k*", b"__keyspacex*", b"news"] {
+            assert!(!may_match_keyspace(p), "{}", String::from_utf8_lossy(p));
         }
     }
 }

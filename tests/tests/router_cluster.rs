@@ -487,3 +487,64 @@ fn a_subscriber_that_stops_reading_is_cut_off_at_its_output_limit() {
         Frame::Array(vec![bulk("message"), bulk("news"), bulk("hi")])
     );
 }
+
+/// Keyspace notifications through the router cover the whole keyspace, as on one server: a
+/// node publishes only its own keys' events, so the router hears every primary for the
+/// subscriptions that can receive them; each event arrives once, ordinary messages once,
+/// and unsubscribing stops them all.
+#[test]
+fn keyspace_notifications_come_from_every_primary_once() {
+    let (cluster, router) = setup();
+    for node in &cluster.nodes {
+        node.raw()
+            .cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    }
+    let keys = keys_on_every_primary(&cluster, 12);
+    let mut sub = router.raw();
+    sub.send(&["PSUBSCRIBE", "__keyspace@0__:key:*"]);
+    assert_eq!(read_push(&mut sub)[0], bulk("psubscribe"));
+    sub.send(&["SUBSCRIBE", "__keyevent@0__:set", "news"]);
+    assert_eq!(read_push(&mut sub)[0], bulk("subscribe"));
+    assert_eq!(read_push(&mut sub)[0], bulk("subscribe"));
+    let mut c = router.raw();
+    for k in &keys {
+        assert_eq!(c.cmd(&["SET", k, "1"]), Frame::ok());
+    }
+    assert_eq!(c.cmd(&["PUBLISH", "news", "hello"]), Frame::Integer(1));
+    // Two events per key (keyspace, keyevent) and the message: no more, no fewer.
+    let mut keyspace = std::collections::BTreeMap::<String, usize>::new();
+    let mut keyevent = std::collections::BTreeMap::<String, usize>::new();
+    let mut news = 0;
+    for _ in 0..keys.len() * 2 + 1 {
+        let m = read_push(&mut sub);
+        let text = |f: &Frame| String::from_utf8_lossy(f.as_bytes().expect("bulk")).into_owned();
+        match text(&m[0]).as_str() {
+            "pmessage" => *keyspace.entry(text(&m[2])).or_default() += 1,
+            "message" if text(&m[1]) == "news" => news += 1,
+            "message" => *keyevent.entry(text(&m[2])).or_default() += 1,
+            other => panic!("unexpected {other}: {m:?}"),
+        }
+    }
+    assert_eq!(news, 1);
+    assert_eq!(keyevent.len(), keys.len(), "{keyevent:?}");
+    assert!(keyevent.values().all(|&n| n == 1), "{keyevent:?}");
+    assert_eq!(keyspace.len(), keys.len(), "{keyspace:?}");
+    assert!(keyspace.values().all(|&n| n == 1), "{keyspace:?}");
+    // Nothing else was on its way, and after unsubscribing nothing more comes.
+    sub.send(&["UNSUBSCRIBE"]);
+    read_push(&mut sub);
+    read_push(&mut sub);
+    sub.send(&["PUNSUBSCRIBE"]);
+    assert_eq!(
+        read_push(&mut sub),
+        vec![
+            bulk("punsubscribe"),
+            bulk("__keyspace@0__:key:*"),
+            Frame::Integer(0)
+        ]
+    );
+    for k in &keys {
+        c.cmd(&["SET", k, "2"]);
+    }
+    assert_eq!(sub.cmd(&["PING"]), Frame::simple("PONG"));
+}
