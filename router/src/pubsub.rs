@@ -75,6 +75,8 @@ pub struct PushQueue {
     limit: ObufLimit,
     /// When `waiting` went over the soft limit (see [`ObufLimit::exceeded`]).
     soft_since_ms: std::sync::Mutex<Option<i64>>,
+    /// `soft_since_ms` is set (read without the lock).
+    soft_clock: std::sync::atomic::AtomicBool,
     started: Instant,
     closed: watch::Sender<bool>,
 }
@@ -89,6 +91,7 @@ impl PushQueue {
             waiting: AtomicU64::new(0),
             limit,
             soft_since_ms: std::sync::Mutex::new(None),
+            soft_clock: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             closed,
         };
@@ -104,13 +107,21 @@ impl PushQueue {
         }
         let len = msg.len() as u64;
         let waiting = self.waiting.fetch_add(len, Ordering::Relaxed) + len;
-        let now_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let over = {
+        // Under both limits with no soft-limit clock running (the usual case): nothing to
+        // check, no clock read, no lock.
+        let under = |limit: u64| limit == 0 || waiting < limit;
+        let quiet = under(self.limit.hard_bytes) && under(self.limit.soft_bytes);
+        let over = if quiet && !self.soft_clock.load(Ordering::Relaxed) {
+            false
+        } else {
+            let now_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
             let mut since = self
                 .soft_since_ms
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            self.limit.exceeded(waiting, &mut since, now_ms)
+            let over = self.limit.exceeded(waiting, &mut since, now_ms);
+            self.soft_clock.store(since.is_some(), Ordering::Relaxed);
+            over
         };
         if over {
             tracing::debug!(waiting, "closing subscriber over its output buffer limit");
@@ -539,30 +550,36 @@ fn wanted_event(raw: &[u8], active: &std::sync::Mutex<Active>) -> bool {
     }
 }
 
+/// The first element of an array or push reply when it is a bulk string (the kind word of a
+/// pub/sub reply: `message`, `subscribe`, ...), read in place.
+fn kind_word(raw: &[u8]) -> Option<&[u8]> {
+    if !matches!(raw.first(), Some(b'*' | b'>')) {
+        return None;
+    }
+    let header_end = raw.windows(2).position(|w| w == b"\r\n")? + 2;
+    let rest = &raw[header_end..];
+    if rest.first() != Some(&b'$') {
+        return None;
+    }
+    let len_end = rest.windows(2).position(|w| w == b"\r\n")?;
+    let len: usize = std::str::from_utf8(&rest[1..len_end]).ok()?.parse().ok()?;
+    rest.get(len_end + 2..len_end + 2 + len)
+}
+
 /// True for a `subscribe` or `psubscribe` confirmation.
 fn is_subscribe_ack(raw: &[u8]) -> bool {
-    match decode_raw(raw) {
-        Frame::Array(items) | Frame::Push(items) => {
-            items.first().and_then(Frame::as_bytes).is_some_and(|k| {
-                k.eq_ignore_ascii_case(b"subscribe") || k.eq_ignore_ascii_case(b"psubscribe")
-            })
-        }
-        _ => false,
-    }
+    kind_word(raw).is_some_and(|k| {
+        k.eq_ignore_ascii_case(b"subscribe") || k.eq_ignore_ascii_case(b"psubscribe")
+    })
 }
 
 /// True when `raw` confirms a (un)subscription rather than carrying a message.
 fn is_ack(raw: &[u8]) -> bool {
-    match decode_raw(raw) {
-        Frame::Array(items) | Frame::Push(items) => {
-            items.first().and_then(Frame::as_bytes).is_some_and(|k| {
-                SUBSCRIPTION_KINDS
-                    .iter()
-                    .any(|s| k.eq_ignore_ascii_case(s.as_bytes()))
-            })
-        }
-        _ => false,
-    }
+    kind_word(raw).is_some_and(|k| {
+        SUBSCRIPTION_KINDS
+            .iter()
+            .any(|s| k.eq_ignore_ascii_case(s.as_bytes()))
+    })
 }
 
 async fn run_link(
@@ -621,6 +638,20 @@ async fn run_link(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kind_of_a_pubsub_reply_is_read_in_place() {
+        let msg = b"*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$2\r\nhi\r\n";
+        assert_eq!(kind_word(msg), Some(&b"message"[..]));
+        assert!(!is_ack(msg));
+        let ack = b">3\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n:1\r\n";
+        assert!(is_ack(ack) && is_subscribe_ack(ack));
+        let unsub = b"*3\r\n$12\r\npunsubscribe\r\n$1\r\np\r\n:0\r\n";
+        assert!(is_ack(unsub) && !is_subscribe_ack(unsub));
+        for other in [&b"+OK\r\n"[..], b"*1\r\n:1\r\n", b"*2\r\n$9\r\nsubscr", b""] {
+            assert!(!is_ack(other), "{}", String::from_utf8_lossy(other));
+        }
+    }
 
     #[test]
     fn which_subscriptions_can_receive_keyspace_events() {

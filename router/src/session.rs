@@ -165,7 +165,15 @@ async fn write_loop(
             },
             m = push.recv(), if push_open => {
                 match m {
-                    Some(m) => out.extend_from_slice(&m),
+                    Some(m) => {
+                        // Everything already waiting goes out in the same write.
+                        out.extend_from_slice(&m);
+                        while out.len() < WRITE_BATCH_BYTES_MAX
+                            && let Some(m) = push.try_recv()
+                        {
+                            out.extend_from_slice(&m);
+                        }
+                    }
                     None => push_open = false,
                 }
                 if !out.is_empty()
