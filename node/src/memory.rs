@@ -18,6 +18,16 @@ pub fn used_bytes() -> u64 {
     }
 }
 
+/// Allocated bytes at startup and at the highest reading since (Redis
+/// `used_memory_startup`, `stat_peak_memory`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Track {
+    /// After the server was set up, before any data.
+    pub startup: u64,
+    /// The highest reading so far.
+    pub peak: u64,
+}
+
 /// jemalloc's view of its own memory, as Redis's INFO `allocator_*` fields report it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AllocatorStats {

@@ -172,6 +172,16 @@ commands! {
         ["request_policy:all_nodes", "response_policy:all_succeeded"];
     SlowlogHelp => "slowlog|help", 2, LS, NOCAT, Server, [], [];
     Debug => "debug", -2, ADM, NOCAT, Server, [], [];
+    Memory => "memory", -2, NONE, NOCAT, Server, [], [];
+    MemoryDoctor => "memory|doctor", 2, NONE, NOCAT, Server, [],
+        ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
+    MemoryHelp => "memory|help", 2, LS, NOCAT, Server, [], [];
+    MemoryMallocStats => "memory|malloc-stats", 2, NONE, NOCAT, Server, [],
+        ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
+    MemoryStats => "memory|stats", 2, NONE, NOCAT, Server, [],
+        ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
+    MemoryUsage => "memory|usage", -3, READONLY, NOCAT, Server,
+        [ks(RO, idx(2), range(0, 1, 0))], [];
 // ---- end server -------------------------------------------------------------------------
 
 // ---- generic (keyspace) -----------------------------------------------------------------

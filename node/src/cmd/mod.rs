@@ -13,6 +13,7 @@ pub mod hash;
 pub mod keyspace;
 pub mod list;
 pub mod long_double;
+pub mod memory;
 pub mod multi;
 pub mod pubsub;
 pub mod replication;
@@ -86,6 +87,12 @@ pub fn handler(id: CommandId) -> Handler {
         C::Time => server::time,
         C::Shutdown => server::shutdown,
         C::Lastsave => server::lastsave,
+        C::Memory => memory::container,
+        C::MemoryDoctor => memory::doctor,
+        C::MemoryHelp => memory::help,
+        C::MemoryMallocStats => memory::malloc_stats,
+        C::MemoryStats => memory::stats,
+        C::MemoryUsage => memory::usage,
         C::Monitor => server::monitor,
         C::Slowlog => server::slowlog_container,
         C::SlowlogGet => server::slowlog_get,

@@ -321,15 +321,36 @@ fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
     kv(out, "clients_in_timeout_table", &0);
 }
 
-fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
+fn info_memory(ctx: &mut Ctx<'_>, out: &mut String) {
+    let o = super::memory::overhead(ctx);
     let srv = &*ctx.srv;
     out.push_str("# Memory\r\n");
-    let used = crate::memory::used_bytes();
+    let used = o.used;
     let rss = crate::memory::rss_bytes();
     kv(out, "used_memory", &used);
     kv(out, "used_memory_human", &bytes_to_human(used));
     kv(out, "used_memory_rss", &rss);
     kv(out, "used_memory_rss_human", &bytes_to_human(rss));
+    let percent = |a: u64, b: u64| {
+        let p = if b == 0 {
+            0.0
+        } else {
+            a as f64 * 100.0 / b as f64
+        };
+        format!("{p:.2}%")
+    };
+    kv(out, "used_memory_peak", &o.peak);
+    kv(out, "used_memory_peak_human", &bytes_to_human(o.peak));
+    kv(out, "used_memory_peak_perc", &percent(used, o.peak));
+    kv(out, "used_memory_overhead", &o.total);
+    kv(out, "used_memory_startup", &o.startup);
+    let dataset = used.saturating_sub(o.total);
+    kv(out, "used_memory_dataset", &dataset);
+    kv(
+        out,
+        "used_memory_dataset_perc",
+        &percent(dataset, used.saturating_sub(o.startup)),
+    );
     let maxmemory = u64::try_from(srv.config.get_i64("maxmemory")).unwrap_or(0);
     kv(out, "maxmemory", &maxmemory);
     kv(out, "maxmemory_human", &bytes_to_human(maxmemory));

@@ -60,6 +60,14 @@ impl PartialEq for CompactBytes {
 impl Eq for CompactBytes {}
 
 impl CompactBytes {
+    /// Bytes it holds on the heap: none when inline (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            CompactBytes::Inline { .. } => 0,
+            CompactBytes::Heap(b) | CompactBytes::Tagged(b, _) => b.len(),
+        }
+    }
+
     /// The empty string.
     pub const fn new() -> CompactBytes {
         CompactBytes::Inline {

@@ -147,6 +147,18 @@ impl Drop for Dict {
 }
 
 impl Dict {
+    /// Bytes of the table itself: bucket slots and one node per key (the keys' and values'
+    /// own bytes excluded), Redis's `overhead.hashtable.main`.
+    pub fn overhead_bytes(&self) -> usize {
+        self.tables
+            .iter()
+            .map(|t| {
+                t.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>()
+                    + t.used * std::mem::size_of::<Node>()
+            })
+            .sum()
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.tables[0].used + self.tables[1].used

@@ -114,6 +114,11 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl Listpack {
+    /// Bytes it holds on the heap (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// An empty listpack.
     pub fn new() -> Listpack {
         Listpack::default()

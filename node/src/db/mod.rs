@@ -18,6 +18,7 @@ pub mod dump;
 pub mod evict;
 pub mod expire;
 pub mod listpack;
+pub mod memsize;
 pub mod quicklist;
 pub mod value;
 pub mod zset;
@@ -150,6 +151,15 @@ impl Db {
     /// True when there are no keys.
     pub fn is_empty(&self) -> bool {
         self.key_count == 0
+    }
+
+    /// Bytes of the key tables (main, and the index of keys with a TTL), as MEMORY STATS
+    /// reports them.
+    pub fn overhead_bytes(&self) -> (usize, usize) {
+        let main = self.maps.iter().map(Map::overhead_bytes).sum::<usize>()
+            + self.maps.capacity() * std::mem::size_of::<Map>();
+        let expires = memsize::index_map_bytes::<CompactBytes, ()>(self.volatile.capacity());
+        (main, expires)
     }
 
     /// Number of keys with a TTL.

@@ -249,6 +249,12 @@ impl Node {
 }
 
 impl QuickList {
+    /// Bytes it holds on the heap: the node array and every node's buffer (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.nodes.iter().map(|n| n.buf.capacity()).sum::<usize>()
+    }
+
     /// An empty list.
     pub fn new() -> QuickList {
         QuickList::default()

@@ -317,7 +317,39 @@ impl Default for ZSet {
     }
 }
 
+impl Skiplist {
+    /// Bytes it holds on the heap, the members' own bytes estimated from the first
+    /// `samples` of them (MEMORY USAGE).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        let members = super::memsize::sampled(
+            self.dict.keys().map(|m| m.heap_bytes()),
+            self.dict.len(),
+            samples,
+        );
+        let blocks: usize = self
+            .seq
+            .blocks
+            .iter()
+            .map(|b| b.capacity() * std::mem::size_of::<(f64, CompactBytes)>())
+            .sum();
+        super::memsize::index_map_bytes::<CompactBytes, f64>(self.dict.capacity())
+            + blocks
+            + self.seq.blocks.capacity() * std::mem::size_of::<Block>()
+            + self.seq.fenwick.capacity() * std::mem::size_of::<usize>()
+            // Each member is held twice: in the map and in its block.
+            + 2 * members
+    }
+}
+
 impl ZSet {
+    /// Bytes it holds on the heap (MEMORY USAGE; see [`Skiplist::heap_bytes`]).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            ZSet::Listpack(p) => p.heap_bytes(),
+            ZSet::Skiplist(z) => std::mem::size_of::<Skiplist>() + z.heap_bytes(samples),
+        }
+    }
+
     /// An empty set in the encoding Redis would pick for a first member of `first_len`
     /// bytes (`zsetTypeCreate`).
     pub fn new_for(limits: Limits, first_len: usize) -> ZSet {

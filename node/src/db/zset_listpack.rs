@@ -117,6 +117,11 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl Packed {
+    /// Bytes it holds on the heap (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         counted_len(&self.buf)

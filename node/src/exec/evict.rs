@@ -200,7 +200,7 @@ impl Server {
                 u64::try_from(estimate.max(0)).unwrap_or(u64::MAX) + r.written
             }
             _ => {
-                let bytes = crate::memory::used_bytes();
+                let bytes = self.used_memory();
                 self.evict.reading = Some(Reading {
                     bytes,
                     thread_net: net,

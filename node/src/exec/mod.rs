@@ -172,6 +172,8 @@ pub struct Server {
     pub rng: SmallRng,
     /// Start time, Unix ms.
     pub started_ms: i64,
+    /// Memory at startup and at its peak (INFO memory, MEMORY STATS).
+    pub mem_track: crate::memory::Track,
     /// 40 hex characters, new at every start (INFO run_id).
     pub run_id: String,
     /// The port clients connect to.
@@ -369,13 +371,22 @@ impl Server {
             clock,
             hot: crate::config::Hot::from_config(&config),
             config,
+            mem_track: crate::memory::Track::default(),
         };
         let log_signal = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         for db in &mut srv.dbs {
             db.share_log_signal(log_signal.clone());
         }
         srv.config_changed();
+        srv.mem_track.startup = srv.used_memory();
         srv
+    }
+
+    /// Bytes allocated now (a jemalloc reading, about 40 µs), noted for the peak.
+    pub fn used_memory(&mut self) -> u64 {
+        let used = crate::memory::used_bytes();
+        self.mem_track.peak = self.mem_track.peak.max(used);
+        used
     }
 
     /// Re-reads the directives the running node caches (call after CONFIG SET):
@@ -604,6 +615,7 @@ impl Server {
         let now = self.clock.now_ms();
         self.check_pause(now);
         self.eviction_cron();
+        self.used_memory();
         if !self.active_expire_enabled || self.repl.is_replica() || self.writes_paused(now) {
             return;
         }
