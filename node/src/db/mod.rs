@@ -17,6 +17,7 @@ pub mod dict;
 pub mod dump;
 pub mod evict;
 pub mod expire;
+pub mod hll;
 pub mod listpack;
 pub mod memsize;
 pub mod quicklist;
