@@ -227,6 +227,8 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     alias("list-max-listpack-size", "list-max-ziplist-size", "-2", I),
     d("list-compress-depth", "0", NONNEG),
+    // Largest sparse HyperLogLog before it turns dense (Redis default 3000 bytes).
+    d("hll-sparse-max-bytes", "3000", Kind::Memory),
     immutable(
         "enable-debug-command",
         "no",
@@ -265,6 +267,8 @@ pub struct Hot {
     pub zset_max_listpack_value: usize,
     /// `list-max-listpack-size` (the quicklist fill).
     pub list_max_listpack_size: i64,
+    /// `hll-sparse-max-bytes`.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Hot {
@@ -285,6 +289,7 @@ impl Hot {
             zset_max_listpack_entries: size("zset-max-listpack-entries"),
             zset_max_listpack_value: size("zset-max-listpack-value"),
             list_max_listpack_size: c.get_i64("list-max-listpack-size"),
+            hll_sparse_max_bytes: size("hll-sparse-max-bytes"),
         }
     }
 }

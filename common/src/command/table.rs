@@ -281,6 +281,20 @@ commands! {
     BitfieldRo => "bitfield_ro", -2, READONLY | FAST, BITMAP, Bitmap, [key1(RO | ACCESS)], [];
 // ---- end bitmap -------------------------------------------------------------------------
 
+// ---- hyperloglog ------------------------------------------------------------------------
+    Pfadd => "pfadd", -2, WRITE | DENYOOM | FAST, HYPERLOGLOG, Hyperloglog,
+        [key1(RW | INSERT)], [];
+    Pfcount => "pfcount", -2, READONLY | MAY_REPLICATE, HYPERLOGLOG, Hyperloglog,
+        [ksn("RW because it may change the internal representation of the key, and propagate to replicas",
+             RW | ACCESS, idx(1), range(-1, 1, 0))], [];
+    Pfmerge => "pfmerge", -2, WRITE | DENYOOM, HYPERLOGLOG, Hyperloglog,
+        [ks(RW | ACCESS | INSERT, idx(1), range(0, 1, 0)), ks(RO | ACCESS, idx(2), range(-1, 1, 0))],
+        [];
+    Pfdebug => "pfdebug", 3, WRITE | DENYOOM | ADMIN, HYPERLOGLOG, Hyperloglog,
+        [ks(RW | ACCESS, idx(2), range(0, 1, 0))], [];
+    Pfselftest => "pfselftest", 1, ADMIN, HYPERLOGLOG, Hyperloglog, [], [];
+// ---- end hyperloglog --------------------------------------------------------------------
+
 // ---- hash -------------------------------------------------------------------------------
     Hset => "hset", -4, WRITE | DENYOOM | FAST, HASH, Hash, [key1(RW | UPDATE)], [];
     Hsetnx => "hsetnx", 4, WRITE | DENYOOM | FAST, HASH, Hash, [key1(RW | INSERT)], [];

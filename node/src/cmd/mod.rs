@@ -10,6 +10,7 @@ pub mod cluster_repl;
 pub mod command;
 pub mod connection;
 pub mod hash;
+pub mod hll;
 pub mod keyspace;
 pub mod list;
 pub mod long_double;
@@ -168,6 +169,14 @@ pub fn handler(id: CommandId) -> Handler {
         C::Bitfield => bitmap::bitfield,
         C::BitfieldRo => bitmap::bitfield_ro,
         // end bitmap
+
+        // hyperloglog
+        C::Pfadd => hll::pfadd,
+        C::Pfcount => hll::pfcount,
+        C::Pfmerge => hll::pfmerge,
+        C::Pfdebug => hll::pfdebug,
+        C::Pfselftest => hll::pfselftest,
+        // end hyperloglog
 
         // hash
         C::Hset => hash::hset,

@@ -142,6 +142,33 @@ impl CompactBytes {
     }
 }
 
+impl CompactBytes {
+    /// The bytes for an in-place edit of the same length; the string reports `raw` from now
+    /// on, as Redis's `dbUnshareStringValue` leaves it (no copy for heap strings).
+    pub fn raw_mut(&mut self) -> &mut [u8] {
+        if self.tag() != Some(StrEncoding::Raw) {
+            let boxed: Box<[u8]> = match std::mem::take(self) {
+                CompactBytes::Inline { len, buf } => buf[..usize::from(len)].into(),
+                CompactBytes::Heap(b) | CompactBytes::Tagged(b, _) => b,
+            };
+            *self = CompactBytes::Tagged(boxed, StrEncoding::Raw);
+        }
+        match self {
+            CompactBytes::Tagged(b, _) => b,
+            _ => unreachable!("invariant: converted to Tagged above"),
+        }
+    }
+
+    /// The contents as a vector, leaving `self` empty (no copy for heap strings): for edits
+    /// that change the length, stored back with [`CompactBytes::tagged`].
+    pub fn take_vec(&mut self) -> Vec<u8> {
+        match std::mem::take(self) {
+            CompactBytes::Inline { len, buf } => buf[..usize::from(len)].to_vec(),
+            CompactBytes::Heap(b) | CompactBytes::Tagged(b, _) => b.into_vec(),
+        }
+    }
+}
+
 impl Default for CompactBytes {
     fn default() -> CompactBytes {
         CompactBytes::new()

@@ -298,7 +298,11 @@ fn walk_sparse(s: &[u8], mut visit: impl FnMut(usize, u8, usize)) -> Result<(), 
         idx = idx.saturating_add(op.span());
         p += op.len();
     }
-    if idx == REGISTERS { Ok(()) } else { Err(Corrupt) }
+    if idx == REGISTERS {
+        Ok(())
+    } else {
+        Err(Corrupt)
+    }
 }
 
 /// A dense copy of a sparse value: same header (cached count included), dense encoding.
@@ -485,9 +489,15 @@ fn estimate(hist: &[u32; 64]) -> u64 {
         z *= 0.5;
     }
     z += m * sigma(f64::from(hist[0]) / m);
-    // Rounds half away from zero, as `llroundl` does; the cast saturates like the C one
-    // for the only non-finite case (an infinite z gives 0).
-    (ALPHA_INF * m * m / z).round() as u64
+    // Rounds half away from zero, as `llroundl` does. An estimate past `i64::MAX` (only
+    // forged registers of 52 and more give one) overflows `llroundl` on x86-64 to
+    // `i64::MIN`, which Redis then casts to `u64`: 2^63.
+    let e = (ALPHA_INF * m * m / z).round();
+    if e < 9_223_372_036_854_775_808.0 {
+        e as u64
+    } else {
+        1 << 63
+    }
 }
 
 /// The cardinality estimate of a checked value; [`Corrupt`] for bad sparse opcodes.
@@ -598,7 +608,9 @@ pub fn self_test(
         for (i, &e) in expected.iter().enumerate() {
             let got = dense_get(&dense[HDR_LEN..], i);
             if got != e {
-                return Err(format!("TESTFAILED Register {i} should be {e} but is {got}"));
+                return Err(format!(
+                    "TESTFAILED Register {i} should be {e} but is {got}"
+                ));
             }
         }
     }
@@ -683,7 +695,10 @@ mod tests {
         for e in [b"a", b"b", b"c"] {
             assert!(sparse_add(&mut v, e, MAX).unwrap());
         }
-        assert_eq!(decode_sparse(&v), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
+        assert_eq!(
+            decode_sparse(&v),
+            "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603"
+        );
         assert_eq!(count(&v), Ok(3));
     }
 
@@ -704,7 +719,10 @@ mod tests {
         assert_eq!(check(b"HYLL\x02\0\0\0\0\0\0\0\0\0\0\0"), None);
         // Dense must be exactly 12304 bytes.
         assert_eq!(check(b"HYLL\x00\0\0\0\0\0\0\0\0\0\0\0"), None);
-        assert_eq!(check(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0"), Some(Encoding::Sparse));
+        assert_eq!(
+            check(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0"),
+            Some(Encoding::Sparse)
+        );
         let mut d = vec![0u8; DENSE_LEN];
         d[..4].copy_from_slice(b"HYLL");
         assert_eq!(check(&d), Some(Encoding::Dense));
@@ -720,7 +738,10 @@ mod tests {
             assert_eq!(dense_get(&regs, i), (i % 64) as u8, "register {i}");
         }
         dense_put(&mut regs, REGISTERS - 1, 63);
-        assert_eq!(dense_get(&regs, REGISTERS - 2), ((REGISTERS - 2) % 64) as u8);
+        assert_eq!(
+            dense_get(&regs, REGISTERS - 2),
+            ((REGISTERS - 2) % 64) as u8
+        );
         assert_eq!(dense_get(&regs, REGISTERS - 1), 63);
     }
 

@@ -256,7 +256,9 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Set by a handler that answers later or never (PSYNC, REPLCONF ACK, WAIT).
     pub no_reply: bool,
-    /// Set by a handler whose effect must reach replicas in another form than its own argv.
+    /// Set by a handler whose effect must reach replicas in another form than its own argv
+    /// (empty: nothing to propagate). A read-only command that changed a value anyway
+    /// (PFCOUNT storing its count, flagged `may_replicate`) is propagated when it sets it.
     pub propagate_as: Option<Vec<Vec<Bytes>>>,
 }
 

@@ -216,7 +216,10 @@ impl Server {
         st.usec += usec;
         self.slowlog_record(client, spec, argv, usec, now_ms);
         self.feed_monitors(client, spec, argv, now_ms);
-        if result.is_ok() && spec.has(command::flags::WRITE) && !client.is_master {
+        // A read-only command that changed a value anyway (PFCOUNT storing its count) says
+        // what to propagate through `propagate_as`.
+        let propagates = spec.has(command::flags::WRITE) || propagate_as.is_some();
+        if result.is_ok() && propagates && !client.is_master {
             self.propagate_write(client, spec, argv, propagate_as, now_ms);
         }
         if client.is_master || (no_reply && result.is_ok()) {
