@@ -106,6 +106,39 @@ fn small_sketches_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn ttls_and_string_encodings_match_redis() {
+    let mut d = Differ::new(&[]);
+    run(
+        &mut d,
+        &[
+            &["PFADD", "h", "a"],
+            &["EXPIRE", "h", "1000"],
+            &["PFADD", "h", "b"],
+            &["TTL", "h"],
+            &["PFMERGE", "h", "nosuch"],
+            &["TTL", "h"],
+            &["PFCOUNT", "h"],
+            &["TTL", "h"],
+        ],
+    );
+    // A sketch copied with SET is a short `embstr` string: the commands make it `raw`.
+    let Frame::Bulk(bytes) = d.check(&["GET", "h"]) else {
+        panic!("GET h")
+    };
+    for cmd in ["PFCOUNT", "PFADD", "PFDEBUG", "PFMERGE"] {
+        d.check(&[b"SET".as_slice(), b"c", &bytes]);
+        d.check(&["OBJECT", "ENCODING", "c"]);
+        match cmd {
+            "PFDEBUG" => d.check(&["PFDEBUG", "ENCODING", "c"]),
+            "PFMERGE" => d.check(&["PFMERGE", "c"]),
+            _ => d.check(&[cmd, "c"]),
+        };
+        d.check(&["OBJECT", "ENCODING", "c"]);
+        d.check(&["GET", "c"]);
+    }
+}
+
+#[test]
 fn large_sketches_cross_the_promotion_like_redis() {
     let mut d = Differ::new(&[]);
     // 10k elements in batches of 100: the sketch turns dense on the way.
@@ -426,6 +459,22 @@ fn replicas_keep_identical_bytes() {
         let primary = d.check(&["GET", key]);
         assert_eq!(r.cmd(&["GET", key]), primary, "replica's {key}");
     }
+    // A replica counting a stale sketch stores the count for itself: its stream offset stays
+    // the primary's, and the primary's own PFCOUNT later brings the same bytes.
+    d.check(&["PFADD", "s", "late"]);
+    assert!(wait_until(sync, || offsets_match(&mut d.a, &mut r)));
+    let counted = r.cmd(&["PFCOUNT", "s"]);
+    d.check(&["SET", "marker", "1"]);
+    assert!(wait_until(sync, || r.cmd(&["GET", "marker"]) == Frame::bulk("1")));
+    // (Waited for, not read once: the primary's periodic PING moves both offsets.)
+    assert!(
+        wait_until(sync, || offsets_match(&mut d.a, &mut r)),
+        "the replica's offset moved"
+    );
+    assert_eq!(d.check(&["PFCOUNT", "s"]), counted);
+    assert!(wait_until(sync, || offsets_match(&mut d.a, &mut r)));
+    let primary = d.check(&["GET", "s"]);
+    assert_eq!(r.cmd(&["GET", "s"]), primary, "replica's s after PFCOUNT");
 }
 
 /// One random operation over four keys.

@@ -8,8 +8,8 @@
 //! - Every value these commands touch becomes a `raw` string (`dbUnshareStringValue`).
 //! - PFADD and PFMERGE signal the key and publish `pfadd` (class string); PFADD that changes
 //!   nothing is not propagated. PFCOUNT is read-only but stores the count it computed in the
-//!   value's header: it then signals the key and propagates itself (its `may_replicate`
-//!   flag), so replicas keep identical bytes. PFDEBUG GETREG/TODENSE propagate only when
+//!   value's header: it then signals the key and, on a primary, propagates itself (its
+//!   `may_replicate` flag), so replicas keep identical bytes. PFDEBUG GETREG/TODENSE propagate only when
 //!   they turned a sparse value dense.
 
 use bytes::Bytes;
@@ -163,8 +163,12 @@ pub fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let count = hll::count(s).map_err(|_| corrupt())?;
     hll::set_cached_count(s, count);
     ctx.signal_modified_key(key);
-    // The stored count changed the value: replicas run the same PFCOUNT to match.
-    ctx.propagate_as = Some(vec![argv.to_vec()]);
+    // The stored count changed the value: replicas run the same PFCOUNT to match. A
+    // replica keeps its own count to itself (Redis's replicas feed only their primary's
+    // stream on): its stream offset must stay the primary's.
+    if ctx.srv.repl.master.is_none() {
+        ctx.propagate_as = Some(vec![argv.to_vec()]);
+    }
     Ok(reply_count(count))
 }
 
