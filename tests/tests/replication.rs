@@ -436,3 +436,29 @@ fn full_sync_carries_the_function_libraries() {
     );
     assert_eq!(m.cmd(&["FUNCTION", "DUMP"]), r.cmd(&["FUNCTION", "DUMP"]));
 }
+
+/// A write made on a writable replica stays there, as in Redis: the replica's stream is its
+/// primary's, so its offset does not move and its own replicas do not get the write.
+#[test]
+fn writes_on_a_writable_replica_stay_local() {
+    let a = Proc::node(&[]);
+    let b = Proc::node(&["--replica-read-only", "no"]);
+    let c = Proc::node(&[]);
+    let (mut ca, mut cb, mut cc) = (a.raw(), b.raw(), c.raw());
+    cb.cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cb)));
+    cc.cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cc)));
+    ca.cmd(&["SET", "from-primary", "1"]);
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut ca, &mut cc)));
+    assert_eq!(cb.cmd(&["SET", "local", "1"]), Frame::ok());
+    assert_eq!(cb.cmd(&["GET", "local"]), bulk("1"));
+    ca.cmd(&["SET", "later", "2"]);
+    assert!(wait_until(SYNC_TIMEOUT, || cc.cmd(&["GET", "later"]) == bulk("2")));
+    assert!(
+        offsets_match(&mut ca, &mut cb),
+        "the replica's offset left its primary's"
+    );
+    assert!(offsets_match(&mut ca, &mut cc));
+    assert_eq!(cc.cmd(&["GET", "local"]), Frame::Null);
+}

@@ -91,9 +91,11 @@ impl Server {
         }
     }
 
-    /// Appends a write executed in `db` to the stream.
+    /// Appends a write executed in `db` to the stream. A replica's stream is its primary's,
+    /// proxied byte for byte (see `replication::replica`): its own writes (a client on a
+    /// writable replica) stay local and move no offset, as Redis's `replicationFeedSlaves`.
     pub fn propagate(&mut self, db: usize, argv: &[Bytes]) {
-        if !self.replication_active() {
+        if !self.replication_active() || self.repl.is_replica() {
             return;
         }
         if let Some(run) = self.scripting.running.as_mut() {
