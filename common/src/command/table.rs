@@ -441,6 +441,25 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
         [];
 // ---- end sorted set ---------------------------------------------------------------------
 
+// ---- geo --------------------------------------------------------------------------------
+    Geoadd => "geoadd", -5, WRITE | DENYOOM, GEO, Geo, [key1(RW | UPDATE)], [];
+    Geopos => "geopos", -2, READONLY, GEO, Geo, [key1(RO | ACCESS)], [];
+    Geodist => "geodist", -4, READONLY, GEO, Geo, [key1(RO | ACCESS)], [];
+    Geohash => "geohash", -2, READONLY, GEO, Geo, [key1(RO | ACCESS)], [];
+    Geosearch => "geosearch", -7, READONLY, GEO, Geo, [key1(RO | ACCESS)], [];
+    Geosearchstore => "geosearchstore", -8, WRITE | DENYOOM, GEO, Geo,
+        [key1(OW | UPDATE), ks(RO | ACCESS, idx(2), range(0, 1, 0))], [];
+    Georadius => "georadius", -6, WRITE | DENYOOM, GEO, Geo,
+        [key1(RO | ACCESS), ks(OW | UPDATE, kw("STORE", 6), range(0, 1, 0)),
+         ks(OW | UPDATE, kw("STOREDIST", 6), range(0, 1, 0))], [];
+    GeoradiusRo => "georadius_ro", -6, READONLY, GEO, Geo, [key1(RO | ACCESS)], [];
+    Georadiusbymember => "georadiusbymember", -5, WRITE | DENYOOM, GEO, Geo,
+        [key1(RO | ACCESS), ks(OW | UPDATE, kw("STORE", 5), range(0, 1, 0)),
+         ks(OW | UPDATE, kw("STOREDIST", 5), range(0, 1, 0))], [];
+    GeoradiusbymemberRo => "georadiusbymember_ro", -5, READONLY, GEO, Geo, [key1(RO | ACCESS)],
+        [];
+// ---- end geo ----------------------------------------------------------------------------
+
 // ---- pubsub -----------------------------------------------------------------------------
     Subscribe => "subscribe", -2, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
     Unsubscribe => "unsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];

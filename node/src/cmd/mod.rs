@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod cluster_repl;
 pub mod command;
 pub mod connection;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keyspace;
@@ -281,6 +282,19 @@ pub fn handler(id: CommandId) -> Handler {
         C::Sort => sort::sort,
         C::SortRo => sort::sort_ro,
         // end sorted set
+
+        // geo
+        C::Geoadd => geo::geoadd,
+        C::Geopos => geo::geopos,
+        C::Geodist => geo::geodist,
+        C::Geohash => geo::geohash_cmd,
+        C::Geosearch => geo::search::geosearch,
+        C::Geosearchstore => geo::search::geosearchstore,
+        C::Georadius => geo::search::georadius,
+        C::GeoradiusRo => geo::search::georadius_ro,
+        C::Georadiusbymember => geo::search::georadiusbymember,
+        C::GeoradiusbymemberRo => geo::search::georadiusbymember_ro,
+        // end geo
 
         // pubsub
         C::Subscribe => pubsub::subscribe,
