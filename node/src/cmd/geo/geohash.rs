@@ -526,9 +526,10 @@ mod tests {
     fn step_estimate() {
         assert_eq!(estimate_step(0.0, 0.0), 26);
         assert_eq!(estimate_step(1.0, 0.0), 24);
-        assert_eq!(estimate_step(200_000.0, 0.0), 7);
-        assert_eq!(estimate_step(200_000.0, 70.0), 6);
-        assert_eq!(estimate_step(200_000.0, -81.0), 5);
+        // 200 km doubles 7 times before reaching the Mercator half-width: 1 + 7 - 2.
+        assert_eq!(estimate_step(200_000.0, 0.0), 6);
+        assert_eq!(estimate_step(200_000.0, 70.0), 5);
+        assert_eq!(estimate_step(200_000.0, -81.0), 4);
         assert_eq!(estimate_step(1e9, 0.0), 1);
     }
 
