@@ -645,6 +645,21 @@ impl DifferN {
     }
 }
 
+/// Reads keyspace-notification messages until the event of the key `marker` arrives (a test
+/// ends its script with `SET marker 1`); returns the messages before it.
+pub fn events_until_marker(c: &mut RawClient) -> Vec<Frame> {
+    let mut out = Vec::new();
+    loop {
+        let f = c.read();
+        let done = matches!(&f, Frame::Array(v) | Frame::Push(v)
+            if v.last() == Some(&Frame::bulk("marker")));
+        if done {
+            return out;
+        }
+        out.push(f);
+    }
+}
+
 /// Sends `PING <marker>` and returns the frames read before its answer (the answer is
 /// `marker` as a bulk string, or `["pong", marker]` for a RESP2 client in pub/sub mode).
 pub fn drain_until_pong(c: &mut RawClient) -> Vec<Frame> {

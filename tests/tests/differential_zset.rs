@@ -2,7 +2,7 @@
 //! replies equal (RESP2 and RESP3), including every error path and OBJECT ENCODING.
 
 use proptest::prelude::*;
-use shoal_tests::{Differ, Frame, show};
+use shoal_tests::{Differ, Frame, events_until_marker, show};
 
 fn run(d: &mut Differ, script: &[&[&str]]) {
     for cmd in script {
@@ -751,20 +751,6 @@ proptest! {
             let (ours, theirs) = d.both(&e);
             prop_assert_eq!(ours, theirs);
         }
-    }
-}
-
-/// Reads keyspace-notification messages until the marker key's event arrives.
-fn events_until_marker(c: &mut shoal_tests::RawClient) -> Vec<Frame> {
-    let mut out = Vec::new();
-    loop {
-        let f = c.read();
-        let done = matches!(&f, Frame::Array(v) | Frame::Push(v)
-            if v.last() == Some(&Frame::bulk("marker")));
-        if done {
-            return out;
-        }
-        out.push(f);
     }
 }
 

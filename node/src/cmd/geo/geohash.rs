@@ -330,38 +330,38 @@ pub fn estimate_step(mut range_m: f64, lat: f64) -> u8 {
     u8::try_from(step.clamp(1, 26)).expect("invariant: clamped to 1..=26")
 }
 
-/// Moves `cell` one column east (`east`) or west, wrapping around the antimeridian.
-fn move_lon(cell: Cell, east: bool) -> Cell {
-    let lon = cell.bits & 0xAAAA_AAAA_AAAA_AAAA;
-    let lat = cell.bits & 0x5555_5555_5555_5555;
+/// Longitude bits of an interleaved cell.
+const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+/// Latitude bits of an interleaved cell.
+const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
+
+/// Adds or subtracts one to the coordinate held in the `own` bit positions of `cell`,
+/// wrapping within the cell's precision: filling the other positions with ones lets the
+/// carry (or borrow) run through them.
+fn shift_cell(cell: Cell, own: u64, forward: bool) -> Cell {
+    let other = !own;
     let shift = 64 - u32::from(cell.step) * 2;
-    let fill = 0x5555_5555_5555_5555u64 >> shift;
-    let moved = if east {
-        lon.wrapping_add(fill + 1)
+    let fill = other >> shift;
+    let part = cell.bits & own;
+    let moved = if forward {
+        part.wrapping_add(fill + 1)
     } else {
-        (lon | fill).wrapping_sub(fill + 1)
+        (part | fill).wrapping_sub(fill + 1)
     };
     Cell {
-        bits: (moved & (0xAAAA_AAAA_AAAA_AAAA >> shift)) | lat,
+        bits: (moved & (own >> shift)) | (cell.bits & other),
         step: cell.step,
     }
 }
 
+/// Moves `cell` one column east (`east`) or west, wrapping around the antimeridian.
+fn move_lon(cell: Cell, east: bool) -> Cell {
+    shift_cell(cell, ODD_BITS, east)
+}
+
 /// Moves `cell` one row north (`north`) or south, wrapping at the latitude limits.
 fn move_lat(cell: Cell, north: bool) -> Cell {
-    let lon = cell.bits & 0xAAAA_AAAA_AAAA_AAAA;
-    let lat = cell.bits & 0x5555_5555_5555_5555;
-    let shift = 64 - u32::from(cell.step) * 2;
-    let fill = 0xAAAA_AAAA_AAAA_AAAAu64 >> shift;
-    let moved = if north {
-        lat.wrapping_add(fill + 1)
-    } else {
-        (lat | fill).wrapping_sub(fill + 1)
-    };
-    Cell {
-        bits: lon | (moved & (0x5555_5555_5555_5555 >> shift)),
-        step: cell.step,
-    }
+    shift_cell(cell, EVEN_BITS, north)
 }
 
 /// The nine cells to search, in Redis's order: centre, N, S, E, W, NE, NW, SE, SW.
