@@ -702,3 +702,93 @@ proptest! {
         prop_assert_eq!(ours, theirs);
     }
 }
+
+/// Sends `HELLO 3`, then `cmds`, then `PING geo-end` on a fresh connection and returns the
+/// bytes of every reply after HELLO's (which names the server), up to the PING's.
+fn resp3_bytes(port: u16, cmds: &[&[&str]]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut req = Vec::new();
+    let mut all: Vec<&[&str]> = vec![&["HELLO", "3"]];
+    all.extend_from_slice(cmds);
+    all.push(&["PING", "geo-end"]);
+    for cmd in all {
+        req.extend(format!("*{}\r\n", cmd.len()).into_bytes());
+        for a in cmd {
+            req.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
+        }
+    }
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(&req).expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(b"$7\r\ngeo-end\r\n") {
+        let n = s.read(&mut buf).expect("read before the deadline");
+        assert!(n > 0, "connection closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let hello_end = b"modules\r\n*0\r\n";
+    let at = got
+        .windows(hello_end.len())
+        .position(|w| w == hello_end)
+        .expect("HELLO reply");
+    got.split_off(at + hello_end.len())
+}
+
+#[test]
+fn resp3_coordinates_are_the_same_bytes_as_redis() {
+    let d = Differ::new(&[]);
+    let cmds: &[&[&str]] = &[
+        &[
+            "GEOADD",
+            "g",
+            "13.361389",
+            "38.115556",
+            "Palermo",
+            "180",
+            "85.05112878",
+            "top",
+        ],
+        &["GEOPOS", "g", "Palermo", "top", "missing"],
+        &[
+            "GEOSEARCH",
+            "g",
+            "FROMLONLAT",
+            "13",
+            "38",
+            "BYRADIUS",
+            "100",
+            "km",
+            "WITHCOORD",
+            "WITHDIST",
+            "WITHHASH",
+        ],
+        &["GEODIST", "g", "Palermo", "top", "mi"],
+        &["MULTI"],
+        &["GEOPOS", "g", "Palermo"],
+        &["EXEC"],
+        &[
+            "EVAL",
+            "redis.setresp(3); return redis.call('GEOPOS', KEYS[1], 'Palermo')",
+            "1",
+            "g",
+        ],
+        &[
+            "EVAL",
+            "return redis.call('GEOPOS', KEYS[1], 'Palermo')",
+            "1",
+            "g",
+        ],
+    ];
+    let ours = resp3_bytes(d.ours.port, cmds);
+    let theirs = resp3_bytes(d.redis.port, cmds);
+    assert!(
+        ours.windows(4).any(|w| w == b",13."),
+        "a RESP3 double is expected"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs)
+    );
+}
