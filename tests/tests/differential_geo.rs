@@ -463,6 +463,84 @@ fn keyspace_events_match_redis() {
     assert_eq!(ours, theirs);
 }
 
+#[test]
+fn equal_distances_come_out_in_redis_order() {
+    let mut d = Differ::new(&[]);
+    // 70 members on five spots: many equal distances, arrays past the 7 and 40 element
+    // thresholds of the partial quicksort.
+    let spots = [
+        ("10", "10"),
+        ("10.01", "10"),
+        ("10", "10.01"),
+        ("9.99", "10"),
+        ("10.02", "10"),
+    ];
+    let mut add: Vec<String> = vec!["GEOADD".into(), "t".into()];
+    for i in 0..70 {
+        let (lon, lat) = spots[(i * 7) % spots.len()];
+        add.extend([lon.to_string(), lat.to_string(), format!("m{i:02}")]);
+    }
+    d.check(&add);
+    for count in [1, 2, 3, 5, 6, 7, 8, 9, 13, 20, 40, 41, 42, 55, 69, 70, 71] {
+        let c = count.to_string();
+        for order in ["ASC", "DESC"] {
+            d.check(&[
+                "GEOSEARCH",
+                "t",
+                "FROMLONLAT",
+                "10",
+                "10",
+                "BYRADIUS",
+                "10",
+                "km",
+                order,
+                "COUNT",
+                &c,
+            ]);
+            d.check(&[
+                "GEOSEARCH",
+                "t",
+                "FROMLONLAT",
+                "10.004",
+                "10",
+                "BYRADIUS",
+                "10",
+                "km",
+                order,
+                "COUNT",
+                &c,
+                "WITHDIST",
+            ]);
+            d.check(&[
+                "GEORADIUS",
+                "t",
+                "10",
+                "10",
+                "10",
+                "km",
+                order,
+                "COUNT",
+                &c,
+                "STORE",
+                "s",
+            ]);
+            d.check(&["ZRANGE", "s", "0", "-1"]);
+        }
+        d.check(&[
+            "GEOSEARCH",
+            "t",
+            "FROMLONLAT",
+            "10",
+            "10",
+            "BYRADIUS",
+            "10",
+            "km",
+            "COUNT",
+            &c,
+        ]);
+    }
+}
+
 fn link_up(c: &mut RawClient) -> bool {
     info_field(c, "replication", "master_link_status").as_deref() == Some("up")
 }
@@ -522,6 +600,8 @@ fn writes_reach_replicas_and_reads_are_not_propagated() {
 #[derive(Debug, Clone)]
 enum Op {
     Add(u8, i32, i32),
+    /// A member on one of three shared spots: equal distances.
+    AddSpot(u8, u8),
     Search {
         from_member: Option<u8>,
         lon: i32,
@@ -542,6 +622,7 @@ fn op() -> impl Strategy<Value = Op> {
     let off = -200_000i32..200_000;
     prop_oneof![
         4 => (0u8..24, off.clone(), off.clone()).prop_map(|(m, x, y)| Op::Add(m, x, y)),
+        2 => (0u8..24, 0u8..3).prop_map(|(m, spot)| Op::AddSpot(m, spot)),
         4 => (
             proptest::option::of(0u8..24),
             off.clone(),
@@ -615,6 +696,11 @@ fn args(region: usize, op: &Op) -> Vec<String> {
     match op {
         Op::Add(m, x, y) => {
             let [lon, lat] = coord(region, *x, *y);
+            vec![s("GEOADD"), s("g"), lon, lat, member(*m)]
+        }
+        Op::AddSpot(m, spot) => {
+            let (x, y) = [(0, 0), (1_000, 2_000), (-3_000, 500)][usize::from(*spot)];
+            let [lon, lat] = coord(region, x, y);
             vec![s("GEOADD"), s("g"), lon, lat, member(*m)]
         }
         Op::Search {

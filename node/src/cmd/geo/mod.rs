@@ -3,7 +3,8 @@
 //!
 //! Layout: [`geohash`] holds the arithmetic (encoding, decoding, distances, the nine search
 //! cells); this file the argument helpers, reply shapes and GEOADD, GEOPOS, GEODIST,
-//! GEOHASH; [`search`] GEOSEARCH, GEOSEARCHSTORE and the GEORADIUS family.
+//! GEOHASH; [`search`] GEOSEARCH, GEOSEARCHSTORE and the GEORADIUS family; [`pqsort`] the
+//! partial quicksort that decides the order of equally distant points under COUNT.
 //!
 //! Checklist (as `geo.c`): GEOADD runs as the ZADD it is equivalent to (same events, `zadd`,
 //! and the replicas receive that ZADD); the STORE forms replace the destination as the
@@ -11,6 +12,7 @@
 //! an empty result removes the destination.
 
 pub mod geohash;
+pub mod pqsort;
 pub mod search;
 
 use bytes::Bytes;

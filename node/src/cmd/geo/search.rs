@@ -4,18 +4,21 @@
 //! The search walks the nine cells of [`geohash::areas_for_shape`] in Redis's order, each
 //! as a score range of the sorted set, and keeps the points inside the shape. Without ASC,
 //! DESC or COUNT the reply keeps that walk order; COUNT without ANY sorts ascending; ANY
-//! stops the walk once COUNT points were found. The sort is stable, as glibc's `qsort` (a
-//! merge sort) is for Redis.
+//! stops the walk once COUNT points were found. Sorting follows Redis exactly, ties
+//! included: see [`sort_points`].
 //!
 //! Checks run in Redis's order: the type of the source key, the centre and size arguments
 //! of GEORADIUS*, the options one by one (each failing as it is read), then the
 //! combinations; a missing source key answers after parsing (an empty array, or 0 with the
 //! destination deleted for the STORE forms).
 
+use std::cmp::Ordering;
+
 use bytes::Bytes;
 use shoal_common::{Frame, ReplyError};
 
 use super::geohash::{self, Kind, Shape};
+use super::pqsort::partial_sort;
 use super::{coordinate_reply, distance_reply, lon_lat, unit};
 use crate::cmd::{args, zset};
 use crate::db::zset::ZSet;
@@ -320,14 +323,13 @@ fn search(ctx: &mut Ctx<'_>, argv: &[Bytes], v: Variant) -> Result<Frame, ReplyE
         q.sort
     };
     let mut points = collect(z, shape, q.center, if q.any { q.count } else { 0 });
-    match sort {
-        Sort::Asc => points.sort_by(|a, b| a.dist_m.total_cmp(&b.dist_m)),
-        Sort::Desc => points.sort_by(|a, b| b.dist_m.total_cmp(&a.dist_m)),
-        Sort::None => {}
-    }
-    if q.count != 0 {
-        points.truncate(q.count);
-    }
+    let returned = if q.count == 0 {
+        points.len()
+    } else {
+        points.len().min(q.count)
+    };
+    sort_points(&mut points, sort, returned);
+    points.truncate(returned);
     let conversion = shape.conversion;
     if let Some(dst) = &q.store {
         let entries = points
@@ -372,6 +374,22 @@ fn search(ctx: &mut Ctx<'_>, argv: &[Bytes], v: Variant) -> Result<Frame, ReplyE
         })
         .collect();
     Ok(Frame::Array(out))
+}
+
+/// Orders the points by distance as Redis does: a stable sort (glibc's merge-sort `qsort`)
+/// when every point is returned, the partial quicksort when COUNT cuts the list, so points
+/// at equal distances come out in Redis's order in both cases.
+fn sort_points(points: &mut [Point], sort: Sort, returned: usize) {
+    let asc = |a: &Point, b: &Point| a.dist_m.partial_cmp(&b.dist_m).unwrap_or(Ordering::Equal);
+    let desc = |a: &Point, b: &Point| asc(b, a);
+    match sort {
+        Sort::None => {}
+        Sort::Asc if returned == points.len() => points.sort_by(asc),
+        Sort::Desc if returned == points.len() => points.sort_by(desc),
+        Sort::Asc if returned > 0 => partial_sort(points, returned - 1, &asc),
+        Sort::Desc if returned > 0 => partial_sort(points, returned - 1, &desc),
+        Sort::Asc | Sort::Desc => {}
+    }
 }
 
 /// The keyspace event of a STORE form.
