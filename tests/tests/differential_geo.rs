@@ -16,6 +16,15 @@ fn run(d: &mut Differ, script: &[&[&str]]) {
     }
 }
 
+/// Runs `script` on fresh servers over RESP2, then again from empty over RESP3.
+fn run_resp2_then_resp3(script: &[&[&str]]) {
+    let mut d = Differ::new(&[]);
+    run(&mut d, script);
+    d.check(&["FLUSHALL"]);
+    d.both(&["HELLO", "3"]);
+    run(&mut d, script);
+}
+
 /// The examples of the Redis documentation pages of every geo command.
 #[rustfmt::skip]
 const DOCS: &[&[&str]] = &[
@@ -56,11 +65,7 @@ const DOCS: &[&[&str]] = &[
 
 #[test]
 fn documentation_examples_match_redis_resp2_and_resp3() {
-    let mut d = Differ::new(&[]);
-    run(&mut d, DOCS);
-    d.check(&["FLUSHALL"]);
-    d.both(&["HELLO", "3"]);
-    run(&mut d, DOCS);
+    run_resp2_then_resp3(DOCS);
 }
 
 /// Points at the limits, the poles' neighbourhood and both sides of the antimeridian.
@@ -110,11 +115,7 @@ const LIMITS: &[&[&str]] = &[
 
 #[test]
 fn limits_poles_and_antimeridian_match_redis() {
-    let mut d = Differ::new(&[]);
-    run(&mut d, LIMITS);
-    d.check(&["FLUSHALL"]);
-    d.both(&["HELLO", "3"]);
-    run(&mut d, LIMITS);
+    run_resp2_then_resp3(LIMITS);
 }
 
 fn cluster_setup(d: &mut Differ) {
@@ -393,11 +394,7 @@ const ERRORS: &[&[&str]] = &[
 
 #[test]
 fn errors_match_redis() {
-    let mut d = Differ::new(&[]);
-    run(&mut d, ERRORS);
-    d.check(&["FLUSHALL"]);
-    d.both(&["HELLO", "3"]);
-    run(&mut d, ERRORS);
+    run_resp2_then_resp3(ERRORS);
 }
 
 #[rustfmt::skip]
@@ -483,61 +480,15 @@ fn equal_distances_come_out_in_redis_order() {
     d.check(&add);
     for count in [1, 2, 3, 5, 6, 7, 8, 9, 13, 20, 40, 41, 42, 55, 69, 70, 71] {
         let c = count.to_string();
+        let search = |from: &'static str| ["GEOSEARCH", "t", "FROMLONLAT", from, "10", "BYRADIUS"];
         for order in ["ASC", "DESC"] {
-            d.check(&[
-                "GEOSEARCH",
-                "t",
-                "FROMLONLAT",
-                "10",
-                "10",
-                "BYRADIUS",
-                "10",
-                "km",
-                order,
-                "COUNT",
-                &c,
-            ]);
-            d.check(&[
-                "GEOSEARCH",
-                "t",
-                "FROMLONLAT",
-                "10.004",
-                "10",
-                "BYRADIUS",
-                "10",
-                "km",
-                order,
-                "COUNT",
-                &c,
-                "WITHDIST",
-            ]);
-            d.check(&[
-                "GEORADIUS",
-                "t",
-                "10",
-                "10",
-                "10",
-                "km",
-                order,
-                "COUNT",
-                &c,
-                "STORE",
-                "s",
-            ]);
+            let tail = ["10", "km", order, "COUNT", &c];
+            d.check(&[&search("10")[..], &tail].concat());
+            d.check(&[&search("10.004")[..], &tail, &["WITHDIST"]].concat());
+            d.check(&[&["GEORADIUS", "t", "10", "10"][..], &tail, &["STORE", "s"]].concat());
             d.check(&["ZRANGE", "s", "0", "-1"]);
         }
-        d.check(&[
-            "GEOSEARCH",
-            "t",
-            "FROMLONLAT",
-            "10",
-            "10",
-            "BYRADIUS",
-            "10",
-            "km",
-            "COUNT",
-            &c,
-        ]);
+        d.check(&[&search("10")[..], &["10", "km", "COUNT", &c]].concat());
     }
 }
 
