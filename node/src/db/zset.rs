@@ -505,6 +505,7 @@ impl ZSet {
             ZSet::Listpack(v) => v.insert(score, member),
             ZSet::Skiplist(z) => {
                 let member = CompactBytes::from_slice(member);
+                super::value::room_for_one(&mut z.dict);
                 z.dict.insert(member.clone(), score);
                 z.seq.insert(score, member);
             }
