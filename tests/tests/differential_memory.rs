@@ -197,7 +197,7 @@ fn large_collections_take_about_what_redis_takes() {
         (
             "set",
             many("SADD", "e", &|i| vec![format!("member{i}")]),
-            1.5,
+            1.2,
         ),
         (
             "zset",
