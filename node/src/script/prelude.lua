@@ -30,7 +30,10 @@ local function error_table(s)
 end
 
 local redis = {}
+-- Outside a script these answer that they can only run inside one; while a script runs, Rust
+-- puts functions bound to it in their place (script::run::call_in_scope).
 redis.call, redis.pcall = rust.call, rust.pcall
+rawset(hooks, 'redis', redis)
 redis.error_reply = function(...)
   local e = ...
   if select('#', ...) ~= 1 or type(e) ~= 'string' then

@@ -261,11 +261,21 @@ fn set_keys_argv(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> 
     for (name, items) in [("KEYS", keys), ("ARGV", args)] {
         let t = lua.create_table_with_capacity(items.len(), 0)?;
         for (i, b) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(b)?)?;
+            set_bytes(lua, &t, i + 1, b)?;
         }
         g.raw_set(name, t)?;
     }
     Ok(())
+}
+
+/// `t[i] = b` as a Lua string. Valid UTF-8 (nearly every key and argument) goes onto the Lua
+/// stack directly; other bytes need an mlua string handle, which costs a reference-slot
+/// round trip (a lock, a registry write and its release).
+fn set_bytes(lua: &Lua, t: &Table, i: usize, b: &[u8]) -> mlua::Result<()> {
+    match std::str::from_utf8(b) {
+        Ok(s) => t.raw_set(i, s),
+        Err(_) => t.raw_set(i, lua.create_string(b)?),
+    }
 }
 
 /// What a run calls.
@@ -296,7 +306,7 @@ fn prepare(
             let table = |items: &[Bytes]| -> mlua::Result<Table> {
                 let t = lua.create_table_with_capacity(items.len(), 0)?;
                 for (i, b) in items.iter().enumerate() {
-                    t.raw_set(i + 1, lua.create_string(b)?)?;
+                    set_bytes(lua, &t, i + 1, b)?;
                 }
                 Ok(t)
             };
@@ -428,15 +438,29 @@ fn call_in_scope(
     call_args: MultiValue,
 ) -> mlua::Result<MultiValue> {
     let cell = RefCell::new(ctx);
-    lua.scope(|scope| {
-        let call = scope.create_function(|lua, args: Variadic<Value>| {
-            let Ok(mut ctx) = cell.try_borrow_mut() else {
-                let t = error_table(lua, "redis.call re-entered")?;
-                return Ok((false, Value::Table(t)));
-            };
-            redis_call(lua, &mut ctx, hooks, &args)
-        })?;
-        hooks.raw_set("call", call)?;
+    let redis: Table = hooks.raw_get("redis")?;
+    let outside: (Value, Value) = (redis.raw_get("call")?, redis.raw_get("pcall")?);
+    let result = lua.scope(|scope| {
+        // redis.call / redis.pcall bound to this run, called by the script directly.
+        let bound = |pcall: bool| {
+            let cell = &cell;
+            scope.create_function(move |lua, args: Variadic<Value>| {
+                let Ok(mut ctx) = cell.try_borrow_mut() else {
+                    return Err(super::api::raise("ERR redis.call re-entered"));
+                };
+                let (ok, v) = redis_call(lua, &mut ctx, hooks, &args)?;
+                if ok || pcall {
+                    return Ok(v);
+                }
+                let text = match &v {
+                    Value::Table(t) => t.raw_get::<String>("err").unwrap_or_default(),
+                    _ => String::new(),
+                };
+                Err(super::api::raise(text))
+            })
+        };
+        redis.raw_set("call", bound(false)?)?;
+        redis.raw_set("pcall", bound(true)?)?;
         let busy = scope.create_function(|_, line: i64| {
             let Ok(mut ctx) = cell.try_borrow_mut() else {
                 return Ok(false);
@@ -446,7 +470,11 @@ fn call_in_scope(
         })?;
         hooks.raw_set("busy", busy)?;
         runner.call::<MultiValue>(call_args)
-    })
+    });
+    // Outside the run they answer that they only work inside a script again.
+    redis.raw_set("call", outside.0)?;
+    redis.raw_set("pcall", outside.1)?;
+    result
 }
 
 /// The reply of a finished script: its return value, or its error with the position
