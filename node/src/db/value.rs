@@ -261,22 +261,22 @@ impl Hash {
             }
             // One lookup, and the field is copied only when it is new (an overwrite keeps
             // the stored field instead of allocating a copy to drop).
-            Hash::Table(t) => match {
+            Hash::Table(t) => {
                 room_for_one(t);
-                t.raw_entry_mut_v1().from_key(field)
-            } {
-                RawEntryMut::Occupied(mut e) => {
-                    *e.get_mut() = CompactBytes::from_slice(value);
-                    false
+                match t.raw_entry_mut_v1().from_key(field) {
+                    RawEntryMut::Occupied(mut e) => {
+                        *e.get_mut() = CompactBytes::from_slice(value);
+                        false
+                    }
+                    RawEntryMut::Vacant(e) => {
+                        e.insert(
+                            CompactBytes::from_slice(field),
+                            CompactBytes::from_slice(value),
+                        );
+                        true
+                    }
                 }
-                RawEntryMut::Vacant(e) => {
-                    e.insert(
-                        CompactBytes::from_slice(field),
-                        CompactBytes::from_slice(value),
-                    );
-                    true
-                }
-            },
+            }
         }
     }
 
