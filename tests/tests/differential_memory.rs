@@ -107,21 +107,23 @@ fn growth_per_key(c: &mut RawClient, cmds: &[Vec<String>]) -> i64 {
     (used(c) - before) / i64::try_from(cmds.len()).expect("count")
 }
 
+/// Fifty commands `cmd <key><k> elem(1) .. elem(1000)`, each making one key of 1000 elements.
+fn many(cmd: &str, key: &str, elem: &dyn Fn(usize) -> Vec<String>) -> Vec<Vec<String>> {
+    (0..50)
+        .map(|k| {
+            let mut v = vec![cmd.to_string(), format!("{key}{k}")];
+            v.extend((1..=1000).flat_map(elem));
+            v
+        })
+        .collect()
+}
+
 #[test]
 fn usage_is_close_to_what_keys_really_take() {
     let node = shoal_tests::Proc::node(&[]);
     let mut c = node.raw();
     // Fifty keys of each shape, each made by one command; MEMORY USAGE (all elements
     // counted) of one of them against the average growth of used_memory they caused.
-    let many = |cmd: &str, key: &str, elem: &dyn Fn(usize) -> Vec<String>| -> Vec<Vec<String>> {
-        (0..50)
-            .map(|k| {
-                let mut v = vec![cmd.to_string(), format!("{key}{k}")];
-                v.extend((1..=1000).flat_map(elem));
-                v
-            })
-            .collect()
-    };
     let strings: Vec<Vec<String>> = (0..50)
         .map(|k| vec!["SET".into(), format!("s{k}"), "x".repeat(10_000)])
         .collect();
@@ -177,15 +179,6 @@ fn usage_is_close_to_what_keys_really_take() {
 #[test]
 fn large_collections_take_about_what_redis_takes() {
     let mut d = Differ::new(&[]);
-    let many = |cmd: &str, key: &str, elem: &dyn Fn(usize) -> Vec<String>| -> Vec<Vec<String>> {
-        (0..50)
-            .map(|k| {
-                let mut v = vec![cmd.to_string(), format!("{key}{k}")];
-                v.extend((1..=1000).flat_map(elem));
-                v
-            })
-            .collect()
-    };
     let shapes = [
         (
             "hash",
