@@ -460,6 +460,24 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
         [];
 // ---- end geo ----------------------------------------------------------------------------
 
+// ---- stream -----------------------------------------------------------------------------
+    Xadd => "xadd", -5, WRITE | DENYOOM | FAST, STREAM, Stream,
+        [ksn("UPDATE instead of INSERT because of the optional trimming feature", RW | UPDATE,
+             idx(1), range(0, 1, 0))], ["nondeterministic_output"];
+    Xlen => "xlen", 2, READONLY | FAST, STREAM, Stream, [key1(RO)], [];
+    Xrange => "xrange", -4, READONLY, STREAM, Stream, [key1(RO | ACCESS)], [];
+    Xrevrange => "xrevrange", -4, READONLY, STREAM, Stream, [key1(RO | ACCESS)], [];
+    Xdel => "xdel", -3, WRITE | FAST, STREAM, Stream, [key1(RW | DELETE)], [];
+    Xtrim => "xtrim", -4, WRITE, STREAM, Stream, [key1(RW | DELETE)], ["nondeterministic_output"];
+    Xsetid => "xsetid", -3, WRITE | DENYOOM | FAST, STREAM, Stream, [key1(RW | UPDATE)], [];
+    Xread => "xread", -4, READONLY | BLOCKING, STREAM, Stream,
+        [ks(RO | ACCESS, kw("STREAMS", 1), range(-1, 1, 2))], [];
+    Xinfo => "xinfo", -2, NONE, NOCAT, Stream, [], [];
+    XinfoStream => "xinfo|stream", -3, READONLY, STREAM, Stream,
+        [ks(RO | ACCESS, idx(2), range(0, 1, 0))], [];
+    XinfoHelp => "xinfo|help", 2, LS, STREAM, Stream, [], [];
+// ---- end stream -------------------------------------------------------------------------
+
 // ---- pubsub -----------------------------------------------------------------------------
     Subscribe => "subscribe", -2, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];
     Unsubscribe => "unsubscribe", -1, PUBSUB | NOSCRIPT | LS, NOCAT, Pubsub, [], [];

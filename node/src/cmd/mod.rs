@@ -23,6 +23,7 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod zset;
 
@@ -295,6 +296,20 @@ pub fn handler(id: CommandId) -> Handler {
         C::Georadiusbymember => geo::search::georadiusbymember,
         C::GeoradiusbymemberRo => geo::search::georadiusbymember_ro,
         // end geo
+
+        // stream
+        C::Xadd => stream::xadd,
+        C::Xlen => stream::xlen,
+        C::Xrange => stream::xrange,
+        C::Xrevrange => stream::xrevrange,
+        C::Xdel => stream::xdel,
+        C::Xtrim => stream::xtrim,
+        C::Xsetid => stream::xsetid,
+        C::Xread => stream::xread,
+        C::Xinfo => stream::xinfo,
+        C::XinfoStream => stream::xinfo_stream,
+        C::XinfoHelp => stream::xinfo_help,
+        // end stream
 
         // pubsub
         C::Subscribe => pubsub::subscribe,

@@ -66,6 +66,7 @@ fn value_heap_bytes(value: &Value, samples: usize) -> usize {
                 + elements
         }
         Value::ZSet(z) => z.heap_bytes(samples),
+        Value::Stream(s) => std::mem::size_of::<super::stream::Stream>() + s.heap_bytes(),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod hll;
 pub mod listpack;
 pub mod memsize;
 pub mod quicklist;
+pub mod stream;
 pub mod value;
 pub mod zset;
 pub mod zset_listpack;

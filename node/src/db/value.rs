@@ -26,6 +26,7 @@ use shoal_common::number::parse_i64;
 use super::compact::{CompactBytes, EMBSTR_MAX, StrEncoding};
 pub use super::listpack::Listpack;
 pub use super::quicklist::QuickList;
+use super::stream::Stream;
 use super::zset::ZSet;
 
 type Hasher = foldhash::fast::RandomState;
@@ -65,6 +66,8 @@ pub enum Value {
     Set(Set),
     /// A sorted set.
     ZSet(ZSet),
+    /// A stream (boxed: its bookkeeping is larger than the other variants).
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -76,6 +79,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -100,6 +104,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }

@@ -71,6 +71,8 @@ use crate::cmd;
 #[derive(Debug, Clone)]
 pub struct BlockRequest {
     keys: Vec<Bytes>,
+    /// The argv to re-run instead of the command's own (XREAD resolves `$` when it blocks).
+    argv: Option<Vec<Bytes>>,
     deadline_ms: i64,
     type_name: &'static str,
 }
@@ -262,10 +264,27 @@ pub fn block(
     }
     ctx.client.bstate.request = Some(BlockRequest {
         keys: keys.to_vec(),
+        argv: None,
         deadline_ms,
         type_name,
     });
     Ok(Frame::NullArray)
+}
+
+/// [`block`], re-running `argv` instead of the command's own arguments when a key becomes
+/// ready (XREAD blocks on the IDs it resolved `$` to, as Redis stores them in the client).
+pub fn block_with_argv(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    deadline_ms: i64,
+    type_name: &'static str,
+    argv: Vec<Bytes>,
+) -> Result<Frame, ReplyError> {
+    let reply = block(ctx, keys, deadline_ms, type_name)?;
+    if let Some(req) = ctx.client.bstate.request.as_mut() {
+        req.argv = Some(argv);
+    }
+    Ok(reply)
 }
 
 impl Server {
@@ -289,7 +308,7 @@ impl Server {
                 type_name: req.type_name,
                 deadline_ms: req.deadline_ms,
                 cmd,
-                argv: argv.to_vec(),
+                argv: req.argv.unwrap_or_else(|| argv.to_vec()),
             },
         );
     }

@@ -1,0 +1,758 @@
+//! Differential tests for the stream commands (XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM,
+//! XSETID, XREAD, XINFO STREAM / HELP): replies must equal real Redis 7.0's, in RESP2 and
+//! RESP3, for every option and error; XREAD BLOCK wake-ups and timeouts with two clients;
+//! keyspace events; a replica of our node ends identical after `*` IDs and approximate
+//! trims; DUMP/RESTORE round trips; random sequences with explicit IDs.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use shoal_tests::{Differ, DifferN, Frame, Proc, RawClient, info_field, wait_blocked, wait_until};
+
+/// Runs `script` on both servers in RESP2, then again from an empty keyspace in RESP3.
+fn run_both_protocols(d: &mut Differ, script: &[&[&str]]) {
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        for cmd in script {
+            d.check(cmd);
+        }
+    }
+}
+
+/// `XADD key id f<i> v<i>` for ids `<from>-1 .. <to-1>-1`.
+fn fill(d: &mut Differ, key: &str, from: u64, to: u64) {
+    for i in from..to {
+        let id = format!("{i}-1");
+        let f = format!("f{}", i % 3);
+        let v = format!("v{i}");
+        d.check(&["XADD", key, &id, &f, &v]);
+    }
+}
+
+#[test]
+fn command_info_matches_redis() {
+    let mut d = Differ::new(&[]);
+    for name in [
+        "xadd",
+        "xlen",
+        "xrange",
+        "xrevrange",
+        "xdel",
+        "xtrim",
+        "xsetid",
+        "xread",
+        "xinfo|stream",
+        "xinfo|help",
+    ] {
+        d.check(&["COMMAND", "INFO", name]);
+    }
+    d.check(&[
+        "COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0",
+    ]);
+    d.check(&["COMMAND", "GETKEYS", "XADD", "s", "*", "f", "v"]);
+}
+
+#[test]
+fn xadd_ids_and_errors_match_redis() {
+    let mut d = Differ::new(&[]);
+    run_both_protocols(
+        &mut d,
+        &[
+            &["XADD", "s", "1-1", "f", "v"],
+            &["XADD", "s", "1-1", "f", "v"],
+            &["XADD", "s", "1-0", "f", "v"],
+            &["XADD", "s", "1", "f", "v"],
+            &["XADD", "s", "2", "f", "v"],
+            &["XADD", "s", "2-*", "f", "v"],
+            &["XADD", "s", "5-*", "f", "v"],
+            &["XADD", "s", "1-*", "f", "v"],
+            &["XADD", "s", "0-0", "f", "v"],
+            &["XADD", "new", "0-0", "f", "v"],
+            &["XADD", "new", "0", "f", "v"],
+            &["XADD", "new", "0-*", "f", "v"],
+            &["XADD", "new", "0-*", "f", "v"],
+            &["XADD", "s", "-", "f", "v"],
+            &["XADD", "s", "+", "f", "v"],
+            &["XADD", "s", "abc", "f", "v"],
+            &["XADD", "s", "1-x", "f", "v"],
+            &["XADD", "s", "-5", "f", "v"],
+            &["XADD", "s", "10-1-1", "f", "v"],
+            &[
+                "XADD",
+                "s",
+                "18446744073709551615-18446744073709551614",
+                "f",
+                "v",
+            ],
+            &["XADD", "s", "18446744073709551615-*", "f", "v"],
+            &[
+                "XADD",
+                "s",
+                "18446744073709551615-18446744073709551615",
+                "f",
+                "v",
+            ],
+            &["XADD", "s", "*", "f", "v"],
+            &["XADD", "s", "18446744073709551616", "f", "v"],
+            &["XADD", "t", "007-+3", "f", "v"],
+            &["XADD", "t", " 8", "f", "v"],
+            &["XADD", "t", "9-01", "f", "v"],
+            &["XRANGE", "t", "-", "+"],
+            &["XADD", "s2", "1-1", "f"],
+            &["XADD", "s2", "1-1", "f", "v", "g"],
+            &["XADD", "s2", "1-1"],
+            &["XADD", "s2", "NOMKSTREAM", "1-1"],
+            &["XADD", "s2", "NOMKSTREAM", "1-1", "f", "v"],
+            &["EXISTS", "s2"],
+            &["XADD", "s2", "nomkstream", "maxlen", "5", "1-1", "f", "v"],
+            &["XADD", "s2", "MAXLEN", "-1", "1-1", "f", "v"],
+            &["XADD", "s2", "MAXLEN", "x", "1-1", "f", "v"],
+            &["XADD", "s2", "MAXLEN", "=", "x", "1-1", "f", "v"],
+            &["XADD", "s2", "MAXLEN", "1", "MINID", "1", "1-1", "f", "v"],
+            &["XADD", "s2", "MINID", "1", "MAXLEN", "1", "1-1", "f", "v"],
+            &["XADD", "s2", "MINID", "-", "1-1", "f", "v"],
+            &["XADD", "s2", "MINID", "x", "1-1", "f", "v"],
+            &["XADD", "s2", "LIMIT", "5", "1-1", "f", "v"],
+            &["XADD", "s2", "LIMIT", "0", "1-1", "f", "v"],
+            &["XADD", "s2", "MAXLEN", "5", "LIMIT", "5", "1-1", "f", "v"],
+            &[
+                "XADD", "s2", "MAXLEN", "~", "5", "LIMIT", "-1", "1-1", "f", "v",
+            ],
+            &[
+                "XADD", "s2", "MAXLEN", "~", "5", "LIMIT", "x", "1-1", "f", "v",
+            ],
+            &[
+                "XADD", "s2", "MAXLEN", "~", "5", "LIMIT", "5", "1-1", "f", "v",
+            ],
+            &["XADD", "s2", "MAXLEN", "=", "1", "2-1", "f", "v"],
+            &["XADD", "s2", "MINID", "=", "3", "3-1", "f", "v", "f2", "v2"],
+            &["XRANGE", "s2", "-", "+"],
+            &["XLEN", "s2"],
+            &["SET", "str", "x"],
+            &["XADD", "str", "1-1", "f", "v"],
+            &["XADD", "str", "NOMKSTREAM", "1-1", "f", "v"],
+            &["XLEN", "str"],
+            &["XLEN", "nokey"],
+            &["XADD", "s"],
+            &["XLEN"],
+            &["TYPE", "s"],
+            &["OBJECT", "ENCODING", "s"],
+            &["SCAN", "0", "TYPE", "stream", "MATCH", "s2", "COUNT", "100"],
+            &["SCAN", "0", "TYPE", "string", "MATCH", "s*", "COUNT", "100"],
+        ],
+    );
+}
+
+#[test]
+fn xadd_star_generates_increasing_ids() {
+    let mut d = Differ::new(&[]);
+    let first = d.a.cmd(&["XADD", "s", "*", "f", "v"]);
+    let second = d.a.cmd(&["XADD", "s", "*", "f", "v"]);
+    let (Frame::Bulk(a), Frame::Bulk(b)) = (&first, &second) else {
+        panic!("XADD * replied {first:?} {second:?}");
+    };
+    let parse = |x: &[u8]| {
+        let s = std::str::from_utf8(x).expect("utf8");
+        let (ms, seq) = s.split_once('-').expect("ms-seq");
+        (
+            ms.parse::<u64>().expect("ms"),
+            seq.parse::<u64>().expect("seq"),
+        )
+    };
+    assert!(parse(a) < parse(b), "{a:?} then {b:?}");
+    // Past a far-future last ID, `*` increments the sequence.
+    d.check(&["XADD", "f", "99999999999999-5", "f", "v"]);
+    d.check(&["XADD", "f", "*", "f", "v"]);
+    d.check(&["XADD", "f", "99999999999999-*", "f", "v"]);
+    d.check(&[
+        "XADD",
+        "g",
+        "18446744073709551615-18446744073709551615",
+        "f",
+        "v",
+    ]);
+    d.check(&["XADD", "g", "*", "f", "v"]);
+    d.check(&["XADD", "g", "MAXLEN", "0", "*", "f", "v"]);
+}
+
+#[test]
+fn ranges_match_redis() {
+    let mut d = Differ::new(&[]);
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        fill(&mut d, "s", 1, 30);
+        d.check(&["XADD", "s", "30-0", "a", "1", "b", "2"]);
+        d.check(&["XADD", "s", "30-5", "a", "1", "b", "2", "c", "3"]);
+        for cmd in [
+            &["XRANGE", "s", "-", "+"][..],
+            &["XRANGE", "s", "-", "+", "COUNT", "3"],
+            &["XRANGE", "s", "-", "+", "COUNT", "0"],
+            &["XRANGE", "s", "-", "+", "COUNT", "-4"],
+            &["XRANGE", "nokey", "-", "+", "COUNT", "0"],
+            &["XRANGE", "s", "-", "+", "count", "2", "COUNT", "4"],
+            &["XRANGE", "s", "5", "7"],
+            &["XRANGE", "s", "5-1", "7-0"],
+            &["XRANGE", "s", "(5-1", "(7-1"],
+            &["XRANGE", "s", "(5", "(8"],
+            &["XRANGE", "s", "30", "30"],
+            &["XRANGE", "s", "(30-0", "+"],
+            &["XRANGE", "s", "9", "3"],
+            &["XRANGE", "s", "(-", "+"],
+            &["XRANGE", "s", "-", "(+"],
+            &["XRANGE", "s", "(0-0", "+", "COUNT", "1"],
+            &[
+                "XRANGE",
+                "s",
+                "(18446744073709551615-18446744073709551615",
+                "+",
+            ],
+            &["XRANGE", "s", "-", "(0-0"],
+            &["XRANGE", "s", "(", "+"],
+            &["XRANGE", "s", "x", "+"],
+            &["XRANGE", "s", "-", "+", "COUNT"],
+            &["XRANGE", "s", "-", "+", "COUNT", "x"],
+            &["XRANGE", "s", "-", "+", "LIMIT", "1"],
+            &["XRANGE", "nokey", "-", "+"],
+            &["XRANGE", "s", "-"],
+            &["XREVRANGE", "s", "+", "-"],
+            &["XREVRANGE", "s", "+", "-", "COUNT", "4"],
+            &["XREVRANGE", "s", "+", "-", "COUNT", "0"],
+            &["XREVRANGE", "s", "7", "5"],
+            &["XREVRANGE", "s", "(7-1", "(5-1"],
+            &["XREVRANGE", "s", "5", "7"],
+            &["XREVRANGE", "s", "(0-0", "-"],
+            &[
+                "XREVRANGE",
+                "s",
+                "+",
+                "(18446744073709551615-18446744073709551615",
+            ],
+            &["XREVRANGE", "s", "y", "x"],
+            &["XREVRANGE", "nokey", "+", "-"],
+        ] {
+            d.check(cmd);
+        }
+        d.check(&["SET", "str", "x"]);
+        d.check(&["XRANGE", "str", "-", "+"]);
+        d.check(&["XREVRANGE", "str", "+", "-"]);
+    }
+}
+
+#[test]
+fn xdel_and_xtrim_match_redis() {
+    let mut d = Differ::new(&[]);
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        fill(&mut d, "s", 1, 260);
+        for cmd in [
+            &["XDEL", "s", "1-1", "2-1", "2-1", "999-1"][..],
+            &["XDEL", "s", "3-1", "x"],
+            &["XDEL", "s", "-"],
+            &["XDEL", "nokey", "x"],
+            &["XDEL", "s", "5"],
+            &["XDEL", "s", "6-2"],
+            &["XLEN", "s"],
+            &["XINFO", "STREAM", "s"],
+            &["XTRIM", "s", "MAXLEN", "~", "200"],
+            &["XINFO", "STREAM", "s"],
+            &["XTRIM", "s", "MAXLEN", "~", "100", "LIMIT", "10"],
+            &["XTRIM", "s", "MAXLEN", "~", "100", "LIMIT", "100"],
+            &["XTRIM", "s", "MAXLEN", "150"],
+            &["XTRIM", "s", "MAXLEN", "=", "140"],
+            &["XINFO", "STREAM", "s"],
+            &["XTRIM", "s", "MINID", "~", "210"],
+            &["XTRIM", "s", "MINID", "215"],
+            &["XTRIM", "s", "MINID", "=", "215-2"],
+            &["XRANGE", "s", "-", "+", "COUNT", "3"],
+            &["XINFO", "STREAM", "s"],
+            &["XTRIM", "s", "MINID", "~", "0", "LIMIT", "0"],
+            &["XTRIM", "s"],
+            &["XTRIM", "s", "MAXLEN"],
+            &["XTRIM", "s", "FOO", "1"],
+            &["XTRIM", "s", "LIMIT", "1"],
+            &["XTRIM", "s", "MAXLEN", "1", "LIMIT", "1"],
+            &["XTRIM", "s", "MAXLEN", "-1"],
+            &["XTRIM", "s", "MAXLEN", "1", "MINID", "1"],
+            &["XTRIM", "s", "MINID", "+"],
+            &["XTRIM", "nokey", "FOO"],
+            &["XTRIM", "s", "MAXLEN", "0"],
+            &["XLEN", "s"],
+            &["EXISTS", "s"],
+            &["XINFO", "STREAM", "s"],
+            &["XDEL", "s", "1-1"],
+            &["SET", "str", "x"],
+            &["XDEL", "str", "1-1"],
+            &["XTRIM", "str", "MAXLEN", "1"],
+        ] {
+            d.check(cmd);
+        }
+        // Emptying by XDEL keeps the key, its last ID and counters.
+        d.check(&["XADD", "e", "1-1", "a", "b"]);
+        d.check(&["XADD", "e", "2-1", "a", "b"]);
+        d.check(&["XDEL", "e", "2-1", "1-1"]);
+        d.check(&["XINFO", "STREAM", "e"]);
+        d.check(&["XADD", "e", "2-1", "a", "b"]);
+        d.check(&["XADD", "e", "3-1", "a", "b"]);
+        d.check(&["XINFO", "STREAM", "e"]);
+    }
+}
+
+#[test]
+fn large_entries_split_nodes_like_redis() {
+    let mut d = Differ::new(&[]);
+    let big = "x".repeat(700);
+    let mid = "12345678901";
+    for i in 1..40u64 {
+        let id = format!("{i}-0");
+        let v = if i % 5 == 0 { big.as_str() } else { mid };
+        let f = if i % 7 == 0 { "other" } else { "field" };
+        d.check(&["XADD", "s", &id, f, v, "n", &i.to_string()]);
+    }
+    d.check(&["XINFO", "STREAM", "s"]);
+    d.check(&["XTRIM", "s", "MAXLEN", "~", "20"]);
+    d.check(&["XINFO", "STREAM", "s"]);
+    d.check(&["XTRIM", "s", "MINID", "~", "33"]);
+    d.check(&["XINFO", "STREAM", "s", "FULL"]);
+}
+
+#[test]
+fn xsetid_matches_redis() {
+    let mut d = Differ::new(&[]);
+    run_both_protocols(
+        &mut d,
+        &[
+            &["XSETID", "nokey", "5-5"],
+            &["XADD", "s", "1-1", "a", "b"],
+            &["XADD", "s", "2-1", "a", "b"],
+            &["XSETID", "s", "1-1"],
+            &["XSETID", "s", "2-1"],
+            &["XSETID", "s", "10-1"],
+            &["XADD", "s", "5-1", "a", "b"],
+            &["XADD", "s", "15-1", "a", "b"],
+            &["XSETID", "s", "20", "ENTRIESADDED", "1"],
+            &["XSETID", "s", "20", "ENTRIESADDED", "-1"],
+            &["XSETID", "s", "20", "ENTRIESADDED", "x"],
+            &[
+                "XSETID",
+                "s",
+                "20",
+                "ENTRIESADDED",
+                "100",
+                "MAXDELETEDID",
+                "3-0",
+            ],
+            &["XSETID", "s", "20", "MAXDELETEDID", "30-0"],
+            &["XSETID", "s", "20", "MAXDELETEDID", "x"],
+            &["XSETID", "s", "20", "MAXDELETEDID", "2-5"],
+            &["XSETID", "s", "20", "MAXDELETEDID"],
+            &["XSETID", "s", "20", "FOO", "1"],
+            &["XSETID", "s", "+"],
+            &["XSETID", "s", "x"],
+            &["XINFO", "STREAM", "s"],
+            &["XDEL", "s", "2-1", "1-1"],
+            &["XSETID", "s", "1-5"],
+            &["XSETID", "s", "3-0"],
+            &["XDEL", "s", "99999999999999999-0"],
+            &[
+                "XSETID",
+                "s",
+                "99999999999999999-0",
+                "MAXDELETEDID",
+                "99999999999999999-1",
+            ],
+            &["XINFO", "STREAM", "s"],
+            &["SET", "str", "x"],
+            &["XSETID", "str", "1-1"],
+        ],
+    );
+}
+
+#[test]
+fn xinfo_stream_matches_redis() {
+    let mut d = Differ::new(&[]);
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        d.check(&["XINFO", "HELP"]);
+        d.check(&["XINFO", "STREAM", "nokey"]);
+        d.check(&["XADD", "s", "1-1", "a", "b"]);
+        d.check(&["XINFO", "STREAM", "s"]);
+        fill(&mut d, "s", 2, 130);
+        for cmd in [
+            &["XINFO", "STREAM", "s"][..],
+            &["XINFO", "STREAM", "s", "FULL"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT", "3"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT", "0"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT", "-1"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT", "x"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT"],
+            &["XINFO", "STREAM", "s", "FULL", "LIMIT", "1"],
+            &["XINFO", "STREAM", "s", "PARTIAL"],
+            &["XINFO", "STREAM", "s", "PARTIAL", "COUNT", "1"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT", "1", "x"],
+            &["XINFO", "STREAM", "s", "FULL", "x", "y"],
+            &["XINFO", "STREAM", "nokey", "FULL", "COUNT", "x"],
+            &["XINFO", "STREAM", "nokey", "FULL", "x"],
+            &["XINFO", "STREAM"],
+            &["XINFO"],
+            &["XINFO", "FOO"],
+            &["XINFO", "HELP", "x"],
+        ] {
+            d.check(cmd);
+        }
+        d.check(&["SET", "str", "x"]);
+        d.check(&["XINFO", "STREAM", "str"]);
+    }
+}
+
+#[test]
+fn xread_matches_redis() {
+    let mut d = Differ::new(&[]);
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        fill(&mut d, "a", 1, 6);
+        fill(&mut d, "b", 3, 9);
+        for cmd in [
+            &["XREAD", "STREAMS", "a", "0"][..],
+            &["XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "4"],
+            &["XREAD", "COUNT", "0", "STREAMS", "a", "b", "2-1", "0-0"],
+            &["XREAD", "COUNT", "-3", "STREAMS", "a", "1"],
+            &["XREAD", "STREAMS", "a", "b", "$", "$"],
+            &["XREAD", "STREAMS", "a", "nokey", "5-1", "0"],
+            &["XREAD", "STREAMS", "nokey", "0"],
+            &["XREAD", "STREAMS", "a", ">"],
+            &["XREAD", "STREAMS", "a", "-"],
+            &["XREAD", "STREAMS", "a", "+"],
+            &["XREAD", "STREAMS", "a", "x"],
+            &["XREAD", "STREAMS", "a", "b", "0"],
+            &["XREAD", "STREAMS", "a"],
+            &["XREAD", "COUNT", "x", "STREAMS", "a", "0"],
+            &["XREAD", "BLOCK", "x", "STREAMS", "a", "0"],
+            &["XREAD", "BLOCK", "-1", "STREAMS", "a", "0"],
+            &["XREAD", "BLOCK", "1.5", "STREAMS", "a", "0"],
+            &["XREAD", "BLOCK", "100", "STREAMS", "a", "0"],
+            &["XREAD", "FOO", "STREAMS", "a", "0"],
+            &["XREAD", "COUNT", "1"],
+            &["XREAD", "COUNT", "1", "a", "b"],
+            &["XREAD", "STREAMS", "STREAMS", "0"],
+            &["MULTI"],
+            &["XREAD", "BLOCK", "0", "STREAMS", "a", "$"],
+            &["XREAD", "BLOCK", "0", "STREAMS", "a", "0"],
+            &["EXEC"],
+        ] {
+            d.check(cmd);
+        }
+        d.check(&["SET", "str", "x"]);
+        d.check(&["XREAD", "STREAMS", "a", "str", "0", "0"]);
+        d.check(&["XDEL", "a", "5-1"]);
+        d.check(&["XREAD", "STREAMS", "a", "4-1"]);
+        d.check(&[
+            "EVAL",
+            "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '0')",
+            "1",
+            "a",
+        ]);
+    }
+}
+
+/// Two clients: one blocks in XREAD, the other writes.
+#[test]
+fn xread_block_is_woken_by_xadd() {
+    for proto in ["2", "3"] {
+        let mut t = DifferN::new(&[], 2);
+        t.both(0, &["HELLO", proto]);
+        t.check(1, &["XADD", "s", "1-1", "a", "b"]);
+        for (ours, theirs) in [t.clients(0)] {
+            for c in [ours, theirs] {
+                c.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "other", "$", "$"]);
+            }
+        }
+        wait_both_blocked(&mut t, 1);
+        // Writes that do not pass the blocked ID leave the client waiting.
+        t.check(1, &["XADD", "other", "NOMKSTREAM", "1-1", "a", "b"]);
+        t.check(1, &["XDEL", "s", "1-1"]);
+        t.check(1, &["SET", "marker", "1"]);
+        wait_both_blocked(&mut t, 1);
+        t.check(1, &["XADD", "s", "2-1", "c", "d"]);
+        read_both(&mut t, 0);
+        // COUNT limits what a woken client gets; an entry added in the same MULTI is there.
+        for (ours, theirs) in [t.clients(0)] {
+            for c in [ours, theirs] {
+                c.send(&["XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", "2-1"]);
+            }
+        }
+        wait_both_blocked(&mut t, 1);
+        t.check(1, &["MULTI"]);
+        t.check(1, &["XADD", "s", "3-1", "e", "f"]);
+        t.check(1, &["XADD", "s", "4-1", "g", "h"]);
+        t.check(1, &["EXEC"]);
+        read_both(&mut t, 0);
+        // A timeout answers a null array.
+        t.check(0, &["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]);
+        // Pipelined commands after a blocked XREAD run once it is served.
+        for (ours, theirs) in [t.clients(0)] {
+            for c in [ours, theirs] {
+                c.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+                c.send(&["PING"]);
+            }
+        }
+        wait_both_blocked(&mut t, 1);
+        unblock_xread_client(&mut t);
+        read_both(&mut t, 0);
+        read_both(&mut t, 0);
+    }
+}
+
+/// `CLIENT UNBLOCK <id> TIMEOUT` for the client blocked in XREAD, on each server with its
+/// own id (ids may differ between the servers); the replies must match.
+fn unblock_xread_client(t: &mut DifferN) {
+    let (ours, theirs) = t.clients(1);
+    let mut replies = Vec::new();
+    for c in [ours, theirs] {
+        let list = c.cmd(&["CLIENT", "LIST"]);
+        let text = String::from_utf8_lossy(list.as_bytes().expect("bulk")).into_owned();
+        let id = text
+            .lines()
+            .find(|l| l.contains("cmd=xread"))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|f| f.strip_prefix("id="))
+            .expect("a client in xread")
+            .to_string();
+        replies.push(c.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]));
+    }
+    assert_eq!(replies[0], replies[1], "CLIENT UNBLOCK replies differ");
+}
+
+fn wait_both_blocked(t: &mut DifferN, n: usize) {
+    let (ours, theirs) = t.clients(1);
+    wait_blocked(ours, n);
+    wait_blocked(theirs, n);
+}
+
+fn read_both(t: &mut DifferN, i: usize) {
+    let (ours, theirs) = t.clients(i);
+    let a = ours.read();
+    let b = theirs.read();
+    assert_eq!(a, b, "client {i}: served reply differs");
+}
+
+#[test]
+fn keyspace_events_match_redis() {
+    let mut t = DifferN::new(&[], 2);
+    t.check(0, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    t.check(0, &["PSUBSCRIBE", "__key*__:*"]);
+    for cmd in [
+        &["XADD", "s", "1-1", "a", "b"][..],
+        &["XADD", "s", "MAXLEN", "1", "2-1", "a", "b"],
+        &["XADD", "s", "MAXLEN", "5", "3-1", "a", "b"],
+        &["XDEL", "s", "9-9"],
+        &["XDEL", "s", "2-1"],
+        &["XTRIM", "s", "MAXLEN", "5"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["XSETID", "s", "10-1"],
+        &["XADD", "s", "NOMKSTREAM", "11-1", "a", "b"],
+        &["XADD", "x", "NOMKSTREAM", "11-1", "a", "b"],
+    ] {
+        t.check(1, cmd);
+        t.drain(0);
+    }
+}
+
+#[test]
+fn dump_and_restore_round_trip_on_our_node() {
+    let mut d = Differ::new(&[]);
+    fill(&mut d, "s", 1, 150);
+    d.check(&["XDEL", "s", "7-1", "149-1"]);
+    d.check(&[
+        "XSETID",
+        "s",
+        "500-0",
+        "ENTRIESADDED",
+        "900",
+        "MAXDELETEDID",
+        "300-0",
+    ]);
+    let payload = d.a.cmd(&["DUMP", "s"]);
+    let Frame::Bulk(p) = payload else {
+        panic!("DUMP: {payload:?}")
+    };
+    assert_eq!(
+        d.a.cmd(&[b"RESTORE".as_slice(), b"copy", b"0", &p]),
+        Frame::ok()
+    );
+    d.b.cmd(&["COPY", "s", "copy"]);
+    d.check(&["XRANGE", "copy", "-", "+"]);
+    d.check(&["XINFO", "STREAM", "copy"]);
+    d.check(&["XADD", "copy", "*", "a", "b"]);
+    let mut bad = p.to_vec();
+    let n = bad.len();
+    bad[n - 12] ^= 1;
+    assert_eq!(
+        d.a.cmd(&[b"RESTORE".as_slice(), b"bad", b"0", &bad]),
+        Frame::error("ERR DUMP payload version or checksum are wrong")
+    );
+    // Memory usage grows with the stream.
+    let small = d.a.cmd(&["MEMORY", "USAGE", "s"]);
+    fill(&mut d, "s", 600, 900);
+    let big = d.a.cmd(&["MEMORY", "USAGE", "s"]);
+    let (Frame::Integer(x), Frame::Integer(y)) = (small, big) else {
+        panic!("MEMORY USAGE replies");
+    };
+    assert!(y > x + 300 * 4, "{x} then {y}");
+}
+
+fn link_up(c: &mut RawClient) -> bool {
+    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+}
+
+fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
+    info_field(m, "replication", "master_repl_offset")
+        == info_field(r, "replication", "master_repl_offset")
+}
+
+/// A replica of our node ends identical after `*` IDs, approximate trims and deletions, both
+/// through the replication stream and through a full sync of an existing stream.
+#[test]
+fn replicas_end_identical() {
+    let primary = Proc::node(&[]);
+    let mut p = primary.raw();
+    for i in 0..300 {
+        p.cmd(&["XADD", "pre", "*", "n", &i.to_string()]);
+    }
+    let replica = Proc::node(&[]);
+    let mut r = replica.raw();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &primary.port.to_string()]);
+    let sync = Duration::from_secs(60);
+    assert!(wait_until(sync, || link_up(&mut r)), "link never came up");
+    for i in 0..350 {
+        p.cmd(&["XADD", "s", "*", "n", &i.to_string()]);
+    }
+    p.cmd(&["XADD", "s", "MAXLEN", "~", "120", "*", "n", "x"]);
+    p.cmd(&["XADD", "m", "1-*", "a", "b"]);
+    p.cmd(&["XADD", "m", "1-*", "a", "b"]);
+    p.cmd(&["XADD", "m", "*", "a", "b"]);
+    p.cmd(&["XTRIM", "pre", "MINID", "~", "+0"]);
+    p.cmd(&["XTRIM", "pre", "MAXLEN", "~", "50", "LIMIT", "100"]);
+    let first = p.cmd(&["XRANGE", "s", "-", "+", "COUNT", "3"]);
+    if let Frame::Array(items) = &first
+        && let Some(Frame::Array(e)) = items.get(1)
+        && let Some(Frame::Bulk(id)) = e.first()
+    {
+        p.cmd(&[b"XDEL".as_slice(), b"s", id]);
+    }
+    p.cmd(&["XSETID", "m", "99999999999999-0"]);
+    assert!(wait_until(sync, || offsets_match(&mut p, &mut r)));
+    for key in ["s", "m", "pre"] {
+        for cmd in [&["XRANGE", key, "-", "+"][..], &["XINFO", "STREAM", key]] {
+            let a = p.cmd(cmd);
+            assert_eq!(r.cmd(cmd), a, "replica's {cmd:?}");
+        }
+    }
+}
+
+/// One random operation with explicit IDs over two keys.
+#[derive(Debug, Clone)]
+enum Op {
+    Add(u8, u8, u8, u8),
+    AddTrim(u8, u8, bool, u8),
+    Del(u8, Vec<u8>),
+    Trim(u8, bool, bool, u8),
+    Range(u8, u8, u8, bool, u8),
+    Info(u8),
+}
+
+fn key(k: u8) -> String {
+    format!("k{}", k % 2)
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (any::<u8>(), any::<u8>(), 0u8..3, 0u8..4).prop_map(|(k, ms, seq, f)| Op::Add(k, ms, seq, f)),
+        2 => (any::<u8>(), any::<u8>(), any::<bool>(), any::<u8>())
+            .prop_map(|(k, ms, approx, t)| Op::AddTrim(k, ms, approx, t)),
+        3 => (any::<u8>(), proptest::collection::vec(any::<u8>(), 1..4)).prop_map(|(k, v)| Op::Del(k, v)),
+        2 => (any::<u8>(), any::<bool>(), any::<bool>(), any::<u8>())
+            .prop_map(|(k, minid, approx, t)| Op::Trim(k, minid, approx, t)),
+        3 => (any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), 0u8..5)
+            .prop_map(|(k, a, b, rev, c)| Op::Range(k, a, b, rev, c)),
+        1 => any::<u8>().prop_map(Op::Info),
+    ]
+}
+
+fn args(op: &Op) -> Vec<String> {
+    let s = |v: &str| v.to_string();
+    match op {
+        Op::Add(k, ms, seq, f) => {
+            let mut a = vec![s("XADD"), key(*k), format!("{ms}-{seq}")];
+            for i in 0..=*f {
+                a.push(format!("f{i}"));
+                a.push(format!("v{ms}"));
+            }
+            a
+        }
+        Op::AddTrim(k, ms, approx, t) => vec![
+            s("XADD"),
+            key(*k),
+            s("MAXLEN"),
+            s(if *approx { "~" } else { "=" }),
+            (t % 20).to_string(),
+            format!("{ms}-*"),
+            s("f"),
+            s("v"),
+        ],
+        Op::Del(k, ids) => {
+            let mut a = vec![s("XDEL"), key(*k)];
+            a.extend(ids.iter().map(|i| format!("{i}-{}", i % 3)));
+            a
+        }
+        Op::Trim(k, minid, approx, t) => vec![
+            s("XTRIM"),
+            key(*k),
+            s(if *minid { "MINID" } else { "MAXLEN" }),
+            s(if *approx { "~" } else { "=" }),
+            if *minid {
+                t.to_string()
+            } else {
+                (t % 30).to_string()
+            },
+        ],
+        Op::Range(k, a, b, rev, c) => {
+            let mut v = vec![
+                s(if *rev { "XREVRANGE" } else { "XRANGE" }),
+                key(*k),
+                a.to_string(),
+                format!("({b}"),
+            ];
+            if *c > 0 {
+                v.push(s("COUNT"));
+                v.push(c.to_string());
+            }
+            v
+        }
+        Op::Info(k) => vec![s("XINFO"), s("STREAM"), key(*k)],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    #[test]
+    fn random_stream_sequences_match_redis(ops in proptest::collection::vec(op(), 1..120)) {
+        let mut d = Differ::new(&[]);
+        for op in &ops {
+            let a = args(op);
+            let (ours, theirs) = d.both(&a);
+            prop_assert_eq!(ours, theirs, "after {:?}", a);
+        }
+        for k in 0..2u8 {
+            for cmd in [vec!["XRANGE".to_string(), key(k), "-".into(), "+".into()],
+                        vec!["XINFO".to_string(), "STREAM".into(), key(k), "FULL".into()]] {
+                let (ours, theirs) = d.both(&cmd);
+                prop_assert_eq!(ours, theirs, "final {:?}", cmd);
+            }
+        }
+    }
+}
