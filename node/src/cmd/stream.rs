@@ -308,6 +308,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let key = &argv[1];
     if write(ctx, key)?.is_none() {
         if a.no_mkstream {
+            ctx.propagate_as = Some(Vec::new());
             return Ok(Frame::Null);
         }
         ctx.db()
