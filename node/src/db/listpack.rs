@@ -54,7 +54,8 @@ pub struct Listpack {
     buf: Vec<u8>,
 }
 
-fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+/// Appends `v` as a LEB128 varint (also the stream entries' packing, `db/stream.rs`).
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     loop {
         let byte = u8::try_from(v & 0x7f).expect("invariant: masked to 7 bits");
         v >>= 7;

@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use super::listpack::write_varint;
+
 /// Entries per node, deleted ones included (Redis's `stream-node-max-entries` default).
 pub const NODE_MAX_ENTRIES: usize = 100;
 /// Emulated listpack bytes per node (Redis's `stream-node-max-bytes` default).
@@ -122,18 +124,6 @@ pub struct Stream {
     pub max_deleted_id: StreamId,
     /// Entries ever added (XADD, or XSETID ENTRIESADDED).
     pub entries_added: u64,
-}
-
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
-    loop {
-        let low = u8::try_from(n & 0x7f).expect("invariant: masked to 7 bits");
-        n >>= 7;
-        if n == 0 {
-            out.push(low);
-            return;
-        }
-        out.push(low | 0x80);
-    }
 }
 
 /// Splits packed strings back into slices.
@@ -309,7 +299,7 @@ impl Stream {
             + lp_u64_bytes(id.seq.wrapping_sub(master_id.seq));
         if same_fields {
             for v in pairs.iter().skip(1).step_by(2) {
-                put_varint(&mut data, v.len());
+                write_varint(&mut data, v.len());
                 data.extend_from_slice(v);
                 lp += lp_str_bytes(v);
             }
@@ -317,7 +307,7 @@ impl Stream {
         } else {
             lp += lp_u64_bytes(numfields as u64);
             for s in pairs {
-                put_varint(&mut data, s.len());
+                write_varint(&mut data, s.len());
                 data.extend_from_slice(s);
                 lp += lp_str_bytes(s);
             }
