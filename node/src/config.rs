@@ -227,6 +227,9 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     alias("list-max-listpack-size", "list-max-ziplist-size", "-2", I),
     d("list-compress-depth", "0", NONNEG),
+    // Stream nodes (Redis's listpacks): bytes and entries before a new node starts.
+    d("stream-node-max-bytes", "4096", Kind::Memory),
+    d("stream-node-max-entries", "100", NONNEG),
     // Largest sparse HyperLogLog before it turns dense (Redis default 3000 bytes).
     d("hll-sparse-max-bytes", "3000", Kind::Memory),
     immutable(
@@ -269,6 +272,10 @@ pub struct Hot {
     pub list_max_listpack_size: i64,
     /// `hll-sparse-max-bytes`.
     pub hll_sparse_max_bytes: usize,
+    /// `stream-node-max-bytes`.
+    pub stream_node_max_bytes: usize,
+    /// `stream-node-max-entries`.
+    pub stream_node_max_entries: usize,
 }
 
 impl Hot {
@@ -290,6 +297,8 @@ impl Hot {
             zset_max_listpack_value: size("zset-max-listpack-value"),
             list_max_listpack_size: c.get_i64("list-max-listpack-size"),
             hll_sparse_max_bytes: size("hll-sparse-max-bytes"),
+            stream_node_max_bytes: size("stream-node-max-bytes"),
+            stream_node_max_entries: size("stream-node-max-entries"),
         }
     }
 }

@@ -318,6 +318,29 @@ fn large_entries_split_nodes_like_redis() {
     d.check(&["XINFO", "STREAM", "s", "FULL"]);
 }
 
+/// `stream-node-max-entries` / `stream-node-max-bytes` decide where nodes split, which
+/// approximate trims and XINFO's counts show.
+#[test]
+fn node_size_settings_match_redis() {
+    let mut d = Differ::new(&[]);
+    d.check(&["CONFIG", "GET", "stream-node-max-*"]);
+    for (entries, bytes) in [("5", "4096"), ("0", "200"), ("3", "0"), ("100", "1k")] {
+        d.check(&["FLUSHALL"]);
+        d.check(&["CONFIG", "SET", "stream-node-max-entries", entries]);
+        d.check(&["CONFIG", "SET", "stream-node-max-bytes", bytes]);
+        d.check(&["CONFIG", "GET", "stream-node-max-*"]);
+        fill(&mut d, "s", 1, 40);
+        d.check(&["XINFO", "STREAM", "s"]);
+        d.check(&["XTRIM", "s", "MAXLEN", "~", "17"]);
+        d.check(&["XADD", "s", "MAXLEN", "~", "9", "50-1", "a", "b"]);
+        d.check(&["XINFO", "STREAM", "s"]);
+        d.check(&["XTRIM", "s", "MINID", "~", "38"]);
+        d.check(&["XINFO", "STREAM", "s", "FULL"]);
+    }
+    d.check(&["CONFIG", "SET", "stream-node-max-entries", "-1"]);
+    d.check(&["CONFIG", "SET", "stream-node-max-bytes", "x"]);
+}
+
 #[test]
 fn xsetid_matches_redis() {
     let mut d = Differ::new(&[]);

@@ -17,7 +17,7 @@ use shoal_common::{Frame, ReplyError};
 use super::args;
 use crate::db::NO_EXPIRE;
 use crate::db::Value;
-use crate::db::stream::{Entry, NODE_MAX_ENTRIES, Stream, StreamId, Trim};
+use crate::db::stream::{Entry, NodeLimits, Stream, StreamId, Trim};
 use crate::exec::{Ctx, blocking};
 
 /// Keyspace event class for stream commands (`t`).
@@ -71,6 +71,15 @@ fn parse_u64_c(s: &[u8]) -> Option<u64> {
         v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
     }
     Some(if negative { v.wrapping_neg() } else { v })
+}
+
+/// The node size settings, from the config.
+fn node_limits(ctx: &Ctx<'_>) -> NodeLimits {
+    let hot = &ctx.srv.hot;
+    NodeLimits {
+        max_bytes: hot.stream_node_max_bytes,
+        max_entries: hot.stream_node_max_entries,
+    }
 }
 
 /// A parsed ID argument: the ID, and whether its sequence was given (false for `<ms>-*`).
@@ -240,7 +249,7 @@ fn parse_add_trim(ctx: &Ctx<'_>, argv: &[Bytes], xadd: bool) -> Result<AddTrimAr
             ));
         }
     } else if a.approx {
-        a.limit = 100 * NODE_MAX_ENTRIES as u64;
+        a.limit = node_limits(ctx).default_trim_limit();
     } else {
         a.limit = 0;
     }
@@ -315,6 +324,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
             .set(key.clone(), Value::Stream(Box::default()), NO_EXPIRE);
     }
     let now_ms = ctx.now_ms;
+    let limits = node_limits(ctx);
     let s = write_again(ctx, key)?.expect("invariant: looked up or created");
     if s.last_id == StreamId::MAX {
         return Err(ReplyError::other(
@@ -322,7 +332,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         ));
     }
     let id = next_id(s, a.id.as_ref(), now_ms)?;
-    s.append(id, &argv[field_pos..]);
+    s.append(id, &argv[field_pos..], limits);
     s.entries_added += 1;
     let mut prop = argv.to_vec();
     let mut trimmed = false;

@@ -30,7 +30,7 @@ use bytes::Bytes;
 use crc::{CRC_64_REDIS, Crc};
 
 use super::Value;
-use super::stream::{Stream, StreamId};
+use super::stream::{NodeLimits, Stream, StreamId};
 use super::zset::{Limits, ZSet};
 
 /// Version written into every payload; payloads with another version are refused.
@@ -239,7 +239,7 @@ fn decode_stream(r: &mut Reader<'_>) -> Option<Value> {
             return None;
         }
         let items = (0..k).map(|_| r.bytes()).collect::<Option<Vec<_>>>()?;
-        st.append(id, &items);
+        st.append(id, &items, NodeLimits::default());
     }
     let last_id = get_id(r)?;
     if prev.is_some_and(|p| p > last_id) {
@@ -416,6 +416,7 @@ mod tests {
             st.append(
                 StreamId::new(i, i % 3),
                 &[Bytes::from("f"), Bytes::from(format!("v{i}"))],
+                NodeLimits::default(),
             );
         }
         st.delete(StreamId::new(7, 1));

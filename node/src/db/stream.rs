@@ -1,10 +1,9 @@
 //! The stream value (Redis `t_stream.c` / `stream.h`): entries ordered by 128-bit IDs.
 //!
 //! Entries live in *nodes* keyed by their first ("master") ID in a `BTreeMap`, as Redis keeps
-//! listpacks in a radix tree keyed by master ID. A node holds up to [`NODE_MAX_ENTRIES`]
+//! listpacks in a radix tree keyed by master ID. A node holds up to `stream-node-max-entries`
 //! entries (deleted ones included) and closes once its emulated listpack size would reach
-//! [`NODE_MAX_BYTES`], exactly where Redis's `stream-node-max-entries` /
-//! `stream-node-max-bytes` rules start a new listpack. That matters for behaviour, not just
+//! `stream-node-max-bytes` ([`NodeLimits`]), exactly where Redis starts a new listpack. That matters for behaviour, not just
 //! memory: approximate trimming (`MAXLEN ~`, `MINID ~`) removes whole nodes only, and
 //! `XINFO STREAM` reports the node count, so both must match Redis's layout.
 //!
@@ -22,10 +21,36 @@ use bytes::Bytes;
 
 use super::listpack::write_varint;
 
-/// Entries per node, deleted ones included (Redis's `stream-node-max-entries` default).
-pub const NODE_MAX_ENTRIES: usize = 100;
-/// Emulated listpack bytes per node (Redis's `stream-node-max-bytes` default).
-pub const NODE_MAX_BYTES: usize = 4096;
+/// The node size limits (`stream-node-max-bytes`, `stream-node-max-entries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// Emulated listpack bytes per node; 0 means Redis's ceiling ([`NODE_BYTES_CEILING`]).
+    pub max_bytes: usize,
+    /// Entries per node, deleted ones included; 0 means no limit.
+    pub max_entries: usize,
+}
+
+impl Default for NodeLimits {
+    /// Redis 7.0's defaults.
+    fn default() -> NodeLimits {
+        NodeLimits {
+            max_bytes: 4096,
+            max_entries: 100,
+        }
+    }
+}
+
+/// The largest node Redis builds whatever the setting (`STREAM_LISTPACK_MAX_SIZE`, 1 GiB).
+pub const NODE_BYTES_CEILING: usize = 1 << 30;
+
+impl NodeLimits {
+    /// The LIMIT an approximate trim gets when none is given: 100 nodes' worth of entries,
+    /// or 10000 when that is 0 or above a million (Redis's rule).
+    pub fn default_trim_limit(self) -> u64 {
+        let n = 100 * self.max_entries as u64;
+        if n == 0 || n > 1_000_000 { 10_000 } else { n }
+    }
+}
 
 /// A stream entry ID: milliseconds and sequence number, ordered as a 128-bit number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -262,11 +287,16 @@ impl Stream {
 
     /// Appends an entry with `id` (> `last_id`, checked by the caller) and `pairs` (field,
     /// value, ...), starting a new node where Redis starts a new listpack.
-    pub fn append(&mut self, id: StreamId, pairs: &[Bytes]) {
+    pub fn append(&mut self, id: StreamId, pairs: &[Bytes], limits: NodeLimits) {
         debug_assert!(id > self.last_id || (self.len == 0 && id >= self.last_id));
         let total_len: usize = pairs.iter().map(Bytes::len).sum();
+        let max_bytes = match limits.max_bytes {
+            0 => NODE_BYTES_CEILING,
+            n => n.min(NODE_BYTES_CEILING),
+        };
         let reuse = self.nodes.last_key_value().is_some_and(|(_, n)| {
-            n.lp_bytes() + total_len < NODE_MAX_BYTES && n.items.len() < NODE_MAX_ENTRIES
+            n.lp_bytes() + total_len < max_bytes
+                && (limits.max_entries == 0 || n.items.len() < limits.max_entries)
         });
         if !reuse {
             let master_fields: Box<[Bytes]> = pairs.iter().step_by(2).cloned().collect();
@@ -555,7 +585,11 @@ mod tests {
     fn filled(n: u64) -> Stream {
         let mut s = Stream::new();
         for i in 1..=n {
-            s.append(StreamId::new(i, 0), &[b("f"), b("v")]);
+            s.append(
+                StreamId::new(i, 0),
+                &[b("f"), b("v")],
+                NodeLimits::default(),
+            );
         }
         s
     }
@@ -563,9 +597,21 @@ mod tests {
     #[test]
     fn append_and_range_both_ways() {
         let mut s = Stream::new();
-        s.append(StreamId::new(1, 0), &[b("a"), b("1")]);
-        s.append(StreamId::new(2, 0), &[b("a"), b("2"), b("b"), b("3")]);
-        s.append(StreamId::new(3, 0), &[b("a"), b("4")]);
+        s.append(
+            StreamId::new(1, 0),
+            &[b("a"), b("1")],
+            NodeLimits::default(),
+        );
+        s.append(
+            StreamId::new(2, 0),
+            &[b("a"), b("2"), b("b"), b("3")],
+            NodeLimits::default(),
+        );
+        s.append(
+            StreamId::new(3, 0),
+            &[b("a"), b("4")],
+            NodeLimits::default(),
+        );
         assert_eq!(s.len(), 3);
         let all = s.range(StreamId::MIN, StreamId::MAX, false, usize::MAX);
         assert_eq!(all[1].1, vec![b("a"), b("2"), b("b"), b("3")]);
@@ -590,7 +636,11 @@ mod tests {
         let mut big = Stream::new();
         let v = Bytes::from(vec![b'x'; 1500]);
         for i in 1..=4 {
-            big.append(StreamId::new(i, 0), &[b("f"), v.clone()]);
+            big.append(
+                StreamId::new(i, 0),
+                &[b("f"), v.clone()],
+                NodeLimits::default(),
+            );
         }
         assert_eq!(big.node_count(), 2);
     }
