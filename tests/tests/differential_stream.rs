@@ -514,6 +514,18 @@ fn xread_block_is_woken_by_xadd() {
         t.check(1, &["XADD", "s", "4-1", "g", "h"]);
         t.check(1, &["EXEC"]);
         read_both(&mut t, 0);
+        // XSETID past the blocked ID does not wake the client; the next XADD does.
+        for (ours, theirs) in [t.clients(0)] {
+            for c in [ours, theirs] {
+                c.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+            }
+        }
+        wait_both_blocked(&mut t, 1);
+        t.check(1, &["XSETID", "s", "100-0"]);
+        t.check(1, &["SET", "marker", "2"]);
+        wait_both_blocked(&mut t, 1);
+        t.check(1, &["XADD", "s", "101-1", "i", "j"]);
+        read_both(&mut t, 0);
         // A timeout answers a null array.
         t.check(0, &["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]);
         // Pipelined commands after a blocked XREAD run once it is served.

@@ -512,7 +512,10 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     if max_deleted != StreamId::MIN {
         s.max_deleted_id = max_deleted;
     }
-    ctx.signal_modified_key(key);
+    // Redis's XSETID invalidates WATCH but does not make the key ready: a client blocked in
+    // XREAD keeps waiting for the next XADD even though the last ID moved past its own.
+    let db = ctx.client.db;
+    ctx.srv.touch_watched_key(ctx.client, db, key);
     ctx.notify(EVENT_STREAM, "xsetid", key);
     Ok(Frame::ok())
 }
