@@ -44,6 +44,19 @@ fn command_info_matches_redis() {
         "xread",
         "xinfo|stream",
         "xinfo|help",
+        "xinfo|groups",
+        "xinfo|consumers",
+        "xgroup|create",
+        "xgroup|setid",
+        "xgroup|destroy",
+        "xgroup|createconsumer",
+        "xgroup|delconsumer",
+        "xgroup|help",
+        "xreadgroup",
+        "xack",
+        "xpending",
+        "xclaim",
+        "xautoclaim",
     ] {
         d.check(&["COMMAND", "INFO", name]);
     }
@@ -323,12 +336,14 @@ fn large_entries_split_nodes_like_redis() {
 #[test]
 fn node_size_settings_match_redis() {
     let mut d = Differ::new(&[]);
-    d.check(&["CONFIG", "GET", "stream-node-max-*"]);
+    d.check(&["CONFIG", "GET", "stream-node-max-bytes"]);
+    d.check(&["CONFIG", "GET", "stream-node-max-entries"]);
     for (entries, bytes) in [("5", "4096"), ("0", "200"), ("3", "0"), ("100", "1k")] {
         d.check(&["FLUSHALL"]);
         d.check(&["CONFIG", "SET", "stream-node-max-entries", entries]);
         d.check(&["CONFIG", "SET", "stream-node-max-bytes", bytes]);
-        d.check(&["CONFIG", "GET", "stream-node-max-*"]);
+        d.check(&["CONFIG", "GET", "stream-node-max-bytes"]);
+        d.check(&["CONFIG", "GET", "stream-node-max-entries"]);
         fill(&mut d, "s", 1, 40);
         d.check(&["XINFO", "STREAM", "s"]);
         d.check(&["XTRIM", "s", "MAXLEN", "~", "17"]);
@@ -622,7 +637,7 @@ fn dump_and_restore_round_trip_on_our_node() {
     d.b.cmd(&["COPY", "s", "copy"]);
     d.check(&["XRANGE", "copy", "-", "+"]);
     d.check(&["XINFO", "STREAM", "copy"]);
-    d.check(&["XADD", "copy", "*", "a", "b"]);
+    d.check(&["XADD", "copy", "900-*", "a", "b"]);
     let mut bad = p.to_vec();
     let n = bad.len();
     bad[n - 12] ^= 1;
@@ -790,4 +805,599 @@ proptest! {
             }
         }
     }
+}
+
+/// Replaces what depends on the clock (delivery and seen times, idle times) with 0.
+fn masked(f: &Frame) -> Frame {
+    match f {
+        Frame::Integer(n) if *n >= 1_000_000_000_000 => Frame::Integer(0),
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {
+            let mut out: Vec<Frame> = items.iter().map(masked).collect();
+            // XPENDING's extended entries: [id, consumer, idle, count].
+            if out.len() == 4
+                && matches!(out[0], Frame::Bulk(_))
+                && matches!(out[1], Frame::Bulk(_))
+                && matches!(out[2], Frame::Integer(_))
+                && matches!(out[3], Frame::Integer(_))
+            {
+                out[2] = Frame::Integer(0);
+            }
+            for i in 1..out.len() {
+                if out[i - 1] == Frame::bulk("idle") {
+                    out[i] = Frame::Integer(0);
+                }
+            }
+            Frame::Array(out)
+        }
+        Frame::Map(pairs) => Frame::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| {
+                    let v = if *k == Frame::bulk("idle") {
+                        Frame::Integer(0)
+                    } else {
+                        masked(v)
+                    };
+                    (masked(k), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Sends `cmd` to both servers and compares the replies with times masked.
+fn check_masked(d: &mut Differ, cmd: &[&str]) {
+    let (ours, theirs) = d.both(cmd);
+    assert_eq!(masked(&ours), masked(&theirs), "reply differs for {cmd:?}");
+}
+
+#[test]
+fn consumer_groups_match_redis() {
+    let mut d = Differ::new(&[]);
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        fill(&mut d, "s", 1, 12);
+        for cmd in [
+            &["XGROUP", "CREATE", "nokey", "g", "$"][..],
+            &["XGROUP", "CREATE", "nokey", "g", "$", "MKSTREAM"],
+            &["XGROUP", "CREATE", "nokey", "g", "$", "MKSTREAM"],
+            &["XGROUP", "CREATE", "s", "g", "0"],
+            &["XGROUP", "CREATE", "s", "g", "0"],
+            &["XGROUP", "CREATE", "s", "g2", "$", "ENTRIESREAD", "3"],
+            &["XGROUP", "CREATE", "s", "g3", "5-1", "ENTRIESREAD", "-2"],
+            &["XGROUP", "CREATE", "s", "g3", "5-1", "ENTRIESREAD", "x"],
+            &["XGROUP", "CREATE", "s", "g3", "5-1", "FOO"],
+            &["XGROUP", "CREATE", "s", "g3", "-"],
+            &["XGROUP", "CREATE", "s", "g3", "x"],
+            &[
+                "XGROUP",
+                "CREATE",
+                "s",
+                "g3",
+                "5-1",
+                "MKSTREAM",
+                "ENTRIESREAD",
+                "-1",
+                "MKSTREAM",
+            ],
+            &["XGROUP", "CREATE", "s", "g4", "4", "ENTRIESREAD", "-1"],
+            &["XGROUP", "SETID", "s", "nog", "0"],
+            &["XGROUP", "SETID", "nokey", "g", "0"],
+            &["XGROUP", "SETID", "s", "g4", "-"],
+            &["XGROUP", "SETID", "s", "g4", "x"],
+            &["XGROUP", "SETID", "s", "g4", "$", "ENTRIESREAD", "11"],
+            &["XGROUP", "SETID", "s", "g4", "$", "ENTRIESREAD", "-3"],
+            &["XGROUP", "SETID", "s", "g4", "$", "FOO", "1"],
+            &["XGROUP", "SETID", "s", "g4", "$", "ENTRIESREAD"],
+            &["XGROUP", "CREATECONSUMER", "s", "g4", "c"],
+            &["XGROUP", "CREATECONSUMER", "s", "g4", "c"],
+            &["XGROUP", "CREATECONSUMER", "s", "nog", "c"],
+            &["XGROUP", "DELCONSUMER", "s", "g4", "c"],
+            &["XGROUP", "DELCONSUMER", "s", "g4", "c"],
+            &["XGROUP", "DESTROY", "s", "g4"],
+            &["XGROUP", "DESTROY", "s", "g4"],
+            &["XGROUP", "DESTROY", "nokey", "g4"],
+            &["XGROUP", "HELP"],
+            &["XGROUP", "FOO"],
+            &["XGROUP"],
+            &["XINFO", "GROUPS", "s"],
+            &["XINFO", "GROUPS", "nokey"],
+            &["XINFO", "STREAM", "s"],
+            // Reads.
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "COUNT",
+                "3",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "bob",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+            &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "COUNT",
+                "1",
+                "STREAMS",
+                "s",
+                "1-1",
+            ],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "carol",
+                "NOACK",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+            &["XREADGROUP", "GROUP", "g", "dave", "STREAMS", "s", "0"],
+            &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "$"],
+            &["XREADGROUP", "GROUP", "nog", "alice", "STREAMS", "s", ">"],
+            &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "nokey", ">"],
+            &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "x"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "STREAMS",
+                "s",
+                "s",
+                ">",
+            ],
+            &["XREADGROUP", "COUNT", "1", "NOACK", "STREAMS", "s", ">"],
+            &["XREAD", "GROUP", "g", "alice", "STREAMS", "s", ">"],
+            &["XREAD", "NOACK", "STREAMS", "s", "0"],
+            &["XINFO", "GROUPS", "s"],
+            &["XINFO", "CONSUMERS", "s", "g"],
+            &["XINFO", "CONSUMERS", "s", "nog"],
+            &["XINFO", "CONSUMERS", "nokey", "g"],
+            &["XINFO", "STREAM", "s", "FULL"],
+            &["XINFO", "STREAM", "s", "FULL", "COUNT", "1"],
+            // Pending.
+            &["XPENDING", "s", "g"],
+            &["XPENDING", "s", "g2"],
+            &["XPENDING", "s", "nog"],
+            &["XPENDING", "nokey", "g"],
+            &["XPENDING", "s", "g", "-", "+", "10"],
+            &["XPENDING", "s", "g", "-", "+", "2"],
+            &["XPENDING", "s", "g", "(1-1", "(5-1", "10"],
+            &["XPENDING", "s", "g", "-", "+", "10", "bob"],
+            &["XPENDING", "s", "g", "-", "+", "10", "nobody"],
+            &["XPENDING", "s", "g", "IDLE", "3600000", "-", "+", "10"],
+            &["XPENDING", "s", "g", "IDLE", "0", "-", "+", "10"],
+            &["XPENDING", "s", "g", "IDLE", "0", "-", "+"],
+            &["XPENDING", "s", "g", "IDLE", "x", "-", "+", "10"],
+            &["XPENDING", "s", "g", "-", "+"],
+            &["XPENDING", "s", "g", "-", "+", "x"],
+            &["XPENDING", "s", "g", "x", "+", "1"],
+            &["XPENDING", "s", "g", "-", "+", "-5"],
+            // Acks.
+            &["XACK", "s", "g", "1-1", "1-1", "9-9"],
+            &["XACK", "s", "g", "x"],
+            &["XACK", "s", "nog", "x"],
+            &["XACK", "nokey", "g", "1-1"],
+            &["XPENDING", "s", "g"],
+        ] {
+            check_masked(&mut d, cmd);
+        }
+        d.check(&["SET", "str", "x"]);
+        for cmd in [
+            &["XGROUP", "CREATE", "str", "g", "$"][..],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "str", ">"],
+            &["XACK", "str", "g", "1-1"],
+            &["XPENDING", "str", "g"],
+            &["XCLAIM", "str", "g", "c", "0", "1-1"],
+            &["XAUTOCLAIM", "str", "g", "c", "0", "0"],
+            &["XINFO", "GROUPS", "str"],
+        ] {
+            d.check(cmd);
+        }
+    }
+}
+
+#[test]
+fn claims_match_redis() {
+    let mut d = Differ::new(&[]);
+    for proto in ["2", "3"] {
+        d.check(&["FLUSHALL"]);
+        d.both(&["HELLO", proto]);
+        fill(&mut d, "s", 1, 20);
+        d.check(&["XGROUP", "CREATE", "s", "g", "0"]);
+        d.check(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "8",
+            "STREAMS",
+            "s",
+            ">",
+        ]);
+        d.check(&["XDEL", "s", "3-1", "6-1"]);
+        for cmd in [
+            &["XCLAIM", "s", "g", "bob", "0", "1-1", "2-1"][..],
+            &["XCLAIM", "s", "g", "bob", "3600000", "4-1"],
+            &["XCLAIM", "s", "g", "bob", "0", "3-1", "4-1", "JUSTID"],
+            &["XCLAIM", "s", "g", "bob", "0", "15-1"],
+            &[
+                "XCLAIM",
+                "s",
+                "g",
+                "bob",
+                "0",
+                "15-1",
+                "FORCE",
+                "RETRYCOUNT",
+                "7",
+            ],
+            &[
+                "XCLAIM",
+                "s",
+                "g",
+                "carol",
+                "0",
+                "5-1",
+                "IDLE",
+                "5000",
+                "RETRYCOUNT",
+                "2",
+            ],
+            &[
+                "XCLAIM", "s", "g", "carol", "0", "7-1", "TIME", "1000", "LASTID", "19-1",
+            ],
+            &["XCLAIM", "s", "g", "carol", "0", "-", "+", "JUSTID"],
+            &["XCLAIM", "s", "g", "carol", "x", "1-1"],
+            &["XCLAIM", "s", "g", "carol", "0", "1-1", "FOO"],
+            &["XCLAIM", "s", "g", "carol", "0", "1-1", "IDLE", "x"],
+            &["XCLAIM", "s", "g", "carol", "0", "1-1", "TIME", "x"],
+            &["XCLAIM", "s", "g", "carol", "0", "1-1", "RETRYCOUNT", "x"],
+            &["XCLAIM", "s", "g", "carol", "0", "1-1", "LASTID", "x"],
+            &["XCLAIM", "s", "nog", "carol", "x", "1-1"],
+            &["XCLAIM", "nokey", "g", "carol", "0", "1-1"],
+            &["XPENDING", "s", "g", "-", "+", "20"],
+            &["XINFO", "GROUPS", "s"],
+            &["XINFO", "CONSUMERS", "s", "g"],
+            &["XAUTOCLAIM", "s", "g", "dave", "0", "0", "COUNT", "2"],
+            &[
+                "XAUTOCLAIM",
+                "s",
+                "g",
+                "dave",
+                "0",
+                "(2-1",
+                "COUNT",
+                "3",
+                "JUSTID",
+            ],
+            &["XAUTOCLAIM", "s", "g", "dave", "3600000", "0"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "0"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "0"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "x"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "0", "FOO"],
+            &["XAUTOCLAIM", "s", "g", "erin", "x", "0"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "x"],
+            &["XAUTOCLAIM", "s", "nog", "erin", "0", "0"],
+            &["XAUTOCLAIM", "nokey", "g", "erin", "0", "0"],
+            &["XDEL", "s", "7-1", "8-1"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "1"],
+            &["XAUTOCLAIM", "s", "g", "erin", "0", "0"],
+            &["XPENDING", "s", "g"],
+            &["XINFO", "STREAM", "s", "FULL"],
+            &["XGROUP", "DELCONSUMER", "s", "g", "erin"],
+            &["XPENDING", "s", "g"],
+        ] {
+            check_masked(&mut d, cmd);
+        }
+    }
+}
+
+/// Lag and entries-read follow Redis's counters through deletions and SETID.
+#[test]
+fn group_lag_matches_redis() {
+    let mut d = Differ::new(&[]);
+    fill(&mut d, "s", 1, 10);
+    for cmd in [
+        &["XGROUP", "CREATE", "s", "a", "0"][..],
+        &["XGROUP", "CREATE", "s", "b", "$"],
+        &["XGROUP", "CREATE", "s", "c", "4-1"],
+        &["XINFO", "GROUPS", "s"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "a",
+            "x",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+        &["XINFO", "GROUPS", "s"],
+        &["XDEL", "s", "5-1"],
+        &["XINFO", "GROUPS", "s"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "a",
+            "x",
+            "COUNT",
+            "4",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+        &["XINFO", "GROUPS", "s"],
+        &["XREADGROUP", "GROUP", "c", "x", "STREAMS", "s", ">"],
+        &["XINFO", "GROUPS", "s"],
+        &["XADD", "s", "20-1", "f", "v"],
+        &["XINFO", "GROUPS", "s"],
+        &["XGROUP", "SETID", "s", "a", "2-1", "ENTRIESREAD", "2"],
+        &["XINFO", "GROUPS", "s"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["XINFO", "GROUPS", "s"],
+        &["XGROUP", "SETID", "s", "b", "0"],
+        &["XINFO", "GROUPS", "s"],
+    ] {
+        check_masked(&mut d, cmd);
+    }
+}
+
+#[test]
+fn xreadgroup_block_is_woken_by_xadd() {
+    let mut t = DifferN::new(&[], 2);
+    t.check(1, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    for (ours, theirs) in [t.clients(0)] {
+        for c in [ours, theirs] {
+            c.send(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ]);
+        }
+    }
+    wait_both_blocked(&mut t, 1);
+    t.check(1, &["XADD", "s", "1-1", "a", "b"]);
+    read_both(&mut t, 0);
+    t.check(1, &["XPENDING", "s", "g"]);
+    // A timeout answers a null array and creates no consumer.
+    t.check(
+        0,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "late",
+            "BLOCK",
+            "30",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+    );
+    t.check(1, &["XINFO", "GROUPS", "s"]);
+    // Destroying the group answers a blocked reader with NOGROUP.
+    for (ours, theirs) in [t.clients(0)] {
+        for c in [ours, theirs] {
+            c.send(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ]);
+        }
+    }
+    wait_both_blocked(&mut t, 1);
+    t.check(1, &["XGROUP", "DESTROY", "s", "g"]);
+    read_both(&mut t, 0);
+}
+
+#[test]
+fn group_keyspace_events_match_redis() {
+    let mut t = DifferN::new(&[], 2);
+    t.check(0, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    t.check(0, &["PSUBSCRIBE", "__key*__:*"]);
+    for cmd in [
+        &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"][..],
+        &["XADD", "s", "1-1", "a", "b"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "c"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "c"],
+        &["XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", ">"],
+        &["XACK", "s", "g", "1-1"],
+        &["XCLAIM", "s", "g", "e", "0", "1-1", "FORCE"],
+        &["XAUTOCLAIM", "s", "g", "f", "0", "0"],
+        &["XGROUP", "SETID", "s", "g", "0"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "c"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+        &["XGROUP", "DESTROY", "s", "g"],
+    ] {
+        t.check(1, cmd);
+        t.drain(0);
+    }
+}
+
+/// A replica of our node ends with the same groups, pending entries, delivery times and
+/// counters, from the replication stream and from a full sync.
+#[test]
+fn replicas_keep_identical_groups() {
+    let primary = Proc::node(&[]);
+    let mut p = primary.raw();
+    for i in 1..30 {
+        p.cmd(&["XADD", "pre", &format!("{i}-1"), "n", "v"]);
+    }
+    p.cmd(&["XGROUP", "CREATE", "pre", "g", "0"]);
+    p.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "a",
+        "COUNT",
+        "5",
+        "STREAMS",
+        "pre",
+        ">",
+    ]);
+    let replica = Proc::node(&[]);
+    let mut r = replica.raw();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &primary.port.to_string()]);
+    let sync = Duration::from_secs(60);
+    assert!(wait_until(sync, || link_up(&mut r)), "link never came up");
+    for i in 1..40 {
+        p.cmd(&["XADD", "s", "*", "n", &i.to_string()]);
+    }
+    for cmd in [
+        &["XGROUP", "CREATE", "s", "g", "0"][..],
+        &["XGROUP", "CREATE", "s", "h", "$"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "COUNT",
+            "5",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "NOACK",
+            "COUNT",
+            "3",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "COUNT",
+            "4",
+            "STREAMS",
+            "s",
+            "pre",
+            ">",
+            ">",
+        ],
+        &[
+            "XCLAIM",
+            "pre",
+            "g",
+            "z",
+            "0",
+            "2-1",
+            "3-1",
+            "RETRYCOUNT",
+            "9",
+        ],
+        &["XAUTOCLAIM", "s", "g", "y", "0", "0", "COUNT", "3"],
+        &["XDEL", "pre", "4-1"],
+        &["XAUTOCLAIM", "pre", "g", "y", "0", "0"],
+        &["XACK", "pre", "g", "1-1"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "b"],
+        &["XGROUP", "CREATECONSUMER", "s", "h", "idle"],
+    ] {
+        p.cmd(cmd);
+    }
+    assert!(wait_until(sync, || offsets_match(&mut p, &mut r)));
+    for key in ["s", "pre"] {
+        for cmd in [
+            &["XINFO", "STREAM", key, "FULL"][..],
+            &["XINFO", "GROUPS", key],
+            &["XPENDING", key, "g"],
+        ] {
+            // A consumer's seen-time is the replica's own clock when it applies a claim, in
+            // Redis too; everything else (delivery times and counts included) is identical.
+            let a = seen_time_masked(&p.cmd(cmd));
+            assert_eq!(seen_time_masked(&r.cmd(cmd)), a, "replica's {cmd:?}");
+        }
+    }
+}
+
+fn seen_time_masked(f: &Frame) -> Frame {
+    match f {
+        Frame::Array(items) => {
+            let mut out: Vec<Frame> = items.iter().map(seen_time_masked).collect();
+            for i in 1..out.len() {
+                if out[i - 1] == Frame::bulk("seen-time") {
+                    out[i] = Frame::Integer(0);
+                }
+            }
+            Frame::Array(out)
+        }
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn groups_survive_dump_and_restore() {
+    let mut d = Differ::new(&[]);
+    fill(&mut d, "s", 1, 10);
+    d.check(&["XGROUP", "CREATE", "s", "g", "0"]);
+    d.check(&["XGROUP", "CREATE", "s", "h", "$", "ENTRIESREAD", "-1"]);
+    d.check(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "a",
+        "COUNT",
+        "4",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    d.check(&["XGROUP", "CREATECONSUMER", "s", "h", "b"]);
+    let payload = d.a.cmd(&["DUMP", "s"]);
+    let Frame::Bulk(p) = payload else {
+        panic!("DUMP: {payload:?}")
+    };
+    assert_eq!(
+        d.a.cmd(&[b"RESTORE".as_slice(), b"copy", b"0", &p]),
+        Frame::ok()
+    );
+    d.b.cmd(&["COPY", "s", "copy"]);
+    check_masked(&mut d, &["XINFO", "STREAM", "copy", "FULL"]);
+    check_masked(&mut d, &["XINFO", "GROUPS", "copy"]);
+    check_masked(&mut d, &["XPENDING", "copy", "g", "-", "+", "10"]);
+    let mine = d.a.cmd(&["XINFO", "STREAM", "s", "FULL"]);
+    assert_eq!(d.a.cmd(&["XINFO", "STREAM", "copy", "FULL"]), mine);
 }

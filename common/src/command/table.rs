@@ -476,6 +476,31 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
     XinfoStream => "xinfo|stream", -3, READONLY, STREAM, Stream,
         [ks(RO | ACCESS, idx(2), range(0, 1, 0))], [];
     XinfoHelp => "xinfo|help", 2, LS, STREAM, Stream, [], [];
+    XinfoGroups => "xinfo|groups", 3, READONLY, STREAM, Stream,
+        [ks(RO | ACCESS, idx(2), range(0, 1, 0))], [];
+    XinfoConsumers => "xinfo|consumers", 4, READONLY, STREAM, Stream,
+        [ks(RO | ACCESS, idx(2), range(0, 1, 0))], ["nondeterministic_output"];
+    Xgroup => "xgroup", -2, NONE, NOCAT, Stream, [], [];
+    XgroupCreate => "xgroup|create", -5, WRITE | DENYOOM, STREAM, Stream,
+        [ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    XgroupSetid => "xgroup|setid", -5, WRITE, STREAM, Stream,
+        [ks(RW | UPDATE, idx(2), range(0, 1, 0))], [];
+    XgroupDestroy => "xgroup|destroy", 4, WRITE, STREAM, Stream,
+        [ks(RW | DELETE, idx(2), range(0, 1, 0))], [];
+    XgroupCreateconsumer => "xgroup|createconsumer", 5, WRITE | DENYOOM, STREAM, Stream,
+        [ks(RW | INSERT, idx(2), range(0, 1, 0))], [];
+    XgroupDelconsumer => "xgroup|delconsumer", 5, WRITE, STREAM, Stream,
+        [ks(RW | DELETE, idx(2), range(0, 1, 0))], [];
+    XgroupHelp => "xgroup|help", 2, LS, STREAM, Stream, [], [];
+    Xreadgroup => "xreadgroup", -7, WRITE | BLOCKING, STREAM, Stream,
+        [ks(RO | ACCESS, kw("STREAMS", 4), range(-1, 1, 2))], [];
+    Xack => "xack", -4, WRITE | FAST, STREAM, Stream, [key1(RW | UPDATE)], [];
+    Xpending => "xpending", -3, READONLY, STREAM, Stream, [key1(RO | ACCESS)],
+        ["nondeterministic_output"];
+    Xclaim => "xclaim", -6, WRITE | FAST, STREAM, Stream, [key1(RW | UPDATE)],
+        ["nondeterministic_output"];
+    Xautoclaim => "xautoclaim", -6, WRITE | FAST, STREAM, Stream, [key1(RW | DELETE)],
+        ["nondeterministic_output"];
 // ---- end stream -------------------------------------------------------------------------
 
 // ---- pubsub -----------------------------------------------------------------------------

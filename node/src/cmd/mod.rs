@@ -24,6 +24,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod stream;
+pub mod stream_cg;
 pub mod string;
 pub mod zset;
 
@@ -309,6 +310,20 @@ pub fn handler(id: CommandId) -> Handler {
         C::Xinfo => stream::xinfo,
         C::XinfoStream => stream::xinfo_stream,
         C::XinfoHelp => stream::xinfo_help,
+        C::XinfoGroups => stream_cg::xinfo_groups,
+        C::XinfoConsumers => stream_cg::xinfo_consumers,
+        C::Xgroup => stream_cg::xgroup,
+        C::XgroupCreate => stream_cg::xgroup_create,
+        C::XgroupSetid => stream_cg::xgroup_setid,
+        C::XgroupDestroy => stream_cg::xgroup_destroy,
+        C::XgroupCreateconsumer => stream_cg::xgroup_createconsumer,
+        C::XgroupDelconsumer => stream_cg::xgroup_delconsumer,
+        C::XgroupHelp => stream_cg::xgroup_help,
+        C::Xreadgroup => stream_cg::xreadgroup,
+        C::Xack => stream_cg::xack,
+        C::Xpending => stream_cg::xpending,
+        C::Xclaim => stream_cg::xclaim,
+        C::Xautoclaim => stream_cg::xautoclaim,
         // end stream
 
         // pubsub

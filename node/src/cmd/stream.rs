@@ -23,17 +23,20 @@ use crate::exec::{Ctx, blocking};
 /// Keyspace event class for stream commands (`t`).
 pub const EVENT_STREAM: u8 = b't';
 
-const INVALID_ID: ReplyError =
+pub(super) const INVALID_ID: ReplyError =
     ReplyError::other("ERR Invalid stream ID specified as stream command argument");
 
-fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Stream>, ReplyError> {
+pub(super) fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c Stream>, ReplyError> {
     super::read_as(ctx, key, |v| match v {
         Value::Stream(s) => Some(&**s),
         _ => None,
     })
 }
 
-fn write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Stream>, ReplyError> {
+pub(super) fn write<'c>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+) -> Result<Option<&'c mut Stream>, ReplyError> {
     super::write_as(ctx, key, |v| match v {
         Value::Stream(s) => Some(&mut **s),
         _ => None,
@@ -83,14 +86,14 @@ fn node_limits(ctx: &Ctx<'_>) -> NodeLimits {
 }
 
 /// A parsed ID argument: the ID, and whether its sequence was given (false for `<ms>-*`).
-struct ParsedId {
-    id: StreamId,
+pub(super) struct ParsedId {
+    pub(super) id: StreamId,
     seq_given: bool,
 }
 
 /// Redis `streamGenericParseIDOrReply`: `-`, `+` (unless `strict`), `<ms>`,
 /// `<ms>-<seq>`, and `<ms>-*` when `allow_auto_seq`.
-fn parse_id_full(
+pub(super) fn parse_id_full(
     arg: &[u8],
     missing_seq: u64,
     strict: bool,
@@ -125,12 +128,15 @@ fn parse_id_full(
 }
 
 /// A strict ID (no `-` / `+`), missing sequence 0.
-fn parse_strict_id(arg: &[u8]) -> Result<StreamId, ReplyError> {
+pub(super) fn parse_strict_id(arg: &[u8]) -> Result<StreamId, ReplyError> {
     Ok(parse_id_full(arg, 0, true, false)?.id)
 }
 
 /// A range bound (Redis `streamParseIntervalIDOrReply`): `(` makes it exclusive.
-fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), ReplyError> {
+pub(super) fn parse_interval_id(
+    arg: &[u8],
+    missing_seq: u64,
+) -> Result<(StreamId, bool), ReplyError> {
     if arg.len() > 1 && arg[0] == b'(' {
         Ok((parse_id_full(&arg[1..], missing_seq, true, false)?.id, true))
     } else {
@@ -138,18 +144,18 @@ fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), R
     }
 }
 
-fn id_frame(id: StreamId) -> Frame {
+pub(super) fn id_frame(id: StreamId) -> Frame {
     Frame::Bulk(Bytes::from(id.to_string()))
 }
 
-fn entry_frame((id, items): Entry) -> Frame {
+pub(super) fn entry_frame((id, items): Entry) -> Frame {
     Frame::Array(vec![
         id_frame(id),
         Frame::Array(items.into_iter().map(Frame::Bulk).collect()),
     ])
 }
 
-fn entries_frame(entries: Vec<Entry>) -> Frame {
+pub(super) fn entries_frame(entries: Vec<Entry>) -> Frame {
     Frame::Array(entries.into_iter().map(entry_frame).collect())
 }
 
@@ -521,18 +527,28 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 }
 
 /// Parsed XREAD arguments.
-struct ReadArgs {
+pub(super) struct ReadArgs {
     /// Absolute deadline (ms, 0 = forever) when BLOCK was given.
-    block: Option<i64>,
-    count: usize,
-    streams_arg: usize,
-    nstreams: usize,
+    pub(super) block: Option<i64>,
+    pub(super) count: usize,
+    /// XREADGROUP: group and consumer names.
+    pub(super) group: Option<(Bytes, Bytes)>,
+    pub(super) noack: bool,
+    pub(super) streams_arg: usize,
+    pub(super) nstreams: usize,
 }
 
-fn parse_read(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<ReadArgs, ReplyError> {
+/// Parses XREAD / XREADGROUP options (Redis `xreadCommand`'s loop).
+pub(super) fn parse_read(
+    ctx: &Ctx<'_>,
+    argv: &[Bytes],
+    xreadgroup: bool,
+) -> Result<ReadArgs, ReplyError> {
     let mut r = ReadArgs {
         block: None,
         count: 0,
+        group: None,
+        noack: false,
         streams_arg: 0,
         nstreams: 0,
     };
@@ -563,6 +579,21 @@ fn parse_read(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<ReadArgs, ReplyError> {
             }
             r.nstreams = n / 2;
             break;
+        } else if args::is(o, "group") && more >= 2 {
+            if !xreadgroup {
+                return Err(ReplyError::err(
+                    "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            r.group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
+            i += 2;
+        } else if args::is(o, "noack") {
+            if !xreadgroup {
+                return Err(ReplyError::err(
+                    "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            r.noack = true;
         } else {
             return Err(ReplyError::Syntax);
         }
@@ -570,6 +601,9 @@ fn parse_read(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<ReadArgs, ReplyError> {
     }
     if r.streams_arg == 0 {
         return Err(ReplyError::Syntax);
+    }
+    if xreadgroup && r.group.is_none() {
+        return Err(ReplyError::err("Missing GROUP option for XREADGROUP"));
     }
     Ok(r)
 }
@@ -592,7 +626,7 @@ fn parse_timeout_ms(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, ReplyError> {
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 /// ```
 pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    let r = parse_read(ctx, argv)?;
+    let r = parse_read(ctx, argv, false)?;
     let keys = &argv[r.streams_arg..r.streams_arg + r.nstreams];
     let mut ids = Vec::with_capacity(r.nstreams);
     for (k, arg) in keys.iter().zip(&argv[r.streams_arg + r.nstreams..]) {
@@ -654,7 +688,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
 }
 
 /// XREAD's reply: an array of [key, entries] pairs in RESP2, a map in RESP3.
-fn read_reply(ctx: &Ctx<'_>, streams: Vec<(Frame, Frame)>) -> Frame {
+pub(super) fn read_reply(ctx: &Ctx<'_>, streams: Vec<(Frame, Frame)>) -> Frame {
     if ctx.client.protocol == Protocol::Resp3 {
         Frame::Map(streams)
     } else {
@@ -690,8 +724,13 @@ pub fn xinfo_help(_ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyErr
     ))
 }
 
-fn info_pairs(ctx: &Ctx<'_>, pairs: Vec<(&'static str, Frame)>) -> Frame {
-    if ctx.client.protocol == Protocol::Resp3 {
+pub(super) fn info_pairs(ctx: &Ctx<'_>, pairs: Vec<(&'static str, Frame)>) -> Frame {
+    info_pairs_in(ctx.client.protocol == Protocol::Resp3, pairs)
+}
+
+/// [`info_pairs`] for a known protocol: a map in RESP3, a flat array in RESP2.
+pub(super) fn info_pairs_in(resp3: bool, pairs: Vec<(&'static str, Frame)>) -> Frame {
+    if resp3 {
         Frame::Map(
             pairs
                 .into_iter()
@@ -708,7 +747,7 @@ fn info_pairs(ctx: &Ctx<'_>, pairs: Vec<(&'static str, Frame)>) -> Frame {
     }
 }
 
-fn int_frame(n: u64) -> Frame {
+pub(super) fn int_frame(n: u64) -> Frame {
     Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
@@ -734,6 +773,7 @@ pub fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErr
             }
         }
     }
+    let resp3 = ctx.client.protocol == Protocol::Resp3;
     // Looked up (and counted) above; peek sees the same value without counting again.
     let Some(Value::Stream(s)) = ctx.db().peek(&argv[2]).map(|e| &e.value) else {
         return Err(ReplyError::NoSuchKey);
@@ -755,7 +795,8 @@ pub fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErr
         };
         let entries = s.range(StreamId::MIN, StreamId::MAX, false, limit);
         pairs.push(("entries", entries_frame(entries)));
-        pairs.push(("groups", Frame::Array(Vec::new())));
+        let groups = super::stream_cg::full_groups(resp3, s, limit);
+        pairs.push(("groups", groups));
     } else {
         let edge = |rev| {
             s.range(StreamId::MIN, StreamId::MAX, rev, 1)
@@ -763,9 +804,9 @@ pub fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErr
                 .map_or(Frame::Null, entry_frame)
         };
         let (first, last) = (edge(false), edge(true));
-        pairs.push(("groups", Frame::Integer(0)));
+        pairs.push(("groups", int_frame(s.groups.len() as u64)));
         pairs.push(("first-entry", first));
         pairs.push(("last-entry", last));
     }
-    Ok(info_pairs(ctx, pairs))
+    Ok(info_pairs_in(resp3, pairs))
 }

@@ -31,6 +31,7 @@ use crc::{CRC_64_REDIS, Crc};
 
 use super::Value;
 use super::stream::{NodeLimits, Stream, StreamId};
+use super::stream_cg::{Consumer, Group, Nack};
 use super::zset::{Limits, ZSet};
 
 /// Version written into every payload; payloads with another version are refused.
@@ -206,8 +207,7 @@ fn get_id(r: &mut Reader<'_>) -> Option<StreamId> {
 }
 
 /// `count`, then each entry (ID, item count, field, value, ...); then last ID, first ID,
-/// max deleted ID, entries added, and the number of consumer groups (0 for now: the field
-/// is there so groups can follow without a new version).
+/// max deleted ID, entries added, and the consumer groups (count, then each group).
 fn encode_stream(w: &mut Writer, st: &Stream) {
     let entries = st.entries();
     w.put_varint(entries.len() as u64);
@@ -219,7 +219,59 @@ fn encode_stream(w: &mut Writer, st: &Stream) {
     put_id(w, st.first_id);
     put_id(w, st.max_deleted_id);
     w.put_varint(st.entries_added);
-    w.put_varint(0);
+    w.put_varint(st.groups.len() as u64);
+    for (name, g) in &st.groups {
+        w.put_bytes(name);
+        put_id(w, g.last_id);
+        w.put_varint(g.entries_read.map_or(0, |n| n.saturating_add(1)));
+        w.put_varint(g.consumers.len() as u64);
+        for (cname, c) in &g.consumers {
+            w.put_bytes(cname);
+            w.put_varint(c.seen_time_ms as u64);
+        }
+        w.put_varint(g.pel.len() as u64);
+        for (id, n) in &g.pel {
+            put_id(w, *id);
+            w.put_varint(n.delivery_time_ms as u64);
+            w.put_varint(n.delivery_count);
+            w.put_bytes(&n.consumer);
+        }
+    }
+}
+
+/// A consumer group: name, last ID, entries read (+1, 0 = unknown), consumers (name, seen
+/// time), then the PEL (ID, delivery time, delivery count, owner). Refuses an owner that is
+/// not a consumer of the group.
+fn decode_group(r: &mut Reader<'_>) -> Option<(Bytes, Group)> {
+    let name = r.bytes()?;
+    let mut g = Group::new(get_id(r)?, r.varint()?.checked_sub(1));
+    for _ in 0..r.count()? {
+        let cname = r.bytes()?;
+        let seen = r.varint()? as i64;
+        let c = Consumer {
+            seen_time_ms: seen,
+            ..Consumer::default()
+        };
+        if g.consumers.insert(cname, c).is_some() {
+            return None;
+        }
+    }
+    for _ in 0..r.count()? {
+        let id = get_id(r)?;
+        let delivery_time_ms = r.varint()? as i64;
+        let delivery_count = r.varint()?;
+        let consumer = r.bytes()?;
+        g.consumers.get_mut(&consumer)?.pel.insert(id);
+        let nack = Nack {
+            delivery_time_ms,
+            delivery_count,
+            consumer,
+        };
+        if g.pel.insert(id, nack).is_some() {
+            return None;
+        }
+    }
+    Some((name, g))
 }
 
 /// Refuses entries out of order, odd item counts, entries without fields, and an entry
@@ -249,8 +301,11 @@ fn decode_stream(r: &mut Reader<'_>) -> Option<Value> {
     st.first_id = get_id(r)?;
     st.max_deleted_id = get_id(r)?;
     st.entries_added = r.varint()?;
-    if r.varint()? != 0 {
-        return None;
+    for _ in 0..r.count()? {
+        let (name, g) = decode_group(r)?;
+        if st.groups.insert(name, g).is_some() {
+            return None;
+        }
     }
     Some(Value::Stream(Box::new(st)))
 }
@@ -422,11 +477,28 @@ mod tests {
         st.delete(StreamId::new(7, 1));
         st.entries_added = 1000;
         st.last_id = StreamId::new(900, 0);
+        let mut g = Group::new(StreamId::new(5, 2), Some(7));
+        let c = Bytes::from("alice");
+        g.consumers.insert(c.clone(), Consumer::default());
+        g.consumers.insert(Bytes::from("bob"), Consumer::default());
+        g.assign(
+            StreamId::new(3, 0),
+            &c,
+            Nack {
+                delivery_time_ms: 1_700_000_000_000,
+                delivery_count: 3,
+                consumer: c.clone(),
+            },
+        );
+        st.groups.insert(Bytes::from("g"), g);
+        st.groups
+            .insert(Bytes::from("h"), Group::new(StreamId::MIN, None));
         let v = Value::Stream(Box::new(st.clone()));
         let Ok(Value::Stream(back)) = restore(&dump(&v)) else {
             panic!("stream did not round-trip");
         };
         assert_eq!(back.entries(), st.entries());
+        assert_eq!(back.groups, st.groups);
         assert_eq!(
             (
                 back.last_id,

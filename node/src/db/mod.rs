@@ -22,6 +22,7 @@ pub mod listpack;
 pub mod memsize;
 pub mod quicklist;
 pub mod stream;
+pub mod stream_cg;
 pub mod value;
 pub mod zset;
 pub mod zset_listpack;

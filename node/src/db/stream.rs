@@ -149,6 +149,8 @@ pub struct Stream {
     pub max_deleted_id: StreamId,
     /// Entries ever added (XADD, or XSETID ENTRIESADDED).
     pub entries_added: u64,
+    /// Consumer groups by name (Redis keeps them in a radix tree: name order).
+    pub groups: BTreeMap<Bytes, super::stream_cg::Group>,
 }
 
 /// Splits packed strings back into slices.
