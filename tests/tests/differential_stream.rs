@@ -504,11 +504,11 @@ fn xread_block_is_woken_by_xadd() {
         let mut t = DifferN::new(&[], 2);
         t.both(0, &["HELLO", proto]);
         t.check(1, &["XADD", "s", "1-1", "a", "b"]);
-        for (ours, theirs) in [t.clients(0)] {
-            for c in [ours, theirs] {
-                c.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "other", "$", "$"]);
-            }
-        }
+        send_both(
+            &mut t,
+            0,
+            &["XREAD", "BLOCK", "0", "STREAMS", "s", "other", "$", "$"],
+        );
         wait_both_blocked(&mut t, 1);
         // Writes that do not pass the blocked ID leave the client waiting.
         t.check(1, &["XADD", "other", "NOMKSTREAM", "1-1", "a", "b"]);
@@ -518,11 +518,11 @@ fn xread_block_is_woken_by_xadd() {
         t.check(1, &["XADD", "s", "2-1", "c", "d"]);
         read_both(&mut t, 0);
         // COUNT limits what a woken client gets; an entry added in the same MULTI is there.
-        for (ours, theirs) in [t.clients(0)] {
-            for c in [ours, theirs] {
-                c.send(&["XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", "2-1"]);
-            }
-        }
+        send_both(
+            &mut t,
+            0,
+            &["XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", "2-1"],
+        );
         wait_both_blocked(&mut t, 1);
         t.check(1, &["MULTI"]);
         t.check(1, &["XADD", "s", "3-1", "e", "f"]);
@@ -530,11 +530,7 @@ fn xread_block_is_woken_by_xadd() {
         t.check(1, &["EXEC"]);
         read_both(&mut t, 0);
         // XSETID past the blocked ID does not wake the client; the next XADD does.
-        for (ours, theirs) in [t.clients(0)] {
-            for c in [ours, theirs] {
-                c.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
-            }
-        }
+        send_both(&mut t, 0, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
         wait_both_blocked(&mut t, 1);
         t.check(1, &["XSETID", "s", "100-0"]);
         t.check(1, &["SET", "marker", "2"]);
@@ -544,12 +540,8 @@ fn xread_block_is_woken_by_xadd() {
         // A timeout answers a null array.
         t.check(0, &["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]);
         // Pipelined commands after a blocked XREAD run once it is served.
-        for (ours, theirs) in [t.clients(0)] {
-            for c in [ours, theirs] {
-                c.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
-                c.send(&["PING"]);
-            }
-        }
+        send_both(&mut t, 0, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+        send_both(&mut t, 0, &["PING"]);
         wait_both_blocked(&mut t, 1);
         unblock_xread_client(&mut t);
         read_both(&mut t, 0);
@@ -575,6 +567,14 @@ fn unblock_xread_client(t: &mut DifferN) {
         replies.push(c.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]));
     }
     assert_eq!(replies[0], replies[1], "CLIENT UNBLOCK replies differ");
+}
+
+/// Sends `args` from client `i` on both servers without reading the reply (a command that
+/// blocks, or one queued behind it).
+fn send_both<S: AsRef<[u8]>>(t: &mut DifferN, i: usize, args: &[S]) {
+    let (ours, theirs) = t.clients(i);
+    ours.send(args);
+    theirs.send(args);
 }
 
 fn wait_both_blocked(t: &mut DifferN, n: usize) {
@@ -1166,61 +1166,37 @@ fn group_lag_matches_redis() {
     }
 }
 
+/// `XREADGROUP GROUP g <consumer> BLOCK <ms> STREAMS s >`.
+fn blocking_group_read(consumer: &str, ms: &str) -> Vec<String> {
+    [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        consumer,
+        "BLOCK",
+        ms,
+        "STREAMS",
+        "s",
+        ">",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 #[test]
 fn xreadgroup_block_is_woken_by_xadd() {
     let mut t = DifferN::new(&[], 2);
     t.check(1, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-    for (ours, theirs) in [t.clients(0)] {
-        for c in [ours, theirs] {
-            c.send(&[
-                "XREADGROUP",
-                "GROUP",
-                "g",
-                "c",
-                "BLOCK",
-                "0",
-                "STREAMS",
-                "s",
-                ">",
-            ]);
-        }
-    }
+    send_both(&mut t, 0, &blocking_group_read("c", "0"));
     wait_both_blocked(&mut t, 1);
     t.check(1, &["XADD", "s", "1-1", "a", "b"]);
     read_both(&mut t, 0);
     t.check(1, &["XPENDING", "s", "g"]);
     // A timeout answers a null array and creates no consumer.
-    t.check(
-        0,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "late",
-            "BLOCK",
-            "30",
-            "STREAMS",
-            "s",
-            ">",
-        ],
-    );
+    t.check(0, &blocking_group_read("late", "30"));
     t.check(1, &["XINFO", "GROUPS", "s"]);
     // Destroying the group answers a blocked reader with NOGROUP.
-    for (ours, theirs) in [t.clients(0)] {
-        for c in [ours, theirs] {
-            c.send(&[
-                "XREADGROUP",
-                "GROUP",
-                "g",
-                "c",
-                "BLOCK",
-                "0",
-                "STREAMS",
-                "s",
-                ">",
-            ]);
-        }
-    }
+    send_both(&mut t, 0, &blocking_group_read("c", "0"));
     wait_both_blocked(&mut t, 1);
     t.check(1, &["XGROUP", "DESTROY", "s", "g"]);
     read_both(&mut t, 0);
