@@ -542,7 +542,14 @@ impl Stream {
                     + n.items.capacity() * std::mem::size_of::<Item>()
                     + n.items.iter().map(|it| it.data.len()).sum::<usize>()
             })
-            .sum()
+            .sum::<usize>()
+            + self
+                .groups
+                .iter()
+                .map(|(name, g)| {
+                    name.len() + std::mem::size_of::<super::stream_cg::Group>() + g.heap_bytes()
+                })
+                .sum::<usize>()
     }
 
     /// The master ID of every node, ascending (tests and debugging).

@@ -87,6 +87,24 @@ impl Group {
         entry
     }
 
+    /// Heap bytes (MEMORY USAGE): PEL entries, consumers and their PELs, as B-tree slots.
+    pub fn heap_bytes(&self) -> usize {
+        // A B-tree slot: the key and value plus about a word of node overhead.
+        let slot = |kv: usize| kv + std::mem::size_of::<usize>();
+        let pel =
+            self.pel.len() * slot(std::mem::size_of::<StreamId>() + std::mem::size_of::<Nack>());
+        let consumers: usize = self
+            .consumers
+            .iter()
+            .map(|(name, c)| {
+                slot(std::mem::size_of::<Bytes>() + std::mem::size_of::<Consumer>())
+                    + name.len()
+                    + c.pel.len() * slot(std::mem::size_of::<StreamId>())
+            })
+            .sum();
+        pel + consumers
+    }
+
     /// Deletes `name` and its pending entries; returns how many it had (None if missing).
     pub fn delete_consumer(&mut self, name: &[u8]) -> Option<usize> {
         let c = self.consumers.remove(name)?;
