@@ -106,25 +106,91 @@ impl std::fmt::Display for StreamId {
     }
 }
 
-/// One entry inside a node.
-#[derive(Debug, Clone, PartialEq)]
-struct Item {
+/// Item flag: the entry was deleted (a tombstone, as Redis's `STREAM_ITEM_FLAG_DELETED`).
+const FLAG_DELETED: u8 = 1;
+/// Item flag: the field names are the node's master fields; only values are packed.
+const FLAG_SAME_FIELDS: u8 = 2;
+
+/// One entry inside a node, decoded from the node's buffer.
+#[derive(Debug, Clone, Copy)]
+struct Item<'a> {
+    /// Byte offset of its flags byte in the node's buffer.
+    off: usize,
     id: StreamId,
-    deleted: bool,
-    /// True when the field names are the node's master fields and only values are packed.
-    same_fields: bool,
-    /// Packed strings: values only (`same_fields`), else field, value, field, value...
-    data: Box<[u8]>,
+    flags: u8,
+    /// Packed strings: values only (`FLAG_SAME_FIELDS`), else field, value, field, value...
+    data: &'a [u8],
 }
 
-/// A node: a run of consecutive entries (Redis: one listpack).
+impl Item<'_> {
+    fn deleted(&self) -> bool {
+        self.flags & FLAG_DELETED != 0
+    }
+}
+
+/// A node: a run of consecutive entries in one buffer (Redis: one listpack). Each item is
+/// `[flags: u8] [ms - master ms: varint] [seq: varint] [data length: varint] [data]`, so
+/// an entry of one short field costs a few bytes beyond its value, as in a listpack.
 #[derive(Debug, Clone, PartialEq)]
 struct Node {
+    master_id: StreamId,
     master_fields: Box<[Bytes]>,
-    items: Vec<Item>,
+    buf: Vec<u8>,
+    /// Items in `buf`, deleted ones included.
+    count: usize,
     live: usize,
+    /// ID of the last item in `buf` (deleted or not).
+    last_id: StreamId,
     /// The entries' part of the emulated listpack size (without the header and master entry).
     items_lp_bytes: usize,
+}
+
+fn read_varint(buf: &[u8], pos: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = buf[*pos];
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            return v;
+        }
+    }
+}
+
+fn write_varint_u64(out: &mut Vec<u8>, v: u64) {
+    write_varint(out, usize::try_from(v).expect("invariant: 64-bit usize"));
+}
+
+/// Iterator over a node's items in ID order.
+struct Items<'a> {
+    node: &'a Node,
+    pos: usize,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Item<'a>;
+    fn next(&mut self) -> Option<Item<'a>> {
+        let buf = &self.node.buf;
+        if self.pos >= buf.len() {
+            return None;
+        }
+        let off = self.pos;
+        let flags = buf[off];
+        let mut pos = off + 1;
+        let ms = self.node.master_id.ms + read_varint(buf, &mut pos);
+        let seq = read_varint(buf, &mut pos);
+        let len = usize::try_from(read_varint(buf, &mut pos)).expect("invariant: 64-bit usize");
+        let data = &buf[pos..pos + len];
+        self.pos = pos + len;
+        Some(Item {
+            off,
+            id: StreamId::new(ms, seq),
+            flags,
+            data,
+        })
+    }
 }
 
 /// How a trim decides what to remove.
@@ -227,7 +293,7 @@ fn lp_u64_bytes(v: u64) -> usize {
 impl Node {
     /// Emulated listpack bytes: header and end byte, master entry, entries.
     fn lp_bytes(&self) -> usize {
-        let deleted = self.items.len() - self.live;
+        let deleted = self.count - self.live;
         7 + lp_u64_bytes(self.live as u64)
             + lp_u64_bytes(deleted as u64)
             + lp_u64_bytes(self.master_fields.len() as u64)
@@ -241,17 +307,16 @@ impl Node {
     }
 
     fn master_id(&self) -> StreamId {
-        self.items[0].id
+        self.master_id
     }
 
-    /// Index of the first item with id >= `id`.
-    fn lower_bound(&self, id: StreamId) -> usize {
-        self.items.partition_point(|it| it.id < id)
+    fn items(&self) -> Items<'_> {
+        Items { node: self, pos: 0 }
     }
 
-    fn fields_values(&self, it: &Item) -> Vec<Bytes> {
-        let parts = unpack(&it.data);
-        if it.same_fields {
+    fn fields_values(&self, it: &Item<'_>) -> Vec<Bytes> {
+        let parts = unpack(it.data);
+        if it.flags & FLAG_SAME_FIELDS != 0 {
             self.master_fields
                 .iter()
                 .zip(parts)
@@ -298,15 +363,18 @@ impl Stream {
         };
         let reuse = self.nodes.last_key_value().is_some_and(|(_, n)| {
             n.lp_bytes() + total_len < max_bytes
-                && (limits.max_entries == 0 || n.items.len() < limits.max_entries)
+                && (limits.max_entries == 0 || n.count < limits.max_entries)
         });
         if !reuse {
             let master_fields: Box<[Bytes]> = pairs.iter().step_by(2).cloned().collect();
             self.nodes.insert(
                 id,
                 Node {
+                    master_id: id,
                     master_fields,
-                    items: Vec::new(),
+                    buf: Vec::new(),
+                    count: 0,
+                    last_id: id,
                     live: 0,
                     items_lp_bytes: 0,
                 },
@@ -317,7 +385,7 @@ impl Stream {
             .last_entry()
             .expect("invariant: a node exists")
             .into_mut();
-        let master_id = node.items.first().map_or(id, |it| it.id);
+        let master_id = node.master_id;
         let numfields = pairs.len() / 2;
         let same_fields = node.master_fields.len() == numfields
             && node
@@ -345,12 +413,16 @@ impl Stream {
             }
             lp += lp_u64_bytes(2 * numfields as u64 + 4);
         }
-        node.items.push(Item {
-            id,
-            deleted: false,
-            same_fields,
-            data: data.into_boxed_slice(),
-        });
+        let mut head = vec![if same_fields { FLAG_SAME_FIELDS } else { 0 }];
+        write_varint_u64(&mut head, id.ms - master_id.ms);
+        write_varint_u64(&mut head, id.seq);
+        write_varint(&mut head, data.len());
+        // Exact size, as a listpack grows: memory over the copy an append costs.
+        node.buf.reserve_exact(head.len() + data.len());
+        node.buf.extend_from_slice(&head);
+        node.buf.extend_from_slice(&data);
+        node.count += 1;
+        node.last_id = id;
         node.live += 1;
         node.items_lp_bytes += lp;
         if self.len == 0 {
@@ -372,11 +444,15 @@ impl Stream {
             return false;
         };
         let node = self.nodes.get_mut(&key).expect("invariant: key from map");
-        let i = node.lower_bound(id);
-        match node.items.get_mut(i) {
-            Some(it) if it.id == id && !it.deleted => it.deleted = true,
-            _ => return false,
-        }
+        let Some(off) = node
+            .items()
+            .find(|it| it.id >= id)
+            .filter(|it| it.id == id && !it.deleted())
+            .map(|it| it.off)
+        else {
+            return false;
+        };
+        node.buf[off] |= FLAG_DELETED;
         node.live -= 1;
         if node.live == 0 {
             self.nodes.remove(&key);
@@ -400,7 +476,7 @@ impl Stream {
         self.nodes
             .values()
             .next()
-            .and_then(|n| n.items.iter().find(|it| !it.deleted))
+            .and_then(|n| n.items().find(|it| !it.deleted()))
             .map(|it| it.id)
     }
 
@@ -409,7 +485,7 @@ impl Stream {
         self.nodes
             .values()
             .next_back()
-            .and_then(|n| n.items.iter().rev().find(|it| !it.deleted))
+            .and_then(|n| n.items().filter(|it| !it.deleted()).last())
             .map(|it| it.id)
     }
 
@@ -429,12 +505,12 @@ impl Stream {
         let first_key = self.node_key_for(start).unwrap_or(start);
         if rev {
             for node in self.nodes.range(first_key..=end).rev().map(|(_, n)| n) {
-                let hi = node.items.partition_point(|it| it.id <= end);
-                for it in node.items[..hi].iter().rev() {
+                let items: Vec<Item<'_>> = node.items().take_while(|it| it.id <= end).collect();
+                for it in items.iter().rev() {
                     if it.id < start {
                         return out;
                     }
-                    if !it.deleted {
+                    if !it.deleted() {
                         out.push((it.id, node.fields_values(it)));
                         if out.len() == count {
                             return out;
@@ -444,12 +520,12 @@ impl Stream {
             }
         } else {
             for node in self.nodes.range(first_key..=end).map(|(_, n)| n) {
-                for it in &node.items[node.lower_bound(start)..] {
+                for it in node.items().skip_while(|it| it.id < start) {
                     if it.id > end {
                         return out;
                     }
-                    if !it.deleted {
-                        out.push((it.id, node.fields_values(it)));
+                    if !it.deleted() {
+                        out.push((it.id, node.fields_values(&it)));
                         if out.len() == count {
                             return out;
                         }
@@ -483,7 +559,7 @@ impl Stream {
             let live = node.live as u64;
             let whole = match how {
                 Trim::MaxLen(max) => self.len - live >= max,
-                Trim::MinId(min) => node.items.last().is_some_and(|it| it.id < min),
+                Trim::MinId(min) => node.last_id < min,
             };
             if whole {
                 if limit != 0 && removed + live > limit {
@@ -498,21 +574,28 @@ impl Stream {
                 break;
             }
             let node = entry.get_mut();
-            for it in &mut node.items {
+            let mut tombstones = Vec::new();
+            let mut len = self.len;
+            for it in node.items() {
                 let stop = match how {
-                    Trim::MaxLen(max) => self.len <= max,
+                    Trim::MaxLen(max) => len <= max,
                     Trim::MinId(min) => it.id >= min,
                 };
                 if stop {
                     break;
                 }
-                if !it.deleted {
-                    it.deleted = true;
-                    node.live -= 1;
-                    self.len -= 1;
-                    removed += 1;
+                if !it.deleted() {
+                    tombstones.push(it.off);
+                    len -= 1;
                 }
             }
+            for off in &tombstones {
+                node.buf[*off] |= FLAG_DELETED;
+            }
+            let n = tombstones.len();
+            node.live -= n;
+            self.len -= n as u64;
+            removed += n as u64;
             break;
         }
         self.refresh_first_id();
@@ -539,8 +622,7 @@ impl Stream {
                 per_node
                     + n.master_fields.iter().map(Bytes::len).sum::<usize>()
                     + n.master_fields.len() * std::mem::size_of::<Bytes>()
-                    + n.items.capacity() * std::mem::size_of::<Item>()
-                    + n.items.iter().map(|it| it.data.len()).sum::<usize>()
+                    + n.buf.capacity()
             })
             .sum::<usize>()
             + self
