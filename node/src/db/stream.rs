@@ -3,13 +3,16 @@
 //! Entries live in *nodes* keyed by their first ("master") ID in a `BTreeMap`, as Redis keeps
 //! listpacks in a radix tree keyed by master ID. A node holds up to `stream-node-max-entries`
 //! entries (deleted ones included) and closes once its emulated listpack size would reach
-//! `stream-node-max-bytes` ([`NodeLimits`]), exactly where Redis starts a new listpack. That matters for behaviour, not just
-//! memory: approximate trimming (`MAXLEN ~`, `MINID ~`) removes whole nodes only, and
-//! `XINFO STREAM` reports the node count, so both must match Redis's layout.
+//! `stream-node-max-bytes` ([`NodeLimits`]), exactly where Redis starts a new listpack.
+//! That matters for behaviour, not just memory: approximate trimming (`MAXLEN ~`, `MINID ~`)
+//! removes whole nodes only, and `XINFO STREAM` reports the node count, so both must match
+//! Redis's layout.
 //!
-//! Each entry's fields and values are packed into one buffer; when its field names equal
-//! the node's master fields (the first entry's), only the values are stored, which is the
-//! compression Redis's `SAMEFIELDS` flag gives.
+//! A node's entries are packed into one buffer (flags, ID deltas, packed strings), walked
+//! linearly as Redis walks a listpack; when an entry's field names equal the node's master
+//! fields (the first entry's), only its values are stored, which is the compression Redis's
+//! `SAMEFIELDS` flag gives. Deleting an entry sets its flag (a tombstone) until the whole
+//! node goes.
 //!
 //! Invariants: nodes are non-empty in live entries; every ID in a node is >= its key and <
 //! the next node's key; `len` counts live entries; `last_id` >= every ID ever added;
