@@ -1498,3 +1498,66 @@ proptest! {
         }
     }
 }
+
+/// Generic key commands carry streams whole (entries, counters, groups).
+#[test]
+fn generic_key_commands_carry_streams() {
+    let mut d = Differ::new(&[]);
+    fill(&mut d, "s", 1, 8);
+    d.check(&["XGROUP", "CREATE", "s", "g", "0"]);
+    d.check(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "a",
+        "COUNT",
+        "2",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    for cmd in [
+        &["COPY", "s", "c"][..],
+        &["RENAME", "c", "r"],
+        &["XINFO", "GROUPS", "r"],
+        &["XPENDING", "r", "g"],
+        &["XRANGE", "r", "-", "+"],
+        &["MOVE", "r", "1"],
+        &["EXISTS", "r"],
+        &["TYPE", "s"],
+        &["EXPIRE", "s", "100"],
+        &["TTL", "s"],
+        &["DEL", "s"],
+        &["XLEN", "s"],
+    ] {
+        check_masked(&mut d, cmd);
+    }
+}
+
+/// XREAD / XREADGROUP keys come from their STREAMS keyword: cluster mode refuses keys of
+/// different slots, as Redis does.
+#[test]
+fn crossslot_in_cluster_mode() {
+    let mut d = Differ::new(&["--cluster-enabled", "yes"]);
+    d.check(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+    for cmd in [
+        &["XREAD", "STREAMS", "a", "b", "0", "0"][..],
+        &["XREAD", "COUNT", "1", "STREAMS", "{t}a", "{t}b", "0", "0"],
+        &["XADD", "{t}a", "1-1", "f", "v"],
+        &["XGROUP", "CREATE", "{t}a", "g", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "STREAMS",
+            "a",
+            "b",
+            ">",
+            ">",
+        ],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "{t}a", ">"],
+    ] {
+        d.check(cmd);
+    }
+}
