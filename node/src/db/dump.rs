@@ -30,7 +30,7 @@ use bytes::Bytes;
 use crc::{CRC_64_REDIS, Crc};
 
 use super::Value;
-use super::stream::{NodeLimits, Stream, StreamId};
+use super::stream::{Stream, StreamId};
 use super::stream_cg::{Consumer, Group, Nack};
 use super::zset::{Limits, ZSet};
 
@@ -48,8 +48,12 @@ pub const TYPE_ZSET: u8 = 3;
 /// Type tag of a hash (Redis's RDB number for hashes).
 pub const TYPE_HASH: u8 = 4;
 
-/// Type tag of a stream (Redis 7.0's RDB number for streams, `RDB_TYPE_STREAM_LISTPACKS_2`).
-pub const TYPE_STREAM: u8 = 19;
+/// Retired type tag (never reuse it): streams as their live entries only, written by the
+/// first stream build for less than an hour and never read since.
+pub const TYPE_STREAM_RETIRED: u8 = 19;
+/// Type tag of a stream with its node layout and tombstones, so a restored stream trims and
+/// reports its nodes as the original did (what Redis's RDB keeps by saving listpacks).
+pub const TYPE_STREAM_NODES: u8 = 21;
 
 /// Bytes after the body: version (2) and checksum (8).
 const TRAILER_LEN: usize = 10;
@@ -101,8 +105,8 @@ pub fn dump(value: &Value) -> Bytes {
             encode_items(&mut w, h.len() * 2, h.iter().flat_map(|(f, v)| [f, v]));
         }
         Value::Stream(st) => {
-            w.put_u8(TYPE_STREAM);
-            encode_stream(&mut w, st);
+            w.put_u8(TYPE_STREAM_NODES);
+            encode_stream_nodes(&mut w, st);
         }
     }
     w.finish()
@@ -118,7 +122,7 @@ pub fn restore(payload: &[u8]) -> Result<Value, RestoreError> {
         Some(TYPE_LIST) => decode_list(&mut r),
         Some(TYPE_SET) => decode_set(&mut r),
         Some(TYPE_HASH) => decode_hash(&mut r),
-        Some(TYPE_STREAM) => decode_stream(&mut r),
+        Some(TYPE_STREAM_NODES) => decode_stream_nodes(&mut r),
         _ => None,
     };
     match value {
@@ -206,15 +210,60 @@ fn get_id(r: &mut Reader<'_>) -> Option<StreamId> {
     Some(StreamId::new(r.varint()?, r.varint()?))
 }
 
-/// `count`, then each entry (ID, item count, field, value, ...); then last ID, first ID,
-/// max deleted ID, entries added, and the consumer groups (count, then each group).
-fn encode_stream(w: &mut Writer, st: &Stream) {
-    let entries = st.entries();
-    w.put_varint(entries.len() as u64);
-    for (id, items) in &entries {
-        put_id(w, *id);
-        encode_items(w, items.len(), items.iter().map(|b| &b[..]));
+/// Node count, then each node: item count, each item (tombstone flag, ID, item count,
+/// field, value, ...); then the counters and groups ([`encode_stream_tail`]).
+fn encode_stream_nodes(w: &mut Writer, st: &Stream) {
+    let nodes = st.node_items();
+    w.put_varint(nodes.len() as u64);
+    for node in &nodes {
+        w.put_varint(node.len() as u64);
+        for (id, deleted, items) in node {
+            w.put_u8(u8::from(*deleted));
+            put_id(w, *id);
+            encode_items(w, items.len(), items.iter().map(|b| &b[..]));
+        }
     }
+    encode_stream_tail(w, st);
+}
+
+/// Refuses what Redis could not have saved: items out of order, empty or odd field lists,
+/// empty nodes or nodes of tombstones only, bad flags, an item above the last ID.
+fn decode_stream_nodes(r: &mut Reader<'_>) -> Option<Value> {
+    let mut st = Stream::new();
+    let mut prev: Option<StreamId> = None;
+    for _ in 0..r.count()? {
+        let n = r.count()?;
+        if n == 0 {
+            return None;
+        }
+        for i in 0..n {
+            let deleted = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
+            let id = get_id(r)?;
+            if prev.is_some_and(|p| id <= p) {
+                return None;
+            }
+            prev = Some(id);
+            let k = r.count()?;
+            if k == 0 || k % 2 != 0 {
+                return None;
+            }
+            let items = (0..k).map(|_| r.bytes()).collect::<Option<Vec<_>>>()?;
+            st.restore_item(id, &items, i == 0, deleted);
+        }
+    }
+    if !st.nodes_have_live_entries() {
+        return None;
+    }
+    decode_stream_tail(r, st, prev)
+}
+
+/// Last ID, first ID, max deleted ID, entries added, and the consumer groups (count, then
+/// each group).
+fn encode_stream_tail(w: &mut Writer, st: &Stream) {
     put_id(w, st.last_id);
     put_id(w, st.first_id);
     put_id(w, st.max_deleted_id);
@@ -274,25 +323,8 @@ fn decode_group(r: &mut Reader<'_>) -> Option<(Bytes, Group)> {
     Some((name, g))
 }
 
-/// Refuses entries out of order, odd item counts, entries without fields, and an entry
-/// above the last ID.
-fn decode_stream(r: &mut Reader<'_>) -> Option<Value> {
-    let n = r.count()?;
-    let mut st = Stream::new();
-    let mut prev: Option<StreamId> = None;
-    for _ in 0..n {
-        let id = get_id(r)?;
-        if prev.is_some_and(|p| id <= p) {
-            return None;
-        }
-        prev = Some(id);
-        let k = r.count()?;
-        if k == 0 || k % 2 != 0 {
-            return None;
-        }
-        let items = (0..k).map(|_| r.bytes()).collect::<Option<Vec<_>>>()?;
-        st.append(id, &items, NodeLimits::default());
-    }
+/// The part after the items; `prev` is the last item's ID.
+fn decode_stream_tail(r: &mut Reader<'_>, mut st: Stream, prev: Option<StreamId>) -> Option<Value> {
     let last_id = get_id(r)?;
     if prev.is_some_and(|p| p > last_id) {
         return None;
@@ -471,10 +503,11 @@ mod tests {
             st.append(
                 StreamId::new(i, i % 3),
                 &[Bytes::from("f"), Bytes::from(format!("v{i}"))],
-                NodeLimits::default(),
+                super::super::stream::NodeLimits::default(),
             );
         }
         st.delete(StreamId::new(7, 1));
+        st.delete(StreamId::new(120, 0));
         st.entries_added = 1000;
         st.last_id = StreamId::new(900, 0);
         let mut g = Group::new(StreamId::new(5, 2), Some(7));
@@ -499,6 +532,9 @@ mod tests {
         };
         assert_eq!(back.entries(), st.entries());
         assert_eq!(back.groups, st.groups);
+        assert_eq!(back.node_keys(), st.node_keys());
+        assert_eq!(back.node_items(), st.node_items());
+        assert_eq!(back.len(), st.len());
         assert_eq!(
             (
                 back.last_id,

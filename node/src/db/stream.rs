@@ -368,7 +368,13 @@ impl Stream {
             n.lp_bytes() + total_len < max_bytes
                 && (limits.max_entries == 0 || n.count < limits.max_entries)
         });
-        if !reuse {
+        self.append_in(id, pairs, reuse);
+    }
+
+    /// Appends to the last node when `reuse`, else to a new node (RESTORE rebuilding a
+    /// stream node by node).
+    fn append_in(&mut self, id: StreamId, pairs: &[Bytes], reuse: bool) {
+        if !reuse || self.nodes.is_empty() {
             let master_fields: Box<[Bytes]> = pairs.iter().step_by(2).cloned().collect();
             self.nodes.insert(
                 id,
@@ -433,6 +439,46 @@ impl Stream {
         }
         self.len += 1;
         self.last_id = id;
+    }
+
+    /// Restores one item as DUMP saw it: `first_in_node` starts a new node, `deleted` keeps
+    /// it as a tombstone. The caller restores the counters afterwards.
+    pub fn restore_item(
+        &mut self,
+        id: StreamId,
+        pairs: &[Bytes],
+        first_in_node: bool,
+        deleted: bool,
+    ) {
+        self.append_in(id, pairs, !first_in_node);
+        if deleted {
+            let node = self
+                .nodes
+                .last_entry()
+                .expect("invariant: just appended")
+                .into_mut();
+            let off = node.items().last().expect("invariant: just appended").off;
+            node.buf[off] |= FLAG_DELETED;
+            node.live -= 1;
+            self.len -= 1;
+        }
+    }
+
+    /// Every node's items (ID, tombstone flag, field, value, ...), for DUMP.
+    pub fn node_items(&self) -> Vec<Vec<(StreamId, bool, Vec<Bytes>)>> {
+        self.nodes
+            .values()
+            .map(|n| {
+                n.items()
+                    .map(|it| (it.id, it.deleted(), n.fields_values(&it)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// True when every node holds a live entry (a restored layout must).
+    pub fn nodes_have_live_entries(&self) -> bool {
+        self.nodes.values().all(|n| n.live > 0)
     }
 
     /// The node holding `id` if any: the last node whose key is <= `id`.
