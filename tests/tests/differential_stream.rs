@@ -1566,3 +1566,50 @@ fn crossslot_in_cluster_mode() {
         d.check(cmd);
     }
 }
+
+/// Keyspace hits and misses count stream lookups as Redis's read lookups do (XREAD and
+/// XREADGROUP look each key up twice; writes count nothing).
+#[test]
+fn keyspace_hits_and_misses_match_redis() {
+    let mut t = DifferN::new(&[], 2);
+    t.check(1, &["XADD", "s", "1-1", "a", "b"]);
+    t.check(1, &["XGROUP", "CREATE", "s", "g", "0"]);
+    t.check(1, &["CONFIG", "RESETSTAT"]);
+    for cmd in [
+        &["XADD", "s", "2-1", "a", "b"][..],
+        &["XLEN", "s"],
+        &["XLEN", "nokey"],
+        &["XRANGE", "s", "-", "+"],
+        &["XREVRANGE", "nokey", "+", "-"],
+        &["XREAD", "STREAMS", "s", "nokey", "0", "0"],
+        &["XREAD", "STREAMS", "s", "$"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"],
+        &["XPENDING", "s", "g"],
+        &["XACK", "s", "g", "1-1"],
+        &["XCLAIM", "s", "g", "d", "0", "2-1"],
+        &["XAUTOCLAIM", "s", "g", "d", "0", "0"],
+        &["XINFO", "STREAM", "s"],
+        &["XINFO", "GROUPS", "s"],
+        &["XDEL", "s", "1-1"],
+        &["XTRIM", "s", "MAXLEN", "5"],
+        &["XSETID", "s", "9-9"],
+    ] {
+        t.check(1, cmd);
+    }
+    // Idle times differ by a millisecond or so: only the lookup counts matter here.
+    t.both(1, &["XINFO", "CONSUMERS", "s", "g"]);
+    // A client woken from XREAD BLOCK is served without counting.
+    send_both(&mut t, 0, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+    wait_both_blocked(&mut t, 1);
+    t.check(1, &["XADD", "s", "10-1", "a", "b"]);
+    read_both(&mut t, 0);
+    let (ours, theirs) = t.clients(1);
+    for field in ["keyspace_hits", "keyspace_misses"] {
+        assert_eq!(
+            info_field(ours, "stats", field),
+            info_field(theirs, "stats", field),
+            "{field}"
+        );
+    }
+}

@@ -33,6 +33,24 @@ pub(super) fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c St
     })
 }
 
+/// The stream at `key` for XREAD / XREADGROUP: counted in the keyspace hits and misses as
+/// Redis's `lookupKeyRead`, except when the executor re-runs a blocked command (Redis serves
+/// those from a lookup that counts nothing).
+pub(super) fn read_for_xread<'c>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+) -> Result<Option<&'c Stream>, ReplyError> {
+    if ctx.client.bstate.ready_key.is_none() {
+        return read(ctx, key);
+    }
+    let now = ctx.now_ms;
+    match ctx.db().get(key, now).map(|e| &e.value) {
+        Some(Value::Stream(s)) => Ok(Some(&**s)),
+        Some(_) => Err(ReplyError::WrongType),
+        None => Ok(None),
+    }
+}
+
 pub(super) fn write<'c>(
     ctx: &'c mut Ctx<'_>,
     key: &[u8],
@@ -630,12 +648,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let keys = &argv[r.streams_arg..r.streams_arg + r.nstreams];
     let mut ids = Vec::with_capacity(r.nstreams);
     for (k, arg) in keys.iter().zip(&argv[r.streams_arg + r.nstreams..]) {
-        let now = ctx.now_ms;
-        let last = match ctx.db().get(k, now).map(|e| &e.value) {
-            Some(Value::Stream(s)) => Some(s.last_id),
-            Some(_) => return Err(ReplyError::WrongType),
-            None => None,
-        };
+        let last = read_for_xread(ctx, k)?.map(|s| s.last_id);
         if &arg[..] == b"$" {
             ids.push(last.unwrap_or(StreamId::MIN));
         } else if &arg[..] == b">" {
@@ -653,7 +666,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         if woken.as_ref().is_some_and(|w| w != k) {
             continue;
         }
-        let Some(s) = read(ctx, k)? else {
+        let Some(s) = read_for_xread(ctx, k)? else {
             continue;
         };
         // A first call serves a stream with a live entry after the ID; a woken client is

@@ -13,7 +13,8 @@ use shoal_common::{Frame, ReplyError};
 use super::args;
 use super::stream::{
     EVENT_STREAM, entries_frame, entry_frame, id_frame, info_pairs, info_pairs_in, int_frame,
-    parse_id_full, parse_interval_id, parse_read, parse_strict_id, read, read_reply, write,
+    parse_id_full, parse_interval_id, parse_read, parse_strict_id, read, read_for_xread,
+    read_reply, write,
 };
 use crate::db::stream::{Stream, StreamId};
 use crate::db::stream_cg::{Consumer, Group, Nack};
@@ -454,12 +455,7 @@ pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
     let keys = &argv[r.streams_arg..r.streams_arg + r.nstreams];
     let mut from = Vec::with_capacity(r.nstreams);
     for (k, arg) in keys.iter().zip(&argv[r.streams_arg + r.nstreams..]) {
-        let now = ctx.now_ms;
-        let has_group = match ctx.db().get(k, now).map(|e| &e.value) {
-            Some(Value::Stream(s)) => s.groups.contains_key(&gname),
-            Some(_) => return Err(ReplyError::WrongType),
-            None => false,
-        };
+        let has_group = read_for_xread(ctx, k)?.is_some_and(|s| s.groups.contains_key(&gname));
         if !has_group && ctx.client.bstate.ready_key.is_some() {
             return Err(ReplyError::other(
                 "NOGROUP the consumer group this client was blocked on no longer exists",
@@ -497,6 +493,8 @@ pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
             continue;
         }
         let now = ctx.now_ms;
+        // Counted as Redis's second lookupKeyRead, then taken for writing.
+        read_for_xread(ctx, k)?;
         let Some(s) = write(ctx, k)? else {
             continue;
         };
