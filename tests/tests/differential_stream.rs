@@ -1166,6 +1166,9 @@ fn group_lag_matches_redis() {
         &["XINFO", "GROUPS", "s"],
         &["XGROUP", "SETID", "s", "b", "0"],
         &["XINFO", "GROUPS", "s"],
+        &["XADD", "s", "21-1", "f", "v"],
+        &["XGROUP", "SETID", "s", "b", "$", "ENTRIESREAD", "1000"],
+        &["XINFO", "GROUPS", "s"],
     ] {
         check_masked(&mut d, cmd);
     }

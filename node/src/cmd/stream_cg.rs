@@ -865,7 +865,7 @@ pub fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyErr
                     ("pending", int_frame(g.pel.len() as u64)),
                     ("last-delivered-id", id_frame(g.last_id)),
                     ("entries-read", entries_read_frame(g.entries_read)),
-                    ("lag", s.lag(g).map_or(Frame::Null, int_frame)),
+                    ("lag", s.lag(g).map_or(Frame::Null, Frame::Integer)),
                 ],
             )
         })
@@ -961,7 +961,7 @@ pub fn full_groups(resp3: bool, s: &Stream, limit: usize) -> Frame {
                     ("name", Frame::Bulk(name.clone())),
                     ("last-delivered-id", id_frame(g.last_id)),
                     ("entries-read", entries_read_frame(g.entries_read)),
-                    ("lag", s.lag(g).map_or(Frame::Null, int_frame)),
+                    ("lag", s.lag(g).map_or(Frame::Null, Frame::Integer)),
                     ("pel-count", int_frame(g.pel.len() as u64)),
                     ("pending", Frame::Array(pending)),
                     ("consumers", Frame::Array(consumers)),

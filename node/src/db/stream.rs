@@ -50,7 +50,7 @@ impl NodeLimits {
     /// The LIMIT an approximate trim gets when none is given: 100 nodes' worth of entries,
     /// or 10000 when that is 0 or above a million (Redis's rule).
     pub fn default_trim_limit(self) -> u64 {
-        let n = 100 * self.max_entries as u64;
+        let n = (self.max_entries as u64).saturating_mul(100);
         if n == 0 || n > 1_000_000 { 10_000 } else { n }
     }
 }

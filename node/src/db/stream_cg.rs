@@ -153,18 +153,21 @@ impl Stream {
     }
 
     /// The number of entries `group` has not read yet, when known (Redis
-    /// `streamReplyWithCGLag`).
-    pub fn lag(&self, group: &Group) -> Option<u64> {
+    /// `streamReplyWithCGLag`; signed as there: an ENTRIESREAD above the entries added makes
+    /// it negative).
+    pub fn lag(&self, group: &Group) -> Option<i64> {
+        let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         if self.entries_added == 0 {
             return Some(0);
         }
+        let added = signed(self.entries_added);
         if let Some(read) = group.entries_read
             && !self.range_has_tombstones(group.last_id)
         {
-            return Some(self.entries_added.saturating_sub(read));
+            return Some(added.wrapping_sub(signed(read)));
         }
         self.estimate_distance(group.last_id)
-            .map(|read| self.entries_added.saturating_sub(read))
+            .map(|read| added.wrapping_sub(signed(read)))
     }
 
     /// Moves `group`'s last ID to a delivered `id`, updating its read counter (Redis's
