@@ -598,6 +598,17 @@ pub fn info_field(c: &mut RawClient, section: &str, field: &str) -> Option<Strin
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
 }
+/// True when a replica's link to its primary is up (INFO `master_link_status`).
+pub fn link_up(c: &mut RawClient) -> bool {
+    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+}
+
+/// True when two nodes report the same `master_repl_offset`.
+pub fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
+    info_field(m, "replication", "master_repl_offset")
+        == info_field(r, "replication", "master_repl_offset")
+}
+
 /// Several connections to our node and as many to real Redis, driven in lockstep: client `i`
 /// of one server mirrors client `i` of the other (pub/sub and transaction races).
 pub struct DifferN {

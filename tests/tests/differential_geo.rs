@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use shoal_tests::{
-    Differ, Frame, Proc, RawClient, events_until_marker, info_field, show, wait_until,
+    Differ, Frame, Proc, RawClient, events_until_marker, info_field, link_up, offsets_match, show,
+    wait_until,
 };
 
 fn run(d: &mut Differ, script: &[&[&str]]) {
@@ -490,15 +491,6 @@ fn equal_distances_come_out_in_redis_order() {
         }
         d.check(&[&search("10")[..], &["10", "km", "COUNT", &c]].concat());
     }
-}
-
-fn link_up(c: &mut RawClient) -> bool {
-    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-}
-
-fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
-    info_field(m, "replication", "master_repl_offset")
-        == info_field(r, "replication", "master_repl_offset")
 }
 
 #[rustfmt::skip]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use shoal_tests::{Differ, DifferN, Frame, Proc, RawClient, info_field, wait_until};
+use shoal_tests::{Differ, DifferN, Frame, Proc, link_up, offsets_match, wait_until};
 
 fn run(d: &mut Differ, script: &[&[&str]]) {
     for cmd in script {
@@ -410,15 +410,6 @@ fn crossslot_in_cluster_mode() {
 fn self_test_passes_like_redis() {
     let mut d = Differ::new(&[]);
     d.check(&["PFSELFTEST"]);
-}
-
-fn link_up(c: &mut RawClient) -> bool {
-    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-}
-
-fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
-    info_field(m, "replication", "master_repl_offset")
-        == info_field(r, "replication", "master_repl_offset")
 }
 
 /// Writes and cached counts reach a replica of our node: its bytes equal the primary's,

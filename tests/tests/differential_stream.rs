@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use shoal_tests::{Differ, DifferN, Frame, Proc, RawClient, info_field, wait_blocked, wait_until};
+use shoal_tests::{
+    Differ, DifferN, Frame, Proc, info_field, link_up, offsets_match, wait_blocked, wait_until,
+};
 
 /// Runs `script` on both servers in RESP2, then again from an empty keyspace in RESP3.
 fn run_both_protocols(d: &mut Differ, script: &[&[&str]]) {
@@ -658,15 +660,6 @@ fn dump_and_restore_round_trip_on_our_node() {
         panic!("MEMORY USAGE replies");
     };
     assert!(y > x + 300 * 4, "{x} then {y}");
-}
-
-fn link_up(c: &mut RawClient) -> bool {
-    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-}
-
-fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
-    info_field(m, "replication", "master_repl_offset")
-        == info_field(r, "replication", "master_repl_offset")
 }
 
 /// A replica of our node ends identical after `*` IDs, approximate trims and deletions, both

@@ -6,13 +6,11 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use shoal_tests::{Frame, Proc, Proxy, RawClient, bulk, info_field, wait_until};
+use shoal_tests::{
+    Frame, Proc, Proxy, RawClient, bulk, info_field, link_up, offsets_match, wait_until,
+};
 
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn link_up(c: &mut RawClient) -> bool {
-    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
-}
 
 /// Every key with its value and whether it has a TTL, for comparing two nodes.
 fn dump(c: &mut RawClient) -> BTreeMap<String, (Frame, bool)> {
@@ -45,11 +43,6 @@ fn assert_same_data(a: &mut RawClient, b: &mut RawClient) {
         da.len(),
         db.len()
     );
-}
-
-fn offsets_match(m: &mut RawClient, r: &mut RawClient) -> bool {
-    info_field(m, "replication", "master_repl_offset")
-        == info_field(r, "replication", "master_repl_offset")
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use shoal_tests::{Frame, Proc, RawClient, bulk, info_field, wait_until};
+use shoal_tests::{Frame, Proc, bulk, info_field, link_up, wait_until};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -86,10 +86,6 @@ fn a_script_that_wrote_is_unkillable_until_shutdown_nosave() {
             "SHUTDOWN NOSAVE did not end the node"
         );
     }
-}
-
-fn link_up(c: &mut RawClient) -> bool {
-    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
 }
 
 #[test]
