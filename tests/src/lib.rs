@@ -33,7 +33,7 @@ pub mod cluster;
 pub mod mock;
 pub mod watchdog;
 
-pub use watchdog::output_within;
+pub use watchdog::{output_within, output_within_stdin};
 
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {
@@ -167,7 +167,23 @@ impl Proc {
         Proc::start(exe, extra, &["--save", "", "--appendonly", "no"])
     }
 
+    /// Starts `shoal-node` with a config file (empty at first) as its first argument, so
+    /// `CONFIG REWRITE` has a file to write (what `redis-cli --cluster set-timeout` needs).
+    pub fn node_with_config_file(extra: &[&str]) -> Proc {
+        Proc::start_in(bin("shoal-node"), extra, &[], true)
+    }
+
+    /// Starts real `redis-server` with a config file, as [`Proc::node_with_config_file`].
+    pub fn redis_with_config_file(extra: &[&str]) -> Proc {
+        let exe = require_tool("redis-server", "redis-server");
+        Proc::start_in(exe, extra, &["--save", "", "--appendonly", "no"], true)
+    }
+
     fn start(exe: PathBuf, extra: &[&str], base: &[&str]) -> Proc {
+        Proc::start_in(exe, extra, base, false)
+    }
+
+    fn start_in(exe: PathBuf, extra: &[&str], base: &[&str], config_file: bool) -> Proc {
         // A port found free can still be taken before the server binds it (by a server a
         // test binary running at the same time started): the server then exits with
         // "address in use", and starting again on another port is the fix.
@@ -176,7 +192,14 @@ impl Proc {
             let dir = tempfile::tempdir().expect("temp dir");
             let port = free_port();
             let port_s = port.to_string();
-            let mut args: Vec<&str> = vec!["--port", &port_s, "--bind", "127.0.0.1"];
+            let conf = dir.path().join("node.conf");
+            let conf_s = conf.display().to_string();
+            let mut args: Vec<&str> = Vec::new();
+            if config_file {
+                std::fs::write(&conf, "").expect("write the config file");
+                args.push(&conf_s);
+            }
+            args.extend(["--port", &port_s, "--bind", "127.0.0.1"]);
             let dir_s = dir.path().display().to_string();
             args.extend(["--dir", &dir_s]);
             args.extend_from_slice(base);

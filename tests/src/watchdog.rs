@@ -146,12 +146,18 @@ impl Drain {
 /// background process the tool left holding its pipes does not block the return (the
 /// output is collected for at most a few seconds after the exit).
 pub fn output_within(cmd: &mut Command, timeout: Duration) -> Output {
+    output_within_stdin(cmd, Stdio::null(), timeout)
+}
+
+/// [`output_within`] with `stdin` as the tool's standard input (a file of answers to its
+/// prompts, for instance).
+pub fn output_within_stdin(cmd: &mut Command, stdin: Stdio, timeout: Duration) -> Output {
     use std::os::unix::process::CommandExt;
     let what = format!("{cmd:?}");
     // Its own process group, so a timeout kills what it started too (a shell's children).
     let mut child = cmd
         .process_group(0)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
