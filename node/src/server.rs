@@ -57,6 +57,12 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
         error!(error = %e, "can't start cluster mode");
         std::process::exit(1);
     }
+    // `replicaof` in the configuration: a replica from the start (Redis connects from its
+    // cron; this starts the same link REPLICAOF would).
+    if let Some((host, port)) = srv.config.replicaof.clone() {
+        info!(%host, port, "replicaof from the configuration");
+        srv.start_replication(host, port);
+    }
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
     let accept = async {

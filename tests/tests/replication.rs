@@ -455,3 +455,93 @@ fn writes_on_a_writable_replica_stay_local() {
     assert!(offsets_match(&mut ca, &mut cc));
     assert_eq!(cc.cmd(&["GET", "local"]), Frame::Null);
 }
+
+/// `replicaof <host> <port>` (and `slaveof`) in the configuration, on the command line or in
+/// the file: the node starts as a replica. CONFIG REWRITE writes the master the node has now
+/// (and drops the line once it is a master again), so a restart keeps the role; cluster mode
+/// refuses the directive at startup, as Redis does.
+#[test]
+fn replicaof_in_the_configuration() {
+    let master = Proc::node(&[]);
+    let mut m = master.raw();
+    for i in 0..100 {
+        m.cmd(&["SET", &format!("k{i}"), &format!("v{i}")]);
+    }
+    let mport = master.port.to_string();
+    let from_cli = Proc::node(&["--replicaof", "127.0.0.1", &mport]);
+    let mut r = from_cli.raw();
+    assert!(
+        wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
+        "link never came up"
+    );
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
+    assert_same_data(&mut m, &mut r);
+
+    // From the file: REPLICAOF, CONFIG REWRITE, restart.
+    let mut from_file = Proc::node_with_config_file(&[]);
+    let conf = from_file.dir.path().join("node.conf");
+    std::fs::write(
+        &conf,
+        "# mine\nslaveof 10.0.0.1 7000\nslaveof 10.0.0.2 7001\n",
+    )
+    .expect("conf");
+    let mut r = from_file.raw();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &mport]), Frame::ok());
+    assert_eq!(r.cmd(&["CONFIG", "REWRITE"]), Frame::ok());
+    let text = std::fs::read_to_string(&conf).expect("conf");
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("of ")).collect();
+    assert_eq!(lines, [format!("replicaof 127.0.0.1 {mport}")], "{text}");
+    assert!(text.starts_with("# mine\n"), "{text}");
+    from_file.restart();
+    let mut r = from_file.raw();
+    assert!(
+        wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
+        "no link after restart"
+    );
+    m.cmd(&["SET", "after", "restart"]);
+    assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
+    assert_same_data(&mut m, &mut r);
+    assert_eq!(r.cmd(&["CONFIG", "GET", "replicaof"]), Frame::Array(vec![]));
+    // A master again: the line goes.
+    assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::ok());
+    assert_eq!(r.cmd(&["CONFIG", "REWRITE"]), Frame::ok());
+    let text = std::fs::read_to_string(&conf).expect("conf");
+    assert!(
+        !text.contains("replicaof") && !text.contains("slaveof"),
+        "{text}"
+    );
+
+    // Refused at startup: in cluster mode, with a bad port, with a missing port.
+    for (args, why) in [
+        (
+            vec![
+                "--cluster-enabled",
+                "yes",
+                "--replicaof",
+                "127.0.0.1",
+                "7000",
+            ],
+            "replicaof directive not allowed in cluster mode",
+        ),
+        (
+            vec!["--replicaof", "127.0.0.1", "abc"],
+            "Invalid master port",
+        ),
+        (
+            vec!["--replicaof", "127.0.0.1"],
+            "wrong number of arguments",
+        ),
+    ] {
+        let out = shoal_tests::output_within(
+            std::process::Command::new(shoal_tests::bin("shoal-node"))
+                .args(["--port", "0"])
+                .args(&args),
+            Duration::from_secs(30),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(why),
+            "{args:?}: {err}"
+        );
+    }
+}

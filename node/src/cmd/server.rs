@@ -712,7 +712,14 @@ pub fn config_rewrite(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, Reply
             "ERR The server is running without a config file",
         ));
     };
-    crate::config::rewrite(&ctx.srv.config, &path).map_err(|e| {
+    let master = ctx
+        .srv
+        .repl
+        .master
+        .as_ref()
+        .filter(|_| !ctx.srv.cluster_enabled())
+        .map(|m| (m.host.as_str(), m.port));
+    crate::config::rewrite(&ctx.srv.config, master, &path).map_err(|e| {
         tracing::warn!(error = %e, "CONFIG REWRITE failed");
         ReplyError::err(format!("Rewriting config file: {e}"))
     })?;
