@@ -545,3 +545,128 @@ fn replicaof_in_the_configuration() {
         );
     }
 }
+
+/// Reads from `s` until `pred` holds for everything read so far (or 30 s pass).
+fn read_until(s: &mut std::net::TcpStream, pred: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    let deadline = std::time::Instant::now() + SYNC_TIMEOUT;
+    while !pred(&got) && std::time::Instant::now() < deadline {
+        if let Ok(n) = s.read(&mut buf) {
+            assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    got
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The pre-PSYNC `SYNC` and the REPLCONF options of Redis 7.0's tools: `redis-cli
+/// --replica` (`rdb-filter-only ""`: a snapshot with no keys, then the live stream) and
+/// `redis-cli --rdb` (`rdb-only 1`: the snapshot, then the connection closes).
+#[test]
+fn sync_rdb_only_and_filtered_snapshots() {
+    let master = Proc::node(&[]);
+    let mut m = master.raw();
+    m.cmd(&["SET", "old", "value"]);
+    // rdb-filter-only "": no keys, no libraries; then the stream (SYNC: no +FULLRESYNC).
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).expect("connect");
+    s.write_all(
+        b"*3\r\n$8\r\nREPLCONF\r\n$15\r\nrdb-filter-only\r\n$0\r\n\r\n*1\r\n$4\r\nSYNC\r\n",
+    )
+    .expect("write");
+    // "+OK\r\n" "$EOF:" <mark> "\r\n" <mark>
+    let got = read_until(&mut s, |g| g.len() >= 5 + 5 + 40 + 2 + 40);
+    assert!(
+        got.starts_with(b"+OK\r\n$EOF:"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    let mark = &got[10..50];
+    assert_eq!(
+        &got[52..92],
+        mark,
+        "an empty snapshot: {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    m.cmd(&["SET", "new", "value"]);
+    let got = read_until(&mut s, |g| contains(g, b"new"));
+    assert!(
+        contains(&got, b"SET") && !contains(&got, b"old"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    assert_eq!(
+        info_field(&mut m, "replication", "connected_slaves").as_deref(),
+        Some("1")
+    );
+    drop(s);
+
+    // rdb-only: the whole snapshot with its keys, then EOF.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).expect("connect");
+    s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$8\r\nrdb-only\r\n$1\r\n1\r\n*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n")
+        .expect("write");
+    s.set_read_timeout(Some(SYNC_TIMEOUT)).expect("timeout");
+    let mut all = Vec::new();
+    s.read_to_end(&mut all)
+        .expect("the master closes the connection");
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("+OK\r\n+FULLRESYNC "), "{text}");
+    assert!(contains(&all, b"old") && contains(&all, b"new"), "{text}");
+    assert!(
+        wait_until(SYNC_TIMEOUT, || info_field(
+            &mut m,
+            "replication",
+            "connected_slaves"
+        )
+        .as_deref()
+            == Some("0")),
+        "the rdb-only replica is gone"
+    );
+    // redis-cli --rdb, the tool itself.
+    let path = master.dir.path().join("snapshot.out");
+    let out = shoal_tests::output_within(
+        std::process::Command::new(shoal_tests::require_tool("redis-cli", "redis-tools"))
+            .args(["-p", &master.port.to_string(), "--rdb"])
+            .arg(&path),
+        SYNC_TIMEOUT,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = std::fs::read(&path).expect("snapshot file");
+    assert!(
+        contains(&file, b"RESTORE") && contains(&file, b"old"),
+        "{}",
+        String::from_utf8_lossy(&file)
+    );
+
+    // The option errors, with Redis's texts.
+    for (args, err) in [
+        (
+            ["REPLCONF", "rdb-only", "2"],
+            "ERR value is out of range, value must between 0 and 1",
+        ),
+        (
+            ["REPLCONF", "rdb-filter-only", "functions bogus"],
+            "ERR Unsupported rdb-filter-only option: bogus",
+        ),
+        (
+            ["REPLCONF", "rdb-filter-only", "\"open"],
+            "ERR Missing rdb-filter-only values",
+        ),
+    ] {
+        assert_eq!(m.cmd(&args), Frame::error(err));
+    }
+    assert_eq!(
+        m.cmd(&["SYNC", "x"]),
+        Frame::error("ERR wrong number of arguments for 'sync' command")
+    );
+}

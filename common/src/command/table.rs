@@ -577,6 +577,7 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
     Replicaof => "replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, NOCAT, Server, [], [];
     Slaveof => "slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, NOCAT, Server, [], [];
     Psync => "psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, NOCAT, Server, [], [];
+    Sync => "sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, NOCAT, Server, [], [];
     Replconf => "replconf", -1, ADM | ALLOW_BUSY, NOCAT, Server, [], [];
     Wait => "wait", 3, NOSCRIPT, CONNECTION, Generic, [],
         ["request_policy:all_shards", "response_policy:agg_min"];

@@ -389,6 +389,7 @@ pub fn handler(id: CommandId) -> Handler {
         // replication
         C::Replicaof | C::Slaveof => replication::replicaof,
         C::Psync => replication::psync,
+        C::Sync => replication::sync,
         C::Replconf => replication::replconf,
         C::Wait => replication::wait,
         C::Role => replication::role,

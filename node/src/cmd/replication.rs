@@ -45,6 +45,31 @@ pub fn replicaof(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError>
 /// Turns the calling connection into a replica: `+CONTINUE` with the backlog tail when the
 /// history matches, else `+FULLRESYNC` and a snapshot streamed by a task.
 pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    sync_from(ctx, Some((&argv[1], &argv[2])))
+}
+
+/// ```text
+/// SYNC
+/// ```
+/// The pre-PSYNC full synchronisation (`redis-cli --replica`, `--rdb`): the snapshot with no
+/// `+FULLRESYNC` line before it, then the stream.
+pub fn sync(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    sync_from(ctx, None)
+}
+
+/// PSYNC (`Some((replid, offset))`) or SYNC (`None`), as Redis's `syncCommand`.
+fn sync_from(ctx: &mut Ctx<'_>, psync: Option<(&Bytes, &Bytes)>) -> Result<Frame, ReplyError> {
+    if ctx
+        .srv
+        .repl
+        .replicas
+        .iter()
+        .any(|r| r.client_id == ctx.client.id)
+    {
+        // Already a replica: ignored, as Redis does (`CLIENT_SLAVE`).
+        ctx.no_reply = true;
+        return Ok(Frame::Null);
+    }
     if ctx.client.is_master {
         return Err(ReplyError::other(
             "ERR Replica can't interact with the keyspace",
@@ -57,8 +82,13 @@ pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
             "NOMASTERLINK Can't SYNC while not connected with my master",
         ));
     }
-    let id = &argv[1];
-    let offset = shoal_common::number::parse_i64(&argv[2]).unwrap_or(-1);
+    let (id, offset) = match psync {
+        Some((id, offset)) => (
+            id.as_ref(),
+            shoal_common::number::parse_i64(offset).unwrap_or(-1),
+        ),
+        None => (b"?".as_slice(), -1),
+    };
     let srv = &mut *ctx.srv;
     srv.ensure_backlog();
     let now = ctx.now_ms;
@@ -68,9 +98,9 @@ pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         .rsplit_once(':')
         .map_or(ctx.client.addr.clone(), |(h, _)| h.to_string());
     let listening_port = ctx.client.repl_listening_port;
-    let matches_history = id.as_ref() == srv.repl.replid.as_bytes()
-        || (id.as_ref() == srv.repl.replid2.as_bytes() && offset <= srv.repl.second_offset);
-    let tail = if matches_history {
+    let matches_history = id == srv.repl.replid.as_bytes()
+        || (id == srv.repl.replid2.as_bytes() && offset <= srv.repl.second_offset);
+    let tail = if matches_history && !ctx.client.repl_rdb_only {
         srv.repl.backlog.as_ref().and_then(|b| b.since(offset))
     } else {
         None
@@ -80,7 +110,7 @@ pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         srv.repl.sync_partial_ok += 1;
         let mut out = BytesMut::from(format!("+CONTINUE {}\r\n", srv.repl.replid).as_bytes());
         out.extend_from_slice(&tail);
-        ctx.client.send(out);
+        ctx.client.raw_out.extend_from_slice(&out);
         srv.repl.replicas.push(ReplicaLink {
             client_id: ctx.client.id,
             ip,
@@ -91,16 +121,26 @@ pub fn psync(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         });
         return Ok(Frame::Null);
     }
-    if id.as_ref() != b"?" {
+    if id != b"?" {
         srv.repl.sync_partial_err += 1;
     }
     let waiting = snapshot::Waiting {
         client_id: ctx.client.id,
         ip,
         listening_port,
+        psync: psync.is_some(),
     };
+    if let Some(filter) = ctx.client.repl_filter {
+        let out = srv.full_sync_without_keys(waiting, filter.functions);
+        ctx.client.raw_out.extend_from_slice(&out);
+        if ctx.client.repl_rdb_only {
+            srv.repl.replicas.retain(|r| r.client_id != ctx.client.id);
+            ctx.client.close_after_reply = true;
+        }
+        return Ok(Frame::Null);
+    }
     for (_, header) in srv.begin_full_sync(vec![waiting]) {
-        ctx.client.send(header);
+        ctx.client.raw_out.extend_from_slice(&header);
     }
     Ok(Frame::Null)
 }
@@ -136,6 +176,16 @@ pub fn replconf(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
             return Ok(Frame::Null);
         } else if args::is(opt, "capa") || args::is(opt, "ip-address") {
             // Capabilities: we always send the EOF framing our replicas understand.
+        } else if args::is(opt, "rdb-only") {
+            let v = args::int(val)?;
+            if v != 0 && v != 1 {
+                return Err(ReplyError::other(
+                    "ERR value is out of range, value must between 0 and 1",
+                ));
+            }
+            ctx.client.repl_rdb_only = v == 1;
+        } else if args::is(opt, "rdb-filter-only") {
+            ctx.client.repl_filter = Some(parse_filter(val)?);
         } else {
             return Err(ReplyError::err(format!(
                 "Unrecognized REPLCONF option: {}",
@@ -144,6 +194,25 @@ pub fn replconf(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
         }
     }
     Ok(Frame::ok())
+}
+
+/// The filters of `REPLCONF rdb-filter-only` (space-separated, quotes allowed): only
+/// `functions` exists.
+fn parse_filter(val: &[u8]) -> Result<crate::exec::client::ReplFilter, ReplyError> {
+    let words = shoal_common::resp::decode::split_args(val)
+        .ok_or_else(|| ReplyError::other("ERR Missing rdb-filter-only values"))?;
+    let mut filter = crate::exec::client::ReplFilter { functions: false };
+    for w in words {
+        if args::is(&w, "functions") {
+            filter.functions = true;
+        } else {
+            return Err(ReplyError::err(format!(
+                "Unsupported rdb-filter-only option: {}",
+                String::from_utf8_lossy(&w)
+            )));
+        }
+    }
+    Ok(filter)
 }
 
 /// ```text

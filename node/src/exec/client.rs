@@ -65,6 +65,17 @@ pub struct Client {
     pub woff: i64,
     /// `REPLCONF listening-port` of a replica connection.
     pub repl_listening_port: u16,
+    /// `REPLCONF rdb-only 1`: the connection wants the snapshot only, then is closed
+    /// (`redis-cli --rdb`).
+    pub repl_rdb_only: bool,
+    /// Bytes a command wrote that are not a RESP reply (PSYNC's `+FULLRESYNC` and snapshot
+    /// header, `+CONTINUE` and the backlog tail): they go out in the command's place in the
+    /// pipeline, after the replies before it.
+    pub raw_out: BytesMut,
+    /// `REPLCONF rdb-filter-only <filters>`: the snapshot leaves out the keys, and the
+    /// function libraries too unless `functions` is listed (`redis-cli --replica` sends an
+    /// empty filter: the stream only). `None`: no filter.
+    pub repl_filter: Option<ReplFilter>,
     /// Inside MULTI: the queued commands (Redis `CLIENT_MULTI` + `mstate`).
     pub multi: Option<MultiState>,
     /// A watched key was touched: the next EXEC fails (Redis `CLIENT_DIRTY_CAS`).
@@ -150,6 +161,9 @@ impl Client {
             is_master: false,
             woff: 0,
             repl_listening_port: 0,
+            repl_rdb_only: false,
+            raw_out: BytesMut::new(),
+            repl_filter: None,
             multi: None,
             dirty_cas: false,
             watched: Vec::new(),
@@ -291,4 +305,12 @@ impl Output {
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
     }
+}
+
+/// What a `REPLCONF rdb-filter-only` snapshot includes (Redis `SLAVE_REQ_RDB_EXCLUDE_*`):
+/// never the keys; the function libraries when asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplFilter {
+    /// `functions` was listed.
+    pub functions: bool,
 }

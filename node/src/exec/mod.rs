@@ -532,6 +532,10 @@ impl Server {
             {
                 encode(&reply, client.protocol, &mut out);
             }
+            if !client.raw_out.is_empty() {
+                out.extend_from_slice(&client.raw_out);
+                client.raw_out.clear();
+            }
             if out.len() - out_before > CHAIN_MAX_REPLY {
                 // Encoding a big reply takes time the next command must not be charged.
                 self.cmd_times.last_end = None;

@@ -20,6 +20,18 @@ impl Server {
         else {
             return;
         };
+        if self
+            .clients
+            .get(&client_id)
+            .is_some_and(|c| c.repl_rdb_only)
+        {
+            // The snapshot was all it wanted: no stream, the connection closes once written.
+            self.repl.replicas.remove(pos);
+            if let Some(c) = self.clients.get(&client_id) {
+                c.close();
+            }
+            return;
+        }
         let buffered = self.repl.replicas[pos].buffered.take().unwrap_or_default();
         if let Some(c) = self.clients.get(&client_id) {
             c.send(buffered);

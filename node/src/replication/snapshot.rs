@@ -69,6 +69,9 @@ pub struct Waiting {
     pub ip: String,
     /// `REPLCONF listening-port`.
     pub listening_port: u16,
+    /// It asked with PSYNC (`+FULLRESYNC` first); false for the old SYNC, whose payload
+    /// comes with no such line (Redis `CLIENT_PRE_PSYNC`).
+    pub psync: bool,
 }
 
 /// The commands that recreate `key` with `entry`: `RESTORE key <abs-ms|0> <payload> ABSTTL
@@ -87,6 +90,19 @@ pub fn entry_commands(key: &[u8], entry: &Entry) -> Vec<Vec<Bytes>> {
         Bytes::from_static(b"ABSTTL"),
         Bytes::from_static(b"REPLACE"),
     ]]
+}
+
+/// `FUNCTION RESTORE <payload> FLUSH`: the replica ends with exactly these libraries.
+fn encode_function_restore(payload: &[u8], out: &mut BytesMut) {
+    encode_request(
+        &[
+            b"FUNCTION".as_slice(),
+            b"RESTORE".as_slice(),
+            payload,
+            b"FLUSH".as_slice(),
+        ],
+        out,
+    );
 }
 
 impl Server {
@@ -110,10 +126,14 @@ impl Server {
         let mut targets = Vec::new();
         for w in replicas {
             self.repl.sync_full += 1;
-            let header = format!(
-                "+FULLRESYNC {} {offset}\r\n$EOF:{mark}\r\n",
-                self.repl.replid
-            );
+            let header = if w.psync {
+                format!(
+                    "+FULLRESYNC {} {offset}\r\n$EOF:{mark}\r\n",
+                    self.repl.replid
+                )
+            } else {
+                format!("$EOF:{mark}\r\n")
+            };
             headers.push((w.client_id, BytesMut::from(header.as_bytes())));
             targets.push(w.client_id);
             self.repl.replicas.push(ReplicaLink {
@@ -146,6 +166,39 @@ impl Server {
             )),
         });
         headers
+    }
+
+    /// A full synchronisation whose snapshot holds no keys (`REPLCONF rdb-filter-only`): the
+    /// header, the libraries if `functions`, the mark, all at once; the replica is online
+    /// from the current offset. Returns what to send it.
+    pub fn full_sync_without_keys(&mut self, w: Waiting, functions: bool) -> BytesMut {
+        self.ensure_backlog();
+        self.repl.sync_full += 1;
+        let mark = crate::exec::random_hex40(&mut self.rng);
+        let offset = self.repl.offset();
+        let mut out = BytesMut::new();
+        if w.psync {
+            out.extend_from_slice(
+                format!("+FULLRESYNC {} {offset}\r\n", self.repl.replid).as_bytes(),
+            );
+        }
+        out.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+        if functions {
+            let payload = crate::cmd::scripting::libraries_payload(&self.scripting.functions);
+            encode_function_restore(&payload, &mut out);
+        }
+        out.extend_from_slice(mark.as_bytes());
+        // The stream to this replica starts with a SELECT.
+        self.repl.last_db = None;
+        self.repl.replicas.push(ReplicaLink {
+            client_id: w.client_id,
+            ip: w.ip,
+            listening_port: w.listening_port,
+            buffered: None,
+            ack_offset: 0,
+            last_ack_ms: self.clock.now_ms(),
+        });
+        out
     }
 
     /// SWAPDB while a snapshot runs: the databases keep their snapshot state, the job keeps
@@ -186,15 +239,7 @@ impl Server {
         let deadline = Instant::now() + TICK_BUDGET;
         let mut out = BytesMut::with_capacity(CHUNK_BYTES + 4096);
         if let Some(payload) = job.functions.take() {
-            encode_request(
-                &[
-                    b"FUNCTION".as_slice(),
-                    b"RESTORE".as_slice(),
-                    &payload,
-                    b"FLUSH".as_slice(),
-                ],
-                &mut out,
-            );
+            encode_function_restore(&payload, &mut out);
         }
         let mut complete = false;
         loop {
