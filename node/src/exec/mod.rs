@@ -713,20 +713,36 @@ pub async fn run(mut srv: Server, rx: mpsc::UnboundedReceiver<Event>) -> Server 
     let mut tick = tokio::time::interval(Duration::from_millis(1000 / hz));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     srv.inbox = Some(rx);
+    let mut snapshot_turn = false;
     loop {
         let Some(mut rx) = srv.inbox.take() else {
             break;
         };
+        // While a snapshot runs its tick is always ready: it alternates with the clients'
+        // events (each turn serves everything queued), so a command waits for at most one
+        // tick and the snapshot still progresses under any load. The cron and blocked-client
+        // timers go first whenever they are due.
+        let snapshot = srv.repl.snapshot.is_some();
+        let snapshot_first = std::mem::take(&mut snapshot_turn);
         let wake = tokio::select! {
-            ev = rx.recv() => Wake::Event(ev),
+            biased;
             _ = tick.tick() => Wake::Tick,
             () = blocking_timer(&srv) => Wake::Timer,
-            () = snapshot_pacer(&srv), if srv.repl.snapshot.is_some() => Wake::Snapshot,
+            () = snapshot_pacer(&srv), if snapshot && snapshot_first => Wake::Snapshot,
+            ev = rx.recv() => Wake::Event(ev),
+            () = snapshot_pacer(&srv), if snapshot && !snapshot_first => Wake::Snapshot,
         };
         srv.inbox = Some(rx);
         match wake {
             Wake::Event(None) => break,
-            Wake::Event(Some(ev)) => handle_queued(&mut srv, Some(ev), usize::MAX),
+            Wake::Event(Some(ev)) => {
+                handle_queued(&mut srv, Some(ev), usize::MAX);
+                if srv.repl.snapshot.is_some() {
+                    snapshot_turn = true;
+                    // Let the connections write these replies before the next tick.
+                    tokio::task::yield_now().await;
+                }
+            }
             Wake::Tick => {
                 // As Redis's event loop runs the file events a poll returned before the
                 // time events: what arrived while this task waited (a cluster PONG after the
@@ -740,7 +756,13 @@ pub async fn run(mut srv: Server, rx: mpsc::UnboundedReceiver<Event>) -> Server 
                 }
             }
             Wake::Timer => srv.handle_blocked_timeouts(),
-            Wake::Snapshot => srv.snapshot_tick(),
+            Wake::Snapshot => {
+                srv.snapshot_tick();
+                // The snapshot is always ready for another tick: without a yield this task
+                // would keep the worker until tokio's budget runs out, and connections on the
+                // same worker (clients, the replica's writer) would wait milliseconds.
+                tokio::task::yield_now().await;
+            }
         }
         if srv.shutdown_requested {
             break;

@@ -29,9 +29,9 @@ use crate::db::{Entry, NO_EXPIRE};
 use crate::exec::{ClientId, Server};
 
 /// A snapshot tick stops once it has encoded this many bytes...
-const CHUNK_BYTES: usize = 64 * 1024;
+const CHUNK_BYTES: usize = 32 * 1024;
 /// ...or spent this long, so a command waiting behind it is delayed at most about this much.
-const TICK_BUDGET: Duration = Duration::from_micros(500);
+const TICK_BUDGET: Duration = Duration::from_micros(200);
 /// Keys per call into the database between clock checks.
 const KEYS_PER_STEP: usize = 64;
 /// No new chunk while a replica's connection has this much queued (a slow replica makes the
