@@ -36,7 +36,7 @@ const TICK_BUDGET: Duration = Duration::from_micros(200);
 const KEYS_PER_STEP: usize = 64;
 /// No new chunk while a replica's connection has this much queued (a slow replica makes the
 /// walk wait instead of buffering the whole keyspace).
-const MAX_PENDING: usize = 16 * CHUNK_BYTES;
+const MAX_PENDING: usize = 32 * CHUNK_BYTES;
 
 /// Length of the EOF mark, as Redis's `RDB_EOF_MARK_SIZE`.
 pub const EOF_MARK_LEN: usize = 40;
