@@ -20,15 +20,22 @@
 //! is disconnected instead of growing the router's memory, since the links keep reading
 //! their nodes on its behalf.
 //!
-//! Known limits: a link that breaks (its node died) drops its subscriptions; the client is
-//! not told, as with a node failure in cluster mode. Echo links go to the primaries of the
-//! moment of the subscription. A user's own PUBLISH to a keyspace channel name arrives once
+//! A link follows a slot: when its node dies, it waits for the cluster's failover (asking the
+//! router for a fresh topology) and reconnects to whichever primary serves that slot now,
+//! re-subscribing what it carried (the session's channels and patterns on the main link, the
+//! shard channels assigned to it, the keyspace subscriptions on an echo link) and re-sending
+//! the (un)subscribe commands still waiting for confirmations; the confirmations of the
+//! re-subscriptions are swallowed, so the client sees only what it asked for. Messages
+//! published while the node was down are lost, as for a client of the dead node.
+//!
+//! Known limits: echo links go to the primaries of the moment of the subscription (a primary
+//! added later is not echoed). A user's own PUBLISH to a keyspace channel name arrives once
 //! per primary.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use shoal_common::Frame;
@@ -43,7 +50,14 @@ use tokio::sync::{Mutex, mpsc, watch};
 use crate::Router;
 use crate::route;
 use crate::session::{ReplyFuture, decode_raw};
+use crate::topology::Topology;
 use crate::upstream::{ConnOptions, Kind, connect};
+
+/// How long a subscription waits for an echo link's confirmations (a link whose node died
+/// re-subscribes on its own; the client need not wait for that).
+const ECHO_CONFIRM_WAIT: Duration = Duration::from_secs(5);
+/// Longest pause between two attempts of a link to reach its slot's primary again.
+const HEAL_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 const SUBSCRIPTION_KINDS: &[&str] = &[
     "subscribe",
@@ -131,6 +145,11 @@ impl PushQueue {
         self.tx.send(msg).is_ok()
     }
 
+    /// True once the client was cut off or its writer is gone.
+    pub fn is_closed(&self) -> bool {
+        *self.closed.borrow() || self.tx.is_closed()
+    }
+
     /// The writer wrote `n` bytes of pushed messages to the client.
     pub fn written(&self, n: usize) {
         self.waiting.fetch_sub(n as u64, Ordering::Relaxed);
@@ -166,21 +185,23 @@ impl PushRx {
 }
 
 struct Link {
-    tx: mpsc::UnboundedSender<Bytes>,
+    /// Commands to write, each with the number of confirmations the session waits for.
+    tx: mpsc::UnboundedSender<(Bytes, usize)>,
     acks: Arc<Mutex<mpsc::UnboundedReceiver<Bytes>>>,
 }
 
 /// A session's subscriptions and links.
 pub struct PubSub {
     push: Arc<PushQueue>,
+    /// Links by the address of the node they were opened to (their key, kept when a link
+    /// moves to the node that took over its slot).
     links: HashMap<String, Link>,
     /// Echo links (keyspace events only), by node address.
     echoes: HashMap<String, Link>,
-    global: Option<String>,
-    /// Channel and pattern subscriptions, shared with the echo links: an event that comes
-    /// late through an echo link for a subscription the client has dropped is not passed on.
+    /// What the client subscribes to, shared with the links: an event that comes late
+    /// through an echo link for a subscription the client has dropped is not passed on, and
+    /// a link that reconnects re-subscribes from it.
     active: Arc<std::sync::Mutex<Active>>,
-    shard: HashMap<Bytes, String>,
 }
 
 impl PubSub {
@@ -190,9 +211,7 @@ impl PubSub {
             push,
             links: HashMap::new(),
             echoes: HashMap::new(),
-            global: None,
             active: Arc::default(),
-            shard: HashMap::new(),
         }
     }
 
@@ -200,15 +219,13 @@ impl PubSub {
     pub fn reset(&mut self) {
         self.links.clear();
         self.echoes.clear();
-        self.global = None;
         *self.active() = Active::default();
-        self.shard.clear();
     }
 
     /// True while any subscription is active (RESP2 then restricts commands).
     pub fn subscribed(&self) -> bool {
         let a = self.active();
-        !(a.channels.is_empty() && a.patterns.is_empty() && self.shard.is_empty())
+        !(a.channels.is_empty() && a.patterns.is_empty() && a.shard.is_empty())
     }
 
     /// Channel subscriptions.
@@ -223,7 +240,7 @@ impl PubSub {
 
     /// Shard channel subscriptions.
     pub fn shard_channels(&self) -> usize {
-        self.shard.len()
+        self.active().shard.len()
     }
 
     fn active(&self) -> std::sync::MutexGuard<'_, Active> {
@@ -232,27 +249,52 @@ impl PubSub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn link(&mut self, addr: &str, protocol: Protocol, opts: &ConnOptions) -> &Link {
+    fn link(&mut self, router: &Router, addr: &str, protocol: Protocol) -> &Link {
         let dead = self.links.get(addr).is_some_and(|l| l.tx.is_closed());
         if dead {
             self.links.remove(addr);
         }
-        self.links.entry(addr.to_string()).or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
+        if !self.links.contains_key(addr) {
             let (ack_tx, ack_rx) = mpsc::unbounded_channel();
-            tokio::spawn(run_link(
-                addr.to_string(),
-                protocol,
-                opts.clone(),
-                rx,
-                Forward::All(ack_tx),
-                Arc::clone(&self.push),
-            ));
-            Link {
-                tx,
-                acks: Arc::new(Mutex::new(ack_rx)),
-            }
-        })
+            let link = self.spawn_link(router, addr, protocol, Forward::All(ack_tx), ack_rx);
+            self.links.insert(addr.to_string(), link);
+        }
+        self.links
+            .get(addr)
+            .expect("invariant: the link was just inserted")
+    }
+
+    /// Starts a link task to `addr`, following the first slot `addr` serves now.
+    fn spawn_link(
+        &self,
+        router: &Router,
+        addr: &str,
+        protocol: Protocol,
+        forward: Forward,
+        ack_rx: mpsc::UnboundedReceiver<Bytes>,
+    ) -> Link {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let home = router
+            .topology
+            .current()
+            .shards
+            .iter()
+            .find(|s| s.primary.addr == addr)
+            .and_then(|s| s.slots.first().map(|r| r.0));
+        let task = LinkTask {
+            key: addr.to_string(),
+            protocol,
+            opts: router.pool.options().clone(),
+            forward,
+            push: Arc::clone(&self.push),
+            active: Arc::clone(&self.active),
+            heal: home.map(|slot| (slot, Arc::clone(&router.topology))),
+        };
+        tokio::spawn(run_link(task, rx));
+        Link {
+            tx,
+            acks: Arc::new(Mutex::new(ack_rx)),
+        }
     }
 
     /// Sends `argv` on the link to `addr` and returns the future of its `expected`
@@ -265,10 +307,10 @@ impl PubSub {
         expected: usize,
         protocol: Protocol,
     ) -> ReplyFuture {
-        let link = self.link(addr, protocol, router.pool.options());
+        let link = self.link(router, addr, protocol);
         let mut wire = BytesMut::new();
         encode_request(argv, &mut wire);
-        let _ = link.tx.send(wire.freeze());
+        let _ = link.tx.send((wire.freeze(), expected));
         let acks = Arc::clone(&link.acks);
         let addr = addr.to_string();
         Box::pin(async move {
@@ -312,24 +354,13 @@ impl PubSub {
                 .get(&node.addr)
                 .is_some_and(|l| !l.tx.is_closed());
             if !live {
-                let (tx, rx) = mpsc::unbounded_channel();
                 let (ack_tx, ack_rx) = mpsc::unbounded_channel();
-                tokio::spawn(run_link(
-                    node.addr.clone(),
-                    protocol,
-                    router.pool.options().clone(),
-                    rx,
-                    Forward::Keyspace(Arc::clone(&self.active), ack_tx),
-                    Arc::clone(&self.push),
-                ));
-                let link = Link {
-                    tx,
-                    acks: Arc::new(Mutex::new(ack_rx)),
-                };
+                let forward = Forward::Keyspace(ack_tx);
+                let link = self.spawn_link(router, &node.addr, protocol, forward, ack_rx);
                 self.echoes.insert(node.addr.clone(), link);
             }
             if let Some(link) = self.echoes.get(&node.addr) {
-                let _ = link.tx.send(wire.clone());
+                let _ = link.tx.send((wire.clone(), 0));
                 if subscribing {
                     waits.push(Arc::clone(&link.acks));
                 }
@@ -337,27 +368,33 @@ impl PubSub {
         }
         let confirmations = argv.len() - 1;
         async move {
-            for acks in waits {
-                let mut rx = acks.lock().await;
-                for _ in 0..confirmations {
-                    if rx.recv().await.is_none() {
-                        break; // the node went away: nothing to wait for
+            let all = async {
+                for acks in waits {
+                    let mut rx = acks.lock().await;
+                    for _ in 0..confirmations {
+                        if rx.recv().await.is_none() {
+                            break; // the session is gone: nothing to wait for
+                        }
                     }
                 }
-            }
+            };
+            // A node that died meanwhile confirms once its link has healed; don't wait.
+            let _ = tokio::time::timeout(ECHO_CONFIRM_WAIT, all).await;
         }
     }
 
     fn global_addr(&mut self, router: &Router) -> Option<String> {
         let map = router.topology.current();
-        let alive = self
-            .global
+        let current = self.active().global.clone();
+        let alive = current
             .as_ref()
             .is_some_and(|g| self.links.get(g).is_some_and(|l| !l.tx.is_closed()));
-        if !alive {
-            self.global = map.serving_primaries().next().map(|n| n.addr.clone());
+        if alive {
+            return current;
         }
-        self.global.clone()
+        let next = map.serving_primaries().next().map(|n| n.addr.clone());
+        self.active().global.clone_from(&next);
+        next
     }
 
     /// Runs one (un)subscribe command: the future of its confirmations, or an error reply.
@@ -428,9 +465,11 @@ impl PubSub {
                 };
                 let map = router.topology.current();
                 let addr = map.shard_of(slot).ok_or_else(down)?.primary.addr.clone();
+                let mut active = self.active();
                 for a in args {
-                    self.shard.insert(a.clone(), addr.clone());
+                    active.shard.insert(a.clone(), addr.clone());
                 }
+                drop(active);
                 Ok(self.send(router, &addr, &argv, args.len(), protocol))
             }
             _ => self.sunsubscribe(router, argv, protocol),
@@ -444,19 +483,20 @@ impl PubSub {
         protocol: Protocol,
     ) -> Result<ReplyFuture, Frame> {
         let mut plan: Vec<(String, Vec<Bytes>, usize)> = Vec::new();
+        let mut active = self.active();
         if argv.len() == 1 {
             let mut by_addr: HashMap<String, usize> = HashMap::new();
-            for addr in self.shard.values() {
+            for addr in active.shard.values() {
                 *by_addr.entry(addr.clone()).or_default() += 1;
             }
-            self.shard.clear();
+            active.shard.clear();
             for (addr, n) in by_addr {
                 plan.push((addr, argv.clone(), n));
             }
         } else {
             let map = router.topology.current();
             for ch in &argv[1..] {
-                let addr = match self.shard.remove(ch) {
+                let addr = match active.shard.remove(ch) {
                     Some(a) => a,
                     None => match map.shard_of(shoal_common::key_hash_slot(ch).get()) {
                         Some(s) => s.primary.addr.clone(),
@@ -466,6 +506,7 @@ impl PubSub {
                 plan.push((addr, vec![argv[0].clone(), ch.clone()], 1));
             }
         }
+        drop(active);
         if plan.is_empty() {
             let mut b = BytesMut::new();
             let f = Frame::Push(vec![
@@ -512,11 +553,15 @@ fn may_match_keyspace(pattern: &[u8]) -> bool {
     })
 }
 
-/// The subscriptions a client holds now.
+/// The subscriptions a client holds now, and which link carries them.
 #[derive(Default)]
 pub struct Active {
     channels: HashSet<Bytes>,
     patterns: HashSet<Bytes>,
+    /// Shard channels, with the key of the link carrying each.
+    shard: HashMap<Bytes, String>,
+    /// The key of the link carrying the channels and patterns.
+    global: Option<String>,
 }
 
 /// What a link passes on.
@@ -525,7 +570,7 @@ enum Forward {
     All(mpsc::UnboundedSender<Bytes>),
     /// An echo link: keyspace events the client is still subscribed to; its subscribe and
     /// psubscribe confirmations to the given channel, for the command to wait on.
-    Keyspace(Arc<std::sync::Mutex<Active>>, mpsc::UnboundedSender<Bytes>),
+    Keyspace(mpsc::UnboundedSender<Bytes>),
 }
 
 /// Whether an echo link passes `raw` on: a keyspace event on a channel, or through a
@@ -582,56 +627,279 @@ fn is_ack(raw: &[u8]) -> bool {
     })
 }
 
-async fn run_link(
-    addr: String,
+/// Everything a link task needs.
+struct LinkTask {
+    /// The address it was opened to (its key in the session's maps).
+    key: String,
     protocol: Protocol,
     opts: ConnOptions,
-    mut cmds: mpsc::UnboundedReceiver<Bytes>,
     forward: Forward,
     push: Arc<PushQueue>,
-) {
+    active: Arc<std::sync::Mutex<Active>>,
+    /// The slot whose primary it follows when its node goes, and where to look it up;
+    /// `None`: the link ends with its connection.
+    heal: Option<(u16, Arc<Topology>)>,
+}
+
+/// A command written on a link and the confirmations still due for it, in order.
+struct Due {
+    /// The command (`None` for a re-subscription, which is not re-sent again).
+    wire: Option<Bytes>,
+    /// Confirmations the session waits for.
+    expected: usize,
+    /// Confirmations to drop first (re-subscriptions, or ones the session already got).
+    swallow: usize,
+    /// Confirmations still to pass on.
+    forward: usize,
+}
+
+/// How serving a connection ended.
+enum Ended {
+    /// The session is gone (or its client cut off): the link ends.
+    Session,
+    /// The connection broke.
+    Broken,
+}
+
+async fn run_link(t: LinkTask, mut cmds: mpsc::UnboundedReceiver<(Bytes, usize)>) {
     let kind = Kind {
-        protocol,
+        protocol: t.protocol,
         readonly: false,
     };
-    let Ok(stream) = connect(&addr, kind, &opts).await else {
-        tracing::debug!(%addr, "pub/sub link connect failed");
-        return;
+    let mut due: VecDeque<Due> = VecDeque::new();
+    let mut first = true;
+    loop {
+        let healed = !first;
+        let stream = if first {
+            first = false;
+            match connect(&t.key, kind, &t.opts).await {
+                Ok(s) => s,
+                Err(_) if t.heal.is_some() => continue,
+                Err(_) => {
+                    tracing::debug!(addr = %t.key, "pub/sub link connect failed");
+                    return;
+                }
+            }
+        } else {
+            match reconnect(&t, kind, &mut cmds, &mut due).await {
+                Some(s) => s,
+                None => return,
+            }
+        };
+        let (rd, mut wr) = stream.into_split();
+        if healed {
+            // Re-subscribe what this link carries, then re-send what still waits for
+            // confirmations.
+            let mut wire = BytesMut::new();
+            let mut next = VecDeque::new();
+            for (w, n) in replay(&t) {
+                wire.extend_from_slice(&w);
+                next.push_back(Due {
+                    wire: None,
+                    expected: n,
+                    swallow: n,
+                    forward: 0,
+                });
+            }
+            for d in due.drain(..) {
+                if let Some(w) = d.wire.filter(|_| d.forward > 0) {
+                    wire.extend_from_slice(&w);
+                    next.push_back(Due {
+                        wire: Some(w),
+                        expected: d.expected,
+                        swallow: d.expected - d.forward,
+                        forward: d.forward,
+                    });
+                }
+            }
+            due = next;
+            if !wire.is_empty() && wr.write_all(&wire).await.is_err() {
+                continue;
+            }
+        }
+        match serve_link(&t, rd, wr, &mut cmds, &mut due).await {
+            Ended::Session => return,
+            Ended::Broken if t.heal.is_none() => return,
+            Ended::Broken => {
+                tracing::debug!(addr = %t.key, "pub/sub link broke; following its slot");
+            }
+        }
+    }
+}
+
+/// Waits for the primary of the link's slot (after a failover, the replica that took over)
+/// to accept a connection; commands arriving meanwhile wait in `due`. `None` when the
+/// session went away.
+async fn reconnect(
+    t: &LinkTask,
+    kind: Kind,
+    cmds: &mut mpsc::UnboundedReceiver<(Bytes, usize)>,
+    due: &mut VecDeque<Due>,
+) -> Option<tokio::net::TcpStream> {
+    let (slot, topology) = t.heal.as_ref()?;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        topology.request_refresh();
+        let pause = tokio::time::sleep(delay);
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                () = &mut pause => break,
+                c = cmds.recv() => match c {
+                    Some((wire, expected)) if expected > 0 => due.push_back(Due {
+                        wire: Some(wire),
+                        expected,
+                        swallow: 0,
+                        forward: expected,
+                    }),
+                    // An echo link's command: the re-subscription covers it.
+                    Some(_) => {}
+                    None => return None,
+                },
+            }
+        }
+        if t.push.is_closed() {
+            return None;
+        }
+        delay = (delay * 2).min(HEAL_BACKOFF_MAX);
+        let map = topology.current();
+        let Some(addr) = map.shard_of(*slot).map(|s| s.primary.addr.clone()) else {
+            continue;
+        };
+        if let Ok(s) = connect(&addr, kind, &t.opts).await {
+            tracing::debug!(key = %t.key, %addr, "pub/sub link reconnected");
+            return Some(s);
+        }
+    }
+}
+
+/// The (un)subscribe commands that re-create what the link carries, each with the number of
+/// confirmations it brings: the main link the channels and patterns, a shard link the shard
+/// channels assigned to it, an echo link the keyspace subscriptions.
+fn replay(t: &LinkTask) -> Vec<(Bytes, usize)> {
+    let a = t
+        .active
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let echo = matches!(t.forward, Forward::Keyspace(_));
+    let mut out = Vec::new();
+    let mut add = |name: &'static [u8], args: Vec<&Bytes>| {
+        if args.is_empty() {
+            return;
+        }
+        let mut argv: Vec<&[u8]> = vec![name];
+        argv.extend(args.iter().map(|b| b.as_ref()));
+        let mut wire = BytesMut::new();
+        encode_request(&argv, &mut wire);
+        out.push((wire.freeze(), args.len()));
     };
-    let (mut rd, mut wr) = stream.into_split();
+    if echo || a.global.as_deref() == Some(t.key.as_str()) {
+        add(
+            b"SUBSCRIBE",
+            a.channels
+                .iter()
+                .filter(|c| !echo || is_keyspace_channel(c))
+                .collect(),
+        );
+        add(
+            b"PSUBSCRIBE",
+            a.patterns
+                .iter()
+                .filter(|p| !echo || may_match_keyspace(p))
+                .collect(),
+        );
+    }
+    if !echo {
+        for (ch, key) in &a.shard {
+            if *key == t.key {
+                add(b"SSUBSCRIBE", vec![ch]);
+            }
+        }
+    }
+    out
+}
+
+/// Serves one connection of a link until it breaks or the session goes.
+async fn serve_link(
+    t: &LinkTask,
+    mut rd: tokio::net::tcp::OwnedReadHalf,
+    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    cmds: &mut mpsc::UnboundedReceiver<(Bytes, usize)>,
+    due: &mut VecDeque<Due>,
+) -> Ended {
     let mut buf = BytesMut::with_capacity(4096);
     loop {
         tokio::select! {
             c = cmds.recv() => match c {
-                Some(wire) => {
+                Some((wire, expected)) => {
+                    // (An echo link's commands wait for nothing: nothing to track.)
+                    if expected > 0 {
+                        due.push_back(Due {
+                            wire: Some(wire.clone()),
+                            expected,
+                            swallow: 0,
+                            forward: expected,
+                        });
+                    }
                     if wr.write_all(&wire).await.is_err() {
-                        return;
+                        return Ended::Broken;
                     }
                 }
-                None => return,
+                None => return Ended::Session,
             },
             r = rd.read_buf(&mut buf) => {
                 if !matches!(r, Ok(n) if n > 0) {
-                    return;
+                    return Ended::Broken;
                 }
                 while let Ok(Some(len)) = reply_len(&buf) {
                     let raw = buf.split_to(len).freeze();
-                    let sent = match &forward {
-                        Forward::All(acks) if is_ack(&raw) => acks.send(raw).is_ok(),
-                        Forward::All(_) => push.push(raw),
-                        Forward::Keyspace(_, acks) if is_ack(&raw) => {
-                            !is_subscribe_ack(&raw) || acks.send(raw).is_ok()
-                        }
-                        Forward::Keyspace(active, _) => {
-                            !wanted_event(&raw, active) || push.push(raw)
-                        }
-                    };
-                    if !sent {
-                        return;
+                    if !pass_on(t, raw, due) {
+                        return Ended::Session;
                     }
                 }
             }
         }
+    }
+}
+
+/// Books one confirmation against the oldest command still due one; true when it is to be
+/// swallowed (a re-subscription's, or one the session already had before a reconnect). A
+/// confirmation nobody waits for is passed on.
+fn settle(due: &mut VecDeque<Due>) -> bool {
+    let Some(d) = due.front_mut() else {
+        return false;
+    };
+    let swallow = d.swallow > 0;
+    if swallow {
+        d.swallow -= 1;
+    } else {
+        d.forward = d.forward.saturating_sub(1);
+    }
+    if d.swallow == 0 && d.forward == 0 {
+        due.pop_front();
+    }
+    swallow
+}
+
+/// Routes one reply of a link: a confirmation to the command waiting for it (unless it is
+/// due to be swallowed), a message to the client. False when the session or client is gone.
+fn pass_on(t: &LinkTask, raw: Bytes, due: &mut VecDeque<Due>) -> bool {
+    if !is_ack(&raw) {
+        return match &t.forward {
+            Forward::All(_) => t.push.push(raw),
+            Forward::Keyspace(_) => !wanted_event(&raw, &t.active) || t.push.push(raw),
+        };
+    }
+    // Echo links count only subscribe confirmations (their unsubscribes are not awaited).
+    let counted = match &t.forward {
+        Forward::All(_) => true,
+        Forward::Keyspace(_) => is_subscribe_ack(&raw),
+    };
+    let swallow = counted && settle(due);
+    match &t.forward {
+        _ if swallow => true,
+        Forward::All(acks) => acks.send(raw).is_ok(),
+        Forward::Keyspace(acks) => !is_subscribe_ack(&raw) || acks.send(raw).is_ok(),
     }
 }
 
@@ -651,6 +919,26 @@ mod tests {
         for other in [&b"+OK\r\n"[..], b"*1\r\n:1\r\n", b"*2\r\n$9\r\nsubscr", b""] {
             assert!(!is_ack(other), "{}", String::from_utf8_lossy(other));
         }
+    }
+
+    #[test]
+    fn confirmations_after_a_reconnect_are_swallowed_or_passed_on_in_order() {
+        let due = |wire: Option<&'static [u8]>, expected, swallow, forward| Due {
+            wire: wire.map(Bytes::from_static),
+            expected,
+            swallow,
+            forward,
+        };
+        // Re-subscribing two channels, then a SUBSCRIBE of three whose first confirmation
+        // reached the session before the connection broke, then one of one.
+        let mut q = VecDeque::from([
+            due(None, 2, 2, 0),
+            due(Some(b"a"), 3, 1, 2),
+            due(Some(b"b"), 1, 0, 1),
+        ]);
+        let got: Vec<bool> = (0..7).map(|_| settle(&mut q)).collect();
+        assert_eq!(got, [true, true, true, false, false, false, false]);
+        assert!(q.is_empty(), "the last is one nobody waited for");
     }
 
     #[test]

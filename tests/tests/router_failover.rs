@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use shoal_common::key_hash_slot;
 use shoal_tests::cluster::{NODE_TIMEOUT_MS, RedisCluster, ServerKind, start_router};
-use shoal_tests::{Frame, RawClient};
+use shoal_tests::{Frame, RawClient, bulk};
 
 /// What the client may see for a key.
 #[derive(Debug, Clone)]
@@ -388,7 +389,7 @@ fn replicas(cluster: &RedisCluster, from: usize) -> Vec<usize> {
 fn read_all(c: &mut RawClient, keys: &[String], want: impl Fn(&str) -> String) {
     for k in keys {
         let ok = shoal_tests::wait_until(Duration::from_secs(20), || {
-            c.cmd(&["GET", k]) == shoal_tests::bulk(&want(k))
+            c.cmd(&["GET", k]) == bulk(&want(k))
         });
         assert!(ok, "{k} never read back {}", want(k));
     }
@@ -428,7 +429,7 @@ fn read_from_replicas_sends_reads_to_replicas_and_survives_a_failover() {
         let gets_before: Vec<u64> = (0..6).map(|i| calls(&cluster, i, "get")).collect();
         for _ in 0..5 {
             for k in &keys {
-                assert_eq!(c.cmd(&["GET", k]), shoal_tests::bulk(&format!("a-{k}")));
+                assert_eq!(c.cmd(&["GET", k]), bulk(&format!("a-{k}")));
             }
         }
         let gets: Vec<u64> = (0..6)
@@ -491,4 +492,81 @@ fn read_from_replicas_sends_reads_to_replicas_and_survives_a_failover() {
     });
     assert!(back, "the rejoined replica never served a read");
     read_all(&mut c, &keys, |k| format!("c-{k}"));
+}
+
+/// Subscriptions through the router outlive the node carrying them: after a `kill -9` of
+/// that primary and the failover, its replacement delivers the channel, pattern and shard
+/// channel messages again, and the client sees no confirmation it did not ask for.
+#[test]
+fn subscriptions_follow_their_slot_through_a_failover() {
+    let cluster = RedisCluster::start(ServerKind::from_env());
+    let router = start_router(
+        &cluster.seeds(),
+        &["--refresh-ms", "500", "--timeout-ms", "8000"],
+    );
+    let mut sub = router.raw();
+    assert_eq!(
+        sub.cmd(&["SUBSCRIBE", "news"]),
+        Frame::Array(vec![bulk("subscribe"), bulk("news"), Frame::Integer(1)])
+    );
+    assert_eq!(
+        sub.cmd(&["PSUBSCRIBE", "n*"]),
+        Frame::Array(vec![bulk("psubscribe"), bulk("n*"), Frame::Integer(2)])
+    );
+    // The node carrying the link: the one primary with a local subscriber of "news".
+    let numsub = |i: usize| {
+        let mut c = RawClient::connect(cluster.nodes[i].port).expect("connect");
+        c.cmd(&["PUBSUB", "NUMSUB", "news"])
+    };
+    let victim = (0..6)
+        .find(|&i| numsub(i) == Frame::Array(vec![bulk("news"), Frame::Integer(1)]))
+        .expect("a node carries the subscription");
+    // A shard channel served by the same node.
+    let shard = (0..)
+        .map(|i| format!("shard{i}"))
+        .find(|c| cluster.primary_of(key_hash_slot(c.as_bytes()).get()) == victim)
+        .expect("a channel on the victim");
+    assert_eq!(
+        sub.cmd(&["SSUBSCRIBE", &shard]),
+        Frame::Array(vec![bulk("ssubscribe"), bulk(&shard), Frame::Integer(1)])
+    );
+    cluster.wait_replicas_caught_up(Duration::from_secs(30));
+    let mut cluster = cluster;
+    cluster.nodes[victim].kill();
+    let mut publisher = router.raw();
+    let (mut message, mut pmessage, mut smessage) = (false, false, false);
+    let mut seen = Vec::new();
+    let t = Instant::now();
+    let mut i = 0;
+    while !(message && pmessage && smessage) && t.elapsed() < Duration::from_secs(60) {
+        i += 1;
+        let m = format!("m{i}");
+        let _ = publisher.cmd(&["PUBLISH", "news", &m]);
+        let _ = publisher.cmd(&["SPUBLISH", &shard, &m]);
+        thread::sleep(Duration::from_millis(100));
+        for f in shoal_tests::drain_until_pong(&mut sub) {
+            let Frame::Array(v) = &f else {
+                panic!("unexpected {f:?}")
+            };
+            match v.first().and_then(Frame::as_bytes).map(|b| b.as_ref()) {
+                Some(b"message") => message = true,
+                Some(b"pmessage") => pmessage = true,
+                Some(b"smessage") => smessage = true,
+                _ => panic!("a confirmation the client did not ask for: {f:?}"),
+            }
+            seen.push(f);
+        }
+    }
+    assert!(
+        message && pmessage && smessage,
+        "after the failover: message {message}, pmessage {pmessage}, smessage {smessage} \
+         ({} publishes, {:?} since the kill): {seen:?}",
+        i,
+        t.elapsed()
+    );
+    // The subscriptions are still the client's own: unsubscribing answers with its counts.
+    assert_eq!(
+        sub.cmd(&["UNSUBSCRIBE", "news"]),
+        Frame::Array(vec![bulk("unsubscribe"), bulk("news"), Frame::Integer(1)])
+    );
 }
