@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
     // workers: connections and the executor share them. On a 2-core machine shared with
     // redis-benchmark, one worker served 13-22% more requests/s at -P 16 than two (the idle
     // worker's parking and stealing cost the client its core), and the same at -P 1. A long
-    // script moves the other tasks to a new thread (`script::busy::holding_worker`), so
+    // script moves the other tasks to a new thread (`script::busy::release_worker`), so
     // connections keep being served meanwhile whatever the count.
     let workers = usize::try_from(config.get_i64("io-threads"))
         .unwrap_or(1)

@@ -9,12 +9,21 @@
 //! is sent back to the executor's channel to be handled after the script. SCRIPT KILL marks
 //! the script killed, and the next hook call stops it with an error.
 
+use std::time::{Duration, Instant};
+
 use shoal_common::{Frame, ReplyError};
 
 use crate::exec::{ClientId, Event, Server};
 
 /// Lua instructions between two hook calls (Redis: 100000).
 pub const HOOK_INSTRUCTIONS: u32 = 100_000;
+
+/// A script running this long (or past `busy-reply-threshold`, if lower) hands the worker's
+/// other tasks to another thread; a short script runs with no such cost.
+const RELEASE_AFTER: Duration = Duration::from_millis(10);
+
+/// Time between two hand-off attempts (one may not take: see [`release_worker`]).
+const RELEASE_RETRY: Duration = Duration::from_millis(100);
 
 /// The error a killed script ends with.
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
@@ -46,6 +55,13 @@ impl Server {
             return false;
         };
         run.line = line;
+        let elapsed = run.started.elapsed();
+        if elapsed.as_millis() >= threshold.min(RELEASE_AFTER.as_millis())
+            && run.released_at.is_none_or(|t| t.elapsed() >= RELEASE_RETRY)
+        {
+            run.released_at = Some(Instant::now());
+            release_worker();
+        }
         if !run.timed_out {
             if run.started.elapsed().as_millis() < threshold {
                 return false;
@@ -83,15 +99,17 @@ impl Server {
     }
 }
 
-/// Runs `f` (a script) telling the runtime that this worker thread may be held for long:
-/// its other tasks (connections) move to another thread, so that the replies a long script
-/// sends while it serves events (BUSY) are written at once (tokio `block_in_place`).
-pub fn holding_worker<R>(f: impl FnOnce() -> R) -> R {
+/// Called from the hook of a script that has run for a while: tells the runtime that this
+/// worker thread is held, so its other tasks (connections) move to another thread and the
+/// replies a long script sends while it serves events (BUSY) are written at once, SCRIPT
+/// KILL is read (tokio `block_in_place`). The hand-off happens inside `block_in_place`; the
+/// short pause in it lets the new thread take the worker's core before this thread could take
+/// it back on return. Once the core is gone, later calls only pause. Doing this for every
+/// script would cost two thread switches per EVAL: short scripts never get here.
+pub fn release_worker() {
     use tokio::runtime::{Handle, RuntimeFlavor};
     if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
-        tokio::task::block_in_place(f)
-    } else {
-        f()
+        tokio::task::block_in_place(|| std::thread::sleep(Duration::from_micros(500)));
     }
 }
 

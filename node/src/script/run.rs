@@ -61,6 +61,9 @@ pub struct Running {
     pub allow_cross_slot: bool,
     /// Flagged `allow-oom`: its writes run over `maxmemory`.
     pub allow_oom: bool,
+    /// When the hook last handed the worker's other tasks to another thread (a script
+    /// that runs for long; see [`super::busy::release_worker`]).
+    pub released_at: Option<Instant>,
 }
 
 /// The chunk name of the prelude: its frames are skipped when an error gets its position.
@@ -356,6 +359,7 @@ fn run_script(
         command: argv.to_vec(),
         allow_cross_slot,
         allow_oom,
+        released_at: None,
     });
     let saved = Saved {
         db: ctx.client.db,
@@ -365,8 +369,7 @@ fn run_script(
     };
     ctx.client.bstate.deny_blocking = true;
     install_hook(&lua, &hooks);
-    let outcome =
-        super::busy::holding_worker(|| call_in_scope(ctx, &lua, &runner, &hooks, call_args));
+    let outcome = call_in_scope(ctx, &lua, &runner, &hooks, call_args);
     lua.remove_hook();
     ctx.client.db = saved.db;
     ctx.client.protocol = saved.protocol;
