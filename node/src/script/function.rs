@@ -315,7 +315,7 @@ impl super::Scripting {
         );
         let ran = self.load_runner.call::<(bool, Value)>(body);
         if hook.is_ok() {
-            self.lua.remove_hook();
+            super::run::install_hook(&self.lua, &self.hooks);
         }
         let defs = self
             .registry

@@ -211,6 +211,7 @@ impl Scripting {
             .expect("invariant: the Lua VM and its standard libraries load");
         let registry = function::Registry::default();
         let v = Self::init(&lua, &rand, &registry).expect("invariant: the scripting prelude runs");
+        run::install_hook(&lua, &v.hooks);
         Scripting {
             lua,
             scripts: HashMap::new(),

@@ -368,9 +368,7 @@ fn run_script(
         last_cmd: ctx.client.last_cmd,
     };
     ctx.client.bstate.deny_blocking = true;
-    install_hook(&lua, &hooks);
     let outcome = call_in_scope(ctx, &lua, &runner, &hooks, call_args);
-    lua.remove_hook();
     ctx.client.db = saved.db;
     ctx.client.protocol = saved.protocol;
     ctx.client.bstate.deny_blocking = saved.deny_blocking;
@@ -410,8 +408,10 @@ fn finish_run(ctx: &mut Ctx<'_>) -> Option<i64> {
 }
 
 /// The count hook (Redis `luaMaskCountHook`): every [`HOOK_INSTRUCTIONS`] instructions it
-/// calls the scope's `busy` function, and stops the script when that says so.
-fn install_hook(lua: &Lua, hooks: &Table) {
+/// calls the run's `busy` function, and stops the script when that says so. Installed once,
+/// when the VM is made (and again after FUNCTION LOAD used its own hook); outside a run
+/// `hooks.busy` is unset and the hook does nothing.
+pub fn install_hook(lua: &Lua, hooks: &Table) {
     let hooks = hooks.clone();
     let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
     let r = lua.set_hook(triggers, move |_, debug| {
