@@ -19,225 +19,11 @@ use std::path::{Path, PathBuf};
 
 use shoal_common::glob::glob_match;
 
-/// How a directive's value is parsed.
-#[derive(Debug, Clone, Copy)]
-pub enum Kind {
-    /// `yes` / `no`.
-    Bool,
-    /// An integer within bounds.
-    Int(i64, i64),
-    /// A byte count with optional unit (`1gb`, `512mb`, `100k`).
-    Memory,
-    /// Free text.
-    Str,
-    /// One of the listed words.
-    Enum(&'static [&'static str]),
-    /// A directive with its own syntax: the function gets the current and the new value and
-    /// returns the canonical text (`notify-keyspace-events`, `client-output-buffer-limit`).
-    Custom(fn(&str, &str) -> Result<String, String>),
-}
+pub mod directives;
+pub mod value;
 
-/// One directive.
-#[derive(Debug)]
-pub struct Directive {
-    /// Redis's name.
-    pub name: &'static str,
-    /// Other accepted names (`slaveof` for `replicaof`, ...).
-    pub alias: Option<&'static str>,
-    /// Default in canonical form.
-    pub default: &'static str,
-    /// Value rule.
-    pub kind: Kind,
-    /// Settable with CONFIG SET.
-    pub mutable: bool,
-}
-
-const fn d(name: &'static str, default: &'static str, kind: Kind) -> Directive {
-    Directive {
-        name,
-        alias: None,
-        default,
-        kind,
-        mutable: true,
-    }
-}
-
-const fn immutable(name: &'static str, default: &'static str, kind: Kind) -> Directive {
-    Directive {
-        name,
-        alias: None,
-        default,
-        kind,
-        mutable: false,
-    }
-}
-
-const fn alias(
-    name: &'static str,
-    alias: &'static str,
-    default: &'static str,
-    kind: Kind,
-) -> Directive {
-    Directive {
-        name,
-        alias: Some(alias),
-        default,
-        kind,
-        mutable: true,
-    }
-}
-
-const I: Kind = Kind::Int(i64::MIN, i64::MAX);
-const NONNEG: Kind = Kind::Int(0, i64::MAX);
-const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning", "nothing"];
-
-/// Every directive we know, with Redis 7.0's defaults.
-pub static DIRECTIVES: &[Directive] = &[
-    d("bind", "* -::*", Kind::Str),
-    immutable("port", "6379", Kind::Int(0, 65535)),
-    d("requirepass", "", Kind::Str),
-    d("maxclients", "10000", Kind::Int(1, i64::MAX)),
-    d("timeout", "0", NONNEG),
-    d("tcp-keepalive", "300", NONNEG),
-    immutable("databases", "16", Kind::Int(1, i64::MAX)),
-    d("dir", "", Kind::Str),
-    d("loglevel", "notice", Kind::Enum(LOGLEVELS)),
-    immutable("logfile", "", Kind::Str),
-    d("proto-max-bulk-len", "536870912", Kind::Memory),
-    d("client-query-buffer-limit", "1073741824", Kind::Memory),
-    immutable("io-threads", "1", Kind::Int(1, 128)),
-    immutable("daemonize", "no", Kind::Bool),
-    d("protected-mode", "yes", Kind::Bool),
-    d("save", "3600 1 300 100 60 10000", Kind::Str),
-    d("appendonly", "no", Kind::Bool),
-    d("dbfilename", "dump.rdb", Kind::Str),
-    d("maxmemory", "0", Kind::Memory),
-    d(
-        "maxmemory-policy",
-        "noeviction",
-        Kind::Enum(&[
-            "volatile-lru",
-            "volatile-lfu",
-            "volatile-random",
-            "volatile-ttl",
-            "allkeys-lru",
-            "allkeys-lfu",
-            "allkeys-random",
-            "noeviction",
-        ]),
-    ),
-    d("maxmemory-samples", "5", Kind::Int(1, i32::MAX as i64)),
-    d("maxmemory-eviction-tenacity", "10", Kind::Int(0, 100)),
-    d("lfu-log-factor", "10", Kind::Int(0, i32::MAX as i64)),
-    d("lfu-decay-time", "1", Kind::Int(0, i32::MAX as i64)),
-    alias(
-        "replica-ignore-maxmemory",
-        "slave-ignore-maxmemory",
-        "yes",
-        Kind::Bool,
-    ),
-    d("lazyfree-lazy-eviction", "no", Kind::Bool),
-    d("hz", "10", Kind::Int(1, 500)),
-    alias("busy-reply-threshold", "lua-time-limit", "5000", NONNEG),
-    immutable("tcp-backlog", "511", NONNEG),
-    immutable("pidfile", "", Kind::Str),
-    d("slowlog-log-slower-than", "10000", I),
-    d("slowlog-max-len", "128", NONNEG),
-    d(
-        "notify-keyspace-events",
-        "",
-        Kind::Custom(crate::exec::notify::canonical_notify_flags),
-    ),
-    d("active-expire-effort", "1", Kind::Int(1, 10)),
-    immutable("cluster-enabled", "no", Kind::Bool),
-    immutable("cluster-config-file", "nodes.conf", Kind::Str),
-    d("cluster-node-timeout", "15000", NONNEG),
-    immutable("cluster-port", "0", Kind::Int(0, 65535)),
-    d("cluster-announce-ip", "", Kind::Str),
-    d("cluster-announce-port", "0", Kind::Int(0, 65535)),
-    d("cluster-announce-bus-port", "0", Kind::Int(0, 65535)),
-    // Accepted and shown; without TLS (not supported) it changes nothing, as in Redis with
-    // `tls-cluster no`.
-    d("cluster-announce-tls-port", "0", Kind::Int(0, 65535)),
-    d("cluster-announce-hostname", "", Kind::Str),
-    d(
-        "cluster-preferred-endpoint-type",
-        "ip",
-        Kind::Enum(&["ip", "hostname", "unknown-endpoint"]),
-    ),
-    d("cluster-require-full-coverage", "yes", Kind::Bool),
-    d("cluster-allow-reads-when-down", "no", Kind::Bool),
-    d("cluster-allow-pubsubshard-when-down", "yes", Kind::Bool),
-    alias(
-        "cluster-replica-validity-factor",
-        "cluster-slave-validity-factor",
-        "10",
-        NONNEG,
-    ),
-    d("cluster-migration-barrier", "1", NONNEG),
-    d("cluster-allow-replica-migration", "yes", Kind::Bool),
-    alias(
-        "cluster-replica-no-failover",
-        "cluster-slave-no-failover",
-        "no",
-        Kind::Bool,
-    ),
-    alias("replica-read-only", "slave-read-only", "yes", Kind::Bool),
-    d("masterauth", "", Kind::Str),
-    alias(
-        "replica-serve-stale-data",
-        "slave-serve-stale-data",
-        "yes",
-        Kind::Bool,
-    ),
-    d("repl-backlog-size", "1048576", Kind::Memory),
-    d("repl-timeout", "60", Kind::Int(1, i64::MAX)),
-    d("repl-ping-replica-period", "10", Kind::Int(1, i64::MAX)),
-    alias("min-replicas-to-write", "min-slaves-to-write", "0", NONNEG),
-    alias("min-replicas-max-lag", "min-slaves-max-lag", "10", NONNEG),
-    d(
-        "client-output-buffer-limit",
-        shoal_common::obuf::REDIS_DEFAULT,
-        Kind::Custom(crate::exec::pubsub::canonical_obuf_limits),
-    ),
-    alias(
-        "hash-max-listpack-entries",
-        "hash-max-ziplist-entries",
-        "512",
-        NONNEG,
-    ),
-    alias(
-        "hash-max-listpack-value",
-        "hash-max-ziplist-value",
-        "64",
-        NONNEG,
-    ),
-    d("set-max-intset-entries", "512", NONNEG),
-    alias(
-        "zset-max-listpack-entries",
-        "zset-max-ziplist-entries",
-        "128",
-        NONNEG,
-    ),
-    alias(
-        "zset-max-listpack-value",
-        "zset-max-ziplist-value",
-        "64",
-        NONNEG,
-    ),
-    alias("list-max-listpack-size", "list-max-ziplist-size", "-2", I),
-    d("list-compress-depth", "0", NONNEG),
-    // Stream nodes (Redis's listpacks): bytes and entries before a new node starts.
-    d("stream-node-max-bytes", "4096", Kind::Memory),
-    d("stream-node-max-entries", "100", NONNEG),
-    // Largest sparse HyperLogLog before it turns dense (Redis default 3000 bytes).
-    d("hll-sparse-max-bytes", "3000", Kind::Memory),
-    immutable(
-        "enable-debug-command",
-        "no",
-        Kind::Enum(&["no", "yes", "local"]),
-    ),
-];
+pub use directives::{DIRECTIVES, Directive, Kind};
+use directives::{HIDDEN, MULTI, PROTECTED};
 
 pub use shoal_common::obuf::parse_memory;
 
@@ -310,7 +96,8 @@ pub struct Config {
     /// The config file the node started with, absolute (CONFIG REWRITE writes it back).
     pub file: Option<PathBuf>,
     /// `replicaof <host> <port>` (or `slaveof`) from the file or the command line: the node
-    /// starts as a replica of that master. Not a CONFIG GET/SET parameter, as in Redis.
+    /// starts as a replica of that master. CONFIG GET shows the live master instead (see
+    /// [`Config::matching`]).
     pub replicaof: Option<(String, u16)>,
 }
 
@@ -337,60 +124,78 @@ fn is_replicaof(name: &str) -> bool {
     name.eq_ignore_ascii_case("replicaof") || name.eq_ignore_ascii_case("slaveof")
 }
 
-/// The `<host> <port>` of a `replicaof` line.
-fn parse_replicaof(rest: &[String]) -> Result<(String, u16), String> {
+/// The `<host> <port>` of a `replicaof` line (`no one`: none).
+fn parse_replicaof(rest: &[String]) -> Result<Option<(String, u16)>, String> {
     let [host, port] = rest else {
         return Err("wrong number of arguments".to_string());
     };
+    if host.eq_ignore_ascii_case("no") && port.eq_ignore_ascii_case("one") {
+        return Ok(None);
+    }
     let port = port
         .parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
         .ok_or_else(|| "Invalid master port".to_string())?;
-    Ok((host.clone(), port))
+    Ok(Some((host.clone(), port)))
 }
 
-fn find(name: &str) -> Option<&'static Directive> {
-    DIRECTIVES.iter().find(|d| {
-        d.name.eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+/// The directive called `name` (its name or its alias, any case) and the name it is
+/// registered under (Redis names errors after the alias when the alias was used).
+pub fn find(name: &str) -> Option<(&'static Directive, &'static str)> {
+    DIRECTIVES.iter().find_map(|d| {
+        if d.name.eq_ignore_ascii_case(name) {
+            Some((d, d.name))
+        } else {
+            d.alias
+                .filter(|a| a.eq_ignore_ascii_case(name))
+                .map(|a| (d, a))
+        }
     })
+}
+
+/// Lines of the old Redis names Redis 7.0 still skips silently in a config file.
+fn deprecated(name: &str, argc: usize) -> bool {
+    argc == 2
+        && ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"]
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(name))
+}
+
+/// Why a CONFIG SET of one parameter failed: Redis words the message differently for a bad
+/// name, a refused parameter and a bad value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetError {
+    /// No such parameter.
+    Unknown,
+    /// Immutable, protected: `can't set ...`.
+    Refused(&'static str),
+    /// The value is invalid; the text follows `- `. The name is the registered one.
+    Value(&'static str, String),
 }
 
 impl Config {
     /// Builds a configuration from an optional config file's text and command-line
-    /// `--directive value...` arguments, as `redis-server` does.
+    /// `--directive value...` arguments, as `redis-server` does. An error carries Redis's
+    /// text: `Reading the configuration file, at line N`, the line, the reason.
     pub fn from_sources(file_text: Option<&str>, cli: &[String]) -> Result<Config, String> {
         let mut cfg = Config::default();
         let mut lines: Vec<String> = Vec::new();
         if let Some(text) = file_text {
             lines.extend(text.lines().map(str::to_string));
         }
-        // `--port 7000 --save "" --cluster-enabled yes` -> config lines.
-        let mut current: Option<String> = None;
-        for arg in cli {
-            if let Some(name) = arg.strip_prefix("--") {
-                if let Some(line) = current.take() {
-                    lines.push(line);
-                }
-                current = Some(name.to_string());
-            } else {
-                let line = current
-                    .as_mut()
-                    .ok_or_else(|| format!("unexpected argument '{arg}'"))?;
-                line.push(' ');
-                line.push_str(&quote(arg));
-            }
-        }
-        if let Some(line) = current.take() {
-            lines.push(line);
-        }
+        lines.extend(cli_lines(cli)?);
+        let mut save_seen = false;
         for (n, line) in lines.iter().enumerate() {
-            let trimmed = line.trim();
+            let trimmed = line.trim_matches([' ', '\t', '\r', '\n']);
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
+            let at = |e: String| {
+                format!("Reading the configuration file, at line {}\n>>> '{trimmed}'\n{e}", n + 1)
+            };
             let args = shoal_common::resp::decode::split_args(trimmed.as_bytes())
-                .ok_or_else(|| format!("line {}: unbalanced quotes", n + 1))?;
+                .ok_or_else(|| at("Unbalanced quotes in configuration line".to_string()))?;
             let words: Vec<String> = args
                 .iter()
                 .map(|a| String::from_utf8_lossy(a).into_owned())
@@ -398,35 +203,109 @@ impl Config {
             let Some((name, rest)) = words.split_first() else {
                 continue;
             };
-            let at = |e: String| format!("line {} ('{}'): {e}", n + 1, line.trim());
             if is_replicaof(name) {
-                cfg.replicaof = Some(parse_replicaof(rest).map_err(at)?);
+                cfg.replicaof = parse_replicaof(rest).map_err(at)?;
                 continue;
             }
-            let value = rest.join(" ");
-            cfg.set(name, &value, true).map_err(at)?;
+            let Some((d, _)) = find(name) else {
+                if deprecated(name, words.len()) {
+                    continue;
+                }
+                return Err(at("Bad directive or wrong number of arguments".to_string()));
+            };
+            if d.flags & MULTI == 0 && rest.len() != 1 {
+                return Err(at("wrong number of arguments".to_string()));
+            }
+            let mut canonical = canonicalize(d, rest, cfg.get_str(d.name)).map_err(at)?;
+            // Save lines add up in a file (the first one replaces the default).
+            if d.name == "save" {
+                let old = cfg.get_str("save");
+                if save_seen && !old.is_empty() && !canonical.is_empty() {
+                    canonical = format!("{old} {canonical}");
+                } else if save_seen && canonical.is_empty() {
+                    canonical = old.to_string();
+                }
+                save_seen = true;
+            }
+            cfg.store(d, canonical);
         }
         if cfg.replicaof.is_some() && cfg.get_bool("cluster-enabled") {
             return Err("replicaof directive not allowed in cluster mode".to_string());
         }
+        cfg.check_listeners()?;
         Ok(cfg)
     }
 
-    /// Sets a directive after validating `value`. `startup` allows immutable directives.
-    pub fn set(&mut self, name: &str, value: &str, startup: bool) -> Result<(), String> {
-        let dir = find(name).ok_or_else(|| {
-            format!("Unknown option or number of arguments for CONFIG SET - '{name}'")
-        })?;
-        if !startup && !dir.mutable {
-            return Err(format!(
-                "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
-            ));
+    /// Refuses, at startup, what would need a listener or a link Shoal cannot provide.
+    fn check_listeners(&self) -> Result<(), String> {
+        if self.get_i64("tls-port") != 0 {
+            return Err("tls-port: TLS is not supported by Shoal; remove the tls-port directive \
+                        (or set it to 0)"
+                .to_string());
         }
-        let canonical = canonicalize(dir, value, self.get_str(dir.name)).map_err(|why| {
-            format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
-        })?;
-        self.values.insert(dir.name, canonical);
+        for name in ["tls-replication", "tls-cluster"] {
+            if self.get_bool(name) {
+                return Err(format!("{name}: TLS is not supported by Shoal; set it to no"));
+            }
+        }
+        if !self.get_str("unixsocket").is_empty() {
+            return Err("unixsocket: unix socket listeners are not supported by Shoal; \
+                        remove the unixsocket directive"
+                .to_string());
+        }
         Ok(())
+    }
+
+    /// Stores a canonical value, keeping what Redis keeps (`hz` capped to 1..500).
+    fn store(&mut self, d: &'static Directive, canonical: String) {
+        let canonical = if d.name == "hz" {
+            canonical
+                .parse::<i64>()
+                .map_or(canonical, |v| v.clamp(1, 500).to_string())
+        } else {
+            canonical
+        };
+        self.values.insert(d.name, canonical);
+    }
+
+    /// Sets a directive from one value (a config-line tail or a CONFIG SET value: multi-word
+    /// directives split it on spaces, as Redis does). `startup` allows immutable and
+    /// protected directives; otherwise `protected_ok` says whether `enable-protected-configs`
+    /// lets this client change protected ones.
+    pub fn set_checked(
+        &mut self,
+        name: &str,
+        value: &str,
+        startup: bool,
+        protected_ok: bool,
+    ) -> Result<(), SetError> {
+        let (d, registered) = find(name).ok_or(SetError::Unknown)?;
+        if !startup && !d.mutable() {
+            return Err(SetError::Refused("can't set immutable config"));
+        }
+        if !startup && d.flags & PROTECTED != 0 && !protected_ok {
+            return Err(SetError::Refused("can't set protected config"));
+        }
+        let args: Vec<String> = if d.flags & MULTI != 0 {
+            if value.is_empty() {
+                Vec::new()
+            } else {
+                value.split(' ').map(str::to_string).collect()
+            }
+        } else {
+            vec![value.to_string()]
+        };
+        let canonical = canonicalize(d, &args, self.get_str(d.name))
+            .map_err(|why| SetError::Value(registered, why))?;
+        self.store(d, canonical);
+        Ok(())
+    }
+
+    /// Sets a directive after validating `value`. `startup` allows immutable directives. The
+    /// error is CONFIG SET's text without `ERR`.
+    pub fn set(&mut self, name: &str, value: &str, startup: bool) -> Result<(), String> {
+        self.set_checked(name, value, startup, true)
+            .map_err(|e| set_error_text(name, &e))
     }
 
     /// The canonical text of a directive.
@@ -434,9 +313,14 @@ impl Config {
         self.values.get(name).map_or("", String::as_str)
     }
 
-    /// A numeric directive (Int or Memory).
+    /// A numeric directive (Int or Memory); values above `i64::MAX` read as `i64::MAX`,
+    /// percentages as 0.
     pub fn get_i64(&self, name: &str) -> i64 {
-        self.get_str(name).parse().unwrap_or(0)
+        let s = self.get_str(name);
+        s.parse::<i64>()
+            .ok()
+            .or_else(|| s.parse::<u64>().ok().map(|_| i64::MAX))
+            .unwrap_or(0)
     }
 
     /// A boolean directive.
@@ -445,38 +329,48 @@ impl Config {
     }
 
     /// The value CONFIG GET shows: the stored text, except where Redis displays a different
-    /// form than it keeps (`notify-keyspace-events` hides `n` behind `A`).
-    fn shown(&self, name: &str) -> String {
-        let stored = self.get_str(name);
-        if name == "notify-keyspace-events" {
-            crate::exec::notify::display_notify_flags(stored)
-        } else {
-            stored.to_string()
+    /// form than it keeps (`notify-keyspace-events` hides `n` behind `A`, `dir` is the working
+    /// directory, `replicaof` the live master).
+    fn shown(&self, name: &str, replicaof: &str) -> String {
+        match name {
+            "notify-keyspace-events" => {
+                crate::exec::notify::display_notify_flags(self.get_str(name))
+            }
+            "dir" => std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| self.get_str(name).to_string()),
+            "replicaof" => replicaof.to_string(),
+            _ => self.get_str(name).to_string(),
         }
     }
 
     /// (name, value) pairs whose name matches any of `patterns` (CONFIG GET), each once. As in
-    /// Redis 7.0, a pattern without glob characters is looked up directly and answered under
-    /// the name as the client spelled it.
-    pub fn matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+    /// Redis 7.0, a pattern without glob characters is looked up directly (hidden parameters
+    /// too) and answered under the name as the client spelled it; a pattern matches names and
+    /// aliases alike. `replicaof` is the value of `replicaof`: `<host> <port>` on a replica,
+    /// empty on a master.
+    pub fn matching(&self, patterns: &[&[u8]], replicaof: &str) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        let mut push = |name: String, value: &str| {
-            if !out.iter().any(|(n, _)| *n == name) {
-                out.push((name, value.to_string()));
+        let mut push = |name: String, value: String| {
+            if !out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                out.push((name, value));
             }
         };
         for p in patterns {
-            let is_glob = p.iter().any(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'));
+            let is_glob = p.iter().any(|c| matches!(c, b'*' | b'?' | b'['));
             if !is_glob {
-                if let Some(d) = std::str::from_utf8(p).ok().and_then(find) {
-                    push(String::from_utf8_lossy(p).into_owned(), &self.shown(d.name));
+                if let Some((d, _)) = std::str::from_utf8(p).ok().and_then(find) {
+                    push(
+                        String::from_utf8_lossy(p).into_owned(),
+                        self.shown(d.name, replicaof),
+                    );
                 }
                 continue;
             }
-            for d in DIRECTIVES {
+            for d in DIRECTIVES.iter().filter(|d| d.flags & HIDDEN == 0) {
                 for n in std::iter::once(d.name).chain(d.alias) {
                     if glob_match(p, n.as_bytes(), true) {
-                        push(n.to_string(), &self.shown(d.name));
+                        push(n.to_string(), self.shown(d.name, replicaof));
                     }
                 }
             }
@@ -485,11 +379,48 @@ impl Config {
     }
 }
 
+/// CONFIG SET's error text (without `ERR`) for a failure on the parameter spelled `name`.
+pub fn set_error_text(name: &str, e: &SetError) -> String {
+    match e {
+        SetError::Unknown => {
+            format!("Unknown option or number of arguments for CONFIG SET - '{name}'")
+        }
+        SetError::Refused(why) => {
+            format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
+        }
+        SetError::Value(registered, why) => {
+            format!("CONFIG SET failed (possibly related to argument '{registered}') - {why}")
+        }
+    }
+}
+
+/// `--port 7000 --save "" --cluster-enabled yes` -> config lines.
+fn cli_lines(cli: &[String]) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    let mut current: Option<String> = None;
+    for arg in cli {
+        if let Some(name) = arg.strip_prefix("--") {
+            if let Some(line) = current.take() {
+                lines.push(line);
+            }
+            current = Some(name.to_string());
+        } else {
+            let line = current
+                .as_mut()
+                .ok_or_else(|| format!("unexpected argument '{arg}'"))?;
+            line.push(' ');
+            line.push_str(&quote(arg));
+        }
+    }
+    lines.extend(current);
+    Ok(lines)
+}
+
 /// Redis `rewriteConfigBytesOption`-style formatting of a memory value (`1gb`, `512mb`).
-fn memory_text(v: i64) -> String {
-    const GB: i64 = 1024 * 1024 * 1024;
-    const MB: i64 = 1024 * 1024;
-    const KB: i64 = 1024;
+fn memory_text(v: u64) -> String {
+    const GB: u64 = 1024 * 1024 * 1024;
+    const MB: u64 = 1024 * 1024;
+    const KB: u64 = 1024;
     if v != 0 && v % GB == 0 {
         format!("{}gb", v / GB)
     } else if v != 0 && v % MB == 0 {
@@ -505,16 +436,13 @@ fn memory_text(v: i64) -> String {
 fn directive_line(cfg: &Config, d: &Directive) -> String {
     let v = cfg.get_str(d.name);
     let text = match d.kind {
-        Kind::Memory => memory_text(v.parse().unwrap_or(0)),
-        // Lists of words Redis writes unquoted.
-        Kind::Str if matches!(d.name, "save" | "bind" | "client-output-buffer-limit") => {
-            if v.is_empty() {
-                "\"\"".to_string()
-            } else {
-                v.to_string()
-            }
+        Kind::Num(n) if matches!(n.unit, value::Unit::Memory | value::Unit::MemoryPercent) => {
+            v.parse::<u64>().map_or_else(|_| v.to_string(), memory_text)
         }
-        Kind::Str => quote(v),
+        Kind::Str(_) => repr(v),
+        Kind::Special(_) if d.name == "notify-keyspace-events" => repr(v),
+        // Lists of words Redis writes unquoted.
+        Kind::Special(_) if v.is_empty() => "\"\"".to_string(),
         _ => v.to_string(),
     };
     format!("{} {text}", d.name)
@@ -551,7 +479,7 @@ pub fn rewrite(cfg: &Config, master: Option<(&str, u16)>, path: &Path) -> std::i
         let known = if trimmed.starts_with('#') {
             None
         } else {
-            find(name)
+            find(name).map(|(d, _)| d)
         };
         match known {
             Some(d) if written.contains(&d.name) => {}
@@ -568,7 +496,10 @@ pub fn rewrite(cfg: &Config, master: Option<(&str, u16)>, path: &Path) -> std::i
     }
     let mut header = false;
     for d in DIRECTIVES {
-        if written.contains(&d.name) || d.name == "dir" || cfg.get_str(d.name) == d.default {
+        if written.contains(&d.name)
+            || matches!(d.name, "dir" | "replicaof")
+            || cfg.get_str(d.name) == d.default
+        {
             continue;
         }
         if !header {
@@ -589,6 +520,29 @@ pub fn rewrite(cfg: &Config, master: Option<(&str, u16)>, path: &Path) -> std::i
     std::fs::rename(&tmp, path)
 }
 
+/// Redis `sdscatrepr`: always in double quotes, escapes for quotes, backslashes and
+/// non-printable bytes.
+fn repr(v: &str) -> String {
+    let mut s = String::from("\"");
+    for &c in v.as_bytes() {
+        match c {
+            b'\\' | b'"' => {
+                s.push('\\');
+                s.push(char::from(c));
+            }
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => s.push(char::from(c)),
+            c => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
 fn quote(arg: &str) -> String {
     if !arg.is_empty() && !arg.contains([' ', '"', '\'', '\\']) {
         return arg.to_string();
@@ -604,37 +558,20 @@ fn quote(arg: &str) -> String {
     s
 }
 
-fn canonicalize(dir: &Directive, value: &str, old: &str) -> Result<String, String> {
+fn canonicalize(dir: &Directive, args: &[String], old: &str) -> Result<String, String> {
+    let one = || args.first().map_or("", String::as_str);
     match dir.kind {
-        Kind::Custom(f) => f(old, value),
-        Kind::Bool => match value.to_ascii_lowercase().as_str() {
-            "yes" => Ok("yes".into()),
-            "no" => Ok("no".into()),
-            _ => Err("argument must be 'yes' or 'no'".into()),
-        },
-        Kind::Int(min, max) => {
-            let v: i64 = value
-                .parse()
-                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-            if v < min || v > max {
-                return Err(format!(
-                    "argument must be between {min} and {max} inclusive"
-                ));
+        Kind::Special(f) => f(old, args),
+        Kind::Bool => value::boolean(one()),
+        Kind::Num(n) => value::number(&n, one()),
+        Kind::Str(check) => {
+            let v = one();
+            if let Some(check) = check {
+                check(v).map_err(str::to_string)?;
             }
             Ok(v.to_string())
         }
-        Kind::Memory => parse_memory(value)
-            .filter(|v| *v >= 0)
-            .map(|v| v.to_string())
-            .ok_or_else(|| "argument must be a memory value".into()),
-        Kind::Str => Ok(value.to_string()),
-        Kind::Enum(words) => words
-            .iter()
-            .find(|w| w.eq_ignore_ascii_case(value))
-            .map(|w| (*w).to_string())
-            .ok_or_else(|| {
-                "argument(s) must be one of the following: ".to_string() + &words.join(", ")
-            }),
+        Kind::Enum(words) => value::enumeration(words, one()),
     }
 }
 
@@ -655,8 +592,39 @@ mod tests {
         assert_eq!(cfg.get_i64("maxmemory"), 1 << 30);
         assert!(Config::from_sources(None, &["--nosuch".into(), "1".into()]).is_err());
         let mut c = Config::default();
-        assert!(c.set("port", "1", false).is_err());
+        assert!(c.set("databases", "1", false).is_err());
+        assert!(c.set("port", "1", false).is_ok());
         assert!(c.set("slave-read-only", "no", false).is_ok());
         assert!(!c.get_bool("replica-read-only"));
+    }
+
+    #[test]
+    fn file_lines_as_redis() {
+        let text = "save 900 1\nsave 300 10\nlist-max-ziplist-entries 512\nHZ 1000\n\
+                    shutdown-on-sigterm save now\nmaxmemory-clients 5%\n";
+        let cfg = Config::from_sources(Some(text), &[]).unwrap();
+        assert_eq!(cfg.get_str("save"), "900 1 300 10");
+        assert_eq!(cfg.get_str("hz"), "500");
+        assert_eq!(cfg.get_str("shutdown-on-sigterm"), "save now");
+        assert_eq!(cfg.get_str("maxmemory-clients"), "5%");
+        let err = Config::from_sources(Some("# c\nalways-show-logo no\nnosuch 1\n"), &[])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "Reading the configuration file, at line 3\n>>> 'nosuch 1'\n\
+             Bad directive or wrong number of arguments"
+        );
+        let err = Config::from_sources(Some("maxmemory 1 2\n"), &[]).unwrap_err();
+        assert!(err.ends_with("\nwrong number of arguments"), "{err}");
+        for bad in ["tls-port 6380", "unixsocket /tmp/x.sock", "tls-replication yes"] {
+            let err = Config::from_sources(Some(bad), &[]).unwrap_err();
+            assert!(err.contains("not supported"), "{bad}: {err}");
+        }
+        // Every directive's default is valid for its own rule.
+        let mut c = Config::default();
+        for d in DIRECTIVES.iter().filter(|d| d.name != "replicaof") {
+            c.set(d.name, d.default, true).unwrap();
+            assert_eq!(c.get_str(d.name), d.default, "{}", d.name);
+        }
     }
 }

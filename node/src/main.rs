@@ -28,14 +28,13 @@ fn main() -> anyhow::Result<()> {
         None => None,
     };
     let mut config = Config::from_sources(text.as_deref(), rest)
-        .map_err(|e| anyhow::anyhow!("*** FATAL CONFIG FILE ERROR *** {e}"))?;
+        .map_err(|e| anyhow::anyhow!("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{e}"))?;
     // Absolute, because `dir` changes the working directory below.
     config.file = file.map(|f| std::path::absolute(&f).unwrap_or_else(|_| f.into()));
     let filter = match config.get_str("loglevel") {
         "debug" => "debug",
         "verbose" => "info",
         "warning" => "warn",
-        "nothing" => "off",
         _ => "info",
     };
     tracing_subscriber::fmt()

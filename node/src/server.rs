@@ -20,23 +20,34 @@ use crate::exec::{self, Event, Server};
 /// Longest pause between accept retries after errors (EMFILE and the like).
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-/// Binds the addresses `config` names (`bind`, `port`). `port 0` picks a free port.
-pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
-    let port = config.get_i64("port");
-    let bind = config.get_str("bind");
-    // Redis's default `* -::*` means every IPv4 and IPv6 address; we listen on IPv4 only for
-    // `*` and on the first address otherwise.
+/// The address to listen on for a `bind` value: Redis's default `* -::*` means every IPv4 and
+/// IPv6 address; we listen on IPv4 only for `*` and on the first address otherwise.
+fn listen_host(bind: &str) -> &str {
     let host = bind
         .split_whitespace()
         .next()
         .unwrap_or("*")
         .trim_start_matches('-');
-    let host = match host {
+    match host {
         "*" => "0.0.0.0",
         "::*" => "::",
         h => h,
-    };
+    }
+}
+
+/// Binds the addresses `config` names (`bind`, `port`). `port 0` picks a free port.
+pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
+    let port = config.get_i64("port");
+    let host = listen_host(config.get_str("bind"));
     TcpListener::bind((host, u16::try_from(port).unwrap_or(6379))).await
+}
+
+/// Binds a new client listener at once, from the executor (CONFIG SET port/bind), ready for
+/// the accept loop's runtime.
+pub fn bind_std(bind: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind((listen_host(bind), port))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
 }
 
 /// Serves clients on `listener` until SHUTDOWN or `shutdown` completes.
@@ -51,6 +62,8 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     let limits = srv.limits.clone();
     let (tx, rx) = mpsc::unbounded_channel();
     srv.events = Some(tx.clone());
+    let (swap_tx, mut swap_rx) = mpsc::unbounded_channel();
+    srv.listener_swap = Some(swap_tx);
     if srv.cluster.is_some()
         && let Err(e) = start_cluster(&mut srv, &tx).await
     {
@@ -66,9 +79,20 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
     let accept = async {
+        let mut listener = Some(listener);
         let mut backoff = Duration::from_millis(1);
         loop {
-            match listener.accept().await {
+            let accepted = tokio::select! {
+                res = accept_on(listener.as_ref()) => res,
+                new = swap_rx.recv() => {
+                    // CONFIG SET port/bind: the old listener closes when dropped. `None`:
+                    // the executor is gone, and so is the node.
+                    let Some(new) = new else { return };
+                    listener = new.and_then(|l| TcpListener::from_std(l).ok());
+                    continue;
+                }
+            };
+            match accepted {
                 Ok((socket, peer)) => {
                     backoff = Duration::from_millis(1);
                     let _ = socket.set_nodelay(true);
@@ -102,6 +126,16 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
             }
             info!("shutdown by SHUTDOWN command");
         }
+    }
+}
+
+/// Accepts on `listener`, or waits forever without one (`port 0` set at runtime).
+async fn accept_on(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 

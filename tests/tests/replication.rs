@@ -501,9 +501,18 @@ fn replicaof_in_the_configuration() {
     m.cmd(&["SET", "after", "restart"]);
     assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut m, &mut r)));
     assert_same_data(&mut m, &mut r);
-    assert_eq!(r.cmd(&["CONFIG", "GET", "replicaof"]), Frame::Array(vec![]));
-    // A master again: the line goes.
+    // CONFIG GET shows the live master, as Redis 7.0 (compared with redis-server in
+    // differential_config.rs).
+    assert_eq!(
+        r.cmd(&["CONFIG", "GET", "replicaof"]),
+        Frame::Array(vec![bulk("replicaof"), bulk(&format!("127.0.0.1 {mport}"))])
+    );
+    // A master again: the line goes, and CONFIG GET shows an empty value.
     assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), Frame::ok());
+    assert_eq!(
+        r.cmd(&["CONFIG", "GET", "slaveof"]),
+        Frame::Array(vec![bulk("slaveof"), bulk("")])
+    );
     assert_eq!(r.cmd(&["CONFIG", "REWRITE"]), Frame::ok());
     let text = std::fs::read_to_string(&conf).expect("conf");
     assert!(

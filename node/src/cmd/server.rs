@@ -92,7 +92,15 @@ pub fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
 /// ```
 pub fn config_get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
     let patterns: Vec<&[u8]> = argv[2..].iter().map(|a| a.as_ref()).collect();
-    let pairs = ctx.srv.config.matching(&patterns);
+    // `replicaof` shows the master this node replicates now (Redis `masterhost`).
+    let replicaof = ctx
+        .srv
+        .repl
+        .master
+        .as_ref()
+        .map(|m| format!("{} {}", m.host, m.port))
+        .unwrap_or_default();
+    let pairs = ctx.srv.config.matching(&patterns, &replicaof);
     Ok(Frame::Map(
         pairs
             .into_iter()
@@ -104,26 +112,104 @@ pub fn config_get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
 /// ```text
 /// CONFIG SET parameter value [parameter value ...]
 /// ```
-/// All pairs are validated on a copy first, so either every value is applied or none.
+/// As Redis `configSetCommand`: every name is checked first (unknown, immutable, protected,
+/// duplicate: the first problem is reported), then the values are set in order on a copy, then
+/// the changes that need the outside world (a new listener, TLS) are applied; either every
+/// value is applied or none.
 pub fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
-    if !argv.len().is_multiple_of(2) {
-        return Err(ReplyError::WrongArity("config|set".into()));
+    use crate::config::{SetError, find, set_error_text};
+    if argv.len() % 2 == 1 {
+        return Err(ReplyError::Syntax);
+    }
+    let fail = |name: &str, e: SetError| ReplyError::err(set_error_text(name, &e));
+    let protected_ok = match ctx.srv.config.get_str("enable-protected-configs") {
+        "yes" => true,
+        "local" => is_local(&ctx.client.addr),
+        _ => false,
+    };
+    let mut seen: Vec<&'static str> = Vec::new();
+    for pair in argv[2..].chunks_exact(2) {
+        let name = String::from_utf8_lossy(&pair[0]);
+        let Some((d, registered)) = find(&name) else {
+            return Err(fail(&name, SetError::Unknown));
+        };
+        if !d.mutable() {
+            return Err(fail(&name, SetError::Refused("can't set immutable config")));
+        }
+        if d.flags & crate::config::directives::PROTECTED != 0 && !protected_ok {
+            return Err(fail(&name, SetError::Refused("can't set protected config")));
+        }
+        if seen.contains(&registered) {
+            return Err(fail(&name, SetError::Refused("duplicate parameter")));
+        }
+        seen.push(registered);
     }
     let mut next = ctx.srv.config.clone();
-    let mut seen = std::collections::HashSet::new();
     for pair in argv[2..].chunks_exact(2) {
-        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
-        if !seen.insert(name.clone()) {
-            return Err(ReplyError::err(format!(
-                "CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"
-            )));
-        }
-        next.set(&name, &String::from_utf8_lossy(&pair[1]), false)
-            .map_err(ReplyError::err)?;
+        let name = String::from_utf8_lossy(&pair[0]);
+        next.set_checked(&name, &String::from_utf8_lossy(&pair[1]), false, true)
+            .map_err(|e| fail(&name, e))?;
     }
+    apply_config(ctx, &next)?;
     ctx.srv.config = next;
     ctx.srv.config_changed();
     Ok(Frame::ok())
+}
+
+/// A loopback client (Redis `islocalClient`).
+fn is_local(addr: &str) -> bool {
+    addr.starts_with("127.0.0.1:") || addr.starts_with("[::1]:") || addr.starts_with("::1:")
+}
+
+/// The part of CONFIG SET Redis does in its `apply` functions: TLS can't be turned on (Redis
+/// refuses the same way when it has no certificates), and a new `port`/`bind` moves the
+/// listener (Redis `changeListenPort`/`changeBindAddr`).
+fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), ReplyError> {
+    let old = &ctx.srv.config;
+    let changed = |name: &str| old.get_str(name) != next.get_str(name);
+    let tls = |name: &str| {
+        ReplyError::err(format!(
+            "CONFIG SET failed (possibly related to argument '{name}') - Unable to update TLS \
+             configuration. Check server logs."
+        ))
+    };
+    if changed("tls-port") && next.get_i64("tls-port") != 0 {
+        return Err(tls("tls-port"));
+    }
+    for name in ["tls-replication", "tls-cluster"] {
+        if changed(name) && next.get_bool(name) {
+            return Err(tls(name));
+        }
+    }
+    let (port_changed, bind_changed) = (changed("port"), changed("bind"));
+    if !port_changed && !bind_changed {
+        return Ok(());
+    }
+    let Some(swap) = ctx.srv.listener_swap.clone() else {
+        return Ok(());
+    };
+    let port = u16::try_from(next.get_i64("port")).unwrap_or(0);
+    let listener = if port == 0 {
+        None
+    } else {
+        match crate::server::bind_std(next.get_str("bind"), port) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, port, "can't listen on the new address");
+                let (name, why) = if port_changed {
+                    ("port", "Unable to listen on this port. Check server logs.")
+                } else {
+                    ("bind", "Failed to bind to specified addresses.")
+                };
+                return Err(ReplyError::err(format!(
+                    "CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                )));
+            }
+        }
+    };
+    let _ = swap.send(listener);
+    ctx.srv.port = port;
+    Ok(())
 }
 
 /// ```text
