@@ -42,12 +42,72 @@ pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
     TcpListener::bind((host, u16::try_from(port).unwrap_or(6379))).await
 }
 
-/// Binds a new client listener at once, from the executor (CONFIG SET port/bind), ready for
-/// the accept loop's runtime.
-pub fn bind_std(bind: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
-    let l = std::net::TcpListener::bind((listen_host(bind), port))?;
-    l.set_nonblocking(true)?;
-    Ok(l)
+/// The client listener, shared by the accept loop and the executor so CONFIG SET port/bind
+/// can close it and bind another at once (Redis `changeListenPort`/`changeBindAddr`), with the
+/// old one restored when the new address can't be bound.
+#[derive(Debug, Default)]
+pub struct ListenerSlot {
+    listener: std::sync::Mutex<Option<TcpListener>>,
+    changed: tokio::sync::Notify,
+}
+
+impl ListenerSlot {
+    /// Listens on `bind`/`port` instead (`port 0`: no listener). Must run inside the runtime.
+    /// On failure the previous address is bound again and the error returned.
+    pub fn rebind(&self, old: (&str, u16), new: (&str, u16)) -> std::io::Result<()> {
+        let mut slot = self
+            .listener
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Close first: the new address may overlap the old one (`*` -> `127.0.0.1`).
+        drop(slot.take());
+        let bound = Self::bind_now(new);
+        let result = match bound {
+            Ok(l) => {
+                *slot = l;
+                Ok(())
+            }
+            Err(e) => {
+                *slot = Self::bind_now(old).unwrap_or_else(|e2| {
+                    error!(error = %e2, "can't listen on the previous address again");
+                    None
+                });
+                Err(e)
+            }
+        };
+        self.changed.notify_one();
+        result
+    }
+
+    fn bind_now((bind, port): (&str, u16)) -> std::io::Result<Option<TcpListener>> {
+        if port == 0 {
+            return Ok(None);
+        }
+        let l = std::net::TcpListener::bind((listen_host(bind), port))?;
+        l.set_nonblocking(true)?;
+        TcpListener::from_std(l).map(Some)
+    }
+
+    /// The next connection (waits while there is no listener).
+    async fn accept(&self) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
+        loop {
+            let changed = self.changed.notified();
+            let polled = std::future::poll_fn(|cx| {
+                let slot = self
+                    .listener
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match slot.as_ref() {
+                    Some(l) => l.poll_accept(cx),
+                    None => std::task::Poll::Pending,
+                }
+            });
+            tokio::select! {
+                res = polled => return res,
+                () = changed => {}
+            }
+        }
+    }
 }
 
 /// Serves clients on `listener` until SHUTDOWN or `shutdown` completes.
@@ -62,8 +122,12 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     let limits = srv.limits.clone();
     let (tx, rx) = mpsc::unbounded_channel();
     srv.events = Some(tx.clone());
-    let (swap_tx, mut swap_rx) = mpsc::unbounded_channel();
-    srv.listener_swap = Some(swap_tx);
+    let slot = Arc::new(ListenerSlot::default());
+    *slot
+        .listener
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(listener);
+    srv.listener = Some(slot.clone());
     if srv.cluster.is_some()
         && let Err(e) = start_cluster(&mut srv, &tx).await
     {
@@ -79,20 +143,9 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
     let accept = async {
-        let mut listener = Some(listener);
         let mut backoff = Duration::from_millis(1);
         loop {
-            let accepted = tokio::select! {
-                res = accept_on(listener.as_ref()) => res,
-                new = swap_rx.recv() => {
-                    // CONFIG SET port/bind: the old listener closes when dropped. `None`:
-                    // the executor is gone, and so is the node.
-                    let Some(new) = new else { return };
-                    listener = new.and_then(|l| TcpListener::from_std(l).ok());
-                    continue;
-                }
-            };
-            match accepted {
+            match slot.accept().await {
                 Ok((socket, peer)) => {
                     backoff = Duration::from_millis(1);
                     let _ = socket.set_nodelay(true);
@@ -126,16 +179,6 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
             }
             info!("shutdown by SHUTDOWN command");
         }
-    }
-}
-
-/// Accepts on `listener`, or waits forever without one (`port 0` set at runtime).
-async fn accept_on(
-    listener: Option<&TcpListener>,
-) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
-    match listener {
-        Some(l) => l.accept().await,
-        None => std::future::pending().await,
     }
 }
 

@@ -185,29 +185,25 @@ fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), R
     if !port_changed && !bind_changed {
         return Ok(());
     }
-    let Some(swap) = ctx.srv.listener_swap.clone() else {
+    let Some(slot) = ctx.srv.listener.clone() else {
         return Ok(());
     };
     let port = u16::try_from(next.get_i64("port")).unwrap_or(0);
-    let listener = if port == 0 {
-        None
-    } else {
-        match crate::server::bind_std(next.get_str("bind"), port) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                tracing::warn!(error = %e, port, "can't listen on the new address");
-                let (name, why) = if port_changed {
-                    ("port", "Unable to listen on this port. Check server logs.")
-                } else {
-                    ("bind", "Failed to bind to specified addresses.")
-                };
-                return Err(ReplyError::err(format!(
-                    "CONFIG SET failed (possibly related to argument '{name}') - {why}"
-                )));
-            }
-        }
-    };
-    let _ = swap.send(listener);
+    let old_port = u16::try_from(old.get_i64("port")).unwrap_or(0);
+    if let Err(e) = slot.rebind(
+        (old.get_str("bind"), old_port),
+        (next.get_str("bind"), port),
+    ) {
+        tracing::warn!(error = %e, port, "can't listen on the new address");
+        let (name, why) = if port_changed {
+            ("port", "Unable to listen on this port. Check server logs.")
+        } else {
+            ("bind", "Failed to bind to specified addresses.")
+        };
+        return Err(ReplyError::err(format!(
+            "CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        )));
+    }
     ctx.srv.port = port;
     Ok(())
 }

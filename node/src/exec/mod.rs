@@ -178,9 +178,9 @@ pub struct Server {
     pub run_id: String,
     /// The port clients connect to.
     pub port: u16,
-    /// Hands a new client listener to the accept loop (CONFIG SET port/bind; `None`: stop
-    /// listening, as `port 0` does in Redis). `None` when there is no accept loop (tests).
-    pub listener_swap: Option<mpsc::UnboundedSender<Option<std::net::TcpListener>>>,
+    /// The client listener (CONFIG SET port/bind move it). `None` when there is no accept
+    /// loop (tests).
+    pub listener: Option<std::sync::Arc<crate::server::ListenerSlot>>,
     /// Set by SHUTDOWN: the executor stops after the current batch.
     pub shutdown_requested: bool,
     /// Last time the stats were reset (CONFIG RESETSTAT), Unix ms.
@@ -358,7 +358,7 @@ impl Server {
             rng,
             started_ms: now,
             port,
-            listener_swap: None,
+            listener: None,
             shutdown_requested: false,
             stat_reset_ms: now,
             active_expire_enabled: true,
