@@ -256,14 +256,18 @@ impl Config {
         Ok(())
     }
 
-    /// Stores a canonical value, keeping what Redis keeps (`hz` capped to 1..500).
+    /// Stores a canonical value, keeping what Redis keeps (`hz` capped to 1..500 by
+    /// `updateHZ`, `repl-backlog-size` raised to 16kb by `resizeReplicationBacklog`).
     fn store(&mut self, d: &'static Directive, canonical: String) {
-        let canonical = if d.name == "hz" {
+        let clamp = |lo: i64, hi: i64| {
             canonical
                 .parse::<i64>()
-                .map_or(canonical, |v| v.clamp(1, 500).to_string())
-        } else {
-            canonical
+                .map_or_else(|_| canonical.clone(), |v| v.clamp(lo, hi).to_string())
+        };
+        let canonical = match d.name {
+            "hz" => clamp(1, 500),
+            "repl-backlog-size" => clamp(16 * 1024, i64::MAX),
+            _ => canonical.clone(),
         };
         self.values.insert(d.name, canonical);
     }
@@ -563,6 +567,10 @@ fn canonicalize(dir: &Directive, args: &[String], old: &str) -> Result<String, S
     match dir.kind {
         Kind::Special(f) => f(old, args),
         Kind::Bool => value::boolean(one()),
+        Kind::NoOnly(why) => match value::boolean(one())?.as_str() {
+            "yes" => Err(why.to_string()),
+            no => Ok(no.to_string()),
+        },
         Kind::Num(n) => value::number(&n, one()),
         Kind::Str(check) => {
             let v = one();

@@ -27,8 +27,18 @@ fn main() -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let mut config = Config::from_sources(text.as_deref(), rest)
-        .map_err(|e| anyhow::anyhow!("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{e}"))?;
+    let mut config = match Config::from_sources(text.as_deref(), rest) {
+        Ok(c) => c,
+        Err(e) => {
+            // Redis's words, on stderr, before any logging is set up.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{e}"
+            );
+            std::process::exit(1);
+        }
+    };
     // Absolute, because `dir` changes the working directory below.
     config.file = file.map(|f| std::path::absolute(&f).unwrap_or_else(|_| f.into()));
     let filter = match config.get_str("loglevel") {

@@ -12,6 +12,8 @@ use super::value::{self, Num, Unit};
 pub enum Kind {
     /// `yes` / `no`.
     Bool,
+    /// `no` only: `yes` is refused with the reason (Redis built without the feature).
+    NoOnly(&'static str),
     /// A number (plain, memory, percent or octal) within bounds.
     Num(Num),
     /// Free text, with an optional check (`dbfilename` can't be a path, ...).
@@ -167,7 +169,11 @@ fn notify(_old: &str, args: &[String]) -> Result<String, String> {
 }
 
 fn obuf(old: &str, args: &[String]) -> Result<String, String> {
-    if args.len() % 4 != 0 || args.is_empty() {
+    if args.is_empty() {
+        // No class given: nothing changes, as in Redis.
+        return Ok(old.to_string());
+    }
+    if args.len() % 4 != 0 {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     crate::exec::pubsub::canonical_obuf_limits(old, &args.join(" "))
@@ -254,7 +260,18 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
     ),
     b("jemalloc-bg-thread", "yes"),
-    b("activedefrag", "no"),
+    // Debian's redis-server 7.0.15 is built without active defragmentation, as are we.
+    row(
+        "activedefrag",
+        None,
+        "no",
+        Kind::NoOnly(
+            "Active defragmentation cannot be enabled: it requires a Redis server compiled \
+             with a modified Jemalloc like the one shipped by default with the Redis source \
+             distribution",
+        ),
+        0,
+    ),
     b_fixed("syslog-enabled", "no"),
     b_fixed("cluster-enabled", "no"),
     b("appendonly", "no"),

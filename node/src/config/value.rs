@@ -321,15 +321,54 @@ pub fn percentiles(args: &[String]) -> Result<String, String> {
     Ok(out.join(" "))
 }
 
-/// Redis `string2d`: a whole C double, no leading or trailing space, not NaN.
+/// Redis `string2d`: a whole C double (`strtod`: decimal, hexadecimal, `inf`), no leading
+/// or trailing space, not NaN, no overflow.
 fn string2d(s: &str) -> Option<f64> {
     let first = s.chars().next()?;
     let last = s.chars().last()?;
     if first.is_ascii_whitespace() || last.is_ascii_whitespace() {
         return None;
     }
-    let v: f64 = s.parse().ok()?;
-    (!v.is_nan()).then_some(v)
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        hex_float(hex)?
+    } else {
+        let v: f64 = body.parse().ok()?;
+        let named = body.to_ascii_lowercase().starts_with("inf");
+        if v.is_nan() || (v.is_infinite() && !named) || body.starts_with(['+', '-']) {
+            return None;
+        }
+        v
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// The part of a C hexadecimal float after `0x`: digits, an optional fraction, an optional
+/// binary exponent (`1.8p3`).
+fn hex_float(s: &str) -> Option<f64> {
+    let (mantissa, exp) = match s.find(['p', 'P']) {
+        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    let v = v * 2f64.powi(exp);
+    v.is_finite().then_some(v)
 }
 
 /// `dbfilename`: Redis's `pathIsBaseName`.
@@ -503,6 +542,8 @@ mod tests {
         assert!(shutdown_flags(&s(&["save", "nosave"])).is_err());
         assert_eq!(percentiles(&s(&["50", "99.90", "100"])).unwrap(), "50 99.9 100");
         assert!(percentiles(&s(&["101"])).is_err());
+        assert_eq!(percentiles(&s(&["0x10", "1e1", "0x1.8p1"])).unwrap(), "16 10 3");
+        assert!(percentiles(&s(&["1e999"])).unwrap_err().starts_with("Invalid"));
         assert!(oom_score_adj_values(&s(&["a", "b", "c"])).is_err());
         assert!(oom_score_adj_values(&s(&["1", "2"])).is_err());
         assert!(proc_title_template("{title}").is_err());

@@ -1,0 +1,405 @@
+//! Differential tests for the configuration: CONFIG GET of every parameter Redis 7.0.15
+//! lists, CONFIG SET of every mutable one (valid and invalid values), refusals of immutable
+//! and protected ones, CONFIG SET port, `replicaof` as a parameter, and Debian's stock
+//! `/etc/redis/redis.conf` (it starts our node, and both servers then read the same).
+//!
+//! Values that legitimately differ between the two processes: `dir` (each has its own
+//! temporary directory) and `port` (each its own free port); for those only the names are
+//! compared.
+
+use std::time::Duration;
+
+use shoal_tests::{Differ, Frame, Proc, RawClient, bulk, free_port, show, wait_until};
+
+/// Parameters whose values differ between the two processes by construction.
+const DIFFER_IN_VALUE: &[&str] = &["dir", "port"];
+
+/// Parameters Redis 7.0.15 hides from patterns; CONFIG GET answers them by exact name.
+const HIDDEN: &[&str] = &[
+    "use-exit-on-panic",
+    "rdb-key-save-delay",
+    "key-load-delay",
+    "watchdog-period",
+    "loading-process-events-interval-bytes",
+];
+
+fn text(f: &Frame) -> String {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) => {
+            String::from_utf8_lossy(b).into_owned()
+        }
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+/// A CONFIG GET reply as sorted (name, value) pairs (Redis answers in dict order).
+fn pairs(f: Frame) -> Vec<(String, String)> {
+    let Frame::Array(items) = f else {
+        panic!("CONFIG GET reply is not an array: {f:?}")
+    };
+    let mut v: Vec<(String, String)> = items
+        .chunks(2)
+        .map(|p| (text(&p[0]), text(&p[1])))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Compares CONFIG GET replies, values only where they can be equal.
+fn assert_same_pairs(ours: Frame, theirs: Frame, what: &str) {
+    let strip = |v: Vec<(String, String)>| -> Vec<(String, String)> {
+        v.into_iter()
+            .map(|(n, val)| {
+                if DIFFER_IN_VALUE.contains(&n.to_ascii_lowercase().as_str()) {
+                    (n, String::new())
+                } else {
+                    (n, val)
+                }
+            })
+            .collect()
+    };
+    assert_eq!(strip(pairs(ours)), strip(pairs(theirs)), "{what}");
+}
+
+fn names(d: &mut Differ) -> Vec<String> {
+    let (ours, theirs) = d.both(&["CONFIG", "GET", "*"]);
+    let theirs: Vec<String> = pairs(theirs).into_iter().map(|(n, _)| n).collect();
+    let ours: Vec<String> = pairs(ours).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(ours, theirs, "CONFIG GET * lists other names");
+    assert!(theirs.len() >= 190, "Redis listed {} names", theirs.len());
+    theirs
+}
+
+#[test]
+fn every_parameter_reads_as_redis() {
+    let mut d = Differ::new(&["--save", ""]);
+    let names = names(&mut d);
+    for name in &names {
+        let (ours, theirs) = d.both(&["CONFIG", "GET", name]);
+        assert_same_pairs(ours, theirs, &format!("CONFIG GET {name}"));
+    }
+    for name in HIDDEN {
+        let reply = d.check(&["CONFIG", "GET", name]);
+        assert!(matches!(&reply, Frame::Array(a) if a.len() == 2), "{name}: {reply:?}");
+        let (ours, theirs) = d.both(&["CONFIG", "GET", "*", name]);
+        assert_same_pairs(ours, theirs, &format!("CONFIG GET * {name}"));
+    }
+    for patterns in [
+        &["*max-*-entries"][..],
+        &["SLAVE-PRIORITY", "replica-priority"],
+        &["HZ", "hz", "h?"],
+        &["*slave*"],
+        &["replicaof", "SLAVEOF"],
+        &["tls-*"],
+        &["nosuch", "*nosuch*"],
+    ] {
+        let mut args = vec!["CONFIG", "GET"];
+        args.extend_from_slice(patterns);
+        let (ours, theirs) = d.both(&args);
+        assert_same_pairs(ours, theirs, &show(&args));
+    }
+}
+
+/// A valid value other than `current` for a mutable parameter (`None`: tested apart).
+fn new_value(name: &str, current: &str) -> Option<String> {
+    let fixed = match name {
+        "port" | "bind" | "requirepass" => return None,
+        "loglevel" => "warning",
+        "maxmemory-policy" => "allkeys-lru",
+        "appendfsync" => "always",
+        "oom-score-adj" => "relative",
+        "acl-pubsub-default" => "allchannels",
+        "sanitize-dump-payload" => "clients",
+        "cluster-preferred-endpoint-type" => "hostname",
+        "propagation-error-behavior" => "panic-on-replicas",
+        "repl-diskless-load" => "swapdb",
+        "tls-auth-clients" => "optional",
+        "shutdown-on-sigint" => "save now",
+        "shutdown-on-sigterm" => "NOW force",
+        "save" => "100 10 200 20",
+        "client-output-buffer-limit" => "pubsub 1mb 512kb 5",
+        "oom-score-adj-values" => "-10 300 900",
+        "latency-tracking-info-percentiles" => "50.5 99.990 100",
+        "notify-keyspace-events" => "KEA",
+        "proc-title-template" => "{title} {port}",
+        // Small enough for any open-files limit, long enough for an idle test connection.
+        "maxclients" => "100",
+        "timeout" => "3600",
+        "maxmemory" => "1gb",
+        "maxmemory-clients" => "10%",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return Some(fixed.to_string());
+    }
+    Some(match current {
+        "yes" => "no".to_string(),
+        "no" => "yes".to_string(),
+        "" => "x1".to_string(),
+        n => {
+            let v: i64 = n
+                .parse()
+                .unwrap_or_else(|_| panic!("no test value for {name} (now {n:?})"));
+            (v * 2 + 1).to_string()
+        }
+    })
+}
+
+/// Values every rule refuses or accepts the same way in both servers.
+const ODD_VALUES: &[&str] = &[
+    "zzz",
+    "-99999999999",
+    "99999999999999999",
+    "99999999999999999999",
+    "",
+    "1 2",
+    "yes no",
+    "+5",
+    "007",
+    "-0",
+    " 5",
+    "5kb",
+    "10%",
+    "101%",
+    "0x10",
+    "1.5",
+    "NO",
+];
+
+#[test]
+fn every_mutable_parameter_sets_as_redis() {
+    let mut d = Differ::new(&["--save", ""]);
+    let names = names(&mut d);
+    let current: Vec<(String, String)> = pairs(d.b.cmd(&["CONFIG", "GET", "*"]));
+    let mut mutable = 0;
+    for (name, value) in &current {
+        if DIFFER_IN_VALUE.contains(&name.as_str()) {
+            continue;
+        }
+        // Setting the current value: OK when mutable, Redis's refusal otherwise (immutable,
+        // protected).
+        let reply = d.check(&["CONFIG", "SET", name, value]);
+        if reply != Frame::ok() {
+            continue;
+        }
+        mutable += 1;
+        let Some(new) = new_value(name, value) else {
+            continue;
+        };
+        d.check(&["CONFIG", "SET", name, &new]);
+        let (ours, theirs) = d.both(&["CONFIG", "GET", name]);
+        assert_same_pairs(ours, theirs, &format!("CONFIG GET {name} after {new:?}"));
+        for odd in ODD_VALUES {
+            d.check(&["CONFIG", "SET", name, odd]);
+            let (ours, theirs) = d.both(&["CONFIG", "GET", name]);
+            assert_same_pairs(ours, theirs, &format!("CONFIG GET {name} after {odd:?}"));
+        }
+        d.check(&["CONFIG", "SET", name, value]);
+    }
+    assert!(mutable > 150, "only {mutable} of {} mutable", names.len());
+    // Several pairs: names are checked first, then values in order; all or nothing.
+    for args in [
+        &["CONFIG", "SET", "maxmemory", "abc", "nosuch", "x"][..],
+        &["CONFIG", "SET", "daemonize", "no", "nosuch", "1"],
+        &["CONFIG", "SET", "maxmemory", "1mb", "maxmemory"],
+        &["CONFIG", "SET", "hz", "5", "maxmemory", "abc"],
+        &["CONFIG", "GET", "hz"],
+        &["CONFIG", "SET", "Hz", "5", "HZ", "6"],
+        &["CONFIG", "SET", "replica-priority", "1", "slave-priority", "2"],
+        &["CONFIG", "GET", "replica-priority"],
+        &["CONFIG", "SET", "SLAVE-PRIORITY", "abc"],
+        &["CONFIG", "SET", "hz", "1000"],
+        &["CONFIG", "GET", "hz"],
+        &["CONFIG", "SET", "hz", "0"],
+        &["CONFIG", "GET", "hz"],
+        &["CONFIG", "SET", "shutdown-on-sigterm", "save nosave"],
+        &["CONFIG", "SET", "tls-port", "6390"],
+        &["CONFIG", "SET", "tls-replication", "yes"],
+        &["CONFIG", "SET", "dir", "/tmp"],
+        &["CONFIG", "SET", "dbfilename", "x.rdb"],
+        &["CONFIG", "SET", "unixsocket", "/tmp/x.sock"],
+        &["CONFIG", "SET", "replicaof", "127.0.0.1 6379"],
+        &["CONFIG", "SET", "bind", "10.255.255.1"],
+    ] {
+        d.check(args);
+    }
+    // requirepass: set, a new client must AUTH, cleared again.
+    d.check(&["CONFIG", "SET", "requirepass", "pw"]);
+    let (mut a, mut b) = (d.ours.raw(), d.redis.raw());
+    for args in [&["PING"][..], &["AUTH", "pw"], &["PING"]] {
+        assert_eq!(a.cmd(args), b.cmd(args), "{}", show(args));
+    }
+    d.check(&["CONFIG", "SET", "requirepass", ""]);
+    let (ours, theirs) = d.both(&["CONFIG", "GET", "requirepass"]);
+    assert_same_pairs(ours, theirs, "requirepass");
+}
+
+/// CONFIG SET port moves the listener in both servers; a port in use is refused alike.
+#[test]
+fn config_set_port_moves_the_listener() {
+    let mut d = Differ::new(&[]);
+    // Each to the other's port: taken.
+    let ours = d.a.cmd(&["CONFIG", "SET", "port", &d.redis.port.to_string()]);
+    let theirs = d.b.cmd(&["CONFIG", "SET", "port", &d.ours.port.to_string()]);
+    let want = "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen \
+                on this port. Check server logs.";
+    assert_eq!(theirs, Frame::error(want));
+    assert_eq!(ours, Frame::error(want));
+    assert_eq!(d.a.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    let new = free_port();
+    assert_eq!(d.a.cmd(&["CONFIG", "SET", "port", &new.to_string()]), Frame::ok());
+    assert_eq!(
+        d.a.cmd(&["CONFIG", "GET", "port"]),
+        Frame::Array(vec![bulk("port"), bulk(&new.to_string())])
+    );
+    let mut moved = RawClient::connect(new).expect("connect to the new port");
+    assert_eq!(moved.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    assert!(
+        wait_until(Duration::from_secs(30), || RawClient::connect(d.ours.port).is_err()),
+        "the old port still accepts"
+    );
+    assert_eq!(
+        moved.cmd(&["CONFIG", "SET", "bind", "0.0.0.0"]),
+        Frame::ok()
+    );
+    let mut again = RawClient::connect(new).expect("connect after CONFIG SET bind");
+    assert_eq!(again.cmd(&["PING"]), Frame::Simple("PONG".into()));
+}
+
+/// `replicaof`/`slaveof` as parameters: `<host> <port>` on a replica, empty on a master,
+/// immutable.
+#[test]
+fn replicaof_is_a_parameter_as_in_redis() {
+    // Both point at a port nobody listens on: CONFIG GET shows the configured master whether
+    // or not the link is up.
+    let dead = free_port().to_string();
+    let mut d = Differ::new(&["--replicaof", "127.0.0.1", &dead]);
+    for args in [
+        &["CONFIG", "GET", "replicaof"][..],
+        &["CONFIG", "GET", "slaveof"],
+        &["CONFIG", "GET", "REPLICAOF"],
+        &["CONFIG", "SET", "replicaof", "no one"],
+        &["CONFIG", "SET", "slaveof", "127.0.0.1 1"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["CONFIG", "GET", "replicaof"],
+        &["CONFIG", "GET", "slaveof"],
+    ] {
+        d.check(args);
+    }
+    let (ours, theirs) = d.both(&["CONFIG", "GET", "*of"]);
+    assert_same_pairs(ours, theirs, "CONFIG GET *of");
+}
+
+/// Debian's stock redis.conf (port, dir, daemonize, logfile and pidfile adjusted) starts our
+/// node, which then reads every parameter as redis-server started from the same file does;
+/// CONFIG REWRITE on it succeeds and the rewritten file starts the node again.
+#[test]
+fn stock_redis_conf_starts_the_node() {
+    let stock = std::fs::read_to_string("/etc/redis/redis.conf").unwrap_or_else(|e| {
+        panic!("/etc/redis/redis.conf is missing ({e}): install Debian's redis-server package")
+    });
+    let mut ours = Proc::node_with_config_file(&["--save", ""]);
+    let mut redis = Proc::redis_with_config_file(&[]);
+    for p in [&mut ours, &mut redis] {
+        let dir = p.dir.path().display().to_string();
+        let conf: String = stock
+            .lines()
+            .map(|l| {
+                let word = l.split_whitespace().next().unwrap_or("");
+                match word {
+                    "port" => format!("port {}", p.port),
+                    "daemonize" => "daemonize no".to_string(),
+                    "logfile" => "logfile \"\"".to_string(),
+                    "pidfile" => format!("pidfile {dir}/redis.pid"),
+                    "dir" => format!("dir {dir}"),
+                    _ => l.to_string(),
+                }
+            })
+            .map(|l| l + "\n")
+            .collect();
+        std::fs::write(p.dir.path().join("node.conf"), conf).expect("write node.conf");
+        p.restart();
+    }
+    let (mut a, mut b) = (ours.raw(), redis.raw());
+    assert_eq!(a.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    let before = a.cmd(&["CONFIG", "GET", "*"]);
+    let differ_here = ["dir", "port", "pidfile"];
+    let strip = |f: Frame| -> Vec<(String, String)> {
+        pairs(f)
+            .into_iter()
+            .filter(|(n, _)| !differ_here.contains(&n.as_str()))
+            .collect()
+    };
+    assert_eq!(
+        strip(before.clone()),
+        strip(b.cmd(&["CONFIG", "GET", "*"])),
+        "the stock file reads differently"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "maxmemory", "2gb"]), Frame::ok());
+    assert_eq!(a.cmd(&["CONFIG", "REWRITE"]), Frame::ok());
+    let rewritten = std::fs::read_to_string(ours.dir.path().join("node.conf")).expect("read");
+    assert!(rewritten.contains("\nmaxmemory 2gb\n"), "{rewritten}");
+    ours.restart();
+    let mut a = ours.raw();
+    assert_eq!(a.cmd(&["PING"]), Frame::Simple("PONG".into()));
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "maxmemory"]),
+        Frame::Array(vec![bulk("maxmemory"), bulk("2147483648")])
+    );
+}
+
+/// Bad config lines stop both servers with the same three lines of explanation; TLS and unix
+/// socket listeners, which we cannot provide, stop our node with a clear reason.
+#[test]
+fn bad_config_lines_are_fatal_as_in_redis() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |exe: &std::path::Path, conf: &str| -> (bool, String) {
+        let path = dir.path().join("bad.conf");
+        std::fs::write(&path, conf).expect("write");
+        let out = shoal_tests::output_within(
+            std::process::Command::new(exe)
+                .arg(&path)
+                .args(["--port", "0", "--save", ""]),
+            Duration::from_secs(30),
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), err)
+    };
+    let redis = shoal_tests::require_tool("redis-server", "redis-server");
+    let node = shoal_tests::bin("shoal-node");
+    for conf in [
+        "# x\nalways-show-logo no\nnosuch-directive 1\n",
+        "maxmemory 1 2\n",
+        "hz abc\n",
+        "maxmemory-policy bogus\n",
+        "save 1\n",
+        "bind \"unbalanced\n",
+    ] {
+        let (ok_r, err_r) = run(&redis, conf);
+        let (ok_o, err_o) = run(&node, conf);
+        assert!(!ok_r && !ok_o, "{conf:?} was accepted");
+        let tail = |e: &str| -> Vec<String> {
+            let lines: Vec<&str> = e.lines().filter(|l| !l.trim().is_empty()).collect();
+            lines[lines.len().saturating_sub(3)..]
+                .iter()
+                .map(|l| (*l).to_string())
+                .collect()
+        };
+        assert_eq!(tail(&err_o), tail(&err_r), "{conf:?}:\nours: {err_o}\nredis: {err_r}");
+        assert!(err_o.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"));
+    }
+    for conf in [
+        "tls-port 6390\n",
+        "unixsocket /tmp/shoal-test.sock\n",
+        "tls-replication yes\n",
+    ] {
+        let (ok, err) = run(&node, conf);
+        assert!(!ok && err.contains("not supported by Shoal"), "{conf:?}: {err}");
+    }
+    // The old names Redis 7.0 skips silently still start the node.
+    let (ok, err) = run(
+        &node,
+        "list-max-ziplist-entries 512\nlua-replicate-commands yes\nport 0\nshutdown-timeout x\n",
+    );
+    assert!(!ok && err.contains("line 4"), "{err}");
+}
