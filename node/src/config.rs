@@ -157,9 +157,13 @@ pub fn find(name: &str) -> Option<(&'static Directive, &'static str)> {
 /// Lines of the old Redis names Redis 7.0 still skips silently in a config file.
 fn deprecated(name: &str, argc: usize) -> bool {
     argc == 2
-        && ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"]
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(name))
+        && [
+            "list-max-ziplist-entries",
+            "list-max-ziplist-value",
+            "lua-replicate-commands",
+        ]
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(name))
 }
 
 /// Why a CONFIG SET of one parameter failed: Redis words the message differently for a bad
@@ -192,7 +196,10 @@ impl Config {
                 continue;
             }
             let at = |e: String| {
-                format!("Reading the configuration file, at line {}\n>>> '{trimmed}'\n{e}", n + 1)
+                format!(
+                    "Reading the configuration file, at line {}\n>>> '{trimmed}'\n{e}",
+                    n + 1
+                )
             };
             let args = shoal_common::resp::decode::split_args(trimmed.as_bytes())
                 .ok_or_else(|| at("Unbalanced quotes in configuration line".to_string()))?;
@@ -239,19 +246,25 @@ impl Config {
     /// Refuses, at startup, what would need a listener or a link Shoal cannot provide.
     fn check_listeners(&self) -> Result<(), String> {
         if self.get_i64("tls-port") != 0 {
-            return Err("tls-port: TLS is not supported by Shoal; remove the tls-port directive \
+            return Err(
+                "tls-port: TLS is not supported by Shoal; remove the tls-port directive \
                         (or set it to 0)"
-                .to_string());
+                    .to_string(),
+            );
         }
         for name in ["tls-replication", "tls-cluster"] {
             if self.get_bool(name) {
-                return Err(format!("{name}: TLS is not supported by Shoal; set it to no"));
+                return Err(format!(
+                    "{name}: TLS is not supported by Shoal; set it to no"
+                ));
             }
         }
         if !self.get_str("unixsocket").is_empty() {
-            return Err("unixsocket: unix socket listeners are not supported by Shoal; \
+            return Err(
+                "unixsocket: unix socket listeners are not supported by Shoal; \
                         remove the unixsocket directive"
-                .to_string());
+                    .to_string(),
+            );
         }
         Ok(())
     }
@@ -425,11 +438,11 @@ fn memory_text(v: u64) -> String {
     const GB: u64 = 1024 * 1024 * 1024;
     const MB: u64 = 1024 * 1024;
     const KB: u64 = 1024;
-    if v != 0 && v % GB == 0 {
+    if v != 0 && v.is_multiple_of(GB) {
         format!("{}gb", v / GB)
-    } else if v != 0 && v % MB == 0 {
+    } else if v != 0 && v.is_multiple_of(MB) {
         format!("{}mb", v / MB)
-    } else if v != 0 && v % KB == 0 {
+    } else if v != 0 && v.is_multiple_of(KB) {
         format!("{}kb", v / KB)
     } else {
         v.to_string()
@@ -615,8 +628,8 @@ mod tests {
         assert_eq!(cfg.get_str("hz"), "500");
         assert_eq!(cfg.get_str("shutdown-on-sigterm"), "save now");
         assert_eq!(cfg.get_str("maxmemory-clients"), "5%");
-        let err = Config::from_sources(Some("# c\nalways-show-logo no\nnosuch 1\n"), &[])
-            .unwrap_err();
+        let err =
+            Config::from_sources(Some("# c\nalways-show-logo no\nnosuch 1\n"), &[]).unwrap_err();
         assert_eq!(
             err,
             "Reading the configuration file, at line 3\n>>> 'nosuch 1'\n\
@@ -624,7 +637,11 @@ mod tests {
         );
         let err = Config::from_sources(Some("maxmemory 1 2\n"), &[]).unwrap_err();
         assert!(err.ends_with("\nwrong number of arguments"), "{err}");
-        for bad in ["tls-port 6380", "unixsocket /tmp/x.sock", "tls-replication yes"] {
+        for bad in [
+            "tls-port 6380",
+            "unixsocket /tmp/x.sock",
+            "tls-replication yes",
+        ] {
             let err = Config::from_sources(Some(bad), &[]).unwrap_err();
             assert!(err.contains("not supported"), "{bad}: {err}");
         }

@@ -80,7 +80,10 @@ fn every_parameter_reads_as_redis() {
     }
     for name in HIDDEN {
         let reply = d.check(&["CONFIG", "GET", name]);
-        assert!(matches!(&reply, Frame::Array(a) if a.len() == 2), "{name}: {reply:?}");
+        assert!(
+            matches!(&reply, Frame::Array(a) if a.len() == 2),
+            "{name}: {reply:?}"
+        );
         let (ours, theirs) = d.both(&["CONFIG", "GET", "*", name]);
         assert_same_pairs(ours, theirs, &format!("CONFIG GET * {name}"));
     }
@@ -205,7 +208,14 @@ fn every_mutable_parameter_sets_as_redis() {
         &["CONFIG", "SET", "hz", "5", "maxmemory", "abc"],
         &["CONFIG", "GET", "hz"],
         &["CONFIG", "SET", "Hz", "5", "HZ", "6"],
-        &["CONFIG", "SET", "replica-priority", "1", "slave-priority", "2"],
+        &[
+            "CONFIG",
+            "SET",
+            "replica-priority",
+            "1",
+            "slave-priority",
+            "2",
+        ],
         &["CONFIG", "GET", "replica-priority"],
         &["CONFIG", "SET", "SLAVE-PRIORITY", "abc"],
         &["CONFIG", "SET", "hz", "1000"],
@@ -239,15 +249,20 @@ fn every_mutable_parameter_sets_as_redis() {
 fn config_set_port_moves_the_listener() {
     let mut d = Differ::new(&[]);
     // Each to the other's port: taken.
-    let ours = d.a.cmd(&["CONFIG", "SET", "port", &d.redis.port.to_string()]);
-    let theirs = d.b.cmd(&["CONFIG", "SET", "port", &d.ours.port.to_string()]);
+    let ours =
+        d.a.cmd(&["CONFIG", "SET", "port", &d.redis.port.to_string()]);
+    let theirs =
+        d.b.cmd(&["CONFIG", "SET", "port", &d.ours.port.to_string()]);
     let want = "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen \
                 on this port. Check server logs.";
     assert_eq!(theirs, Frame::error(want));
     assert_eq!(ours, Frame::error(want));
     assert_eq!(d.a.cmd(&["PING"]), Frame::Simple("PONG".into()));
     let new = free_port();
-    assert_eq!(d.a.cmd(&["CONFIG", "SET", "port", &new.to_string()]), Frame::ok());
+    assert_eq!(
+        d.a.cmd(&["CONFIG", "SET", "port", &new.to_string()]),
+        Frame::ok()
+    );
     assert_eq!(
         d.a.cmd(&["CONFIG", "GET", "port"]),
         Frame::Array(vec![bulk("port"), bulk(&new.to_string())])
@@ -255,7 +270,8 @@ fn config_set_port_moves_the_listener() {
     let mut moved = RawClient::connect(new).expect("connect to the new port");
     assert_eq!(moved.cmd(&["PING"]), Frame::Simple("PONG".into()));
     assert!(
-        wait_until(Duration::from_secs(30), || RawClient::connect(d.ours.port).is_err()),
+        wait_until(Duration::from_secs(30), || RawClient::connect(d.ours.port)
+            .is_err()),
         "the old port still accepts"
     );
     assert_eq!(
@@ -331,7 +347,7 @@ fn stock_redis_conf_starts_the_node() {
             .collect()
     };
     assert_eq!(
-        strip(before.clone()),
+        strip(before),
         strip(b.cmd(&["CONFIG", "GET", "*"])),
         "the stock file reads differently"
     );
@@ -385,7 +401,11 @@ fn bad_config_lines_are_fatal_as_in_redis() {
                 .map(|l| (*l).to_string())
                 .collect()
         };
-        assert_eq!(tail(&err_o), tail(&err_r), "{conf:?}:\nours: {err_o}\nredis: {err_r}");
+        assert_eq!(
+            tail(&err_o),
+            tail(&err_r),
+            "{conf:?}:\nours: {err_o}\nredis: {err_r}"
+        );
         assert!(err_o.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"));
     }
     for conf in [
@@ -394,7 +414,10 @@ fn bad_config_lines_are_fatal_as_in_redis() {
         "tls-replication yes\n",
     ] {
         let (ok, err) = run(&node, conf);
-        assert!(!ok && err.contains("not supported by Shoal"), "{conf:?}: {err}");
+        assert!(
+            !ok && err.contains("not supported by Shoal"),
+            "{conf:?}: {err}"
+        );
     }
     // The old names Redis 7.0 skips silently still start the node.
     let (ok, err) = run(

@@ -7,6 +7,9 @@
 
 use super::value::{self, Num, Unit};
 
+/// A check of a string value, with Redis's reason when it fails.
+pub type StrCheck = fn(&str) -> Result<(), &'static str>;
+
 /// How a directive's value is parsed.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -17,7 +20,7 @@ pub enum Kind {
     /// A number (plain, memory, percent or octal) within bounds.
     Num(Num),
     /// Free text, with an optional check (`dbfilename` can't be a path, ...).
-    Str(Option<fn(&str) -> Result<(), &'static str>>),
+    Str(Option<StrCheck>),
     /// One of the listed words (word, value: words sharing a value are synonyms).
     Enum(&'static [(&'static str, u32)]),
     /// A directive with its own syntax: gets the current canonical text and the arguments
@@ -173,7 +176,7 @@ fn obuf(old: &str, args: &[String]) -> Result<String, String> {
         // No class given: nothing changes, as in Redis.
         return Ok(old.to_string());
     }
-    if args.len() % 4 != 0 {
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     crate::exec::pubsub::canonical_obuf_limits(old, &args.join(" "))
@@ -473,7 +476,13 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
     ),
     n("list-compress-depth", "0", int(0, INT_MAX)),
-    row("rdb-key-save-delay", None, "0", int(INT_MIN, INT_MAX), HIDDEN),
+    row(
+        "rdb-key-save-delay",
+        None,
+        "0",
+        int(INT_MIN, INT_MAX),
+        HIDDEN,
+    ),
     row("key-load-delay", None, "0", int(INT_MIN, INT_MAX), HIDDEN),
     n("active-expire-effort", "1", int(1, 10)),
     // Redis keeps what was set, then caps the running value to 1..500 (`updateHZ`); CONFIG
@@ -521,7 +530,11 @@ pub static DIRECTIVES: &[Directive] = &[
     n("cluster-node-timeout", "15000", int(0, LONG_MAX)),
     n("slowlog-log-slower-than", "10000", int(-1, LONG_MAX)),
     n("latency-monitor-threshold", "0", int(0, LONG_MAX)),
-    n("proto-max-bulk-len", "536870912", mem(1024 * 1024, LONG_MAX)),
+    n(
+        "proto-max-bulk-len",
+        "536870912",
+        mem(1024 * 1024, LONG_MAX),
+    ),
     n("stream-node-max-entries", "100", int(0, LONG_MAX)),
     n("repl-backlog-size", "1048576", mem(1, LONG_MAX)),
     // ---- unsigned long long ----

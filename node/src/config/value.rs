@@ -113,7 +113,10 @@ pub fn number(n: &Num, value: &str) -> Result<String, String> {
         }
     } else if v < n.min || v > n.max {
         return Err(if n.unit == Unit::Octal {
-            format!("argument must be between {:o} and {:o} inclusive", n.min, n.max)
+            format!(
+                "argument must be between {:o} and {:o} inclusive",
+                n.min, n.max
+            )
         } else {
             format!("argument must be between {} and {} inclusive", n.min, n.max)
         });
@@ -280,8 +283,7 @@ pub fn oom_score_adj_values(args: &[String]) -> Result<String, String> {
         let v = strtoll_full(a, 10)
             .filter(|v| (-2000..=2000).contains(v))
             .ok_or_else(|| {
-                "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
-                    .to_string()
+                "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string()
             })?;
         out.push(v.to_string());
     }
@@ -482,7 +484,15 @@ mod tests {
             unsigned: false,
             unit: Unit::Plain,
         };
-        for bad in ["+5", "007", "-0", " 5", "5 ", "0x10", "99999999999999999999"] {
+        for bad in [
+            "+5",
+            "007",
+            "-0",
+            " 5",
+            "5 ",
+            "0x10",
+            "99999999999999999999",
+        ] {
             assert_eq!(
                 number(&int, bad).unwrap_err(),
                 "argument couldn't be parsed into an integer"
@@ -532,7 +542,10 @@ mod tests {
 
     #[test]
     fn special_values() {
-        assert_eq!(save(&s(&["900", "1", "300", "10"])).unwrap(), "900 1 300 10");
+        assert_eq!(
+            save(&s(&["900", "1", "300", "10"])).unwrap(),
+            "900 1 300 10"
+        );
         assert_eq!(save(&s(&[""])).unwrap(), "");
         assert!(save(&s(&["900", "", "1"])).is_err());
         assert!(save(&s(&["0", "1"])).is_err());
@@ -540,10 +553,20 @@ mod tests {
         assert_eq!(shutdown_flags(&s(&["default", "save"])).unwrap(), "save");
         assert_eq!(shutdown_flags(&s(&["default"])).unwrap(), "default");
         assert!(shutdown_flags(&s(&["save", "nosave"])).is_err());
-        assert_eq!(percentiles(&s(&["50", "99.90", "100"])).unwrap(), "50 99.9 100");
+        assert_eq!(
+            percentiles(&s(&["50", "99.90", "100"])).unwrap(),
+            "50 99.9 100"
+        );
         assert!(percentiles(&s(&["101"])).is_err());
-        assert_eq!(percentiles(&s(&["0x10", "1e1", "0x1.8p1"])).unwrap(), "16 10 3");
-        assert!(percentiles(&s(&["1e999"])).unwrap_err().starts_with("Invalid"));
+        assert_eq!(
+            percentiles(&s(&["0x10", "1e1", "0x1.8p1"])).unwrap(),
+            "16 10 3"
+        );
+        assert!(
+            percentiles(&s(&["1e999"]))
+                .unwrap_err()
+                .starts_with("Invalid")
+        );
         assert!(oom_score_adj_values(&s(&["a", "b", "c"])).is_err());
         assert!(oom_score_adj_values(&s(&["1", "2"])).is_err());
         assert!(proc_title_template("{title}").is_err());
