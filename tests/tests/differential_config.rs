@@ -426,3 +426,65 @@ fn bad_config_lines_are_fatal_as_in_redis() {
     );
     assert!(!ok && err.contains("line 4"), "{err}");
 }
+
+/// `masteruser` (the replica AUTHs as that user), `replica-announce-ip`/`-port` (what the
+/// primary shows in INFO replication and ROLE), `replica-priority` and `replica-announced`
+/// (the replica's INFO): the same in a pair of redis-servers and a pair of our nodes.
+#[test]
+fn replica_settings_as_redis() {
+    let check = |master: Proc, mk_replica: &dyn Fn(&[&str]) -> Proc| {
+        let mport = master.port.to_string();
+        let replica = mk_replica(&[
+            "--replicaof",
+            "127.0.0.1",
+            &mport,
+            "--masteruser",
+            "default",
+            "--masterauth",
+            "pw",
+            "--replica-announce-ip",
+            "10.1.2.3",
+            "--slave-announce-port",
+            "4242",
+            "--replica-priority",
+            "7",
+            "--replica-announced",
+            "no",
+        ]);
+        let (mut m, mut r) = (master.raw(), replica.raw());
+        assert_eq!(m.cmd(&["AUTH", "pw"]), Frame::ok());
+        assert!(
+            wait_until(Duration::from_secs(60), || shoal_tests::link_up(&mut r)),
+            "the replica never authenticated as masteruser"
+        );
+        let slave0 = |m: &mut RawClient| shoal_tests::info_field(m, "replication", "slave0");
+        assert!(
+            wait_until(Duration::from_secs(60), || slave0(&mut m)
+                .is_some_and(|s| s.contains("state=online"))),
+            "{:?}",
+            slave0(&mut m)
+        );
+        let s = slave0(&mut m).expect("slave0");
+        let role = m.cmd(&["ROLE"]);
+        let Frame::Array(role) = role else {
+            panic!("ROLE: {role:?}")
+        };
+        let Frame::Array(replicas) = &role[2] else {
+            panic!("ROLE replicas: {:?}", role[2])
+        };
+        let Frame::Array(first) = &replicas[0] else {
+            panic!("ROLE replica: {:?}", replicas[0])
+        };
+        (
+            s.split(',').take(2).collect::<Vec<_>>().join(","),
+            first[..2].to_vec(),
+            shoal_tests::info_field(&mut r, "replication", "slave_priority"),
+            shoal_tests::info_field(&mut r, "replication", "replica_announced"),
+        )
+    };
+    let theirs = check(Proc::redis(&["--requirepass", "pw"]), &|a| Proc::redis(a));
+    let ours = check(Proc::node(&["--requirepass", "pw"]), &|a| Proc::node(a));
+    assert_eq!(ours, theirs);
+    assert_eq!(theirs.0, "ip=10.1.2.3,port=4242");
+    assert_eq!(theirs.2.as_deref(), Some("7"));
+}

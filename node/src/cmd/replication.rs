@@ -92,11 +92,14 @@ fn sync_from(ctx: &mut Ctx<'_>, psync: Option<(&Bytes, &Bytes)>) -> Result<Frame
     let srv = &mut *ctx.srv;
     srv.ensure_backlog();
     let now = ctx.now_ms;
-    let ip = ctx
-        .client
-        .addr
-        .rsplit_once(':')
-        .map_or(ctx.client.addr.clone(), |(h, _)| h.to_string());
+    // The address the replica announced (`replica-announce-ip`), else its peer address, as
+    // Redis shows it in INFO replication and ROLE.
+    let ip = ctx.client.repl_announced_ip.clone().unwrap_or_else(|| {
+        ctx.client
+            .addr
+            .rsplit_once(':')
+            .map_or(ctx.client.addr.clone(), |(h, _)| h.to_string())
+    });
     let listening_port = ctx.client.repl_listening_port;
     let matches_history = id == srv.repl.replid.as_bytes()
         || (id == srv.repl.replid2.as_bytes() && offset <= srv.repl.second_offset);
@@ -174,7 +177,9 @@ pub fn replconf(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> 
             }
             ctx.no_reply = true;
             return Ok(Frame::Null);
-        } else if args::is(opt, "capa") || args::is(opt, "ip-address") {
+        } else if args::is(opt, "ip-address") {
+            ctx.client.repl_announced_ip = Some(String::from_utf8_lossy(val).into_owned());
+        } else if args::is(opt, "capa") {
             // Capabilities: we always send the EOF framing our replicas understand.
         } else if args::is(opt, "rdb-only") {
             let v = args::int(val)?;

@@ -76,6 +76,8 @@ pub struct Client {
     /// function libraries too unless `functions` is listed (`redis-cli --replica` sends an
     /// empty filter: the stream only). `None`: no filter.
     pub repl_filter: Option<ReplFilter>,
+    /// `REPLCONF ip-address` of a replica connection (its `replica-announce-ip`).
+    pub repl_announced_ip: Option<String>,
     /// Inside MULTI: the queued commands (Redis `CLIENT_MULTI` + `mstate`).
     pub multi: Option<MultiState>,
     /// A watched key was touched: the next EXEC fails (Redis `CLIENT_DIRTY_CAS`).
@@ -164,6 +166,7 @@ impl Client {
             repl_rdb_only: false,
             raw_out: BytesMut::new(),
             repl_filter: None,
+            repl_announced_ip: None,
             multi: None,
             dirty_cas: false,
             watched: Vec::new(),

@@ -123,12 +123,15 @@ impl Server {
                         &((now - m.down_since_ms) / 1000),
                     );
                 }
-                kv("slave_priority", &100);
+                kv("slave_priority", &self.config.get_i64("replica-priority"));
                 kv(
                     "slave_read_only",
                     &u8::from(self.config.get_bool("replica-read-only")),
                 );
-                kv("replica_announced", &1);
+                kv(
+                    "replica_announced",
+                    &u8::from(self.config.get_bool("replica-announced")),
+                );
             }
         }
         let online: Vec<_> = r.replicas.iter().collect();

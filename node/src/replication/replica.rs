@@ -82,6 +82,10 @@ pub struct LinkParams {
     pub applied: Arc<AtomicI64>,
     /// `masterauth`.
     pub masterauth: Option<String>,
+    /// `masteruser`: AUTH names this user with `masterauth`.
+    pub masteruser: Option<String>,
+    /// `replica-announce-ip`, sent as `REPLCONF ip-address`.
+    pub announce_ip: Option<String>,
     /// Events to the executor.
     pub events: mpsc::UnboundedSender<Event>,
     /// `repl-timeout`.
@@ -188,7 +192,13 @@ async fn sync_once(
         return Err(io_err(format!("error reply to PING: {pong}")));
     }
     if let Some(pass) = p.masterauth.clone() {
-        let r = link.command(&[b"AUTH", pass.as_bytes()]).await?;
+        let r = match &p.masteruser {
+            Some(user) => {
+                link.command(&[b"AUTH", user.as_bytes(), pass.as_bytes()])
+                    .await?
+            }
+            None => link.command(&[b"AUTH", pass.as_bytes()]).await?,
+        };
         if r.starts_with('-') {
             return Err(io_err(format!("unable to AUTH to MASTER: {r}")));
         }
@@ -196,6 +206,11 @@ async fn sync_once(
     let port = p.my_port.to_string();
     link.command(&[b"REPLCONF", b"listening-port", port.as_bytes()])
         .await?;
+    if let Some(ip) = &p.announce_ip {
+        // A master that does not know the option answers an error; Redis goes on too.
+        link.command(&[b"REPLCONF", b"ip-address", ip.as_bytes()])
+            .await?;
+    }
     link.command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
         .await?;
     let offset = (p.offset + 1).to_string();
@@ -356,17 +371,27 @@ impl Server {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let now = self.clock.now_ms();
         if let Some(events) = self.events.clone() {
-            let masterauth =
-                Some(self.config.get_str("masterauth").to_string()).filter(|s| !s.is_empty());
+            let setting =
+                |name: &str| Some(self.config.get_str(name).to_string()).filter(|s| !s.is_empty());
+            let masterauth = setting("masterauth");
+            let masteruser = setting("masteruser");
+            let announce_ip = setting("replica-announce-ip");
+            // `replica-announce-port`, when set, is the port the master shows for us.
+            let my_port = match u16::try_from(self.config.get_i64("replica-announce-port")) {
+                Ok(p) if p != 0 => p,
+                _ => self.port,
+            };
             let params = LinkParams {
                 host: host.clone(),
                 port,
-                my_port: self.port,
+                my_port,
                 generation,
                 replid: self.repl.replid.clone(),
                 offset: self.repl.offset(),
                 applied: self.repl.shared_offset.clone(),
                 masterauth,
+                masteruser,
+                announce_ip,
                 events,
                 timeout: Duration::from_secs(
                     u64::try_from(self.config.get_i64("repl-timeout"))
