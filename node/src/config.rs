@@ -223,6 +223,15 @@ impl Config {
             if d.flags & MULTI == 0 && rest.len() != 1 {
                 return Err(at("wrong number of arguments".to_string()));
             }
+            // One argument of a multi-word directive is split on spaces (`--save "900 1"`).
+            let split: Vec<String>;
+            let rest = match rest {
+                [one] if d.flags & MULTI != 0 && !one.is_empty() => {
+                    split = one.split(' ').map(str::to_string).collect();
+                    &split[..]
+                }
+                _ => rest,
+            };
             let mut canonical = canonicalize(d, rest, cfg.get_str(d.name)).map_err(at)?;
             // Save lines add up in a file (the first one replaces the default).
             if d.name == "save" {
@@ -621,7 +630,7 @@ mod tests {
 
     #[test]
     fn file_lines_as_redis() {
-        let text = "save 900 1\nsave 300 10\nlist-max-ziplist-entries 512\nHZ 1000\n\
+        let text = "save 900 1\nsave \"300 10\"\nlist-max-ziplist-entries 512\nHZ 1000\n\
                     shutdown-on-sigterm save now\nmaxmemory-clients 5%\n";
         let cfg = Config::from_sources(Some(text), &[]).unwrap();
         assert_eq!(cfg.get_str("save"), "900 1 300 10");

@@ -488,3 +488,34 @@ fn replica_settings_as_redis() {
     assert_eq!(theirs.0, "ip=10.1.2.3,port=4242");
     assert_eq!(theirs.2.as_deref(), Some("7"));
 }
+
+/// Command-line values as redis-server reads them: one quoted argument of a multi-word
+/// directive is split on spaces; save lines add up; hz is capped.
+#[test]
+fn command_line_values_as_redis() {
+    let mut d = Differ::new(&[
+        "--save",
+        "100 1",
+        "--save",
+        "200 2",
+        "--client-output-buffer-limit",
+        "pubsub 0 256kb 1",
+        "--oom-score-adj-values",
+        "1 2 3",
+        "--maxmemory-clients",
+        "5%",
+        "--hz",
+        "1000",
+        "--shutdown-on-sigterm",
+        "save now",
+        "--slave-priority",
+        "3",
+        "--list-max-ziplist-entries",
+        "7",
+    ]);
+    let names = names(&mut d);
+    for name in &names {
+        let (ours, theirs) = d.both(&["CONFIG", "GET", name]);
+        assert_same_pairs(ours, theirs, &format!("CONFIG GET {name}"));
+    }
+}
