@@ -252,7 +252,7 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Refuses, at startup, what would need a listener or a link Shoal cannot provide.
+    /// Refuses, at startup, what would need TLS, which Shoal cannot provide.
     fn check_listeners(&self) -> Result<(), String> {
         if self.get_i64("tls-port") != 0 {
             return Err(
@@ -267,13 +267,6 @@ impl Config {
                     "{name}: TLS is not supported by Shoal; set it to no"
                 ));
             }
-        }
-        if !self.get_str("unixsocket").is_empty() {
-            return Err(
-                "unixsocket: unix socket listeners are not supported by Shoal; \
-                        remove the unixsocket directive"
-                    .to_string(),
-            );
         }
         Ok(())
     }
@@ -646,11 +639,7 @@ mod tests {
         );
         let err = Config::from_sources(Some("maxmemory 1 2\n"), &[]).unwrap_err();
         assert!(err.ends_with("\nwrong number of arguments"), "{err}");
-        for bad in [
-            "tls-port 6380",
-            "unixsocket /tmp/x.sock",
-            "tls-replication yes",
-        ] {
+        for bad in ["tls-port 6380", "tls-replication yes"] {
             let err = Config::from_sources(Some(bad), &[]).unwrap_err();
             assert!(err.contains("not supported"), "{bad}: {err}");
         }

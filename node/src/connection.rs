@@ -114,7 +114,7 @@ impl Limits {
     }
 }
 
-/// Serves one client until it disconnects or the executor closes it.
+/// Serves one TCP client until it disconnects or the executor closes it.
 pub async fn serve(
     socket: TcpStream,
     peer: SocketAddr,
@@ -127,13 +127,69 @@ pub async fn serve(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let (mut rd, mut wr) = socket.into_split();
+    let (rd, wr) = socket.into_split();
+    let conn = Conn {
+        addr: peer.to_string(),
+        laddr,
+        id,
+        tx,
+        limits,
+        authenticated,
+    };
+    serve_halves(rd, wr, conn).await;
+}
+
+/// Serves one unix-socket client (`unixsocket`); its address is `<path>:0`, as in Redis.
+pub async fn serve_unix(
+    socket: tokio::net::UnixStream,
+    path: Arc<str>,
+    id: ClientId,
+    tx: mpsc::UnboundedSender<Event>,
+    limits: Arc<Limits>,
+    authenticated: bool,
+) {
+    let (rd, wr) = socket.into_split();
+    let conn = Conn {
+        addr: format!("{path}:0"),
+        laddr: format!("{path}:0"),
+        id,
+        tx,
+        limits,
+        authenticated,
+    };
+    serve_halves(rd, wr, conn).await;
+}
+
+/// Who a connection is and where it reports.
+struct Conn {
+    addr: String,
+    laddr: String,
+    id: ClientId,
+    tx: mpsc::UnboundedSender<Event>,
+    limits: Arc<Limits>,
+    authenticated: bool,
+}
+
+/// The read and write loops of one connection, whatever the socket type.
+async fn serve_halves<R, W>(mut rd: R, mut wr: W, conn: Conn)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let Conn {
+        addr,
+        laddr,
+        id,
+        tx,
+        limits,
+        authenticated,
+    } = conn;
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Out>();
     let pending = Arc::new(AtomicUsize::new(0));
     let kill = Arc::new(Notify::new());
     let mut client = Client::new(
         id,
-        peer.to_string(),
+        addr,
         laddr,
         out_tx,
         pending.clone(),

@@ -140,8 +140,26 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
         info!(%host, port, "replicaof from the configuration");
         srv.start_replication(host, port);
     }
+    let unix = match unix_listener(&srv.config) {
+        Ok(u) => u,
+        Err(e) => {
+            error!(error = %e, "Failed opening Unix socket");
+            std::process::exit(1);
+        }
+    };
     let executor = tokio::spawn(exec::run(srv, rx));
     let next_id = Arc::new(AtomicU64::new(1));
+    if let Some((listener, path)) = &unix {
+        info!(path = %path, "the server is now ready to accept connections at the unix socket");
+        tokio::spawn(accept_unix(
+            listener.clone(),
+            path.clone(),
+            next_id.clone(),
+            tx.clone(),
+            limits.clone(),
+            requirepass_empty,
+        ));
+    }
     let accept = async {
         let mut backoff = Duration::from_millis(1);
         loop {
@@ -178,6 +196,61 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
                 std::panic::resume_unwind(e.into_panic());
             }
             info!("shutdown by SHUTDOWN command");
+        }
+    }
+    if let Some((_, path)) = unix {
+        let _ = std::fs::remove_file(&*path);
+    }
+}
+
+/// The `unixsocket` listener, if one is configured: a stale socket file is removed first and
+/// `unixsocketperm` (octal, 0: leave the umask's) applied, as Redis does.
+fn unix_listener(
+    config: &Config,
+) -> std::io::Result<Option<(Arc<tokio::net::UnixListener>, Arc<str>)>> {
+    let path = config.get_str("unixsocket");
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    let perm = u32::from_str_radix(config.get_str("unixsocketperm"), 8).unwrap_or(0);
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))?;
+    }
+    Ok(Some((Arc::new(listener), Arc::from(path))))
+}
+
+/// Accepts unix-socket clients until the node stops.
+async fn accept_unix(
+    listener: Arc<tokio::net::UnixListener>,
+    path: Arc<str>,
+    next_id: Arc<AtomicU64>,
+    tx: mpsc::UnboundedSender<Event>,
+    limits: Arc<connection::Limits>,
+    authenticated: bool,
+) {
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        match listener.accept().await {
+            Ok((socket, _)) => {
+                backoff = Duration::from_millis(1);
+                let id = next_id.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(connection::serve_unix(
+                    socket,
+                    path.clone(),
+                    id,
+                    tx.clone(),
+                    limits.clone(),
+                    authenticated,
+                ));
+            }
+            Err(e) => {
+                warn!(error = %e, "unix socket accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+            }
         }
     }
 }

@@ -364,8 +364,8 @@ fn stock_redis_conf_starts_the_node() {
     );
 }
 
-/// Bad config lines stop both servers with the same three lines of explanation; TLS and unix
-/// socket listeners, which we cannot provide, stop our node with a clear reason.
+/// Bad config lines stop both servers with the same three lines of explanation; TLS, which we
+/// cannot provide, stops our node with a clear reason.
 #[test]
 fn bad_config_lines_are_fatal_as_in_redis() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -410,8 +410,8 @@ fn bad_config_lines_are_fatal_as_in_redis() {
     }
     for conf in [
         "tls-port 6390\n",
-        "unixsocket /tmp/shoal-test.sock\n",
         "tls-replication yes\n",
+        "tls-cluster yes\n",
     ] {
         let (ok, err) = run(&node, conf);
         assert!(
@@ -517,5 +517,66 @@ fn command_line_values_as_redis() {
     for name in &names {
         let (ours, theirs) = d.both(&["CONFIG", "GET", name]);
         assert_same_pairs(ours, theirs, &format!("CONFIG GET {name}"));
+    }
+}
+
+/// One request over a unix socket, the raw reply bytes back.
+fn unix_request(path: &std::path::Path, request: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path)
+        .unwrap_or_else(|e| panic!("connect {}: {e}", path.display()));
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(request).expect("write");
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).expect("read");
+    buf.truncate(n);
+    buf
+}
+
+/// `unixsocket` and `unixsocketperm`: both servers listen on the socket with the mode asked
+/// for, serve commands there, mark such clients `U`, and remove the socket when they stop.
+#[test]
+fn unix_socket_listener_as_redis() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ours_sock = dir.path().join("ours.sock");
+    let redis_sock = dir.path().join("redis.sock");
+    let ours_s = ours_sock.display().to_string();
+    let redis_s = redis_sock.display().to_string();
+    let mut ours = Proc::node(&["--unixsocket", &ours_s, "--unixsocketperm", "700"]);
+    let mut redis = Proc::redis(&["--unixsocket", &redis_s, "--unixsocketperm", "700"]);
+    for (p, sock) in [(&ours, &ours_sock), (&redis, &redis_sock)] {
+        let mode = std::fs::metadata(sock)
+            .expect("socket file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", sock.display());
+        assert_eq!(unix_request(sock, b"PING\r\n"), b"+PONG\r\n");
+        assert_eq!(
+            unix_request(sock, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+            b"+OK\r\n"
+        );
+        assert_eq!(p.raw().cmd(&["GET", "k"]), bulk("v"));
+        let info = unix_request(sock, b"CLIENT INFO\r\n");
+        let info = String::from_utf8_lossy(&info).into_owned();
+        let want = format!("addr={}:0 laddr={}:0 ", sock.display(), sock.display());
+        assert!(info.contains(&want), "{info}");
+        assert!(info.contains(" flags=U "), "{info}");
+    }
+    let (a, b) = (
+        ours.raw().cmd(&["CONFIG", "GET", "unixsocket*"]),
+        redis.raw().cmd(&["CONFIG", "GET", "unixsocket*"]),
+    );
+    let rename = |v: Vec<(String, String)>, from: &str| -> Vec<(String, String)> {
+        v.into_iter()
+            .map(|(n, val)| (n, val.replace(from, "SOCK")))
+            .collect()
+    };
+    assert_eq!(rename(pairs(a), &ours_s), rename(pairs(b), &redis_s));
+    for (p, sock) in [(&mut ours, &ours_sock), (&mut redis, &redis_sock)] {
+        p.raw().send(&["SHUTDOWN", "NOSAVE"]);
+        assert!(p.wait_exit(Duration::from_secs(30)).is_some(), "no exit");
+        assert!(!sock.exists(), "{} left behind", sock.display());
     }
 }

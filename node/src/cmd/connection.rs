@@ -265,6 +265,10 @@ pub fn client_info_line(c: &crate::exec::Client, now_ms: i64) -> String {
     if c.monitor {
         flags.push('O');
     }
+    if c.addr.starts_with('/') {
+        // A unix-socket client (its address is the socket path).
+        flags.push('U');
+    }
     if c.no_evict {
         flags.push('e');
     }

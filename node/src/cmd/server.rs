@@ -156,9 +156,12 @@ pub fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
     Ok(Frame::ok())
 }
 
-/// A loopback client (Redis `islocalClient`).
+/// A loopback or unix-socket client (Redis `islocalClient`).
 fn is_local(addr: &str) -> bool {
-    addr.starts_with("127.0.0.1:") || addr.starts_with("[::1]:") || addr.starts_with("::1:")
+    addr.starts_with("127.0.0.1:")
+        || addr.starts_with("[::1]:")
+        || addr.starts_with("::1:")
+        || addr.starts_with('/')
 }
 
 /// The part of CONFIG SET Redis does in its `apply` functions: TLS can't be turned on (Redis
