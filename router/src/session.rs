@@ -96,6 +96,9 @@ pub struct Session {
     keys: Vec<usize>,
     /// Shared connections this session used.
     conns: crate::batch::Conns,
+    /// The client's socket and unread input while a command is handled, so that a blocking
+    /// command can notice the client leaving (see [`Session::await_blocked`]).
+    input: Option<(OwnedReadHalf, BytesMut)>,
 }
 
 /// Serves one client until it disconnects.
@@ -131,6 +134,7 @@ pub async fn serve(router: Arc<Router>, socket: TcpStream, peer: SocketAddr) {
         commands: 0,
         keys: Vec::new(),
         conns: crate::batch::Conns::default(),
+        input: None,
     };
     session.read_loop(rd, closed).await;
     session.flush().await;
@@ -309,7 +313,13 @@ impl Session {
                 }
                 match decoder.decode(&mut buf) {
                     Ok(Some(argv)) => {
-                        if !self.handle(argv).await {
+                        self.input = Some((rd, std::mem::take(&mut buf)));
+                        let ok = self.handle(argv).await;
+                        (rd, buf) = self
+                            .input
+                            .take()
+                            .expect("invariant: handling a command gives the input back");
+                        if !ok {
                             return;
                         }
                     }
@@ -638,11 +648,42 @@ impl Session {
             if !self.flush().await {
                 return false;
             }
-            let b = self.routed_as(spec, argv, decision).await.await;
+            let fut = self.routed_as(spec, argv, decision).await;
+            let Some(b) = self.await_blocked(fut).await else {
+                return false;
+            };
             return self.emit(Pending::Now(b)).await;
         }
         let fut = self.routed_as(spec, argv, decision).await;
         self.later(fut).await
+    }
+
+    /// Waits for a blocking command's reply while reading what the client sends meanwhile
+    /// (kept for after it); `None` when the client left first. The reply future is then
+    /// dropped with its dedicated upstream connection, so the node unblocks and frees that
+    /// client, as Redis does for a client that disconnects: an element pushed later is not
+    /// popped for nobody.
+    async fn await_blocked(&mut self, fut: ReplyFuture) -> Option<Bytes> {
+        let Some((mut rd, mut buf)) = self.input.take() else {
+            return Some(fut.await);
+        };
+        tokio::pin!(fut);
+        let reply = loop {
+            if buf.len() > QUERY_BUFFER_BYTES_MAX {
+                // Enough queued behind the blocked command: stop reading (back-pressure).
+                break Some(fut.as_mut().await);
+            }
+            tokio::select! {
+                b = fut.as_mut() => break Some(b),
+                r = rd.read_buf(&mut buf) => {
+                    if !matches!(r, Ok(n) if n > 0) {
+                        break None;
+                    }
+                }
+            }
+        };
+        self.input = Some((rd, buf));
+        reply
     }
 
     /// Adds a single-slot command to its node's group in the current chunk (the hot path);

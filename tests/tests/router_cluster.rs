@@ -402,6 +402,34 @@ fn blpop_blocks_only_its_own_client() {
     blocked.send(&["PING"]);
     assert_eq!(blocked.read(), Frame::NullArray);
     assert_eq!(blocked.read(), Frame::simple("PONG"));
+    // Commands pipelined behind a blocked one wait for it and run after it.
+    blocked.send(&["BLPOP", "{q}list", "0"]);
+    blocked.send(&["INCR", "{q}after"]);
+    shoal_tests::wait_blocked(&mut cluster.nodes[owner].raw(), 1);
+    assert_eq!(other.cmd(&["GET", "{q}after"]), Frame::Null);
+    assert_eq!(other.cmd(&["RPUSH", "{q}list", "two"]), Frame::Integer(1));
+    assert_eq!(
+        blocked.read(),
+        Frame::Array(vec![bulk("{q}list"), bulk("two")])
+    );
+    assert_eq!(blocked.read(), Frame::Integer(1));
+
+    // A client that leaves while blocked is forgotten by the node at once, as a client of
+    // the node would be: what is pushed later stays in the list instead of being popped for
+    // nobody.
+    let mut leaving = router.raw();
+    leaving.send(&["BLPOP", "{q}jobs", "0"]);
+    let mut node = cluster.nodes[owner].raw();
+    shoal_tests::wait_blocked(&mut node, 1);
+    drop(leaving);
+    assert!(
+        shoal_tests::wait_until(std::time::Duration::from_secs(30), || {
+            shoal_tests::info_field(&mut node, "clients", "blocked_clients").as_deref() == Some("0")
+        }),
+        "the node still has the departed client blocked"
+    );
+    assert_eq!(other.cmd(&["RPUSH", "{q}jobs", "job"]), Frame::Integer(1));
+    assert_eq!(other.cmd(&["LLEN", "{q}jobs"]), Frame::Integer(1));
 }
 
 /// A subscriber that stops reading is disconnected at its `client-output-buffer-limit
