@@ -156,6 +156,52 @@ fn disabled_mode_replies_match_redis() {
     }
 }
 
+/// CLUSTER MYSHARDID (Redis 7.2, absent from 7.0.15 so no differential test): 40 hex
+/// characters other than the node id, stable; its errors are those of any CLUSTER
+/// subcommand (checked against MYID's, which the differential test pins to Redis).
+#[test]
+fn myshardid_as_redis_72() {
+    let node = cluster_node();
+    let mut c = node.raw();
+    let sid = text(&c.cmd(&["CLUSTER", "MYSHARDID"]));
+    assert_eq!(sid.len(), 40);
+    assert!(
+        sid.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    assert_ne!(sid, text(&c.cmd(&["CLUSTER", "MYID"])));
+    assert_eq!(text(&c.cmd(&["cluster", "myshardid"])), sid);
+    let Frame::Error(myid_err) = c.cmd(&["CLUSTER", "MYID", "x"]) else {
+        panic!("CLUSTER MYID x is an error")
+    };
+    let expected = String::from_utf8_lossy(&myid_err)
+        .replace("myid", "myshardid")
+        .replace("MYID", "MYSHARDID");
+    assert_eq!(
+        c.cmd(&["CLUSTER", "MYSHARDID", "x"]),
+        Frame::error(expected)
+    );
+    // COMMAND INFO as Redis 7.2 declares it (`src/commands/cluster-myshardid.json`).
+    let info = c.cmd(&["COMMAND", "INFO", "cluster|myshardid"]);
+    let Frame::Array(entries) = info else {
+        panic!("COMMAND INFO")
+    };
+    let Frame::Array(f) = &entries[0] else {
+        panic!("entry: {entries:?}")
+    };
+    assert_eq!(f[0], bulk("cluster|myshardid"));
+    assert_eq!(f[1], Frame::Integer(2));
+    assert_eq!(f[2], Frame::Array(vec![Frame::simple("stale")]));
+    assert_eq!(f[6], Frame::Array(vec![Frame::simple("@slow")]));
+    assert_eq!(f[7], Frame::Array(vec![bulk("nondeterministic_output")]));
+    drop(c);
+    let plain = Proc::node(&[]);
+    assert_eq!(
+        plain.raw().cmd(&["CLUSTER", "MYSHARDID"]),
+        Frame::error("ERR This instance has cluster support disabled")
+    );
+}
+
 /// Two nodes, each with half the slots, met over the bus.
 fn pair() -> (Proc, Proc) {
     let (a, b) = (cluster_node(), cluster_node());

@@ -385,3 +385,85 @@ fn an_orphaned_primary_receives_a_spare_replica() {
         .cmd(&["GET", &key])
         == bulk("yes")));
 }
+
+/// `CLUSTER MYSHARDID` of the node on `port` (Redis 7.2; 7.0 lacks it).
+fn my_shard_id(port: u16) -> String {
+    let mut c = RawClient::connect(port).expect("node");
+    let reply = c.cmd(&["CLUSTER", "MYSHARDID"]);
+    String::from_utf8_lossy(reply.as_bytes().expect("shard id")).into_owned()
+}
+
+/// Shard ids as Redis 7.2 keeps them: a primary and its replica report one MYSHARDID, the
+/// three shards three distinct ones; nodes.conf keeps it across a restart; a manual failover
+/// leaves the promoted replica's unchanged and the old primary, now its replica, has the same.
+#[test]
+fn shard_ids_are_shared_by_a_shard_and_survive_restart_and_failover() {
+    let mut cluster = RedisCluster::start(ServerKind::Shoal);
+    let shards: Vec<(usize, u16)> = [0, 8192, 16383]
+        .iter()
+        .map(|&slot| primary_and_replica_port(&cluster, slot))
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for &(p, rport) in &shards {
+        let pport = cluster.nodes[p].port;
+        // The replica takes its primary's id when it hears it on the bus: waited for.
+        assert!(
+            wait_until(Duration::from_secs(30), || my_shard_id(pport)
+                == my_shard_id(rport)),
+            "replica {rport} never took primary {pport}'s shard id"
+        );
+        let sid = my_shard_id(pport);
+        assert_eq!(sid.len(), 40, "{sid}");
+        assert!(
+            sid.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{sid}"
+        );
+        assert_ne!(sid, my_id(pport), "a shard id is not a node id");
+        ids.insert(sid);
+    }
+    assert_eq!(ids.len(), 3, "three shards, three shard ids: {ids:?}");
+    // CLUSTER NODES keeps Redis 7.0's format; nodes.conf has the aux field, as 7.2 writes it.
+    let (p0, _) = shards[0];
+    let port0 = cluster.nodes[p0].port;
+    let sid0 = my_shard_id(port0);
+    let mut c0 = RawClient::connect(port0).expect("node");
+    let nodes = c0.cmd(&["CLUSTER", "NODES"]);
+    assert!(!String::from_utf8_lossy(nodes.as_bytes().expect("nodes")).contains("shard-id"));
+    drop(c0);
+    let conf = std::fs::read_to_string(cluster.nodes[p0].dir.path().join("nodes.conf"))
+        .expect("nodes.conf");
+    assert!(
+        conf.contains(&format!(",shard-id={sid0} myself,")),
+        "{conf}"
+    );
+    // A restarted node reloads its shard id (a fresh node would draw a new random one).
+    cluster.nodes[p0].restart();
+    assert_eq!(my_shard_id(port0), sid0, "shard id lost across a restart");
+    cluster.wait_stable(Duration::from_secs(60));
+    // Manual failover in the second shard.
+    let (p1, r1) = shards[1];
+    let (p1port, sid1) = (cluster.nodes[p1].port, my_shard_id(r1));
+    let mut rc = RawClient::connect(r1).expect("replica");
+    assert_eq!(rc.cmd(&["CLUSTER", "FAILOVER"]), Frame::ok());
+    assert!(
+        wait_until(Duration::from_secs(30), || is_master(&mut rc)),
+        "manual failover did not promote"
+    );
+    assert_eq!(
+        my_shard_id(r1),
+        sid1,
+        "the promoted replica changed its shard id"
+    );
+    let mut old = RawClient::connect(p1port).expect("old primary");
+    assert!(
+        wait_until(Duration::from_secs(30), || nodes_line_of_myself(&mut old)
+            .contains("slave")),
+        "the old primary did not become a replica"
+    );
+    assert_eq!(my_shard_id(p1port), sid1);
+    cluster.wait_stable(Duration::from_secs(60));
+    let after: std::collections::BTreeSet<String> =
+        cluster.nodes.iter().map(|n| my_shard_id(n.port)).collect();
+    assert_eq!(after, ids, "shard ids changed");
+}

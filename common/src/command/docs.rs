@@ -4,7 +4,7 @@
 //!
 //! Redis counterpart: the `summary`/`since`/`complexity`/`history`/`arguments` fields of
 //! `src/commands/*.json` as Redis 7.0.15 reports them in `COMMAND DOCS` (interface facts, texts
-//! BSD-licensed); CLIENT NO-TOUCH and CLIENT SETINFO follow Redis 7.2.0.
+//! BSD-licensed); CLIENT NO-TOUCH, CLIENT SETINFO and CLUSTER MYSHARDID follow Redis 7.2.0.
 //!
 //! Invariants: every command Redis 7.0.15 knows has its declaration here, whether or not the
 //! node implements it yet (so a new table row needs no docs work); `COMMAND DOCS` only ever
@@ -574,6 +574,8 @@ pub static DOCS: &[Doc] = &[
         .history(&[("4.0.0", "Added the optional `cluster_bus_port` argument.")])
         .args(&[string("ip"), integer("port"), integer("cluster_bus_port").since("4.0.0").opt()]),
     doc("cluster|myid", "Return the node id", "3.0.0", "O(1)"),
+    // Redis 7.2 (7.0.15 lacks it): texts of 7.2.0.
+    doc("cluster|myshardid", "Return the node shard id", "7.2.0", "O(1)"),
     doc("cluster|nodes", "Get Cluster config for the node", "3.0.0", "O(N) where N is the total number of Cluster nodes"),
     doc("cluster|replicas", "List replica nodes of the specified master node", "5.0.0", "O(1)")
         .args(&[string("node-id")]),

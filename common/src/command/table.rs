@@ -554,6 +554,8 @@ derive from the content of the key we sort", RO | ACCESS, BeginSearch::Unknown, 
     ClusterLinks => "cluster|links", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
     ClusterMeet => "cluster|meet", -4, CADM, NOCAT, Cluster, [], [];
     ClusterMyid => "cluster|myid", 2, STALE, NOCAT, Cluster, [], [];
+    // Redis 7.2 (7.0.15 lacks it; see tests/tests/command_info_compat.rs).
+    ClusterMyshardid => "cluster|myshardid", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
     ClusterNodes => "cluster|nodes", 2, STALE, NOCAT, Cluster, [], ["nondeterministic_output"];
     ClusterReset => "cluster|reset", -2, ADMIN | NOSCRIPT | STALE, NOCAT, Cluster, [], [];
     ClusterSaveconfig => "cluster|saveconfig", 2, CADM, NOCAT, Cluster, [], [];

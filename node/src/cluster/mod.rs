@@ -10,7 +10,9 @@
 //! - `myself` is in `nodes` and carries the MYSELF flag; no other node does;
 //! - every slot owner is a known node;
 //! - an open slot (migrating/importing) names a known node other than myself;
-//! - `current_epoch` is at least every known config epoch.
+//! - `current_epoch` is at least every known config epoch;
+//! - myself has a shard id (Redis 7.2's `shard_id`): random when the node is created, kept in
+//!   nodes.conf, a replica's is its primary's once it knows it (see [`ShardId`]).
 
 pub mod bus;
 pub mod migrate;
@@ -76,6 +78,13 @@ impl fmt::Debug for NodeId {
     }
 }
 
+/// A shard id (Redis 7.2 `shard_id`, CLUSTER MYSHARDID): 40 hex characters like a node id,
+/// random for a new node and independent of its node id. A replica takes its primary's
+/// (CLUSTER REPLICATE, following a new primary, learning its primary's by the bus); a promoted
+/// replica keeps its own, so a shard's id survives a failover. A primary never takes a
+/// replica's. Nodes learn each other's from the bus ([`bus::shard_id`]).
+pub type ShardId = NodeId;
+
 /// Node flags (Redis `CLUSTER_NODE_*`), in CLUSTER NODES print order.
 pub mod flags {
     /// This node.
@@ -97,6 +106,9 @@ pub mod flags {
     /// A master worth giving a spare replica if it is orphaned: it had a replica, or was
     /// one (Redis `CLUSTER_NODE_MIGRATE_TO`; internal, never printed or saved).
     pub const MIGRATE_TO: u16 = 1 << 8;
+    /// Its messages say it decodes bus extensions (Redis
+    /// `CLUSTER_NODE_EXTENSIONS_SUPPORTED`; internal, never printed or saved).
+    pub const EXT_DATA: u16 = 1 << 9;
 
     /// (flag, name) in CLUSTER NODES order.
     pub const NAMES: &[(u16, &str)] = &[
@@ -148,6 +160,8 @@ pub struct ClusterNode {
     pub repl_offset: i64,
     /// Its `cluster-announce-hostname` (empty: none).
     pub hostname: String,
+    /// Its shard id; `None` until it tells us (always set for myself).
+    pub shard_id: Option<ShardId>,
 }
 
 impl ClusterNode {
@@ -171,6 +185,7 @@ impl ClusterNode {
             fail_reports: BTreeMap::new(),
             repl_offset: 0,
             hostname: String::new(),
+            shard_id: None,
         }
     }
 
@@ -377,7 +392,7 @@ impl ClusterState {
     pub fn new(rng: &mut impl Rng, port: u16, cport: u16, now_ms: i64) -> ClusterState {
         let myself = NodeId::random(rng);
         let mut nodes = BTreeMap::new();
-        let me = ClusterNode::new(
+        let mut me = ClusterNode::new(
             myself,
             String::new(),
             port,
@@ -385,6 +400,7 @@ impl ClusterState {
             flags::MYSELF | flags::MASTER,
             now_ms,
         );
+        me.shard_id = Some(ShardId::random(rng));
         nodes.insert(myself, me);
         ClusterState {
             myself,
@@ -430,6 +446,30 @@ impl ClusterState {
         self.nodes
             .get_mut(&self.myself)
             .expect("invariant: myself is always in the node table")
+    }
+
+    /// This node's shard id (CLUSTER MYSHARDID).
+    pub fn my_shard_id(&self) -> ShardId {
+        self.me()
+            .shard_id
+            .expect("invariant: myself always has a shard id")
+    }
+
+    /// After this node became a replica (or learned its primary's shard id): takes the
+    /// primary's shard id if known and different (Redis `updateShardId` on myself, from
+    /// `clusterSetMaster` and the PING extension). Returns true if it changed.
+    pub fn adopt_master_shard_id(&mut self) -> bool {
+        let Some(master) = self.me().master_id.and_then(|m| self.nodes.get(&m)) else {
+            return false;
+        };
+        let Some(sid) = master.shard_id.filter(|s| Some(*s) != self.me().shard_id) else {
+            return false;
+        };
+        self.me_mut().shard_id = Some(sid);
+        self.save_pending = true;
+        self.fsync_pending = true;
+        tracing::info!(shard_id = %sid, "took my primary's shard id");
+        true
     }
 
     /// The owner of `slot`.
@@ -544,6 +584,7 @@ impl ClusterState {
     pub fn check_invariants(&self) {
         let me = self.me();
         assert!(me.has(flags::MYSELF), "myself lacks the MYSELF flag");
+        assert!(me.shard_id.is_some(), "myself has no shard id");
         for n in self.nodes.values() {
             assert!(
                 n.id == self.myself || !n.has(flags::MYSELF),

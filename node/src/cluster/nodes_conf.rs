@@ -1,11 +1,14 @@
 //! nodes.conf: the cluster configuration on disk (Redis `clusterSaveConfig` /
 //! `clusterLoadConfig`).
 //!
-//! The content is CLUSTER NODES without handshake nodes, then
-//! `vars currentEpoch N lastVoteEpoch M`. Saving writes a temporary file next to the target,
+//! The content is CLUSTER NODES without handshake nodes, with Redis 7.2's aux fields in the
+//! address (`ip:port@cport,hostname,shard-id=<id>`; unknown aux fields are skipped on load, so
+//! Redis 7.2's `tls-port=0` reads too), then `vars currentEpoch N lastVoteEpoch M`. Saving writes a temporary file next to the target,
 //! fsyncs it, renames it over the target and fsyncs the directory, so a crash leaves either the
 //! old or the new file, never a torn one (see [`save`] for when it also fsyncs). Loading restores ids, addresses, flags, epochs,
-//! slots and open slots; a file without a `myself` line is an error (Redis exits on it too).
+//! slots, open slots and shard ids (a node without one, from an older file, gets a fresh one; a
+//! replica takes its primary's); a file without a `myself` line is an error (Redis exits on
+//! it too).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -165,6 +168,7 @@ pub fn load(
 /// Parses nodes.conf text over `base` (whose settings and ports are kept).
 pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterState, LoadError> {
     let (my_port, my_cport) = (st.me().port, st.me().cport);
+    let fresh_shard_id = st.my_shard_id();
     st.nodes.clear();
     st.slots.clear();
     let mut myself = None;
@@ -186,7 +190,7 @@ pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterSta
             return Err(corrupt());
         }
         let id = NodeId::parse(f[0].as_bytes()).ok_or_else(corrupt)?;
-        let (ip, port, cport, hostname) = parse_addr(f[1]).ok_or_else(corrupt)?;
+        let (ip, port, cport, hostname, shard_id) = parse_addr(f[1]).ok_or_else(corrupt)?;
         let mut fl = 0;
         for name in f[2].split(',') {
             if let Some((bit, _)) = flags::NAMES.iter().find(|(_, n)| *n == name) {
@@ -195,6 +199,7 @@ pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterSta
         }
         let mut n = ClusterNode::new(id, ip, port, cport, fl, now_ms);
         n.hostname = hostname;
+        n.shard_id = shard_id;
         if f[3] != "-" {
             n.master_id = Some(NodeId::parse(f[3].as_bytes()).ok_or_else(corrupt)?);
         }
@@ -214,22 +219,50 @@ pub fn parse(text: &str, mut st: ClusterState, now_ms: i64) -> Result<ClusterSta
     }
     let myself = myself.ok_or_else(|| LoadError::Corrupt("no myself line".into()))?;
     st.myself = myself;
+    let me = st.me_mut();
+    me.shard_id = me.shard_id.or(Some(fresh_shard_id));
+    // A replica is in its primary's shard (Redis `clusterLoadConfig`).
+    let masters: Vec<(NodeId, NodeId)> = st
+        .nodes
+        .values()
+        .filter_map(|n| n.master_id.map(|m| (n.id, m)))
+        .collect();
+    for (id, m) in masters {
+        if let Some(sid) = st.nodes.get(&m).and_then(|m| m.shard_id)
+            && let Some(n) = st.nodes.get_mut(&id)
+        {
+            n.shard_id = Some(sid);
+        }
+    }
     st.migrating.retain(|_, t| st.nodes.contains_key(t));
     st.importing.retain(|_, t| st.nodes.contains_key(t));
     st.save_pending = false;
     Ok(st)
 }
 
-/// `ip:port@cport[,hostname]` (Redis's nodes.conf address field).
-fn parse_addr(s: &str) -> Option<(String, u16, u16, String)> {
-    let (s, hostname) = s.split_once(',').unwrap_or((s, ""));
-    let (hp, cport) = s.rsplit_once('@')?;
+/// What the address field of a nodes.conf line gives: ip, port, cport, hostname, shard id.
+type Addr = (String, u16, u16, String, Option<NodeId>);
+
+/// `ip:port@cport[,hostname[,aux=value]*]` (Redis 7.2's nodes.conf address field). Of the
+/// aux fields only `shard-id` is read; a malformed one makes the line corrupt.
+fn parse_addr(s: &str) -> Option<Addr> {
+    let mut parts = s.split(',');
+    let (hp, cport) = parts.next()?.rsplit_once('@')?;
     let (ip, port) = hp.rsplit_once(':')?;
+    let hostname = parts.next().unwrap_or("");
+    let mut shard_id = None;
+    for aux in parts {
+        let (k, v) = aux.split_once('=')?;
+        if k == "shard-id" {
+            shard_id = Some(NodeId::parse(v.as_bytes())?);
+        }
+    }
     Some((
         ip.to_string(),
         port.parse().ok()?,
         cport.parse().ok()?,
         hostname.to_string(),
+        shard_id,
     ))
 }
 
@@ -293,6 +326,79 @@ mod tests {
         assert_eq!(back.migrating, st.migrating);
         assert_eq!(render::nodes(&back, true), render::nodes(&st, true));
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn shard_ids_round_trip_and_replicas_follow_their_primary() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let mut st = ClusterState::new(&mut rng, 7000, 17000, 0);
+        st.me_mut().ip = "127.0.0.1".into();
+        let master = NodeId::random(&mut rng);
+        let mut m = ClusterNode::new(master, "127.0.0.1".into(), 7001, 17001, flags::MASTER, 0);
+        m.shard_id = Some(NodeId::random(&mut rng));
+        m.hostname = "host-m".into();
+        st.nodes.insert(master, m);
+        let text = content(&st);
+        let sid = st.my_shard_id();
+        assert!(
+            text.contains(&format!(
+                "127.0.0.1:7000@17000,,shard-id={sid} myself,master"
+            )),
+            "{text}"
+        );
+        assert!(text.contains(",host-m,shard-id="), "{text}");
+        assert!(
+            !render::nodes(&st, false).contains("shard-id"),
+            "CLUSTER NODES keeps 7.0's format"
+        );
+        let base = ClusterState::new(&mut rng, 7000, 17000, 0);
+        let back = parse(&text, base, 0).expect("parse");
+        assert_eq!(back.my_shard_id(), sid);
+        assert_eq!(back.nodes[&master].shard_id, st.nodes[&master].shard_id);
+        assert_eq!(back.nodes[&master].hostname, "host-m");
+        assert_eq!(content(&back), text);
+        // Myself a replica of `master` with another shard id in the file: the primary's wins.
+        let mut replica = st.clone();
+        replica.me_mut().flags = flags::MYSELF | flags::SLAVE;
+        replica.me_mut().master_id = Some(master);
+        let base = ClusterState::new(&mut rng, 7000, 17000, 0);
+        let back = parse(&content(&replica), base, 0).expect("parse");
+        assert_eq!(Some(back.my_shard_id()), st.nodes[&master].shard_id);
+    }
+
+    #[test]
+    fn files_without_shard_ids_and_redis_72_files_load() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(8);
+        let me = "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca";
+        let other = "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1";
+        let sid = "4b3c2b4a9f6e0c3d2e1f0a9b8c7d6e5f4a3b2c1d";
+        // Older shoal (no aux fields): myself gets a fresh id, its replica takes it.
+        let old = format!(
+            "{me} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-100\n\
+             {other} 127.0.0.1:7001@17001 slave {me} 0 0 1 connected\n\
+             vars currentEpoch 1 lastVoteEpoch 0\n"
+        );
+        let base = ClusterState::new(&mut rng, 7000, 17000, 0);
+        let fresh = base.my_shard_id();
+        let st = parse(&old, base, 0).expect("parse");
+        assert_eq!(st.my_shard_id(), fresh);
+        let other_id = NodeId::parse(other.as_bytes()).expect("id");
+        assert_eq!(st.nodes[&other_id].shard_id, Some(fresh));
+        // Redis 7.2 writes `tls-port=0` before the shard id: skipped, the shard id read.
+        let redis = format!(
+            "{me} 127.0.0.1:7000@17000,,tls-port=0,shard-id={sid} myself,master - 0 0 1 connected 0-100\n\
+             vars currentEpoch 1 lastVoteEpoch 0\n"
+        );
+        let base = ClusterState::new(&mut rng, 7000, 17000, 0);
+        let st = parse(&redis, base, 0).expect("parse");
+        assert_eq!(st.my_shard_id().as_str(), sid);
+        // A malformed shard id or aux field is a corrupt line.
+        for bad in ["shard-id=xyz", "shard-id", "shard-id=4b3c"] {
+            let text =
+                format!("{me} 127.0.0.1:7000@17000,,{bad} myself,master - 0 0 1 connected\n");
+            let base = ClusterState::new(&mut rng, 7000, 17000, 0);
+            assert!(parse(&text, base, 0).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -40,10 +40,18 @@ fn flag_names(f: u16) -> String {
 /// One CLUSTER NODES line, without the trailing newline. `with_open` adds the
 /// `[slot->-id]` / `[slot-<-id]` markers (myself line only).
 pub fn node_line(st: &ClusterState, n: &ClusterNode) -> String {
-    node_line_with(st, n, &st.slot_runs())
+    node_line_with(st, n, &st.slot_runs(), false)
 }
 
-fn node_line_with(st: &ClusterState, n: &ClusterNode, runs: &[(usize, usize, NodeId)]) -> String {
+/// One line; `conf` adds the aux fields of nodes.conf to the address (Redis 7.2
+/// `ip:port@cport,hostname,shard-id=<id>`; it shows them to clients neither, so CLUSTER
+/// NODES keeps 7.0's format).
+fn node_line_with(
+    st: &ClusterState,
+    n: &ClusterNode,
+    runs: &[(usize, usize, NodeId)],
+    conf: bool,
+) -> String {
     let mut line = String::with_capacity(128);
     let master = n
         .master_id
@@ -59,7 +67,9 @@ fn node_line_with(st: &ClusterState, n: &ClusterNode, runs: &[(usize, usize, Nod
         "disconnected"
     };
     let _ = write!(line, "{} {}:{}@{}", n.id, n.ip, n.port, n.cport);
-    if !n.hostname.is_empty() {
+    if conf && let Some(sid) = n.shard_id {
+        let _ = write!(line, ",{},shard-id={sid}", n.hostname);
+    } else if !n.hostname.is_empty() {
         let _ = write!(line, ",{}", n.hostname);
     }
     let _ = write!(
@@ -90,15 +100,16 @@ fn node_line_with(st: &ClusterState, n: &ClusterNode, runs: &[(usize, usize, Nod
     line
 }
 
-/// CLUSTER NODES: one line per node, each ending in `\n`. `skip_handshake` is for nodes.conf.
-pub fn nodes(st: &ClusterState, skip_handshake: bool) -> String {
+/// CLUSTER NODES: one line per node, each ending in `\n`. `conf` is for nodes.conf: no
+/// handshake nodes, and the aux fields (shard ids).
+pub fn nodes(st: &ClusterState, conf: bool) -> String {
     let mut out = String::new();
     let runs = st.slot_runs();
     for n in st.nodes.values() {
-        if skip_handshake && n.has(flags::HANDSHAKE) {
+        if conf && n.has(flags::HANDSHAKE) {
             continue;
         }
-        out.push_str(&node_line_with(st, n, &runs));
+        out.push_str(&node_line_with(st, n, &runs, conf));
         out.push('\n');
     }
     out

@@ -109,6 +109,15 @@ pub fn myid(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
 }
 
 /// ```text
+/// CLUSTER MYSHARDID
+/// ```
+///
+/// Redis 7.2 (7.0 lacks it): this node's shard id, shared by a primary and its replicas.
+pub fn myshardid(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Result<Frame, ReplyError> {
+    Ok(Frame::bulk(state(ctx)?.my_shard_id().as_str()))
+}
+
+/// ```text
 /// CLUSTER KEYSLOT key
 /// ```
 pub fn keyslot(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
@@ -488,6 +497,8 @@ pub fn reset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError> {
         let new_id = NodeId::random(&mut srv.rng);
         if let Some(mut n) = st.nodes.remove(&old) {
             n.id = new_id;
+            // Redis 7.2: a hard reset makes a new shard too.
+            n.shard_id = Some(NodeId::random(&mut srv.rng));
             st.nodes.insert(new_id, n);
         }
         st.myself = new_id;

@@ -58,6 +58,7 @@ pub fn replicate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError>
     let me = st.me_mut();
     me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
     me.master_id = Some(target);
+    st.adopt_master_shard_id();
     st.failover.reset_manual();
     st.save_pending = true;
     st.fsync_pending = true;

@@ -372,6 +372,7 @@ pub fn handler(id: CommandId) -> Handler {
         C::ClusterLinks => cluster::links,
         C::ClusterMeet => cluster::meet,
         C::ClusterMyid => cluster::myid,
+        C::ClusterMyshardid => cluster::myshardid,
         C::ClusterNodes => cluster::nodes,
         C::ClusterReset => cluster::reset,
         C::ClusterSaveconfig => cluster::saveconfig,

@@ -7,9 +7,12 @@
 //! slot; the source hears SETSLOT NODE only sometimes, as when a partition cuts redis-cli off).
 //!
 //! Checked after every step: every node's own invariants; `currentEpoch` and a node's own
-//! `configEpoch` never decrease; no two nodes claim one slot with the same config epoch. Checked after the network heals:
-//! every node agrees on one slot map within [`CONVERGE_BOUND_MS`]. A failure prints
-//! `SIM_SEED=<seed>` so it can be replayed with `sim_one_seed`.
+//! `configEpoch` never decrease; no two nodes claim one slot with the same config epoch; a
+//! primary never changes its shard id. Checked after the network heals: every node agrees on
+//! one slot map within [`CONVERGE_BOUND_MS`], then every replica's shard id is its primary's
+//! and every node knows every other's (also after failovers, where the winner keeps the
+//! shard's id and the old primary takes it back). A failure prints `SIM_SEED=<seed>` so it
+//! can be replayed with `sim_one_seed`.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
@@ -19,7 +22,7 @@ use rand::{Rng, SeedableRng};
 use shoal_common::slot::SLOT_COUNT;
 
 use crate::cluster::bus::{self, Effects, Message};
-use crate::cluster::{ClusterState, NodeId, SlotBitmap, flags};
+use crate::cluster::{ClusterState, NodeId, ShardId, SlotBitmap, flags};
 use crate::cmd::cluster::bump_epoch_without_consensus;
 
 /// Node timeout in the simulation, ms.
@@ -37,6 +40,7 @@ struct Node {
     ip: String,
     last_epoch: u64,
     last_config_epoch: u64,
+    last_shard_id: ShardId,
     next_tick_ms: i64,
 }
 
@@ -91,6 +95,7 @@ impl Sim {
                 st.settings.node_timeout_ms = NODE_TIMEOUT_MS;
                 let offset = rng.random_range(0..TICK_MS);
                 Node {
+                    last_shard_id: st.my_shard_id(),
                     st,
                     rng: nrng,
                     ip,
@@ -235,6 +240,12 @@ impl Sim {
                 self.fail(&what);
             }
             n.last_config_epoch = config_epoch;
+            let sid = n.st.my_shard_id();
+            if sid != n.last_shard_id && n.st.me().master_id.is_none() {
+                let what = format!("primary {i} changed its shard id");
+                self.fail(&what);
+            }
+            n.last_shard_id = sid;
         }
         // A node's own claim: the slots its own table gives to itself.
         let claims: Vec<(u64, SlotBitmap)> = self
@@ -273,6 +284,29 @@ impl Sim {
         })
     }
 
+    /// True when every replica has its primary's shard id and every node records every
+    /// other node's own shard id.
+    fn shard_ids_agree(&self) -> bool {
+        let own = |id: NodeId| {
+            self.nodes
+                .iter()
+                .find(|n| n.st.myself == id)
+                .map(|n| n.st.my_shard_id())
+        };
+        self.nodes.iter().all(|x| {
+            let primary_ok =
+                x.st.me()
+                    .master_id
+                    .is_none_or(|m| own(m) == Some(x.st.my_shard_id()));
+            primary_ok
+                && x.st
+                    .nodes
+                    .values()
+                    .all(|k| own(k.id).is_some_and(|sid| k.shard_id == Some(sid)))
+        })
+    }
+
+    /// Slot maps agree within `bound_ms`, then shard ids within another `bound_ms`.
     fn run_until_converged(&mut self, bound_ms: i64, what: &str) {
         self.run_until(
             bound_ms,
@@ -282,6 +316,11 @@ impl Sim {
         for n in &self.nodes {
             n.st.slots.check();
         }
+        self.run_until(
+            bound_ms,
+            &format!("no agreement on shard ids after {what}"),
+            Sim::shard_ids_agree,
+        );
     }
 
     /// As `redis-cli --cluster create`: slots split evenly, epochs 1..N, MEET to the first.
@@ -391,6 +430,7 @@ impl Sim {
             let me = node.st.me_mut();
             me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
             me.master_id = Some(target);
+            node.st.adopt_master_shard_id();
             node.st.update_state();
             let mut fx = Effects::default();
             bus::broadcast_pong(&mut node.st, &mut fx, &mut node.rng);
@@ -438,7 +478,12 @@ pub fn run_failover_seed(seed: u64) {
     sim.create_masters(masters);
     sim.run_until_converged(CONVERGE_BOUND_MS, "formation");
     sim.attach_replicas(masters);
+    sim.run_until_converged(CONVERGE_BOUND_MS, "attaching replicas");
     sim.run_for(2000);
+    let shards: BTreeSet<ShardId> = sim.nodes.iter().map(|n| n.st.my_shard_id()).collect();
+    if shards.len() != masters {
+        sim.fail(&format!("{} shard ids for {masters} shards", shards.len()));
+    }
     // Lost messages make a failover's time unbounded (an election whose votes are lost is
     // retried after 2 × auth timeout, as Redis): the bound is checked on a network that
     // delays, reorders and duplicates but delivers.
@@ -492,6 +537,12 @@ pub fn run_failover_seed(seed: u64) {
             "old primary rejoins as a replica of the winner",
             |s| s.nodes[p].st.me().master_id == Some(r_id),
         );
+        sim.run_until_converged(CONVERGE_BOUND_MS, "the old primary's return");
+    }
+    // The shard's id survived: the winner kept it and the old primary took it back.
+    let after: BTreeSet<ShardId> = sim.nodes.iter().map(|n| n.st.my_shard_id()).collect();
+    if after != shards || sim.nodes[r].st.my_shard_id() != sim.nodes[p].st.my_shard_id() {
+        sim.fail("shard ids changed across the failover");
     }
 }
 

@@ -2,8 +2,18 @@
 //!
 //! Message types follow `CLUSTERMSG_TYPE_*` so the spec can be checked line by line; the
 //! encoding is ours (research §8.9: no byte compatibility is required). Every message is
-//! `"SHB1" | u32 total length | u8 type | header | body`, big-endian. Decoding is defensive:
-//! any length, count or value out of bounds is an error, and the transport closes the link.
+//! `"SHB1" | u32 total length | u8 type | header | body | extensions`, big-endian. Decoding is
+//! defensive: any length, count or value out of bounds is an error, and the transport closes
+//! the link.
+//!
+//! Extensions (Redis's PING extensions, `clusterMsgPingExt`) carry what was added to the
+//! protocol later, so nodes of different versions keep talking: each is
+//! `u16 type | u32 length | payload`, up to the end of the message. A decoder skips types it
+//! does not know, and a message without any (an older sender) decodes with the fields
+//! `None`. Decoders older than extensions reject trailing bytes, so a sender adds them only
+//! for a peer that set [`MFLAG_EXT_DATA`] in its own messages (Redis
+//! `CLUSTERMSG_FLAG0_EXT_DATA`); the state machine decides that, per destination.
+//! Extension types: [`EXT_SHARD_ID`].
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -22,6 +32,14 @@ const MAX_IP_LEN: usize = 46;
 const MAX_HOSTNAME_LEN: usize = 255;
 /// Bytes of a slot bitmap.
 pub const SLOT_BITMAP_BYTES: usize = 2048;
+/// Header `mflags` bit: the sender decodes extensions (Redis `CLUSTERMSG_FLAG0_EXT_DATA`,
+/// the same bit). Set in every message we send; decoders without extensions ignore it.
+pub const MFLAG_EXT_DATA: u8 = 4;
+/// Extension type: the sender's shard id, 40 hex characters (Redis
+/// `CLUSTERMSG_EXT_TYPE_SHARDID`).
+pub const EXT_SHARD_ID: u16 = 1;
+/// Most extensions in one message (a bound on the decoder's work, far above what we send).
+const MAX_EXTENSIONS: usize = 64;
 
 /// Message type numbers, as Redis's `CLUSTERMSG_TYPE_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +118,11 @@ pub struct Header {
     pub state_ok: bool,
     /// Sender's replication offset (replica ranking, manual failover).
     pub offset: i64,
-    /// `failover::MFLAG_*` bits.
+    /// `failover::MFLAG_*` bits and [`MFLAG_EXT_DATA`].
     pub mflags: u8,
+    /// Sender's shard id (Redis 7.2, sent in a PING extension): an extension
+    /// ([`EXT_SHARD_ID`]); `None` when the sender did not include it.
+    pub shard_id: Option<NodeId>,
 }
 
 /// One gossip entry: the sender's view of another node.
@@ -275,6 +296,11 @@ pub fn encode(m: &Message, out: &mut BytesMut) {
         }
         Body::FailoverAuthRequest | Body::FailoverAuthAck | Body::MfStart => {}
     }
+    if let Some(id) = &h.shard_id {
+        out.put_u16(EXT_SHARD_ID);
+        out.put_u32(40);
+        put_id(out, id);
+    }
     let len = u32::try_from(out.len() - start).expect("invariant: messages are bounded");
     out[start + 4..start + 8].copy_from_slice(&len.to_be_bytes());
 }
@@ -341,6 +367,30 @@ impl Reader<'_> {
         let b = self.string(MAX_HOSTNAME_LEN, "hostname")?;
         String::from_utf8(b.to_vec()).map_err(|_| DecodeError::Field("hostname"))
     }
+    /// The extensions up to the end of the message, into `h`; unknown types are skipped.
+    fn extensions(&mut self, h: &mut Header) -> Result<(), DecodeError> {
+        let mut count = 0;
+        while self.0.has_remaining() {
+            count += 1;
+            if count > MAX_EXTENSIONS {
+                return Err(DecodeError::Field("extension count"));
+            }
+            let kind = self.u16("extension type")?;
+            self.need(4, "extension length")?;
+            let len = usize::try_from(self.0.get_u32())
+                .map_err(|_| DecodeError::Field("extension length"))?;
+            self.need(len, "extension")?;
+            let mut payload = Reader(&self.0[..len]);
+            self.0.advance(len);
+            if kind == EXT_SHARD_ID {
+                h.shard_id = Some(payload.id("shard id")?);
+                if payload.0.has_remaining() {
+                    return Err(DecodeError::Field("shard id"));
+                }
+            }
+        }
+        Ok(())
+    }
     fn gossip(&mut self) -> Result<Vec<Gossip>, DecodeError> {
         let n = usize::from(self.u16("gossip count")?);
         if n > MAX_GOSSIP {
@@ -384,7 +434,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
     let mut r = Reader(&frame[8..]);
     let kind_b = r.u8("type")?;
     let kind = Kind::from_u8(kind_b).ok_or(DecodeError::Kind(kind_b))?;
-    let header = Header {
+    let mut header = Header {
         sender: r.id("sender")?,
         current_epoch: r.u64("current epoch")?,
         config_epoch: r.u64("config epoch")?,
@@ -402,6 +452,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
         state_ok: r.u8("state")? != 0,
         offset: r.i64("offset")?,
         mflags: r.u8("mflags")?,
+        shard_id: None,
     };
     let body = match kind {
         Kind::Ping => Body::Ping(r.gossip()?),
@@ -426,9 +477,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
         Kind::FailoverAuthAck => Body::FailoverAuthAck,
         Kind::MfStart => Body::MfStart,
     };
-    if r.0.has_remaining() {
-        return Err(DecodeError::Length(len));
-    }
+    r.extensions(&mut header)?;
     Ok(Some(Message { header, body }))
 }
 
@@ -454,10 +503,75 @@ mod tests {
                 slots: SlotBitmap::from_bytes(&[0xA5u8; SLOT_BITMAP_BYTES]).expect("2048 bytes"),
                 state_ok: true,
                 offset: 42,
-                mflags: 2,
+                mflags: 2 | MFLAG_EXT_DATA,
+                shard_id: Some(NodeId::random(&mut rng)),
             },
             body,
         }
+    }
+
+    /// `m` encoded, then `extra` appended inside the message (its length patched).
+    fn encoded_with(m: &Message, extra: &[u8]) -> BytesMut {
+        let mut buf = BytesMut::new();
+        encode(m, &mut buf);
+        buf.extend_from_slice(extra);
+        let len = u32::try_from(buf.len()).expect("small");
+        buf[4..8].copy_from_slice(&len.to_be_bytes());
+        buf
+    }
+
+    fn ext(kind: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = kind.to_be_bytes().to_vec();
+        v.extend_from_slice(&u32::try_from(payload.len()).expect("small").to_be_bytes());
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn shard_id_travels_as_an_extension() {
+        let with = sample(Body::Ping(vec![]));
+        let mut without = with.clone();
+        without.header.shard_id = None;
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        encode(&with, &mut a);
+        encode(&without, &mut b);
+        assert_eq!(
+            a.len(),
+            b.len() + 2 + 4 + 40,
+            "type, length, 40 hex characters"
+        );
+        assert_eq!(decode(&mut a), Ok(Some(with.clone())));
+        // A sender without extensions (an older node): the message decodes, no shard id.
+        assert_eq!(decode(&mut b), Ok(Some(without.clone())));
+        // Unknown extensions (a newer node) are skipped, before and after the known one.
+        let id = with.header.shard_id.expect("sample has one");
+        let mut extra = ext(99, b"from the future");
+        extra.extend(ext(EXT_SHARD_ID, id.as_bytes()));
+        extra.extend(ext(7, b""));
+        let mut buf = encoded_with(&without, &extra);
+        assert_eq!(decode(&mut buf), Ok(Some(with)));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn malformed_extensions_are_errors() {
+        let mut m = sample(Body::Pong(vec![]));
+        m.header.shard_id = None;
+        let bad = [
+            ext(EXT_SHARD_ID, &[b'a'; 39]),
+            ext(EXT_SHARD_ID, &[b'g'; 40]),
+            ext(EXT_SHARD_ID, &[b'a'; 41]),
+            // Length beyond the message; a truncated extension header.
+            vec![0, 1, 0, 0, 1, 0, b'a'],
+            vec![0, 1, 0],
+        ];
+        for extra in bad {
+            let mut buf = encoded_with(&m, &extra);
+            assert!(decode(&mut buf).is_err(), "{extra:?}");
+        }
+        let many: Vec<u8> = (0..=MAX_EXTENSIONS).flat_map(|_| ext(9, b"")).collect();
+        let mut buf = encoded_with(&m, &many);
+        assert_eq!(decode(&mut buf), Err(DecodeError::Field("extension count")));
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! slot; a stale claimant gets an UPDATE); configEpoch collisions (the smaller id bumps);
 //! failure detection (PFAIL after node timeout without a PONG, FAIL with reports from a
 //! majority of slot owners, FAIL broadcast, FAIL cleared when the node is back); FORGET's
-//! blacklist. Not yet: replica elections and manual failover (issue 6).
+//! blacklist; shard ids (Redis 7.2: [`shard_id`]). Elections, manual failover and replica
+//! migration live in [`failover`] and [`replica_migration`].
 //!
 //! Checklist for a new message type: a [`Kind`] number as Redis's, encode/decode in
 //! [`message`], a stats label in `cluster::MSG_TYPES`, handling here, a simulation check.
@@ -21,6 +22,7 @@
 pub mod failover;
 pub mod message;
 pub mod replica_migration;
+pub mod shard_id;
 pub mod transport;
 
 use bytes::Bytes;
@@ -96,7 +98,8 @@ pub fn header(st: &ClusterState) -> Header {
         slots: st.slot_bitmap(&slots_of),
         state_ok: st.state_ok,
         offset: st.repl_offset,
-        mflags: st.next_mflags,
+        mflags: st.next_mflags | message::MFLAG_EXT_DATA,
+        shard_id: Some(st.my_shard_id()),
     }
 }
 
@@ -104,10 +107,11 @@ fn send(st: &mut ClusterState, fx: &mut Effects, ip: &str, cport: u16, body: Bod
     if ip.is_empty() {
         return;
     }
-    let msg = Message {
-        header: header(st),
-        body,
-    };
+    let mut header = header(st);
+    if !shard_id::include(st, ip, cport, &body) {
+        header.shard_id = None;
+    }
+    let msg = Message { header, body };
     st.stats_sent[msg.kind().stat_index()] += 1;
     fx.out.push(Outbound {
         ip: ip.to_string(),
@@ -359,6 +363,11 @@ fn observe_sender(st: &mut ClusterState, h: &Header, ip: &str, now_ms: i64) {
     n.data_recv_ms = now_ms;
     n.link_connected = true;
     n.repl_offset = h.offset;
+    if h.mflags & message::MFLAG_EXT_DATA != 0 {
+        n.flags |= flags::EXT_DATA;
+    } else {
+        n.flags &= !flags::EXT_DATA;
+    }
     let mut changed = false;
     if n.master_id.is_none() && h.config_epoch > n.config_epoch && h.flags & flags::MASTER != 0 {
         n.config_epoch = h.config_epoch;
@@ -454,6 +463,7 @@ fn after_ping_or_pong(
         send_update_for_unclaimed(st, h, fx);
         epoch_collision(st, h);
     }
+    shard_id::on_ping(st, h);
     for e in g {
         process_gossip(st, h, e, sender_master, now_ms);
     }
@@ -529,6 +539,7 @@ pub fn become_replica_of(st: &mut ClusterState, master: NodeId, fx: &mut Effects
     }
     me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
     me.master_id = Some(master);
+    st.adopt_master_shard_id();
     st.failover.reset_manual();
     st.save_pending = true;
     st.fsync_pending = true;
