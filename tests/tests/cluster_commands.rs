@@ -157,8 +157,9 @@ fn disabled_mode_replies_match_redis() {
 }
 
 /// CLUSTER MYSHARDID (Redis 7.2, absent from 7.0.15 so no differential test): 40 hex
-/// characters other than the node id, stable; its errors are those of any CLUSTER
-/// subcommand (checked against MYID's, which the differential test pins to Redis).
+/// characters other than the node id, kept by RESET SOFT, new after RESET HARD; its errors
+/// are those of any CLUSTER subcommand (checked against MYID's, which the differential test
+/// pins to Redis).
 #[test]
 fn myshardid_as_redis_72() {
     let node = cluster_node();
@@ -194,6 +195,13 @@ fn myshardid_as_redis_72() {
     assert_eq!(f[2], Frame::Array(vec![Frame::simple("stale")]));
     assert_eq!(f[6], Frame::Array(vec![Frame::simple("@slow")]));
     assert_eq!(f[7], Frame::Array(vec![bulk("nondeterministic_output")]));
+    // A soft reset keeps the shard id; a hard one (new node id) draws a new one, as 7.2.
+    assert_eq!(c.cmd(&["CLUSTER", "RESET", "SOFT"]), Frame::ok());
+    assert_eq!(text(&c.cmd(&["CLUSTER", "MYSHARDID"])), sid);
+    assert_eq!(c.cmd(&["CLUSTER", "RESET", "HARD"]), Frame::ok());
+    let after_hard = text(&c.cmd(&["CLUSTER", "MYSHARDID"]));
+    assert_eq!(after_hard.len(), 40);
+    assert_ne!(after_hard, sid);
     drop(c);
     let plain = Proc::node(&[]);
     assert_eq!(
