@@ -445,11 +445,14 @@ fn shard_ids_are_shared_by_a_shard_and_survive_restart_and_failover() {
     let (p1, r1) = shards[1];
     let (p1port, sid1) = (cluster.nodes[p1].port, my_shard_id(r1));
     let mut rc = RawClient::connect(r1).expect("replica");
-    assert_eq!(rc.cmd(&["CLUSTER", "FAILOVER"]), Frame::ok());
-    assert!(
-        wait_until(Duration::from_secs(30), || is_master(&mut rc)),
-        "manual failover did not promote"
-    );
+    // A manual failover gives up after 5 s (as Redis's): on a starved machine, ask again.
+    let promoted = (0..3).any(|_| {
+        let reply = rc.cmd(&["CLUSTER", "FAILOVER"]);
+        // Not OK only if the previous attempt promoted it just after we stopped waiting.
+        assert!(reply == Frame::ok() || is_master(&mut rc), "{reply:?}");
+        wait_until(Duration::from_secs(20), || is_master(&mut rc))
+    });
+    assert!(promoted, "manual failover did not promote");
     assert_eq!(
         my_shard_id(r1),
         sid1,
