@@ -29,15 +29,7 @@ fn main() -> anyhow::Result<()> {
     };
     let mut config = match Config::from_sources(text.as_deref(), rest) {
         Ok(c) => c,
-        Err(e) => {
-            // Redis's words, on stderr, before any logging is set up.
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{e}"
-            );
-            std::process::exit(1);
-        }
+        Err(e) => fatal_config_error(&e),
     };
     // Absolute, because `dir` changes the working directory below.
     config.file = file.map(|f| std::path::absolute(&f).unwrap_or_else(|_| f.into()));
@@ -47,16 +39,33 @@ fn main() -> anyhow::Result<()> {
         "warning" => "warn",
         _ => "info",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let dir = config.get_str("dir").to_string();
     if !dir.is_empty() {
         std::env::set_current_dir(&dir)
             .map_err(|e| anyhow::anyhow!("can't chdir to '{dir}': {e}"))?;
+    }
+    let env_filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
+    // `logfile`: appended to (relative to `dir`, as Redis opens it), else stderr.
+    match config.get_str("logfile") {
+        "" => tracing_subscriber::fmt()
+            .with_env_filter(env_filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        path => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap_or_else(|e| {
+                    fatal_config_error(&format!("Can't open the log file: {}", os_error(&e)))
+                });
+            tracing_subscriber::fmt()
+                .with_env_filter(env_filter())
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
+        }
     }
     // `io-threads` (Redis's default 1: one thread does everything) is the number of runtime
     // workers: connections and the executor share them. On a 2-core machine shared with
@@ -73,6 +82,13 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let listener = shoal_node::server::bind(&config).await?;
+        // `pidfile`: written once listening, removed at exit (Redis `createPidFile`).
+        let pidfile = config.get_str("pidfile").to_string();
+        if !pidfile.is_empty()
+            && let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id()))
+        {
+            tracing::warn!(error = %e, path = %pidfile, "Failed to write PID file");
+        }
         let shutdown = async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -83,6 +99,25 @@ fn main() -> anyhow::Result<()> {
             }
         };
         shoal_node::server::run(listener, config, shutdown).await;
+        if !pidfile.is_empty() {
+            let _ = std::fs::remove_file(&pidfile);
+        }
         anyhow::Ok(())
     })
+}
+
+/// Stops with Redis's fatal configuration error, on stderr (logging may not be set up).
+fn fatal_config_error(e: &str) -> ! {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{e}"
+    );
+    std::process::exit(1);
+}
+
+/// An I/O error as C's `strerror` words it ("No such file or directory").
+fn os_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    text.split(" (os error").next().unwrap_or(&text).to_string()
 }

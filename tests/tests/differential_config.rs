@@ -390,6 +390,7 @@ fn bad_config_lines_are_fatal_as_in_redis() {
         "maxmemory-policy bogus\n",
         "save 1\n",
         "bind \"unbalanced\n",
+        "logfile /nonexistent-shoal-dir/x.log\n",
     ] {
         let (ok_r, err_r) = run(&redis, conf);
         let (ok_o, err_o) = run(&node, conf);
@@ -579,4 +580,33 @@ fn unix_socket_listener_as_redis() {
         assert!(p.wait_exit(Duration::from_secs(30)).is_some(), "no exit");
         assert!(!sock.exists(), "{} left behind", sock.display());
     }
+}
+
+/// `pidfile` (written with the process id, removed at exit) and `logfile` (the log goes to
+/// that file, relative to `dir`), in both servers.
+#[test]
+fn pidfile_and_logfile_as_redis() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |name: &str, start: &dyn Fn(&[&str]) -> Proc| {
+        let pid_path = dir.path().join(format!("{name}.pid"));
+        let pid_s = pid_path.display().to_string();
+        let mut p = start(&["--pidfile", &pid_s, "--logfile", "server.log"]);
+        let written = std::fs::read_to_string(&pid_path).expect("pid file");
+        assert_eq!(written.trim(), p.pid().to_string(), "{name}");
+        let log = p.dir.path().join("server.log");
+        assert!(
+            wait_until(Duration::from_secs(30), || std::fs::metadata(&log)
+                .is_ok_and(|m| m.len() > 0)),
+            "{name}: nothing logged to {}",
+            log.display()
+        );
+        p.raw().send(&["SHUTDOWN", "NOSAVE"]);
+        assert!(
+            p.wait_exit(Duration::from_secs(30)).is_some(),
+            "{name}: no exit"
+        );
+        assert!(!pid_path.exists(), "{name}: pid file left behind");
+    };
+    run("redis", &|a| Proc::redis(a));
+    run("ours", &|a| Proc::node(a));
 }
