@@ -166,6 +166,12 @@ fn deprecated(name: &str, argc: usize) -> bool {
         .any(|d| d.eq_ignore_ascii_case(name))
 }
 
+/// A config line's failure: about the line itself, or already located in an included file.
+enum LineError {
+    Here(String),
+    Included(String),
+}
+
 /// Why a CONFIG SET of one parameter failed: Redis words the message differently for a bad
 /// name, a refused parameter and a bad value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,66 +196,143 @@ impl Config {
         }
         lines.extend(cli_lines(cli)?);
         let mut save_seen = false;
-        for (n, line) in lines.iter().enumerate() {
-            let trimmed = line.trim_matches([' ', '\t', '\r', '\n']);
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            let at = |e: String| {
-                format!(
-                    "Reading the configuration file, at line {}\n>>> '{trimmed}'\n{e}",
-                    n + 1
-                )
-            };
-            let args = shoal_common::resp::decode::split_args(trimmed.as_bytes())
-                .ok_or_else(|| at("Unbalanced quotes in configuration line".to_string()))?;
-            let words: Vec<String> = args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            let Some((name, rest)) = words.split_first() else {
-                continue;
-            };
-            if is_replicaof(name) {
-                cfg.replicaof = parse_replicaof(rest).map_err(at)?;
-                continue;
-            }
-            let Some((d, _)) = find(name) else {
-                if deprecated(name, words.len()) {
-                    continue;
-                }
-                return Err(at("Bad directive or wrong number of arguments".to_string()));
-            };
-            if d.flags & MULTI == 0 && rest.len() != 1 {
-                return Err(at("wrong number of arguments".to_string()));
-            }
-            // One argument of a multi-word directive is split on spaces (`--save "900 1"`).
-            let split: Vec<String>;
-            let rest = match rest {
-                [one] if d.flags & MULTI != 0 && !one.is_empty() => {
-                    split = one.split(' ').map(str::to_string).collect();
-                    &split[..]
-                }
-                _ => rest,
-            };
-            let mut canonical = canonicalize(d, rest, cfg.get_str(d.name)).map_err(at)?;
-            // Save lines add up in a file (the first one replaces the default).
-            if d.name == "save" {
-                let old = cfg.get_str("save");
-                if save_seen && !old.is_empty() && !canonical.is_empty() {
-                    canonical = format!("{old} {canonical}");
-                } else if save_seen && canonical.is_empty() {
-                    canonical = old.to_string();
-                }
-                save_seen = true;
-            }
-            cfg.store(d, canonical);
-        }
+        cfg.load_lines(&lines, &mut save_seen, 0)?;
         if cfg.replicaof.is_some() && cfg.get_bool("cluster-enabled") {
             return Err("replicaof directive not allowed in cluster mode".to_string());
         }
         cfg.check_listeners()?;
         Ok(cfg)
+    }
+
+    /// Applies config lines in order (Redis `loadServerConfigFromString`); an error names the
+    /// line. `save_seen`: a save line was read already (they add up).
+    fn load_lines(
+        &mut self,
+        lines: &[String],
+        save_seen: &mut bool,
+        depth: usize,
+    ) -> Result<(), String> {
+        for (n, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_matches([' ', '\t', '\r', '\n']);
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            self.load_line(trimmed, save_seen, depth)
+                .map_err(|e| match e {
+                    LineError::Here(e) => format!(
+                        "Reading the configuration file, at line {}\n>>> '{trimmed}'\n{e}",
+                        n + 1
+                    ),
+                    LineError::Included(e) => e,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Applies one non-empty, non-comment config line.
+    fn load_line(
+        &mut self,
+        line: &str,
+        save_seen: &mut bool,
+        depth: usize,
+    ) -> Result<(), LineError> {
+        let here = |e: &str| LineError::Here(e.to_string());
+        let args = shoal_common::resp::decode::split_args(line.as_bytes())
+            .ok_or_else(|| here("Unbalanced quotes in configuration line"))?;
+        let words: Vec<String> = args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let Some((name, rest)) = words.split_first() else {
+            return Ok(());
+        };
+        if is_replicaof(name) {
+            self.replicaof = parse_replicaof(rest).map_err(LineError::Here)?;
+            return Ok(());
+        }
+        let Some((d, _)) = find(name) else {
+            if deprecated(name, words.len()) {
+                return Ok(());
+            }
+            if let [path] = rest
+                && name.eq_ignore_ascii_case("include")
+            {
+                return self.include(path, save_seen, depth);
+            }
+            return Err(here("Bad directive or wrong number of arguments"));
+        };
+        if d.flags & MULTI == 0 && rest.len() != 1 {
+            return Err(here("wrong number of arguments"));
+        }
+        // One argument of a multi-word directive is split on spaces (`--save "900 1"`).
+        let split: Vec<String>;
+        let rest = match rest {
+            [one] if d.flags & MULTI != 0 && !one.is_empty() => {
+                split = one.split(' ').map(str::to_string).collect();
+                &split[..]
+            }
+            _ => rest,
+        };
+        let mut canonical = canonicalize(d, rest, self.get_str(d.name)).map_err(LineError::Here)?;
+        // Save lines add up in a file (the first one replaces the default).
+        if d.name == "save" {
+            let old = self.get_str("save");
+            if *save_seen && !old.is_empty() && !canonical.is_empty() {
+                canonical = format!("{old} {canonical}");
+            } else if *save_seen && canonical.is_empty() {
+                canonical = old.to_string();
+            }
+            *save_seen = true;
+        }
+        self.store(d, canonical);
+        Ok(())
+    }
+
+    /// `include <path>`: the file's lines, applied where the line stands; a pattern (`*`, `?`,
+    /// `[`) in the file name includes every matching file in name order, and none is fine.
+    fn include(&mut self, path: &str, save_seen: &mut bool, depth: usize) -> Result<(), LineError> {
+        if depth >= 16 {
+            return Err(LineError::Here("include nesting too deep".to_string()));
+        }
+        let p = Path::new(path);
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let files: Vec<PathBuf> = if name.contains(['*', '?', '[']) {
+            let parent = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut found: Vec<PathBuf> = std::fs::read_dir(parent)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| {
+                            glob_match(name.as_bytes(), e.file_name().as_encoded_bytes(), false)
+                        })
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.sort();
+            found
+        } else {
+            vec![p.to_path_buf()]
+        };
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| {
+                LineError::Included(format!(
+                    "Fatal error, can't open config file '{}': {}",
+                    f.display(),
+                    e.to_string().split(" (os error").next().unwrap_or_default()
+                ))
+            })?;
+            let lines: Vec<String> = text.lines().map(str::to_string).collect();
+            self.load_lines(&lines, save_seen, depth + 1)
+                .map_err(LineError::Included)?;
+        }
+        Ok(())
     }
 
     /// Refuses, at startup, what would need TLS, which Shoal cannot provide.
@@ -602,6 +685,12 @@ fn canonicalize(dir: &Directive, args: &[String], old: &str) -> Result<String, S
 mod tests {
     use super::*;
 
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("shoal-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
     #[test]
     fn cli_and_file() {
         let cli: Vec<String> = ["--port", "7000", "--save", "", "--cluster-enabled", "yes"]
@@ -639,6 +728,20 @@ mod tests {
         );
         let err = Config::from_sources(Some("maxmemory 1 2\n"), &[]).unwrap_err();
         assert!(err.ends_with("\nwrong number of arguments"), "{err}");
+        let dir = tempfile_dir();
+        std::fs::write(dir.join("a.conf"), "hz 20\nsave 5 5\n").unwrap();
+        std::fs::write(dir.join("b.conf"), "maxmemory 1mb\n").unwrap();
+        let text = format!("save 1 1\ninclude {}/*.conf\nhz 30\n", dir.display());
+        let cfg = Config::from_sources(Some(&text), &[]).unwrap();
+        assert_eq!(cfg.get_str("hz"), "30");
+        assert_eq!(cfg.get_str("save"), "1 1 5 5");
+        assert_eq!(cfg.get_str("maxmemory"), "1048576");
+        let err = Config::from_sources(Some("include /nonexistent/x.conf\n"), &[]).unwrap_err();
+        assert!(
+            err.starts_with("Fatal error, can't open config file"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
         for bad in ["tls-port 6380", "tls-replication yes"] {
             let err = Config::from_sources(Some(bad), &[]).unwrap_err();
             assert!(err.contains("not supported"), "{bad}: {err}");

@@ -610,3 +610,65 @@ fn pidfile_and_logfile_as_redis() {
     run("redis", &|a| Proc::redis(a));
     run("ours", &|a| Proc::node(a));
 }
+
+/// `include` (a file, or every file a pattern matches, applied where the line stands): both
+/// servers read the same values.
+#[test]
+fn include_as_redis() {
+    let inc = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        inc.path().join("a.conf"),
+        "hz 20\nsave 5 5\nslave-priority 9\n",
+    )
+    .expect("write");
+    std::fs::write(inc.path().join("b.conf"), "maxmemory 1mb\n").expect("write");
+    std::fs::write(inc.path().join("one.txt"), "maxmemory-policy allkeys-lru\n").expect("write");
+    let text = format!(
+        "save 1 1\ninclude {0}/*.conf\ninclude {0}/one.txt\nhz 30\ninclude {0}/none-*.conf\n",
+        inc.path().display()
+    );
+    let mut ours = Proc::node_with_config_file(&[]);
+    let mut redis = Proc::redis_with_config_file(&[]);
+    for p in [&mut ours, &mut redis] {
+        std::fs::write(p.dir.path().join("node.conf"), &text).expect("write node.conf");
+        p.restart();
+    }
+    let (ours, theirs) = (
+        ours.raw().cmd(&["CONFIG", "GET", "*"]),
+        redis.raw().cmd(&["CONFIG", "GET", "*"]),
+    );
+    // Redis also got `--save ""` from the harness, after the file: compare the file's values.
+    let keep = ["hz", "maxmemory", "replica-priority", "maxmemory-policy"];
+    let pick = |f: Frame| -> Vec<(String, String)> {
+        pairs(f)
+            .into_iter()
+            .filter(|(n, _)| keep.contains(&n.as_str()))
+            .collect()
+    };
+    let ours = pick(ours);
+    assert_eq!(ours, pick(theirs));
+    assert_eq!(ours.len(), 4);
+    assert!(
+        ours.contains(&("hz".to_string(), "30".to_string())),
+        "{ours:?}"
+    );
+}
+
+/// With `enable-protected-configs yes`, CONFIG SET `dir` moves the working directory (a
+/// missing one is refused with the system's words) and `dbfilename` is checked, as in Redis.
+#[test]
+fn protected_configs_when_enabled() {
+    let mut d = Differ::new(&["--enable-protected-configs", "yes"]);
+    let target = tempfile::tempdir().expect("temp dir");
+    let target_s = target.path().display().to_string();
+    for args in [
+        &["CONFIG", "SET", "dir", "/nonexistent-shoal-dir"][..],
+        &["CONFIG", "SET", "dir", &target_s],
+        &["CONFIG", "GET", "dir"],
+        &["CONFIG", "SET", "dbfilename", "a/b.rdb"],
+        &["CONFIG", "SET", "dbfilename", "b.rdb"],
+        &["CONFIG", "GET", "dbfilename"],
+    ] {
+        d.check(args);
+    }
+}

@@ -156,19 +156,8 @@ pub fn config_set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Frame, ReplyError
     Ok(Frame::ok())
 }
 
-/// A loopback or unix-socket client (Redis `islocalClient`).
-fn is_local(addr: &str) -> bool {
-    addr.starts_with("127.0.0.1:")
-        || addr.starts_with("[::1]:")
-        || addr.starts_with("::1:")
-        || addr.starts_with('/')
-}
-
-/// The part of CONFIG SET Redis does in its `apply` functions: TLS can't be turned on (Redis
-/// refuses the same way when it has no certificates), and a new `port`/`bind` moves the
-/// listener (Redis `changeListenPort`/`changeBindAddr`).
-fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), ReplyError> {
-    let old = &ctx.srv.config;
+/// TLS can't be turned on: Redis refuses the same way when it has no certificates.
+fn refuse_tls(old: &crate::config::Config, next: &crate::config::Config) -> Result<(), ReplyError> {
     let changed = |name: &str| old.get_str(name) != next.get_str(name);
     let tls = |name: &str| {
         ReplyError::err(format!(
@@ -184,6 +173,34 @@ fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), R
             return Err(tls(name));
         }
     }
+    Ok(())
+}
+
+/// A loopback or unix-socket client (Redis `islocalClient`).
+fn is_local(addr: &str) -> bool {
+    addr.starts_with("127.0.0.1:")
+        || addr.starts_with("[::1]:")
+        || addr.starts_with("::1:")
+        || addr.starts_with('/')
+}
+
+/// The part of CONFIG SET Redis does in its `apply` functions: TLS can't be turned on (Redis
+/// refuses the same way when it has no certificates), and a new `port`/`bind` moves the
+/// listener (Redis `changeListenPort`/`changeBindAddr`).
+fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), ReplyError> {
+    let old = &ctx.srv.config;
+    let changed = |name: &str| old.get_str(name) != next.get_str(name);
+    refuse_tls(old, next)?;
+    // `dir` (protected: only with `enable-protected-configs`) moves the working directory.
+    if changed("dir")
+        && let Err(e) = std::env::set_current_dir(next.get_str("dir"))
+    {
+        let why = e.to_string();
+        let why = why.split(" (os error").next().unwrap_or_default();
+        return Err(ReplyError::err(format!(
+            "CONFIG SET failed (possibly related to argument 'dir') - {why}"
+        )));
+    }
     let (port_changed, bind_changed) = (changed("port"), changed("bind"));
     if !port_changed && !bind_changed {
         return Ok(());
@@ -198,6 +215,10 @@ fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), R
         (next.get_str("bind"), port),
     ) {
         tracing::warn!(error = %e, port, "can't listen on the new address");
+        if changed("dir") {
+            // All or nothing, as Redis's restore of the previous values.
+            let _ = std::env::set_current_dir(old.get_str("dir"));
+        }
         let (name, why) = if port_changed {
             ("port", "Unable to listen on this port. Check server logs.")
         } else {
