@@ -157,8 +157,18 @@ fenv = setmetatable({}, {
   __metatable = false,
 })
 
--- Runs a compiled script with the error handler (Redis `luaCallFunction`).
-local function run(f)
+-- Runs a compiled script with the error handler (Redis `luaCallFunction`): KEYS and ARGV
+-- become fresh tables of the first `nkeys` values that follow and of the rest; the
+-- script's redis.setresp / redis.set_repl state starts over.
+local function run(f, nkeys, ...)
+  rawset(hooks, 'resp', 2)
+  rawset(hooks, 'repl', 3)
+  local all = {...}
+  local keys, argv = {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select('#', ...) do argv[i - nkeys] = all[i] end
+  rawset(G, 'KEYS', keys)
+  rawset(G, 'ARGV', argv)
   return xpcall(f, err_handler)
 end
 
@@ -172,6 +182,8 @@ end
 
 -- Calls a registered function with its keys and arguments.
 local function run_function(f, keys, args)
+  rawset(hooks, 'resp', 2)
+  rawset(hooks, 'repl', 3)
   return xpcall(function() return f(keys, args) end, err_handler)
 end
 

@@ -259,16 +259,14 @@ struct Saved {
     last_cmd: &'static str,
 }
 
-fn set_keys_argv(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> {
-    let g = lua.globals();
-    for (name, items) in [("KEYS", keys), ("ARGV", args)] {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, b) in items.iter().enumerate() {
-            set_bytes(lua, &t, i + 1, b)?;
-        }
-        g.raw_set(name, t)?;
-    }
-    Ok(())
+/// What the runner is called with.
+enum CallArgs<'a> {
+    /// An EVAL script, its key count, then its keys and arguments, all valid UTF-8 (nearly
+    /// always): pushed onto the Lua stack directly, and the prelude's runner builds KEYS and
+    /// ARGV from them in Lua, with no mlua handle per value.
+    Text(Function, usize, Variadic<&'a str>),
+    /// Anything else, as values.
+    Values(MultiValue),
 }
 
 /// `t[i] = b` as a Lua string. Valid UTF-8 (nearly every key and argument) goes onto the Lua
@@ -291,19 +289,31 @@ pub enum Target {
 }
 
 /// The runner and its arguments for `target`.
-fn prepare(
+fn prepare<'a>(
     lua: &Lua,
     sc: &super::Scripting,
     target: &Target,
-    keys: &[Bytes],
-    args: &[Bytes],
-) -> mlua::Result<(Function, MultiValue)> {
-    sc.hooks.raw_set("resp", 2)?;
-    sc.hooks.raw_set("repl", 3)?;
+    keys: &'a [Bytes],
+    args: &'a [Bytes],
+) -> mlua::Result<(Function, CallArgs<'a>)> {
     match target {
         Target::Script(f, _) => {
-            set_keys_argv(lua, keys, args)?;
-            Ok((sc.runner.clone(), (f.clone(),).into_lua_multi(lua)?))
+            let all = || keys.iter().chain(args);
+            let text: Option<Vec<&str>> = all().map(|b| std::str::from_utf8(b).ok()).collect();
+            let call_args = match text {
+                Some(t) => CallArgs::Text(f.clone(), keys.len(), Variadic::from(t)),
+                None => {
+                    let mut values = vec![
+                        Value::Function(f.clone()),
+                        Value::Integer(keys.len() as i64),
+                    ];
+                    for b in all() {
+                        values.push(Value::String(lua.create_string(b)?));
+                    }
+                    CallArgs::Values(MultiValue::from_vec(values))
+                }
+            };
+            Ok((sc.runner.clone(), call_args))
         }
         Target::Function(f, _) => {
             let table = |items: &[Bytes]| -> mlua::Result<Table> {
@@ -314,7 +324,7 @@ fn prepare(
                 Ok(t)
             };
             let call_args = (f.clone(), table(keys)?, table(args)?).into_lua_multi(lua)?;
-            Ok((sc.fn_runner.clone(), call_args))
+            Ok((sc.fn_runner.clone(), CallArgs::Values(call_args)))
         }
     }
 }
@@ -438,7 +448,7 @@ fn call_in_scope(
     lua: &Lua,
     runner: &Function,
     hooks: &Table,
-    call_args: MultiValue,
+    call_args: CallArgs<'_>,
 ) -> mlua::Result<MultiValue> {
     let cell = RefCell::new(ctx);
     let redis: Table = hooks.raw_get("redis")?;
@@ -472,7 +482,10 @@ fn call_in_scope(
             Ok(ctx.srv.script_busy_tick(id, line))
         })?;
         hooks.raw_set("busy", busy)?;
-        runner.call::<MultiValue>(call_args)
+        match call_args {
+            CallArgs::Text(f, nkeys, items) => runner.call::<MultiValue>((f, nkeys, items)),
+            CallArgs::Values(values) => runner.call::<MultiValue>(values),
+        }
     });
     // Outside the run they answer that they only work inside a script again.
     redis.raw_set("call", outside.0)?;
