@@ -454,7 +454,9 @@ fn call_in_scope(
     let redis: Table = hooks.raw_get("redis")?;
     let outside: (Value, Value) = (redis.raw_get("call")?, redis.raw_get("pcall")?);
     let result = lua.scope(|scope| {
-        // redis.call / redis.pcall bound to this run, called by the script directly.
+        // redis.call / redis.pcall bound to this run, called by the script directly. (Not
+        // through a Lua wrapper: a script's `return redis.call(...)` would then be a Lua tail
+        // call, which drops the script's frame, and errors would lose their line.)
         let bound = |pcall: bool| {
             let cell = &cell;
             scope.create_function(move |lua, args: Variadic<Value>| {
