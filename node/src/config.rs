@@ -5,9 +5,16 @@
 //! and write the same table. Values are kept in canonical text form (`yes`/`no`, plain byte
 //! counts) so CONFIG GET answers exactly as Redis does; typed accessors parse them.
 //!
-//! Checklist for a new directive: add a row to [`DIRECTIVES`] with Redis's name, default and
-//! kind; read it through [`Config::get_i64`] / [`Config::get_bool`] / [`Config::get_str`]; if
-//! the running node must react to `CONFIG SET`, handle it in `cmd::server::config_set`.
+//! Redis counterpart: `config.c`. [`DIRECTIVES`] (`directives.rs`) holds every parameter
+//! Redis 7.0.15 knows, most of them stored and reported only (README "Known differences");
+//! `value.rs` has the value rules and error texts, `rewrite.rs` CONFIG REWRITE. Invariant:
+//! CONFIG GET, CONFIG SET and config-file errors answer as redis-server 7.0.15
+//! (`tests/tests/differential_config.rs`).
+//!
+//! To make a parameter take effect: read it through [`Config::get_i64`] /
+//! [`Config::get_bool`] / [`Config::get_str`]; if the running node must react to `CONFIG
+//! SET`, do it in `Server::config_changed`, or in `cmd::server::apply_config` when the change
+//! can fail (a new listener).
 //!
 //! Directives read on every command (the gate, the slow log, encoding thresholds) are also
 //! kept parsed in [`Hot`] (`Server::hot`), refreshed in one place, `Server::config_changed`,
