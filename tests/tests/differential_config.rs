@@ -726,3 +726,39 @@ fn protected_configs_when_enabled() {
         d.check(args);
     }
 }
+
+/// The values of sensitive parameters (`masterauth`, `masteruser`, `requirepass`) are
+/// redacted from the slow log, as in Redis.
+#[test]
+fn sensitive_values_are_redacted() {
+    let mut d = Differ::new(&[]);
+    d.check(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    d.check(&["SLOWLOG", "RESET"]);
+    d.check(&[
+        "CONFIG",
+        "SET",
+        "masterauth",
+        "secret",
+        "hz",
+        "11",
+        "MASTERUSER",
+        "me",
+    ]);
+    d.check(&["CONFIG", "SET", "masterauth", "x", "nosuch", "1"]);
+    let argv = |f: Frame| -> Vec<Frame> {
+        let Frame::Array(entries) = f else {
+            panic!("SLOWLOG GET: {f:?}")
+        };
+        entries
+            .into_iter()
+            .map(|e| match e {
+                Frame::Array(fields) => fields[3].clone(),
+                other => panic!("entry: {other:?}"),
+            })
+            .collect()
+    };
+    let (ours, theirs) = d.both(&["SLOWLOG", "GET", "3"]);
+    let ours = argv(ours);
+    assert_eq!(ours, argv(theirs));
+    assert!(format!("{ours:?}").contains("redacted"), "{ours:?}");
+}

@@ -45,6 +45,14 @@ pub fn redacted(spec: &CommandSpec, argv: &[Bytes], i: usize) -> bool {
             .enumerate()
             .skip(2)
             .any(|(j, a)| a.eq_ignore_ascii_case(b"auth") && (i == j + 1 || i == j + 2)),
+        // The values of Redis's SENSITIVE_CONFIG parameters.
+        CommandId::ConfigSet => {
+            i >= 3
+                && i % 2 == 1
+                && ["masterauth", "masteruser", "requirepass"]
+                    .iter()
+                    .any(|n| argv[i - 1].eq_ignore_ascii_case(n.as_bytes()))
+        }
         _ => false,
     }
 }
