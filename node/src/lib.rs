@@ -38,6 +38,7 @@ pub mod config;
 pub mod connection;
 pub mod db;
 pub mod exec;
+pub mod fdlimit;
 pub mod memory;
 pub mod replication;
 pub mod script;

@@ -67,6 +67,24 @@ fn main() -> anyhow::Result<()> {
                 .init();
         }
     }
+    // Enough open files for `maxclients`, or fewer clients (Redis `adjustOpenFilesLimit`).
+    let requested = u64::try_from(config.get_i64("maxclients")).unwrap_or(10000);
+    match shoal_node::fdlimit::adjust(requested) {
+        Ok(a) if a.maxclients < requested => {
+            tracing::warn!(
+                "Current maximum open files is {}. maxclients has been reduced to {} to \
+                 compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                a.limit,
+                a.maxclients
+            );
+            let _ = config.set("maxclients", &a.maxclients.to_string(), true);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::exit(1);
+        }
+    }
     // `io-threads` (Redis's default 1: one thread does everything) is the number of runtime
     // workers: connections and the executor share them. On a 2-core machine shared with
     // redis-benchmark, one worker served 13-22% more requests/s at -P 16 than two (the idle

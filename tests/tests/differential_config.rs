@@ -762,3 +762,64 @@ fn sensitive_values_are_redacted() {
     assert_eq!(ours, argv(theirs));
     assert!(format!("{ours:?}").contains("redacted"), "{ours:?}");
 }
+
+/// Kills a child process on drop.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Under `ulimit -n 200` both servers reduce `maxclients` to what the limit leaves (168) and
+/// refuse a CONFIG SET above it with the same words (Redis `adjustOpenFilesLimit`).
+#[test]
+fn maxclients_follows_the_open_files_limit() {
+    let redis = shoal_tests::require_tool("redis-server", "redis-server");
+    let node = shoal_tests::bin("shoal-node");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut replies = Vec::new();
+    for exe in [&redis, &node] {
+        let port = free_port();
+        let script = format!(
+            "ulimit -n 200 && exec '{}' --port {port} --bind 127.0.0.1 --save '' --dir '{}'",
+            exe.display(),
+            dir.path().display()
+        );
+        let _child = Killed(
+            std::process::Command::new("sh")
+                .args(["-c", &script])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn"),
+        );
+        let mut c = None;
+        assert!(
+            wait_until(Duration::from_secs(30), || {
+                c = RawClient::connect(port).ok();
+                c.is_some()
+            }),
+            "{} did not start",
+            exe.display()
+        );
+        let mut c = c.expect("connected");
+        replies.push((
+            c.cmd(&["CONFIG", "GET", "maxclients"]),
+            c.cmd(&["CONFIG", "SET", "maxclients", "5000"]),
+            c.cmd(&["CONFIG", "SET", "maxclients", "100"]),
+        ));
+    }
+    assert_eq!(replies[0], replies[1]);
+    // 168 where the limit holds; a process allowed to raise its hard limit (root with
+    // CAP_SYS_RESOURCE) keeps 10000, and then both must have done so.
+    let shown = &replies[0].0;
+    assert!(
+        [bulk("168"), bulk("10000")]
+            .iter()
+            .any(|v| *shown == Frame::Array(vec![bulk("maxclients"), v.clone()])),
+        "{shown:?}"
+    );
+}

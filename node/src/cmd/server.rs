@@ -191,6 +191,17 @@ fn apply_config(ctx: &mut Ctx<'_>, next: &crate::config::Config) -> Result<(), R
     let old = &ctx.srv.config;
     let changed = |name: &str| old.get_str(name) != next.get_str(name);
     refuse_tls(old, next)?;
+    // `maxclients` needs open files (Redis `updateMaxclients`).
+    if changed("maxclients") {
+        let wanted = u64::try_from(next.get_i64("maxclients")).unwrap_or(0);
+        let got = crate::fdlimit::adjust(wanted).map_or(0, |a| a.maxclients);
+        if got < wanted {
+            return Err(ReplyError::err(format!(
+                "CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
+                 system is not able to handle the specified number of clients, try with {got}"
+            )));
+        }
+    }
     // `dir` (protected: only with `enable-protected-configs`) moves the working directory.
     if changed("dir")
         && let Err(e) = std::env::set_current_dir(next.get_str("dir"))
