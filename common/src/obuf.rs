@@ -14,7 +14,14 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         .find(|c: char| !c.is_ascii_digit() && c != '-')
         .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(digits_end);
-    let mul: i64 = match unit {
+    let mul = i64::try_from(memory_unit(unit)?).ok()?;
+    num.parse::<i64>().ok()?.checked_mul(mul)
+}
+
+/// The multiplier of a lowercase memory unit of Redis's config (`memtoull`): `k`/`m`/`g` are
+/// powers of 1000, `kb`/`mb`/`gb` of 1024; none (or `b`) is 1.
+pub fn memory_unit(unit: &str) -> Option<u64> {
+    Some(match unit {
         "" | "b" => 1,
         "k" => 1000,
         "kb" => 1024,
@@ -23,8 +30,7 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         "g" => 1000 * 1000 * 1000,
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
-    };
-    num.parse::<i64>().ok()?.checked_mul(mul)
+    })
 }
 
 /// One class of `client-output-buffer-limit`: bytes and seconds, 0 = no limit.

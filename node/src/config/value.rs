@@ -41,17 +41,7 @@ pub fn memtoull(s: &str) -> Option<u64> {
         return None;
     }
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    let unit = s[digits..].to_ascii_lowercase();
-    let mul: u64 = match unit.as_str() {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
+    let mul = shoal_common::obuf::memory_unit(&s[digits..].to_ascii_lowercase())?;
     let mut val: u64 = 0;
     for c in &b[..digits] {
         val = val
@@ -324,53 +314,15 @@ pub fn percentiles(args: &[String]) -> Result<String, String> {
 }
 
 /// Redis `string2d`: a whole C double (`strtod`: decimal, hexadecimal, `inf`), no leading
-/// or trailing space, not NaN, no overflow.
+/// or trailing space, not NaN, no overflow or underflow.
 fn string2d(s: &str) -> Option<f64> {
-    let first = s.chars().next()?;
-    let last = s.chars().last()?;
-    if first.is_ascii_whitespace() || last.is_ascii_whitespace() {
+    let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let b = s.as_bytes();
+    if b.first().is_none_or(space) || b.last().is_some_and(space) {
         return None;
     }
-    let (neg, body) = match s.as_bytes()[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let v = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        hex_float(hex)?
-    } else {
-        let v: f64 = body.parse().ok()?;
-        let named = body.to_ascii_lowercase().starts_with("inf");
-        if v.is_nan() || (v.is_infinite() && !named) || body.starts_with(['+', '-']) {
-            return None;
-        }
-        v
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// The part of a C hexadecimal float after `0x`: digits, an optional fraction, an optional
-/// binary exponent (`1.8p3`).
-fn hex_float(s: &str) -> Option<f64> {
-    let (mantissa, exp) = match s.find(['p', 'P']) {
-        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
-        None => (s, 0),
-    };
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let mut v = 0f64;
-    for c in int.chars() {
-        v = v * 16.0 + f64::from(c.to_digit(16)?);
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac.chars() {
-        v += f64::from(c.to_digit(16)?) * scale;
-        scale /= 16.0;
-    }
-    let v = v * 2f64.powi(exp);
-    v.is_finite().then_some(v)
+    let r = shoal_common::number::strtod(b)?;
+    (!r.erange && !r.value.is_nan()).then_some(r.value)
 }
 
 /// `dbfilename`: Redis's `pathIsBaseName`.
