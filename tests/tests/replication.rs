@@ -135,16 +135,22 @@ fn cut_link_resumes_with_partial_resync() {
     );
 }
 
+/// A chain a <- b <- c (b started with `b_args`), every link up: the nodes and a client of
+/// each.
+fn chain(b_args: &[&str]) -> ([Proc; 3], [RawClient; 3]) {
+    let nodes = [Proc::node(&[]), Proc::node(b_args), Proc::node(&[])];
+    let (a, b) = (nodes[0].port.to_string(), nodes[1].port.to_string());
+    let mut clients = [nodes[0].raw(), nodes[1].raw(), nodes[2].raw()];
+    for (i, master) in [(1, a), (2, b)] {
+        clients[i].cmd(&["REPLICAOF", "127.0.0.1", &master]);
+        assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut clients[i])));
+    }
+    (nodes, clients)
+}
+
 #[test]
 fn chained_replicas_and_promotion() {
-    let a = Proc::node(&[]);
-    let b = Proc::node(&[]);
-    let c = Proc::node(&[]);
-    let (mut ca, mut cb, mut cc) = (a.raw(), b.raw(), c.raw());
-    cb.cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
-    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cb)));
-    cc.cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
-    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cc)));
+    let (_nodes, [mut ca, mut cb, mut cc]) = chain(&[]);
     for i in 0..50 {
         ca.cmd(&["SET", &format!("k{i}"), &i.to_string()]);
     }
@@ -434,14 +440,7 @@ fn full_sync_carries_the_function_libraries() {
 /// primary's, so its offset does not move and its own replicas do not get the write.
 #[test]
 fn writes_on_a_writable_replica_stay_local() {
-    let a = Proc::node(&[]);
-    let b = Proc::node(&["--replica-read-only", "no"]);
-    let c = Proc::node(&[]);
-    let (mut ca, mut cb, mut cc) = (a.raw(), b.raw(), c.raw());
-    cb.cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
-    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cb)));
-    cc.cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
-    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut cc)));
+    let (_nodes, [mut ca, mut cb, mut cc]) = chain(&["--replica-read-only", "no"]);
     ca.cmd(&["SET", "from-primary", "1"]);
     assert!(wait_until(SYNC_TIMEOUT, || offsets_match(&mut ca, &mut cc)));
     assert_eq!(cb.cmd(&["SET", "local", "1"]), Frame::ok());
