@@ -20,26 +20,67 @@ use crate::exec::{self, Event, Server};
 /// Longest pause between accept retries after errors (EMFILE and the like).
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-/// The address to listen on for a `bind` value: Redis's default `* -::*` means every IPv4 and
-/// IPv6 address; we listen on IPv4 only for `*` and on the first address otherwise.
-fn listen_host(bind: &str) -> &str {
-    let host = bind
+/// The addresses of a `bind` value, each with whether it is optional (a leading `-`: Redis
+/// skips it when it cannot be bound). `*` is every IPv4 address, `::*` every IPv6 one (which
+/// Linux refuses beside `*` on the same port unless IPv6-only: Redis's default `* -::*` then
+/// listens on IPv4).
+fn listen_hosts(bind: &str) -> Vec<(&str, bool)> {
+    let hosts: Vec<(&str, bool)> = bind
         .split_whitespace()
-        .next()
-        .unwrap_or("*")
-        .trim_start_matches('-');
-    match host {
-        "*" => "0.0.0.0",
-        "::*" => "::",
-        h => h,
+        .map(|w| {
+            let host = w.trim_start_matches('-');
+            let host = match host {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
+            };
+            (host, w.starts_with('-'))
+        })
+        .collect();
+    if hosts.is_empty() {
+        vec![("0.0.0.0", false)]
+    } else {
+        hosts
     }
 }
 
+/// Listens on every address of `bind` at `port` (Redis `listenToPort`): an address that
+/// cannot be bound fails the whole unless it is optional; `port 0` takes a free port for the
+/// first address and the same one for the others. No listener at all is an error too.
+fn bind_all(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
+    let mut port = port;
+    let mut out = Vec::new();
+    for (host, optional) in listen_hosts(bind) {
+        let l = match std::net::TcpListener::bind((host, port)) {
+            Ok(l) => l,
+            Err(e) if optional => {
+                tracing::debug!(%host, port, error = %e, "skipping an optional bind address");
+                continue;
+            }
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {host}:{port}: {e}"),
+                ));
+            }
+        };
+        l.set_nonblocking(true)?;
+        port = l.local_addr()?.port();
+        out.push(TcpListener::from_std(l)?);
+    }
+    if out.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            format!("Failed listening on port {port} (tcp), aborting."),
+        ));
+    }
+    Ok(out)
+}
+
 /// Binds the addresses `config` names (`bind`, `port`). `port 0` picks a free port.
-pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
-    let port = config.get_i64("port");
-    let host = listen_host(config.get_str("bind"));
-    TcpListener::bind((host, u16::try_from(port).unwrap_or(6379))).await
+pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
+    let port = u16::try_from(config.get_i64("port")).unwrap_or(6379);
+    bind_all(config.get_str("bind"), port)
 }
 
 /// The client listener, shared by the accept loop and the executor so CONFIG SET port/bind
@@ -47,7 +88,7 @@ pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
 /// old one restored when the new address can't be bound.
 #[derive(Debug, Default)]
 pub struct ListenerSlot {
-    listener: std::sync::Mutex<Option<TcpListener>>,
+    listener: std::sync::Mutex<Vec<TcpListener>>,
     changed: tokio::sync::Notify,
 }
 
@@ -60,7 +101,7 @@ impl ListenerSlot {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Close first: the new address may overlap the old one (`*` -> `127.0.0.1`).
-        drop(slot.take());
+        slot.clear();
         let bound = Self::bind_now(new);
         let result = match bound {
             Ok(l) => {
@@ -70,7 +111,7 @@ impl ListenerSlot {
             Err(e) => {
                 *slot = Self::bind_now(old).unwrap_or_else(|e2| {
                     error!(error = %e2, "can't listen on the previous address again");
-                    None
+                    Vec::new()
                 });
                 Err(e)
             }
@@ -79,13 +120,11 @@ impl ListenerSlot {
         result
     }
 
-    fn bind_now((bind, port): (&str, u16)) -> std::io::Result<Option<TcpListener>> {
+    fn bind_now((bind, port): (&str, u16)) -> std::io::Result<Vec<TcpListener>> {
         if port == 0 {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let l = std::net::TcpListener::bind((listen_host(bind), port))?;
-        l.set_nonblocking(true)?;
-        TcpListener::from_std(l).map(Some)
+        bind_all(bind, port)
     }
 
     /// The next connection (waits while there is no listener).
@@ -97,10 +136,13 @@ impl ListenerSlot {
                     .listener
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                match slot.as_ref() {
-                    Some(l) => l.poll_accept(cx),
-                    None => std::task::Poll::Pending,
+                // Every address in turn; each registers this task for its next client.
+                for l in slot.iter() {
+                    if let std::task::Poll::Ready(r) = l.poll_accept(cx) {
+                        return std::task::Poll::Ready(r);
+                    }
                 }
+                std::task::Poll::Pending
             });
             tokio::select! {
                 res = polled => return res,
@@ -110,9 +152,9 @@ impl ListenerSlot {
     }
 }
 
-/// Serves clients on `listener` until SHUTDOWN or `shutdown` completes.
-pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Future) {
-    if let Ok(addr) = listener.local_addr() {
+/// Serves clients on `listeners` until SHUTDOWN or `shutdown` completes.
+pub async fn run(listeners: Vec<TcpListener>, mut config: Config, shutdown: impl Future) {
+    if let Some(Ok(addr)) = listeners.first().map(TcpListener::local_addr) {
         // Record the real port when `port 0` asked for any free one.
         let _ = config.set("port", &addr.port().to_string(), true);
         info!(port = addr.port(), "ready to accept connections");
@@ -126,7 +168,7 @@ pub async fn run(listener: TcpListener, mut config: Config, shutdown: impl Futur
     *slot
         .listener
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(listener);
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = listeners;
     srv.listener = Some(slot.clone());
     if srv.cluster.is_some()
         && let Err(e) = start_cluster(&mut srv, &tx).await
@@ -259,17 +301,8 @@ async fn accept_unix(
 async fn start_cluster(srv: &mut Server, tx: &mpsc::UnboundedSender<Event>) -> anyhow::Result<()> {
     srv.init_cluster()?;
     let cport = exec::cluster::bus_port(&srv.config);
-    let bind = srv.config.get_str("bind").to_string();
-    let host = match bind
-        .split_whitespace()
-        .next()
-        .unwrap_or("*")
-        .trim_start_matches('-')
-    {
-        "*" => "0.0.0.0".to_string(),
-        "::*" => "::".to_string(),
-        h => h.to_string(),
-    };
+    // The bus listens on the first address of `bind`.
+    let host = listen_hosts(srv.config.get_str("bind"))[0].0.to_string();
     let listener = TcpListener::bind((host.as_str(), cport))
         .await
         .map_err(|e| anyhow::anyhow!("can't bind the cluster bus port {cport}: {e}"))?;

@@ -200,3 +200,53 @@ fn a_client_sending_faster_than_it_is_served_is_held_back_not_buffered() {
     assert_eq!(c.cmd(&["DBSIZE"]), Frame::Integer(N as i64));
     assert_eq!(c.cmd(&["GET", "key:399999"]), bulk(&value));
 }
+
+/// `bind` with several addresses listens on each of them (Redis `listenToPort`); an optional
+/// one (`-addr`) that cannot be bound is skipped, a required one stops the node at startup.
+/// CONFIG SET bind moves every listener.
+#[test]
+fn bind_listens_on_every_address() {
+    use std::io::{Read, Write};
+    let ping = |host: &str, port: u16| -> bool {
+        let Ok(mut s) = std::net::TcpStream::connect((host, port)) else {
+            return false;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        s.write_all(b"PING\r\n").expect("write");
+        let mut buf = [0u8; 7];
+        s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    };
+    let node = Proc::node(&["--bind", "127.0.0.1 127.0.0.2 -192.0.2.1"]);
+    assert!(ping("127.0.0.1", node.port) && ping("127.0.0.2", node.port));
+    assert_eq!(
+        node.raw().cmd(&["CONFIG", "GET", "bind"]),
+        Frame::Array(vec![bulk("bind"), bulk("127.0.0.1 127.0.0.2 -192.0.2.1")])
+    );
+    assert_eq!(
+        node.raw()
+            .cmd(&["CONFIG", "SET", "bind", "127.0.0.3 127.0.0.1"]),
+        Frame::ok()
+    );
+    assert!(ping("127.0.0.3", node.port) && ping("127.0.0.1", node.port));
+    assert!(
+        !ping("127.0.0.2", node.port),
+        "the old address still listens"
+    );
+
+    let out = shoal_tests::output_within(
+        std::process::Command::new(shoal_tests::bin("shoal-node")).args([
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1 192.0.2.1",
+        ]),
+        Duration::from_secs(30),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("Could not create server TCP listening socket 192.0.2.1"),
+        "{err}"
+    );
+}
