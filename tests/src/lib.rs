@@ -501,6 +501,13 @@ impl Differ {
         assert_eq!(ours, theirs, "reply differs for {}", show(args));
         ours
     }
+
+    /// [`Differ::check`] of every command of `script`, in order.
+    pub fn check_all(&mut self, script: &[&[&str]]) {
+        for cmd in script {
+            self.check(cmd);
+        }
+    }
 }
 
 /// A command for messages: `SET "k" "v"`.

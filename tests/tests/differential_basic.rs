@@ -63,9 +63,7 @@ fn basic_strings_and_errors_match_redis() {
         &["FLUSHALL"],
         &["DBSIZE"],
     ];
-    for cmd in script {
-        d.check(cmd);
-    }
+    d.check_all(script);
 }
 
 #[derive(Debug, Clone)]

@@ -11,19 +11,13 @@ use shoal_tests::{
     wait_until,
 };
 
-fn run(d: &mut Differ, script: &[&[&str]]) {
-    for cmd in script {
-        d.check(cmd);
-    }
-}
-
 /// Runs `script` on fresh servers over RESP2, then again from empty over RESP3.
 fn run_resp2_then_resp3(script: &[&[&str]]) {
     let mut d = Differ::new(&[]);
-    run(&mut d, script);
+    d.check_all(script);
     d.check(&["FLUSHALL"]);
     d.both(&["HELLO", "3"]);
-    run(&mut d, script);
+    d.check_all(script);
 }
 
 /// The examples of the Redis documentation pages of every geo command.
@@ -265,7 +259,7 @@ fn store_forms_match_redis() {
         &["GEOSEARCHSTORE", "g", "g", "FROMMEMBER", "p1", "BYRADIUS", "1", "km", "STOREDIST"],
         &["ZRANGE", "g", "0", "-1", "WITHSCORES"],
     ];
-    run(&mut d, script);
+    d.check_all(script);
 }
 
 #[rustfmt::skip]
@@ -287,7 +281,7 @@ fn geoadd_options_match_redis() {
         &["ZRANGE", "k", "0", "-1", "WITHSCORES"],
         &["GEOPOS", "k", "a", "b", "c", "d", "e", "f", "g"],
     ];
-    run(&mut d, script);
+    d.check_all(script);
 }
 
 /// Every error reply, including the precedence between them.
@@ -425,7 +419,7 @@ fn command_info_and_getkeys_match_redis() {
             "1", "km"],
         &["COMMAND", "GETKEYS", "GEOADD", "k", "1", "2", "m"],
     ];
-    run(&mut d, script);
+    d.check_all(script);
 }
 
 #[rustfmt::skip]
@@ -439,9 +433,7 @@ fn keyspace_events_match_redis() {
     for s in &mut subs {
         s.cmd(&["PSUBSCRIBE", "__key*__:*"]);
     }
-    run(
-        &mut d,
-        &[
+    d.check_all(&[
             &["GEOADD", "g", "1", "2", "a", "1.001", "2.001", "b"],
             &["GEOADD", "g", "NX", "1", "2", "a"],
             &["GEOADD", "g", "XX", "CH", "1.0001", "2", "a"],

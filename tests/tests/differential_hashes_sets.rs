@@ -125,9 +125,7 @@ fn hash_commands_and_errors_match_redis() {
         &["HSET", "small", "f", "v"],
         &["OBJECT", "ENCODING", "small"],
     ];
-    for cmd in script {
-        d.check(cmd);
-    }
+    d.check_all(script);
     // Fill past hash-max-listpack-entries (512): the encoding and the content must follow.
     for i in 0..520 {
         d.check(&["HSET", "many", &format!("f{i}"), &i.to_string()]);
@@ -260,9 +258,7 @@ fn set_commands_and_errors_match_redis() {
         &["SMOVE", "str", "moved", "3"],
         &["SINTERCARD", "1", "str"],
     ];
-    for cmd in script {
-        d.check(cmd);
-    }
+    d.check_all(script);
     for i in 0..515 {
         d.check(&["SADD", "ints", &i.to_string()]);
     }

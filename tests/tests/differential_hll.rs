@@ -8,12 +8,6 @@ use std::time::Duration;
 use proptest::prelude::*;
 use shoal_tests::{Differ, DifferN, Frame, Proc, link_up, offsets_match, wait_until};
 
-fn run(d: &mut Differ, script: &[&[&str]]) {
-    for cmd in script {
-        d.check(cmd);
-    }
-}
-
 /// `PFADD key e<from> .. e<to-1>`.
 fn pfadd_range(key: &str, from: u32, to: u32) -> Vec<String> {
     let mut a = vec!["PFADD".to_string(), key.to_string()];
@@ -56,71 +50,65 @@ fn command_info_and_docs_match_redis() {
 #[test]
 fn small_sketches_match_redis_byte_for_byte() {
     let mut d = Differ::new(&[]);
-    run(
-        &mut d,
+    d.check_all(&[
+        &["PFCOUNT", "h"],
+        &["PFADD", "h"],
+        &["GET", "h"],
+        &["PFADD", "h"],
+        &["PFADD", "h", "a", "b", "c"],
+        &["GET", "h"],
+        &["PFADD", "h", "a", "b", "c"],
+        &["PFDEBUG", "DECODE", "h"],
+        &["PFDEBUG", "ENCODING", "h"],
+        &["OBJECT", "ENCODING", "h"],
+        // The count is cached in the header: GET shows it stored and valid.
+        &["PFCOUNT", "h"],
+        &["GET", "h"],
+        &["PFCOUNT", "h"],
+        &["PFADD", "h", "d"],
+        &["GET", "h"],
+        &["PFCOUNT", "h"],
+        &["GET", "h"],
         &[
-            &["PFCOUNT", "h"],
-            &["PFADD", "h"],
-            &["GET", "h"],
-            &["PFADD", "h"],
-            &["PFADD", "h", "a", "b", "c"],
-            &["GET", "h"],
-            &["PFADD", "h", "a", "b", "c"],
-            &["PFDEBUG", "DECODE", "h"],
-            &["PFDEBUG", "ENCODING", "h"],
-            &["OBJECT", "ENCODING", "h"],
-            // The count is cached in the header: GET shows it stored and valid.
-            &["PFCOUNT", "h"],
-            &["GET", "h"],
-            &["PFCOUNT", "h"],
-            &["PFADD", "h", "d"],
-            &["GET", "h"],
-            &["PFCOUNT", "h"],
-            &["GET", "h"],
-            &[
-                "PFADD",
-                "h",
-                "",
-                "\u{0}",
-                "é",
-                "a longer element of more than eight bytes",
-            ],
-            &["PFCOUNT", "h"],
-            &["GET", "h"],
-            &["PFDEBUG", "GETREG", "h"],
-            &["GET", "h"],
-            &["PFDEBUG", "ENCODING", "h"],
-            &["PFDEBUG", "TODENSE", "h"],
-            &["PFADD", "x", "1"],
-            &["PFDEBUG", "TODENSE", "x"],
-            &["PFDEBUG", "TODENSE", "x"],
-            &["GET", "x"],
-            &["PFDEBUG", "getreg", "x"],
-            &["PFDEBUG", "Encoding", "x"],
-            &["PFCOUNT", "x"],
-            &["GET", "x"],
-            &["TYPE", "x"],
-            &["STRLEN", "x"],
+            "PFADD",
+            "h",
+            "",
+            "\u{0}",
+            "é",
+            "a longer element of more than eight bytes",
         ],
-    );
+        &["PFCOUNT", "h"],
+        &["GET", "h"],
+        &["PFDEBUG", "GETREG", "h"],
+        &["GET", "h"],
+        &["PFDEBUG", "ENCODING", "h"],
+        &["PFDEBUG", "TODENSE", "h"],
+        &["PFADD", "x", "1"],
+        &["PFDEBUG", "TODENSE", "x"],
+        &["PFDEBUG", "TODENSE", "x"],
+        &["GET", "x"],
+        &["PFDEBUG", "getreg", "x"],
+        &["PFDEBUG", "Encoding", "x"],
+        &["PFCOUNT", "x"],
+        &["GET", "x"],
+        &["TYPE", "x"],
+        &["STRLEN", "x"],
+    ]);
 }
 
 #[test]
 fn ttls_and_string_encodings_match_redis() {
     let mut d = Differ::new(&[]);
-    run(
-        &mut d,
-        &[
-            &["PFADD", "h", "a"],
-            &["EXPIRE", "h", "1000"],
-            &["PFADD", "h", "b"],
-            &["TTL", "h"],
-            &["PFMERGE", "h", "nosuch"],
-            &["TTL", "h"],
-            &["PFCOUNT", "h"],
-            &["TTL", "h"],
-        ],
-    );
+    d.check_all(&[
+        &["PFADD", "h", "a"],
+        &["EXPIRE", "h", "1000"],
+        &["PFADD", "h", "b"],
+        &["TTL", "h"],
+        &["PFMERGE", "h", "nosuch"],
+        &["TTL", "h"],
+        &["PFCOUNT", "h"],
+        &["TTL", "h"],
+    ]);
     // A sketch copied with SET is a short `embstr` string: the commands make it `raw`.
     let Frame::Bulk(bytes) = d.check(&["GET", "h"]) else {
         panic!("GET h")
@@ -167,40 +155,37 @@ fn merges_match_redis() {
     d.check(&pfadd_range("s2", 25, 120));
     d.check(&pfadd_range("dense", 0, 4000));
     d.check(&["PFDEBUG", "ENCODING", "dense"]);
-    run(
-        &mut d,
-        &[
-            // Several keys: counted as a union, no key changes (GET before and after).
-            &["GET", "s1"],
-            &["PFCOUNT", "s1", "s2"],
-            &["PFCOUNT", "s1", "s2", "nosuch"],
-            &["PFCOUNT", "nosuch", "nosuch2"],
-            &["GET", "s1"],
-            &["PFCOUNT", "s1", "dense", "s2"],
-            &["GET", "s2"],
-            &["PFMERGE", "m1", "s1", "s2"],
-            &["GET", "m1"],
-            &["PFDEBUG", "ENCODING", "m1"],
-            &["PFCOUNT", "m1"],
-            &["PFMERGE", "m2", "s1", "dense"],
-            &["PFDEBUG", "ENCODING", "m2"],
-            &["GET", "m2"],
-            &["PFCOUNT", "m2"],
-            &["PFMERGE", "s1", "s2"],
-            &["GET", "s1"],
-            &["PFMERGE", "s2", "nosuch"],
-            &["GET", "s2"],
-            &["PFMERGE", "only"],
-            &["GET", "only"],
-            &["PFCOUNT", "only"],
-            &["PFMERGE", "only"],
-            &["GET", "only"],
-            &["PFMERGE", "dense", "s1"],
-            &["GET", "dense"],
-            &["PFMERGE", "m3", "m1", "m1", "m1"],
-            &["GET", "m3"],
-        ],
-    );
+    d.check_all(&[
+        // Several keys: counted as a union, no key changes (GET before and after).
+        &["GET", "s1"],
+        &["PFCOUNT", "s1", "s2"],
+        &["PFCOUNT", "s1", "s2", "nosuch"],
+        &["PFCOUNT", "nosuch", "nosuch2"],
+        &["GET", "s1"],
+        &["PFCOUNT", "s1", "dense", "s2"],
+        &["GET", "s2"],
+        &["PFMERGE", "m1", "s1", "s2"],
+        &["GET", "m1"],
+        &["PFDEBUG", "ENCODING", "m1"],
+        &["PFCOUNT", "m1"],
+        &["PFMERGE", "m2", "s1", "dense"],
+        &["PFDEBUG", "ENCODING", "m2"],
+        &["GET", "m2"],
+        &["PFCOUNT", "m2"],
+        &["PFMERGE", "s1", "s2"],
+        &["GET", "s1"],
+        &["PFMERGE", "s2", "nosuch"],
+        &["GET", "s2"],
+        &["PFMERGE", "only"],
+        &["GET", "only"],
+        &["PFCOUNT", "only"],
+        &["PFMERGE", "only"],
+        &["GET", "only"],
+        &["PFMERGE", "dense", "s1"],
+        &["GET", "dense"],
+        &["PFMERGE", "m3", "m1", "m1", "m1"],
+        &["GET", "m3"],
+    ]);
     // A merge into a sparse destination may cross hll-sparse-max-bytes.
     d.check(&["CONFIG", "SET", "hll-sparse-max-bytes", "200"]);
     d.check(&["PFMERGE", "m4", "s1", "s2"]);
@@ -211,21 +196,18 @@ fn merges_match_redis() {
 #[test]
 fn sparse_max_bytes_setting_matches_redis() {
     let mut d = Differ::new(&[]);
-    run(
-        &mut d,
-        &[
-            &["CONFIG", "GET", "hll-sparse-max-bytes"],
-            &["CONFIG", "SET", "hll-sparse-max-bytes", "-1"],
-            &["CONFIG", "SET", "hll-sparse-max-bytes", "1k"],
-            &["CONFIG", "GET", "hll-sparse-max-bytes"],
-            &["CONFIG", "SET", "hll-sparse-max-bytes", "0"],
-            &["PFADD", "z", "a"],
-            &["PFDEBUG", "ENCODING", "z"],
-            &["PFADD", "z2"],
-            &["PFDEBUG", "ENCODING", "z2"],
-            &["CONFIG", "SET", "hll-sparse-max-bytes", "60"],
-        ],
-    );
+    d.check_all(&[
+        &["CONFIG", "GET", "hll-sparse-max-bytes"],
+        &["CONFIG", "SET", "hll-sparse-max-bytes", "-1"],
+        &["CONFIG", "SET", "hll-sparse-max-bytes", "1k"],
+        &["CONFIG", "GET", "hll-sparse-max-bytes"],
+        &["CONFIG", "SET", "hll-sparse-max-bytes", "0"],
+        &["PFADD", "z", "a"],
+        &["PFDEBUG", "ENCODING", "z"],
+        &["PFADD", "z2"],
+        &["PFDEBUG", "ENCODING", "z2"],
+        &["CONFIG", "SET", "hll-sparse-max-bytes", "60"],
+    ]);
     for b in 0..20 {
         d.check(&pfadd_range("small", b * 3, b * 3 + 3));
         d.check(&["GET", "small"]);
@@ -241,47 +223,44 @@ fn sparse_max_bytes_setting_matches_redis() {
 #[test]
 fn errors_match_redis() {
     let mut d = Differ::new(&[]);
-    run(
-        &mut d,
-        &[
-            &["PFADD"],
-            &["PFCOUNT"],
-            &["PFMERGE"],
-            &["PFDEBUG"],
-            &["PFDEBUG", "GETREG"],
-            &["PFDEBUG", "GETREG", "a", "b"],
-            &["PFSELFTEST", "x"],
-            &["LPUSH", "list", "a"],
-            &["PFADD", "list", "a"],
-            &["PFCOUNT", "list"],
-            &["PFCOUNT", "nosuch", "list"],
-            &["PFMERGE", "list", "nosuch"],
-            &["PFMERGE", "dest", "list"],
-            &["EXISTS", "dest"],
-            &["PFDEBUG", "ENCODING", "list"],
-            &["SET", "plain", "hello"],
-            &["PFADD", "plain", "a"],
-            &["PFCOUNT", "plain"],
-            &["PFCOUNT", "plain", "list"],
-            &["PFMERGE", "plain"],
-            &["PFDEBUG", "GETREG", "plain"],
-            &["SET", "int", "12345"],
-            &["PFADD", "int", "a"],
-            &["SET", "bad", "HYLLxxxxxxxxxxxxxxxxxxxxx"],
-            &["PFADD", "bad", "a"],
-            &["PFCOUNT", "bad"],
-            &["SET", "short", "HYLL\u{1}"],
-            &["PFADD", "short", "a"],
-            &["PFDEBUG", "GETREG", "nosuch"],
-            &["PFDEBUG", "FOO", "nosuch"],
-            &["PFADD", "h", "a"],
-            &["PFDEBUG", "FOO", "h"],
-            &["PFDEBUG", "FOO", "list"],
-            &["PFDEBUG", "TODENSE", "h"],
-            &["PFDEBUG", "DECODE", "h"],
-            &["GET", "nosuch"],
-        ],
-    );
+    d.check_all(&[
+        &["PFADD"],
+        &["PFCOUNT"],
+        &["PFMERGE"],
+        &["PFDEBUG"],
+        &["PFDEBUG", "GETREG"],
+        &["PFDEBUG", "GETREG", "a", "b"],
+        &["PFSELFTEST", "x"],
+        &["LPUSH", "list", "a"],
+        &["PFADD", "list", "a"],
+        &["PFCOUNT", "list"],
+        &["PFCOUNT", "nosuch", "list"],
+        &["PFMERGE", "list", "nosuch"],
+        &["PFMERGE", "dest", "list"],
+        &["EXISTS", "dest"],
+        &["PFDEBUG", "ENCODING", "list"],
+        &["SET", "plain", "hello"],
+        &["PFADD", "plain", "a"],
+        &["PFCOUNT", "plain"],
+        &["PFCOUNT", "plain", "list"],
+        &["PFMERGE", "plain"],
+        &["PFDEBUG", "GETREG", "plain"],
+        &["SET", "int", "12345"],
+        &["PFADD", "int", "a"],
+        &["SET", "bad", "HYLLxxxxxxxxxxxxxxxxxxxxx"],
+        &["PFADD", "bad", "a"],
+        &["PFCOUNT", "bad"],
+        &["SET", "short", "HYLL\u{1}"],
+        &["PFADD", "short", "a"],
+        &["PFDEBUG", "GETREG", "nosuch"],
+        &["PFDEBUG", "FOO", "nosuch"],
+        &["PFADD", "h", "a"],
+        &["PFDEBUG", "FOO", "h"],
+        &["PFDEBUG", "FOO", "list"],
+        &["PFDEBUG", "TODENSE", "h"],
+        &["PFDEBUG", "DECODE", "h"],
+        &["GET", "nosuch"],
+    ]);
     // A dense header on a string of the wrong length is not a sketch.
     let mut short_dense = dense_all(1);
     short_dense.pop();
@@ -396,14 +375,11 @@ fn dump_and_restore_keep_the_sketch() {
 fn crossslot_in_cluster_mode() {
     let mut d = Differ::new(&["--cluster-enabled", "yes"]);
     d.check(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
-    run(
-        &mut d,
-        &[
-            &["PFCOUNT", "a", "b"],
-            &["PFMERGE", "a", "b"],
-            &["PFCOUNT", "{t}a", "b"],
-        ],
-    );
+    d.check_all(&[
+        &["PFCOUNT", "a", "b"],
+        &["PFMERGE", "a", "b"],
+        &["PFCOUNT", "{t}a", "b"],
+    ]);
 }
 
 #[test]

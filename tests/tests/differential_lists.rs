@@ -107,9 +107,7 @@ fn list_commands_and_errors_match_redis() {
         &["EXISTS", "l", "src", "dst"],
         &["LRANGE", "dst", "0", "-1"],
     ];
-    for cmd in script {
-        d.check(cmd);
-    }
+    d.check_all(script);
 }
 
 /// LRANGE replies are written straight from the list's nodes: long ranges across nodes,

@@ -6,98 +6,83 @@ use std::time::{Duration, Instant};
 
 use shoal_tests::{Differ, Frame, Proc, bulk};
 
-fn check_all(d: &mut Differ, script: &[&[&str]]) {
-    for cmd in script {
-        d.check(cmd);
-    }
-}
-
 #[test]
 fn client_subcommands_and_errors_match_redis() {
     let mut d = Differ::new(&[]);
-    check_all(
-        &mut d,
-        &[
-            &["CLIENT", "HELP"],
-            &["CLIENT", "NO-EVICT"],
-            &["CLIENT", "NO-EVICT", "maybe"],
-            &["CLIENT", "NO-EVICT", "on"],
-            &["CLIENT", "NO-EVICT", "OFF"],
-            &["CLIENT", "REPLY"],
-            &["CLIENT", "REPLY", "foo"],
-            &["CLIENT", "REPLY", "ON"],
-            &["CLIENT", "PAUSE"],
-            &["CLIENT", "PAUSE", "abc"],
-            &["CLIENT", "PAUSE", "10", "foo"],
-            &["CLIENT", "PAUSE", "-1"],
-            &["CLIENT", "PAUSE", "10", "WRITE", "x"],
-            &["CLIENT", "UNPAUSE"],
-            &["CLIENT", "UNPAUSE", "x"],
-            &["CLIENT", "KILL"],
-            &["CLIENT", "KILL", "1.2.3.4:5"],
-            &["CLIENT", "KILL", "id", "abc"],
-            &["CLIENT", "KILL", "id", "0"],
-            &["CLIENT", "KILL", "id", "999"],
-            &["CLIENT", "KILL", "foo", "bar"],
-            &["CLIENT", "KILL", "id", "1", "laddr"],
-            &["CLIENT", "KILL", "type", "foo"],
-            &["CLIENT", "KILL", "type", "master"],
-            &["CLIENT", "KILL", "skipme", "maybe"],
-            &["CLIENT", "KILL", "user", "nobody"],
-            &["CLIENT", "KILL", "addr", "1.1.1.1:1"],
-            &["CLIENT", "KILL", "addr", "1.1.1.1:1", "skipme", "no"],
-            &["CLIENT", "LIST", "foo"],
-            &["CLIENT", "LIST", "type", "foo"],
-            &["CLIENT", "LIST", "id", "a"],
-            &["CLIENT", "LIST", "id", "0"],
-            &["CLIENT", "LIST", "id", "-5"],
-            &["CLIENT", "LIST", "id", "999999"],
-            &["CLIENT", "LIST", "type", "pubsub"],
-            &["CLIENT", "LIST", "id"],
-            &["CLIENT", "LIST", "type"],
-            &["CLIENT", "INFO", "x"],
-            &["CLIENT", "ID", "x"],
-        ],
-    );
+    d.check_all(&[
+        &["CLIENT", "HELP"],
+        &["CLIENT", "NO-EVICT"],
+        &["CLIENT", "NO-EVICT", "maybe"],
+        &["CLIENT", "NO-EVICT", "on"],
+        &["CLIENT", "NO-EVICT", "OFF"],
+        &["CLIENT", "REPLY"],
+        &["CLIENT", "REPLY", "foo"],
+        &["CLIENT", "REPLY", "ON"],
+        &["CLIENT", "PAUSE"],
+        &["CLIENT", "PAUSE", "abc"],
+        &["CLIENT", "PAUSE", "10", "foo"],
+        &["CLIENT", "PAUSE", "-1"],
+        &["CLIENT", "PAUSE", "10", "WRITE", "x"],
+        &["CLIENT", "UNPAUSE"],
+        &["CLIENT", "UNPAUSE", "x"],
+        &["CLIENT", "KILL"],
+        &["CLIENT", "KILL", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "id", "abc"],
+        &["CLIENT", "KILL", "id", "0"],
+        &["CLIENT", "KILL", "id", "999"],
+        &["CLIENT", "KILL", "foo", "bar"],
+        &["CLIENT", "KILL", "id", "1", "laddr"],
+        &["CLIENT", "KILL", "type", "foo"],
+        &["CLIENT", "KILL", "type", "master"],
+        &["CLIENT", "KILL", "skipme", "maybe"],
+        &["CLIENT", "KILL", "user", "nobody"],
+        &["CLIENT", "KILL", "addr", "1.1.1.1:1"],
+        &["CLIENT", "KILL", "addr", "1.1.1.1:1", "skipme", "no"],
+        &["CLIENT", "LIST", "foo"],
+        &["CLIENT", "LIST", "type", "foo"],
+        &["CLIENT", "LIST", "id", "a"],
+        &["CLIENT", "LIST", "id", "0"],
+        &["CLIENT", "LIST", "id", "-5"],
+        &["CLIENT", "LIST", "id", "999999"],
+        &["CLIENT", "LIST", "type", "pubsub"],
+        &["CLIENT", "LIST", "id"],
+        &["CLIENT", "LIST", "type"],
+        &["CLIENT", "INFO", "x"],
+        &["CLIENT", "ID", "x"],
+    ]);
 }
 
 #[test]
 fn auth_matches_redis_with_and_without_requirepass() {
     let mut d = Differ::new(&[]);
-    check_all(
-        &mut d,
-        &[
-            &["AUTH", "x"],
-            &["AUTH", "a", "b"],
-            &["AUTH", "default", "anything"],
-            &["AUTH", "a", "b", "c"],
-            &["AUTH"],
-        ],
-    );
+    d.check_all(&[
+        &["AUTH", "x"],
+        &["AUTH", "a", "b"],
+        &["AUTH", "default", "anything"],
+        &["AUTH", "a", "b", "c"],
+        &["AUTH"],
+    ]);
     let mut d = Differ::new(&["--requirepass", "s3cret"]);
-    check_all(
-        &mut d,
-        &[
-            &["GET", "k"],
-            &["PING"],
-            &["ECHO", "x"],
-            &["CLIENT", "ID"],
-            &["NOSUCH"],
-            &["GET"],
-            &["AUTH", "wrong"],
-            &["GET", "k"],
-            &["AUTH", "nouser", "s3cret"],
-            &["HELLO", "2", "AUTH", "default", "bad"],
-            &["AUTH", "s3cret"],
-            &["SET", "k", "v"],
-            &["GET", "k"],
-            &["RESET"],
-            &["GET", "k"],
-            &["AUTH", "default", "s3cret"],
-            &["GET", "k"],
-            &["CONFIG", "SET", "requirepass", ""],
-        ],
-    );
+    d.check_all(&[
+        &["GET", "k"],
+        &["PING"],
+        &["ECHO", "x"],
+        &["CLIENT", "ID"],
+        &["NOSUCH"],
+        &["GET"],
+        &["AUTH", "wrong"],
+        &["GET", "k"],
+        &["AUTH", "nouser", "s3cret"],
+        &["HELLO", "2", "AUTH", "default", "bad"],
+        &["AUTH", "s3cret"],
+        &["SET", "k", "v"],
+        &["GET", "k"],
+        &["RESET"],
+        &["GET", "k"],
+        &["AUTH", "default", "s3cret"],
+        &["GET", "k"],
+        &["CONFIG", "SET", "requirepass", ""],
+    ]);
     // A new connection after requirepass was cleared needs no AUTH.
     let mut a = d.ours.raw();
     let mut b = d.redis.raw();
@@ -107,23 +92,20 @@ fn auth_matches_redis_with_and_without_requirepass() {
 #[test]
 fn reset_restores_a_new_connection_state() {
     let mut d = Differ::new(&[]);
-    check_all(
-        &mut d,
-        &[
-            &["SELECT", "3"],
-            &["SET", "k", "in3"],
-            &["CLIENT", "SETNAME", "me"],
-            &["CLIENT", "NO-EVICT", "on"],
-            &["RESET"],
-            &["RESET", "x"],
-            &["CLIENT", "GETNAME"],
-            &["GET", "k"],
-            &["SELECT", "3"],
-            &["GET", "k"],
-        ],
-    );
+    d.check_all(&[
+        &["SELECT", "3"],
+        &["SET", "k", "in3"],
+        &["CLIENT", "SETNAME", "me"],
+        &["CLIENT", "NO-EVICT", "on"],
+        &["RESET"],
+        &["RESET", "x"],
+        &["CLIENT", "GETNAME"],
+        &["GET", "k"],
+        &["SELECT", "3"],
+        &["GET", "k"],
+    ]);
     d.both(&["HELLO", "3"]);
-    check_all(&mut d, &[&["RESET"], &["CONFIG", "GET", "maxmemory"]]);
+    d.check_all(&[&["RESET"], &["CONFIG", "GET", "maxmemory"]]);
 }
 
 #[test]
@@ -259,50 +241,47 @@ fn client_pause_defers_writes_until_unpause() {
 #[test]
 fn config_and_command_help_and_docs_match_redis() {
     let mut d = Differ::new(&["--enable-debug-command", "yes"]);
-    check_all(
-        &mut d,
-        &[
-            &["CONFIG", "HELP"],
-            &["COMMAND", "HELP"],
-            &["SLOWLOG", "HELP"],
-            &["CONFIG", "REWRITE"],
-            &["CONFIG", "HELP", "x"],
-            &["COMMAND", "GETKEYSANDFLAGS", "GET", "k"],
-            &["COMMAND", "GETKEYSANDFLAGS", "MSET", "a", "1", "b", "2"],
-            &["COMMAND", "GETKEYSANDFLAGS", "DEL", "a", "b"],
-            &["COMMAND", "GETKEYSANDFLAGS", "PING"],
-            &["COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x"],
-            &["COMMAND", "GETKEYSANDFLAGS", "GET"],
-            &["CONFIG", "SET", "maxmemory", "abc"],
-            &["CONFIG", "SET", "maxmemory", "-1"],
-            &["CONFIG", "SET", "hz", "abc"],
-            &["CONFIG", "SET", "databases", "4"],
-            &["CONFIG", "SET", "daemonize", "yes"],
-            &["CONFIG", "SET", "maxmemory-policy", "bogus"],
-            &["CONFIG", "SET", "protected-mode", "maybe"],
-            &["CONFIG", "SET", "maxmemory", "1mb", "maxmemory", "2mb"],
-            &["CONFIG", "SET", "maxmemory"],
-            &["CONFIG", "SET", "maxmemory", "10mb"],
-            &["CONFIG", "GET", "maxmemory"],
-            &["CONFIG", "SET", "maxmemory", "0"],
-            &["CONFIG", "GET", "nosuch*"],
-            &["LASTSAVE", "x"],
-            &["DEBUG"],
-            &["DEBUG", "NOSUCH"],
-            &["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
-            &["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
-            &["DEBUG", "SLEEP", "0"],
-            &["DEBUG", "OBJECT", "missing"],
-            &["MONITOR", "x"],
-            &["SLOWLOG"],
-            &["SLOWLOG", "NOSUCH"],
-            &["SLOWLOG", "GET", "x"],
-            &["SLOWLOG", "GET", "-2"],
-            &["SLOWLOG", "GET", "1", "2"],
-            &["SLOWLOG", "LEN", "x"],
-            &["SLOWLOG", "RESET"],
-        ],
-    );
+    d.check_all(&[
+        &["CONFIG", "HELP"],
+        &["COMMAND", "HELP"],
+        &["SLOWLOG", "HELP"],
+        &["CONFIG", "REWRITE"],
+        &["CONFIG", "HELP", "x"],
+        &["COMMAND", "GETKEYSANDFLAGS", "GET", "k"],
+        &["COMMAND", "GETKEYSANDFLAGS", "MSET", "a", "1", "b", "2"],
+        &["COMMAND", "GETKEYSANDFLAGS", "DEL", "a", "b"],
+        &["COMMAND", "GETKEYSANDFLAGS", "PING"],
+        &["COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x"],
+        &["COMMAND", "GETKEYSANDFLAGS", "GET"],
+        &["CONFIG", "SET", "maxmemory", "abc"],
+        &["CONFIG", "SET", "maxmemory", "-1"],
+        &["CONFIG", "SET", "hz", "abc"],
+        &["CONFIG", "SET", "databases", "4"],
+        &["CONFIG", "SET", "daemonize", "yes"],
+        &["CONFIG", "SET", "maxmemory-policy", "bogus"],
+        &["CONFIG", "SET", "protected-mode", "maybe"],
+        &["CONFIG", "SET", "maxmemory", "1mb", "maxmemory", "2mb"],
+        &["CONFIG", "SET", "maxmemory"],
+        &["CONFIG", "SET", "maxmemory", "10mb"],
+        &["CONFIG", "GET", "maxmemory"],
+        &["CONFIG", "SET", "maxmemory", "0"],
+        &["CONFIG", "GET", "nosuch*"],
+        &["LASTSAVE", "x"],
+        &["DEBUG"],
+        &["DEBUG", "NOSUCH"],
+        &["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+        &["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+        &["DEBUG", "SLEEP", "0"],
+        &["DEBUG", "OBJECT", "missing"],
+        &["MONITOR", "x"],
+        &["SLOWLOG"],
+        &["SLOWLOG", "NOSUCH"],
+        &["SLOWLOG", "GET", "x"],
+        &["SLOWLOG", "GET", "-2"],
+        &["SLOWLOG", "GET", "1", "2"],
+        &["SLOWLOG", "LEN", "x"],
+        &["SLOWLOG", "RESET"],
+    ]);
     // CONFIG GET answers in Redis's dict order: compare the pairs as a set.
     let pairs = |f: Frame| -> Vec<Frame> {
         let Frame::Array(items) = f else { panic!() };
@@ -332,7 +311,7 @@ fn config_and_command_help_and_docs_match_redis() {
 #[test]
 fn debug_is_refused_unless_enabled() {
     let mut d = Differ::new(&[]);
-    check_all(&mut d, &[&["DEBUG", "SLEEP", "0"], &["DEBUG"]]);
+    d.check_all(&[&["DEBUG", "SLEEP", "0"], &["DEBUG"]]);
 }
 
 #[test]

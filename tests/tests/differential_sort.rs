@@ -56,9 +56,7 @@ fn sort_ro_on_sorted_sets_matches_redis() {
         &["SORT_RO", "w", "GET"],
         &["SORT_RO", "w", "asc", "desc", "ALPHA"],
     ];
-    for cmd in script {
-        d.check(cmd);
-    }
+    d.check_all(script);
 }
 
 #[test]
@@ -100,9 +98,7 @@ fn sort_on_lists_and_store_match_redis() {
             "SORT", "l", "BY", "w_*", "GET", "w_*", "GET", "#", "LIMIT", "1", "10",
         ],
     ];
-    for cmd in script {
-        d.check(cmd);
-    }
+    d.check_all(script);
 }
 
 #[test]

@@ -16,9 +16,7 @@ fn run_both_protocols(d: &mut Differ, script: &[&[&str]]) {
     for proto in ["2", "3"] {
         d.check(&["FLUSHALL"]);
         d.both(&["HELLO", proto]);
-        for cmd in script {
-            d.check(cmd);
-        }
+        d.check_all(script);
     }
 }
 
