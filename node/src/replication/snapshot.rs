@@ -126,15 +126,7 @@ impl Server {
         let mut targets = Vec::new();
         for w in replicas {
             self.repl.sync_full += 1;
-            let header = if w.psync {
-                format!(
-                    "+FULLRESYNC {} {offset}\r\n$EOF:{mark}\r\n",
-                    self.repl.replid
-                )
-            } else {
-                format!("$EOF:{mark}\r\n")
-            };
-            headers.push((w.client_id, BytesMut::from(header.as_bytes())));
+            headers.push((w.client_id, self.sync_header(w.psync, offset, &mark)));
             targets.push(w.client_id);
             self.repl.replicas.push(ReplicaLink {
                 client_id: w.client_id,
@@ -168,6 +160,19 @@ impl Server {
         headers
     }
 
+    /// What opens a full sync: `+FULLRESYNC <replid> <offset>` (PSYNC only; SYNC has no such
+    /// line), then the EOF-framed payload's `$EOF:<mark>`.
+    fn sync_header(&self, psync: bool, offset: i64, mark: &str) -> BytesMut {
+        let mut out = BytesMut::new();
+        if psync {
+            out.extend_from_slice(
+                format!("+FULLRESYNC {} {offset}\r\n", self.repl.replid).as_bytes(),
+            );
+        }
+        out.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+        out
+    }
+
     /// A full synchronisation whose snapshot holds no keys (`REPLCONF rdb-filter-only`): the
     /// header, the libraries if `functions`, the mark, all at once; the replica is online
     /// from the current offset. Returns what to send it.
@@ -176,13 +181,7 @@ impl Server {
         self.repl.sync_full += 1;
         let mark = crate::exec::random_hex40(&mut self.rng);
         let offset = self.repl.offset();
-        let mut out = BytesMut::new();
-        if w.psync {
-            out.extend_from_slice(
-                format!("+FULLRESYNC {} {offset}\r\n", self.repl.replid).as_bytes(),
-            );
-        }
-        out.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+        let mut out = self.sync_header(w.psync, offset, &mark);
         if functions {
             let payload = crate::cmd::scripting::libraries_payload(&self.scripting.functions);
             encode_function_restore(&payload, &mut out);
